@@ -1,0 +1,21 @@
+// Command packer-plugin-golden is the Packer plugin binary that serves the golden-* components.
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/hashicorp/packer-plugin-sdk/plugin"
+
+	"github.com/golden-ami/packer-plugin-golden/version"
+)
+
+func main() {
+	pps := plugin.NewSet()
+	// Components register here under their HCL names (prefix "golden-" comes from the source address).
+	pps.SetVersion(version.PluginVersion)
+	if err := pps.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, err.Error())
+		os.Exit(1)
+	}
+}

@@ -1,0 +1,53 @@
+#!/usr/bin/env bash
+# Builds the pinned command-line tools the project needs (packer, packer-sdc, goreleaser)
+# from the Go module proxy into .tools/, and reuses them when the pinned version is already there.
+#
+# The proxy refuses version lists for github.com/hashicorp/* modules, so `go install mod@version`
+# fails for them; a throwaway module that requires the exact version and builds the main package
+# works, and is what this script does.
+#
+# usage: scripts/tools.sh packer|packer-sdc|goreleaser|all
+set -euo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+export GOTOOLCHAIN=local GOFLAGS=-mod=mod
+
+PACKER_VERSION=v1.12.0
+SDK_VERSION=$(cd "$root" && go list -m -f '{{.Version}}' github.com/hashicorp/packer-plugin-sdk)
+GORELEASER_VERSION=v2.15.1
+GO_CTY_REPLACE='github.com/zclconf/go-cty=github.com/nywilken/go-cty@v1.13.3'
+
+# build NAME VERSION MODULE PACKAGE [REPLACE]
+build() {
+  local name=$1 version=$2 module=$3 pkg=$4 replace=${5:-}
+  local bin="$tools/$name" stamp="$tools/$name.version"
+  if [[ -x $bin && -f $stamp && $(cat "$stamp") == "$version" ]]; then
+    return 0
+  fi
+  echo "==> building $name $version from the module proxy (first time only)" >&2
+  local src="$tools/src/$name"
+  rm -rf "$src" && mkdir -p "$src"
+  (
+    cd "$src"
+    go mod init "tools.local/$name" >/dev/null 2>&1
+    [[ -n $replace ]] && go mod edit -replace "$replace"
+    go get "$module@$version" >/dev/null
+    go build -trimpath -o "$bin" "$pkg"
+  )
+  echo "$version" >"$stamp"
+}
+
+want=${1:-all}
+mkdir -p "$tools"
+case $want in
+  packer|all)
+    build packer "$PACKER_VERSION" github.com/hashicorp/packer github.com/hashicorp/packer "$GO_CTY_REPLACE" ;;&
+  packer-sdc|all)
+    build packer-sdc "$SDK_VERSION" github.com/hashicorp/packer-plugin-sdk \
+      github.com/hashicorp/packer-plugin-sdk/cmd/packer-sdc "$GO_CTY_REPLACE" ;;&
+  goreleaser)
+    build goreleaser "$GORELEASER_VERSION" github.com/goreleaser/goreleaser/v2 github.com/goreleaser/goreleaser/v2 ;;
+  packer|packer-sdc|all) ;;
+  *) echo "usage: $0 packer|packer-sdc|goreleaser|all" >&2; exit 2 ;;
+esac
