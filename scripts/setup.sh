@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Installs, on a Debian 12 machine, the system packages the build, the tests and the demo need,
+# and the pinned Go tools (packer, packer-sdc). Safe to run again: it only installs what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need=(mmdebstrap systemd-container tinyproxy-bin iproute2 shellcheck make git openssh-client)
+missing=()
+for pkg in "${need[@]}"; do
+  dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
+done
+if ((${#missing[@]})); then
+  if [[ $(id -u) != 0 ]]; then
+    echo "setup: missing packages ${missing[*]}; run as root or install them" >&2
+    exit 1
+  fi
+  echo "==> installing ${missing[*]}"
+  apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+command -v go >/dev/null || { echo "setup: Go is required (go.mod says which version)" >&2; exit 1; }
+scripts/tools.sh packer
+scripts/tools.sh packer-sdc
