@@ -1,0 +1,593 @@
+package hardening
+
+import (
+	"bufio"
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"testing"
+)
+
+// The tests in this file render scripts for small fake modules whose controls work on files in a
+// temporary directory ($T_DIR), run them under dash (Debian's /bin/sh, the strictest shell the
+// script meets), and read the results back through the Collector.
+
+func requireTool(t *testing.T, name string) string {
+	t.Helper()
+	p, err := exec.LookPath(name)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("%s is required in CI: %v", name, err)
+		}
+		t.Skipf("%s not installed", name)
+	}
+	return p
+}
+
+type fakeRun struct {
+	dir      string // T_DIR: the files the fake controls manage
+	backups  string
+	work     string
+	owner    string // uid:gid of the test process, usable in g_write_file/g_set_mode
+	runCount int
+}
+
+func newFakeRun(t *testing.T) *fakeRun {
+	t.Helper()
+	base := t.TempDir()
+	f := &fakeRun{
+		dir:     filepath.Join(base, "etc"),
+		backups: filepath.Join(base, "backups"),
+		work:    base,
+		owner:   fmt.Sprintf("%d:%d", os.Getuid(), os.Getgid()),
+	}
+	if err := os.Mkdir(f.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+func (f *fakeRun) plan(mode Mode, modules ...Module) Plan {
+	f.runCount++
+	runID := fmt.Sprintf("test%d", f.runCount)
+	return Plan{
+		Mode:      mode,
+		OS:        OSInfo{ID: "debian", VersionID: "12", Family: "debian"},
+		BuildUser: "admin",
+		SSHPort:   22,
+		RunID:     runID,
+		WorkDir:   filepath.Join(f.work, "golden-harden-"+runID),
+		BackupDir: filepath.Join(f.backups, runID),
+		Params:    []ShellParam{{Name: "T_DIR", Value: f.dir}, {Name: "T_OWNER", Value: f.owner}},
+		Modules:   modules,
+	}
+}
+
+// execute renders and runs the plan under dash and returns the collected run.
+func (f *fakeRun) execute(t *testing.T, p Plan) *Run {
+	t.Helper()
+	run, stderr, err := f.tryExecute(t, p)
+	if err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, stderr)
+	}
+	if _, err := os.Stat(p.WorkDir); !os.IsNotExist(err) {
+		t.Errorf("work dir %s left behind (stat: %v)", p.WorkDir, err)
+	}
+	return run
+}
+
+func (f *fakeRun) tryExecute(t *testing.T, p Plan) (*Run, string, error) {
+	t.Helper()
+	dash := requireTool(t, "dash")
+	script, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(f.work, p.RunID+".sh")
+	if err := os.WriteFile(path, script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(dash, path)
+	cmd.Env = append(os.Environ(), "G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0")
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	runErr := cmd.Run()
+	col := NewCollector(PlannedIDs(p.Modules))
+	sc := bufio.NewScanner(&stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		line, ok := strings.CutPrefix(sc.Text(), Marker+" ")
+		if !ok {
+			t.Errorf("unexpected output line: %q", sc.Text())
+			continue
+		}
+		if err := col.Add([]byte(line)); err != nil {
+			t.Fatalf("%v", err)
+		}
+	}
+	run, err := col.Run()
+	if err == nil && runErr != nil {
+		err = runErr
+	}
+	return run, stderr.String(), err
+}
+
+func byID(run *Run) map[string]Result {
+	m := map[string]Result{}
+	for _, r := range run.Results {
+		m[r.ID] = r
+	}
+	return m
+}
+
+// hashTree hashes every path, mode and content under dir.
+func hashTree(t *testing.T, dir string) string {
+	t.Helper()
+	h := sha256.New()
+	err := filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(h, "%s %v\n", path, info.Mode())
+		if d.Type().IsRegular() {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			h.Write(b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(h.Sum(nil))
+}
+
+func writeFile(t *testing.T, path, content string, mode os.FileMode) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), mode); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, mode); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func readFile(t *testing.T, path string) string {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
+}
+
+// alphaModule exercises every check verdict.
+func alphaModule() Module {
+	return Module{Name: "alpha", Finalize: `cat "$T_DIR/alpha.conf" >/dev/null`, Controls: []Control{
+		{ID: "alpha.kv", Title: "PermitRootLogin is no",
+			Check: `g_kv_is "$T_DIR/alpha.conf" PermitRootLogin no && g_say "PermitRootLogin no"`,
+			Fix:   `g_set_kv "$T_DIR/alpha.conf" PermitRootLogin no`},
+		{ID: "alpha.ok", Title: "already fine", Check: `g_say "already fine"`},
+		{ID: "alpha.na", Title: "not here", Check: "g_say 'not on this host'\ng_say second line\nreturn 2"},
+		{ID: "alpha.manual", Title: "manual", Check: `g_say "needs a human"; return 1`},
+		{ID: "alpha.boot", Title: "next boot", Check: `g_say "written, in force after reboot"; return 3`},
+		{ID: "alpha.broken", Title: "broken check", Check: `echo oops >&2; return 5`},
+		{ID: "alpha.unset", Title: "unset variable", Check: `g_say "$NOT_SET_ANYWHERE"`},
+		{ID: "alpha.exit", Title: "exits", Check: `exit 1`, Fix: `g_ensure_line "$T_DIR/alpha.lines" "fixed by exit"`},
+	}}
+}
+
+// betaModule changes several files; its Finalize fails while $T_DIR/beta.bad exists.
+func betaModule() Module {
+	return Module{Name: "beta",
+		Finalize: `if [ -f "$T_DIR/beta.bad" ]; then echo "config test failed: bad option 'Foo'"; exit 1; fi
+echo finalized >>"$T_DIR/../finalize.log"`,
+		Controls: []Control{
+			{ID: "beta.write", Title: "beta.conf content",
+				Check: `[ "$(cat "$T_DIR/beta.conf" 2>/dev/null)" = new ]`,
+				Fix:   `echo new | g_write_file "$T_DIR/beta.conf" 0640 "$T_OWNER"`},
+			{ID: "beta.create", Title: "new file in new dirs",
+				Check: `[ -f "$T_DIR/sub/dir/beta.d/new.conf" ]`,
+				Fix:   `echo x | g_write_file "$T_DIR/sub/dir/beta.d/new.conf" 0644 "$T_OWNER"`},
+			{ID: "beta.mode", Title: "beta.mode is 0600",
+				Check: `m=$(stat -c %a "$T_DIR/beta.mode"); g_say "mode $m"; [ "$m" = 600 ]`,
+				Fix:   `g_set_mode "$T_DIR/beta.mode" 0600 "$T_OWNER"`},
+		}}
+}
+
+func TestRenderedScriptPassesShellChecks(t *testing.T) {
+	shellcheck := requireTool(t, "shellcheck")
+	dash := requireTool(t, "dash")
+	f := newFakeRun(t)
+	script, err := Render(f.plan(ModeEnforce, alphaModule(), betaModule()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(f.work, "script.sh")
+	if err := os.WriteFile(path, script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := exec.Command(dash, "-n", path).CombinedOutput(); err != nil {
+		t.Fatalf("dash -n: %v\n%s", err, out)
+	}
+	if out, err := exec.Command("sh", "-n", path).CombinedOutput(); err != nil {
+		t.Fatalf("sh -n: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(shellcheck, "-s", "sh", path).CombinedOutput(); err != nil {
+		t.Fatalf("shellcheck -s sh: %v\n%s", err, out)
+	}
+}
+
+func TestRenderQuotesParametersAndRejectsBadPlans(t *testing.T) {
+	f := newFakeRun(t)
+	p := f.plan(ModeAudit, alphaModule())
+	p.Params = append(p.Params, ShellParam{Name: "SSH_BANNER", Value: "it's `rm -rf /` $(x)"})
+	script, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(script), `SSH_BANNER='it'\''s `+"`rm -rf /`"+` $(x)'`) {
+		t.Errorf("parameter not single-quoted safely:\n%s", script[:600])
+	}
+
+	bad := []struct {
+		name   string
+		mutate func(*Plan)
+		want   string
+	}{
+		{"mode", func(p *Plan) { p.Mode = "fix" }, `mode "fix"`},
+		{"run id", func(p *Plan) { p.RunID = "a b" }, "run id"},
+		{"work dir", func(p *Plan) { p.WorkDir = "/tmp" }, "work dir"},
+		{"port", func(p *Plan) { p.SSHPort = 0 }, "ssh port"},
+		{"param", func(p *Plan) { p.Params = []ShellParam{{Name: "G_MODE", Value: "x"}} }, "G_MODE"},
+		{"id", func(p *Plan) { p.Modules[0].Controls[0].ID = "Alpha KV" }, `"Alpha KV"`},
+		{"dup", func(p *Plan) { p.Modules[0].Controls[1].ID = "alpha.kv" }, "appears twice"},
+		{"check", func(p *Plan) { p.Modules[0].Controls[0].Check = " " }, "has no check"},
+		{"user", func(p *Plan) { p.BuildUser = "" }, "build user"},
+	}
+	for _, tc := range bad {
+		t.Run(tc.name, func(t *testing.T) {
+			p := f.plan(ModeEnforce, alphaModule())
+			tc.mutate(&p)
+			_, err := Render(p)
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("err = %v, want it to mention %q", err, tc.want)
+			}
+		})
+	}
+}
+
+func TestDriverReportsEveryVerdict(t *testing.T) {
+	f := newFakeRun(t)
+	writeFile(t, filepath.Join(f.dir, "alpha.conf"), "# comment\nPermitRootLogin yes\nUsePAM yes\npermitrootlogin prohibit-password\n", 0o600)
+	run := f.execute(t, f.plan(ModeEnforce, alphaModule()))
+	got := byID(run)
+
+	want := map[string]struct {
+		status, before Status
+		nextBoot       bool
+	}{
+		"alpha.kv":     {StatusFixed, StatusFailed, false},
+		"alpha.ok":     {StatusPass, StatusPass, false},
+		"alpha.na":     {StatusSkipped, StatusSkipped, false},
+		"alpha.manual": {StatusFailed, StatusFailed, false},
+		"alpha.boot":   {StatusPass, StatusPass, true},
+		"alpha.broken": {StatusFailed, StatusFailed, false},
+		"alpha.unset":  {StatusFailed, StatusFailed, false},
+		"alpha.exit":   {StatusFailed, StatusFailed, false},
+	}
+	for id, w := range want {
+		r := got[id]
+		if r.Status != w.status || r.Before != w.before || r.NextBoot != w.nextBoot {
+			t.Errorf("%s: status %s before %s next_boot %v, want %s %s %v (message %q)",
+				id, r.Status, r.Before, r.NextBoot, w.status, w.before, w.nextBoot, r.Message)
+		}
+	}
+	if r := got["alpha.kv"]; r.Evidence != "PermitRootLogin no" || len(r.Backups) != 1 || r.Backups[0] != filepath.Join(f.dir, "alpha.conf") {
+		t.Errorf("alpha.kv evidence %q backups %v", r.Evidence, r.Backups)
+	}
+	if got := readFile(t, filepath.Join(f.dir, "alpha.conf")); got != "# comment\nPermitRootLogin no\nUsePAM yes\n# permitrootlogin prohibit-password\n" {
+		t.Errorf("alpha.conf after the fix:\n%s", got)
+	}
+	if info, _ := os.Stat(filepath.Join(f.dir, "alpha.conf")); info.Mode().Perm() != 0o600 {
+		t.Errorf("g_set_kv changed the mode to %v", info.Mode().Perm())
+	}
+	if r := got["alpha.na"]; r.Message != "not on this host" {
+		t.Errorf("skipped message %q, want the first line of the check's output", r.Message)
+	}
+	if r := got["alpha.manual"]; !strings.Contains(r.Message, "still not compliant") || !strings.Contains(r.Message, "no automatic fix") {
+		t.Errorf("manual control message %q", r.Message)
+	}
+	if r := got["alpha.broken"]; !strings.Contains(r.Message, "check exited 5") || !strings.Contains(r.Message, "oops") {
+		t.Errorf("broken check message %q", r.Message)
+	}
+	if r := got["alpha.unset"]; !strings.Contains(r.Message, "NOT_SET_ANYWHERE") {
+		t.Errorf("an unset variable must read as a broken check, not as not applicable: %+v", r)
+	}
+	// The exit in alpha.exit's check ends only its subshell: its fix still ran.
+	if got := readFile(t, filepath.Join(f.dir, "alpha.lines")); got != "fixed by exit\n" {
+		t.Errorf("alpha.lines = %q", got)
+	}
+	if len(run.Modules) != 1 || run.Modules[0].Finalize != "ok" {
+		t.Errorf("modules %+v", run.Modules)
+	}
+	// The backup holds the file as it was before the module changed it.
+	backup := filepath.Join(f.backups, "test1", "alpha", f.dir, "alpha.conf")
+	if got := readFile(t, backup); !strings.Contains(got, "PermitRootLogin yes") {
+		t.Errorf("backup %s = %q", backup, got)
+	}
+	before, after := CountBefore(run.Results), CountAfter(run.Results)
+	if before != (Counts{Pass: 2, Failed: 5, Skipped: 1}) || after != (Counts{Pass: 2, Fixed: 1, Failed: 4, Skipped: 1}) {
+		t.Errorf("before %+v after %+v", before, after)
+	}
+}
+
+func TestDriverSecondRunChangesNothing(t *testing.T) {
+	f := newFakeRun(t)
+	writeFile(t, filepath.Join(f.dir, "alpha.conf"), "PermitRootLogin yes\n", 0o644)
+	writeFile(t, filepath.Join(f.dir, "beta.conf"), "old\n", 0o644)
+	writeFile(t, filepath.Join(f.dir, "beta.mode"), "m\n", 0o644)
+	first := f.execute(t, f.plan(ModeEnforce, alphaModule(), betaModule()))
+	if c := CountAfter(first.Results); c.Fixed != 4 {
+		t.Fatalf("first run fixed %d controls, want 4: %+v", c.Fixed, first.Results)
+	}
+	if got := readFile(t, filepath.Join(f.work, "finalize.log")); got != "finalized\n" {
+		t.Errorf("finalize log %q", got)
+	}
+	snapshot := hashTree(t, f.dir)
+
+	second := f.execute(t, f.plan(ModeEnforce, alphaModule(), betaModule()))
+	for _, r := range second.Results {
+		if r.Status == StatusFixed || len(r.Backups) > 0 {
+			t.Errorf("second run changed %s: %+v", r.ID, r)
+		}
+	}
+	if c := CountAfter(second.Results); c.Pass != 6 {
+		t.Errorf("second run: %+v", c)
+	}
+	if hashTree(t, f.dir) != snapshot {
+		t.Error("the second run changed files")
+	}
+	if _, err := os.Stat(filepath.Join(f.backups, "test2")); !os.IsNotExist(err) {
+		t.Errorf("the second run created a backup directory (stat: %v)", err)
+	}
+	// Finalize runs only when a fix ran.
+	if got := readFile(t, filepath.Join(f.work, "finalize.log")); got != "finalized\n" {
+		t.Errorf("finalize ran again: %q", got)
+	}
+	for _, m := range second.Modules {
+		if m.Name == "beta" && m.Finalize != "not_needed" {
+			t.Errorf("module %s finalize %s on a clean run", m.Name, m.Finalize)
+		}
+	}
+}
+
+func TestDriverAuditChangesNothing(t *testing.T) {
+	f := newFakeRun(t)
+	writeFile(t, filepath.Join(f.dir, "alpha.conf"), "PermitRootLogin yes\n", 0o644)
+	writeFile(t, filepath.Join(f.dir, "beta.mode"), "m\n", 0o644)
+	snapshot := hashTree(t, f.dir)
+	run := f.execute(t, f.plan(ModeAudit, alphaModule(), betaModule()))
+	if hashTree(t, f.dir) != snapshot {
+		t.Error("audit mode changed files")
+	}
+	if _, err := os.Stat(f.backups); !os.IsNotExist(err) {
+		t.Errorf("audit mode created backups (stat: %v)", err)
+	}
+	got := byID(run)
+	for _, id := range []string{"alpha.kv", "beta.write", "beta.create", "beta.mode"} {
+		if got[id].Status != StatusFailed {
+			t.Errorf("%s: %s, want failed in audit mode", id, got[id].Status)
+		}
+	}
+	if got["beta.mode"].Evidence != "mode 644" {
+		t.Errorf("evidence %q", got["beta.mode"].Evidence)
+	}
+	if _, err := os.Stat(filepath.Join(f.work, "finalize.log")); !os.IsNotExist(err) {
+		t.Error("audit mode ran a finalize")
+	}
+}
+
+func TestDriverRollsBackWhenFinalizeFails(t *testing.T) {
+	f := newFakeRun(t)
+	writeFile(t, filepath.Join(f.dir, "alpha.conf"), "PermitRootLogin yes\n", 0o644)
+	writeFile(t, filepath.Join(f.dir, "beta.conf"), "old\n", 0o644)
+	writeFile(t, filepath.Join(f.dir, "beta.mode"), "m\n", 0o644)
+	writeFile(t, filepath.Join(f.dir, "beta.bad"), "", 0o644)
+	betaBefore := map[string]string{}
+	for _, name := range []string{"beta.conf", "beta.mode"} {
+		info, _ := os.Stat(filepath.Join(f.dir, name))
+		betaBefore[name] = fmt.Sprintf("%s %v", readFile(t, filepath.Join(f.dir, name)), info.Mode())
+	}
+
+	run := f.execute(t, f.plan(ModeEnforce, alphaModule(), betaModule()))
+	got := byID(run)
+	for _, id := range []string{"beta.write", "beta.create", "beta.mode"} {
+		r := got[id]
+		if r.Status != StatusFailed || !r.RolledBack || !strings.Contains(r.Message, "config test failed: bad option 'Foo'") ||
+			!strings.Contains(r.Message, "restored from its backup") {
+			t.Errorf("%s: %+v", id, r)
+		}
+	}
+	// alpha is another module: its change stays.
+	if got["alpha.kv"].Status != StatusFixed || !strings.Contains(readFile(t, filepath.Join(f.dir, "alpha.conf")), "PermitRootLogin no") {
+		t.Errorf("alpha.kv: %+v", got["alpha.kv"])
+	}
+	for name, want := range betaBefore {
+		info, _ := os.Stat(filepath.Join(f.dir, name))
+		if now := fmt.Sprintf("%s %v", readFile(t, filepath.Join(f.dir, name)), info.Mode()); now != want {
+			t.Errorf("%s after rollback = %q, want %q", name, now, want)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "sub")); !os.IsNotExist(err) {
+		t.Errorf("the directories created by the module survived the rollback (stat: %v)", err)
+	}
+	var beta ModuleRun
+	for _, m := range run.Modules {
+		if m.Name == "beta" {
+			beta = m
+		}
+	}
+	if beta.Finalize != "failed" || !strings.Contains(beta.Message, "finalize after the restore exited 1") {
+		t.Errorf("beta module: %+v", beta)
+	}
+	if files := ChangedFiles(run.Results); strings.Join(files, " ") != filepath.Join(f.dir, "alpha.conf")+" "+filepath.Join(f.dir, "alpha.lines") {
+		t.Errorf("changed files %v: rolled-back files must not be listed as changed", files)
+	}
+
+	// Once the cause is gone, the next run applies the module.
+	if err := os.Remove(filepath.Join(f.dir, "beta.bad")); err != nil {
+		t.Fatal(err)
+	}
+	again := byID(f.execute(t, f.plan(ModeEnforce, betaModule())))
+	for _, id := range []string{"beta.write", "beta.create", "beta.mode"} {
+		if again[id].Status != StatusFixed {
+			t.Errorf("%s after removing the cause: %+v", id, again[id])
+		}
+	}
+}
+
+func TestDriverKeepsEvidenceExact(t *testing.T) {
+	f := newFakeRun(t)
+	tricky := "quote \" backslash \\ tab \t dollar $HOME ünïcødé\nsecond line\r\n\x01bell"
+	writeFile(t, filepath.Join(f.dir, "tricky"), tricky, 0o644)
+	long := strings.Repeat("0123456789", 1000)
+	writeFile(t, filepath.Join(f.dir, "long"), long, 0o644)
+	m := Module{Name: "gamma", Controls: []Control{
+		{ID: "gamma.tricky", Check: `cat "$T_DIR/tricky"`},
+		{ID: "gamma.long", Check: `cat "$T_DIR/long"; echo; echo "$(cat "$T_DIR/long")" >&2; return 7`},
+	}}
+	got := byID(f.execute(t, f.plan(ModeAudit, m)))
+	want := "quote \" backslash \\ tab \t dollar $HOME ünïcødé\nsecond line\nbell"
+	if got["gamma.tricky"].Evidence != want {
+		t.Errorf("evidence\n got %q\nwant %q", got["gamma.tricky"].Evidence, want)
+	}
+	ev := got["gamma.long"].Evidence
+	if len(ev) != 4096+3 || !strings.HasPrefix(ev, "0123456789") || !strings.HasSuffix(ev, "...") {
+		t.Errorf("long evidence: %d bytes, starts %q", len(ev), ev[:20])
+	}
+	msg := got["gamma.long"].Message
+	if len(msg) != 4096+3 || !strings.HasPrefix(msg, "...") || !strings.HasSuffix(msg, "0123456789") {
+		t.Errorf("long message: %d bytes, ends %q", len(msg), msg[len(msg)-20:])
+	}
+}
+
+func TestHelpers(t *testing.T) {
+	cases := []struct {
+		name   string
+		files  map[string]string // relative to T_DIR
+		script string
+		want   map[string]string // file contents afterwards; "" = must not exist
+		output string            // expected evidence (the check's stdout)
+	}{
+		{
+			name:   "set_kv with separator appends and keeps other keys",
+			files:  map[string]string{"sysctl.conf": "a = 1\nkernel.x=0\n# kernel.x=9\nKERNEL.X = 3"},
+			script: `g_set_kv "$T_DIR/sysctl.conf" kernel.x 2 ' = '; g_set_kv "$T_DIR/sysctl.conf" net.y 1 =`,
+			want:   map[string]string{"sysctl.conf": "a = 1\nkernel.x = 2\n# kernel.x=9\n# KERNEL.X = 3\nnet.y=1\n"},
+		},
+		{
+			name:   "set_kv creates the file",
+			script: `g_set_kv "$T_DIR/new.conf" MaxAuthTries 4`,
+			want:   map[string]string{"new.conf": "MaxAuthTries 4\n"},
+		},
+		{
+			name:   "kv_is reads the first active line only",
+			files:  map[string]string{"c": "#Key wrong\n  key   a b  \nKey other\n"},
+			script: `g_kv_is "$T_DIR/c" KEY 'a b' && g_say first; g_kv_is "$T_DIR/c" key other || g_say second; g_kv_is "$T_DIR/missing" k v || g_say missing`,
+			output: "first\nsecond\nmissing",
+		},
+		{
+			name:   "kv values with backslashes survive",
+			script: `g_set_kv "$T_DIR/b" Pattern 'a\nb\\c'; g_kv_is "$T_DIR/b" Pattern 'a\nb\\c' && g_say same`,
+			want:   map[string]string{"b": "Pattern a\\nb\\\\c\n"},
+			output: "same",
+		},
+		{
+			name:   "ensure_line adds a missing final newline once",
+			files:  map[string]string{"l": "one"},
+			script: `g_ensure_line "$T_DIR/l" two; g_ensure_line "$T_DIR/l" two; g_ensure_line "$T_DIR/l" one`,
+			want:   map[string]string{"l": "one\ntwo\n"},
+		},
+		{
+			name:   "remove_lines",
+			files:  map[string]string{"r": "keep\ninstall cramfs /bin/true\nkeep too\n"},
+			script: `g_remove_lines "$T_DIR/r" '^install cramfs'; g_remove_lines "$T_DIR/r" '^nothing'; g_remove_lines "$T_DIR/absent" x`,
+			want:   map[string]string{"r": "keep\nkeep too\n", "absent": ""},
+		},
+		{
+			name:   "write_file reports nothing changed on identical content",
+			files:  map[string]string{"w": "same\n"},
+			script: `printf 'same\n' | g_write_file "$T_DIR/w" 0644 "$T_OWNER" && g_say "$(cat "$G_WORK_DIR/c1.changed" 2>/dev/null)"`,
+			want:   map[string]string{"w": "same\n"},
+			output: "",
+		},
+		{
+			name:   "g_cmd and g_pkg_installed",
+			script: `g_cmd sh && g_say sh; g_cmd no-such-command-x || g_say none; g_pkg_installed dpkg && g_say dpkg; g_pkg_installed dpkg no-such-package-x || g_say partial`,
+			output: "sh\nnone\ndpkg\npartial",
+		},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if strings.Contains(tc.script, "g_pkg_installed") {
+				requireTool(t, "dpkg-query")
+			}
+			f := newFakeRun(t)
+			for name, content := range tc.files {
+				writeFile(t, filepath.Join(f.dir, name), content, 0o644)
+			}
+			m := Module{Name: "helpers", Controls: []Control{{ID: "helpers.case", Check: tc.script + "\nreturn 0"}}}
+			got := byID(f.execute(t, f.plan(ModeEnforce, m)))["helpers.case"]
+			if got.Status != StatusPass {
+				t.Fatalf("status %s: %s", got.Status, got.Message)
+			}
+			if got.Evidence != tc.output {
+				t.Errorf("output %q, want %q", got.Evidence, tc.output)
+			}
+			names := make([]string, 0, len(tc.want))
+			for name := range tc.want {
+				names = append(names, name)
+			}
+			sort.Strings(names)
+			for _, name := range names {
+				b, err := os.ReadFile(filepath.Join(f.dir, name))
+				if tc.want[name] == "" {
+					if !os.IsNotExist(err) {
+						t.Errorf("%s exists: %q", name, b)
+					}
+					continue
+				}
+				if string(b) != tc.want[name] {
+					t.Errorf("%s =\n%q\nwant\n%q", name, b, tc.want[name])
+				}
+			}
+		})
+	}
+}
+
+func TestScriptKilledMidRunIsAnError(t *testing.T) {
+	f := newFakeRun(t)
+	m := Module{Name: "delta", Controls: []Control{
+		{ID: "delta.one", Check: "return 0"},
+		{ID: "delta.kill", Check: `kill -9 $$; sleep 1`},
+		{ID: "delta.three", Check: "return 0"},
+	}}
+	_, _, err := f.tryExecute(t, f.plan(ModeAudit, m))
+	if err == nil || !strings.Contains(err.Error(), "stopped before it finished: 1 of 3 controls reported, missing delta.kill, delta.three") {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -1,0 +1,694 @@
+# ---- golden-harden runtime ------------------------------------------------------------------
+# Helpers the control snippets call (g_*), and the driver that checks, fixes, finalizes and
+# re-checks every control and prints one marker-prefixed JSON line per control.
+#
+# Everything a check or fix does runs in a subshell, so a snippet that exits, trips `set -u` or
+# changes variables cannot stop the run or confuse the driver. State the driver needs from inside
+# those subshells (files changed, apt already updated) goes through files in $G_WORK_DIR.
+# Private names start with _g; nothing here uses `local` (not POSIX).
+
+umask 022
+# A dropped SSH session must not stop the run halfway through a module: finish (and roll back
+# if needed) even when nobody reads the output any more.
+trap '' HUP PIPE
+LC_ALL=C
+PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+DEBIAN_FRONTEND=noninteractive
+export LC_ALL PATH DEBIAN_FRONTEND
+
+# Longest evidence (head) and message (tail) kept per control, in bytes.
+G_EVIDENCE_MAX=${G_EVIDENCE_MAX:-4096}
+
+_g_die() {
+	printf 'golden-harden: %s\n' "$*" >&2
+	exit 70
+}
+
+# ---- helpers for control snippets -----------------------------------------------------------
+
+# g_say TEXT... : one evidence line.
+g_say() {
+	printf '%s\n' "$*"
+}
+
+# g_cmd NAME : exit 0 when the command exists.
+g_cmd() {
+	command -v "$1" >/dev/null 2>&1
+}
+
+_g_strip0() {
+	_g_s0=$1
+	while [ "${#_g_s0}" -gt 1 ] && [ "${_g_s0#0}" != "$_g_s0" ]; do
+		_g_s0=${_g_s0#0}
+	done
+	printf '%s' "$_g_s0"
+}
+
+# _g_same A B : exit 0 when both files have the same content.
+_g_same() {
+	if g_cmd cmp; then
+		cmp -s -- "$1" "$2"
+	else
+		[ "$(cksum <"$1")" = "$(cksum <"$2")" ]
+	fi
+}
+
+# g_backup FILE : call before changing FILE (content or metadata). Copies it once per module under
+# $G_BACKUP_DIR/<module>/ (or records that it did not exist), so a failing Finalize can restore
+# the module's files, and lists FILE as changed by the current control for the report.
+g_backup() {
+	_g_b=$1
+	case $_g_b in
+	/*) ;;
+	*)
+		printf 'g_backup: not an absolute path: %s\n' "$_g_b" >&2
+		return 1
+		;;
+	esac
+	case $_g_b in
+	*'
+'*)
+		printf 'g_backup: path contains a newline\n' >&2
+		return 1
+		;;
+	esac
+	if [ "$G_MODE" != enforce ]; then
+		printf 'g_backup: %s: nothing may change in %s mode\n' "$_g_b" "$G_MODE" >&2
+		return 1
+	fi
+	printf '%s\n' "$_g_b" >>"$G_WORK_DIR/c$G_CONTROL_N.changed"
+	_g_bl=$G_WORK_DIR/m.$G_MODULE.list
+	if [ -f "$_g_bl" ] && grep -qxF -- "$_g_b" "$_g_bl"; then
+		return 0
+	fi
+	_g_bd=$G_BACKUP_DIR/$G_MODULE
+	(umask 077 && mkdir -p -- "$_g_bd${_g_b%/*}") || return 1
+	if [ -L "$_g_b" ]; then
+		cp -P -p -- "$_g_b" "$_g_bd$_g_b" || return 1
+		_g_bk=L
+	elif [ -f "$_g_b" ]; then
+		cp -p -- "$_g_b" "$_g_bd$_g_b" || return 1
+		_g_bk=F
+	elif [ -e "$_g_b" ]; then
+		_g_bk=M
+	else
+		_g_bk=N
+	fi
+	if [ "$_g_bk" = N ]; then
+		_g_bm='- - -'
+	else
+		_g_bm=$(stat -c '%a %u %g' -- "$_g_b") || return 1
+	fi
+	printf '%s %s %s\n' "$_g_bk" "$_g_bm" "$_g_b" >>"$_g_bd/.manifest" || return 1
+	printf '%s\n' "$_g_b" >>"$_g_bl"
+}
+
+# _g_mkparents DIR : create DIR and missing parents (0755), recording each as new for rollback.
+_g_mkparents() {
+	[ -d "$1" ] && return 0
+	_g_mkparents "${1%/*}" || return 1
+	g_backup "$1" || return 1
+	mkdir -m 0755 -- "$1"
+}
+
+# _g_install SRC DEST MODE OWNER : atomically replace DEST by a copy of SRC (after a backup).
+_g_install() {
+	_g_mkparents "${2%/*}" || return 1
+	g_backup "$2" || return 1
+	_g_in=${2%/*}/.golden-new.${2##*/}
+	if cp -- "$1" "$_g_in" && chown -- "$4" "$_g_in" && chmod -- "$3" "$_g_in" && mv -f -- "$_g_in" "$2"; then
+		return 0
+	fi
+	rm -f -- "$_g_in"
+	return 1
+}
+
+# _g_replace_content FILE NEW : give FILE the content of NEW, keeping its mode and owner.
+_g_replace_content() {
+	_g_rm=$(stat -c '%a' -- "$1") || return 1
+	_g_ro=$(stat -c '%u:%g' -- "$1") || return 1
+	_g_install "$2" "$1" "$_g_rm" "$_g_ro"
+}
+
+# g_set_mode PATH MODE OWNER:GROUP : chmod/chown only when different.
+g_set_mode() {
+	if [ ! -e "$1" ]; then
+		printf 'g_set_mode: %s does not exist\n' "$1" >&2
+		return 1
+	fi
+	_g_sm=$(stat -c '%a %U:%G %u:%g' -- "$1") || return 1
+	_g_sm_mode=${_g_sm%% *}
+	_g_sm_rest=${_g_sm#* }
+	_g_sm_names=${_g_sm_rest%% *}
+	_g_sm_ids=${_g_sm_rest#* }
+	_g_sm_change=0
+	if [ "$(_g_strip0 "$_g_sm_mode")" != "$(_g_strip0 "$2")" ]; then
+		_g_sm_change=1
+	fi
+	if [ "$3" != "$_g_sm_names" ] && [ "$3" != "$_g_sm_ids" ]; then
+		_g_sm_change=2
+	fi
+	[ "$_g_sm_change" -eq 0 ] && return 0
+	g_backup "$1" || return 1
+	if [ "$_g_sm_change" -eq 2 ]; then
+		chown -- "$3" "$1" || return 1
+	fi
+	chmod -- "$2" "$1"
+}
+
+# g_write_file FILE MODE OWNER:GROUP : desired content on stdin; replaces FILE atomically only
+# when content, mode or owner differ. Creates missing parent directories.
+g_write_file() {
+	_g_wt=$G_WORK_DIR/write.tmp
+	cat >"$_g_wt" || return 1
+	if [ -f "$1" ] && _g_same "$_g_wt" "$1"; then
+		rm -f -- "$_g_wt"
+		g_set_mode "$1" "$2" "$3"
+		return
+	fi
+	_g_install "$_g_wt" "$1" "$2" "$3"
+	_g_wrc=$?
+	rm -f -- "$_g_wt"
+	return "$_g_wrc"
+}
+
+# The awk program behind g_set_kv and g_kv_is. A line is active when it is neither blank nor a
+# comment; its key is the text before SEP (SEP stripped of blanks; blank SEP = any run of blanks),
+# compared case-insensitively.
+# shellcheck disable=SC2016 # an awk program: its $ are awk's
+_G_KV_AWK='
+function keyof(s,   n) {
+	sub(/^[ \t]+/, "", s)
+	if (s == "" || substr(s, 1, 1) == "#") return ""
+	if (sepc == "") {
+		n = match(s, /[ \t]/)
+		return n ? substr(s, 1, n - 1) : s
+	}
+	n = index(s, sepc)
+	if (!n) return ""
+	s = substr(s, 1, n - 1)
+	sub(/[ \t]+$/, "", s)
+	return s
+}
+function valueof(s,   n) {
+	sub(/^[ \t]+/, "", s)
+	if (sepc == "") {
+		n = match(s, /[ \t]/)
+		s = n ? substr(s, n) : ""
+	} else {
+		s = substr(s, index(s, sepc) + length(sepc))
+	}
+	sub(/^[ \t]+/, "", s)
+	sub(/[ \t]+$/, "", s)
+	return s
+}
+BEGIN {
+	op = ENVIRON["_G_OP"]; key = ENVIRON["_G_KEY"]; value = ENVIRON["_G_VALUE"]; sep = ENVIRON["_G_SEP"]
+	sepc = sep; gsub(/[ \t]/, "", sepc); k = tolower(key); done = 0
+}
+{
+	if (tolower(keyof($0)) != k) {
+		if (op == "set") print
+		next
+	}
+	if (op == "is") {
+		found = 1
+		exit(valueof($0) == value ? 0 : 1)
+	}
+	if (!done) { print key sep value; done = 1 } else print "# " $0
+}
+END {
+	if (op == "is") { if (!found) exit 1 }
+	else if (!done) print key sep value
+}'
+
+# g_kv_is FILE KEY VALUE [SEP] : exit 0 when the first active line for KEY has that VALUE.
+g_kv_is() {
+	[ -f "$1" ] || return 1
+	_G_OP=is _G_KEY=$2 _G_VALUE=$3 _G_SEP=${4- } awk "$_G_KV_AWK" "$1"
+}
+
+# g_set_kv FILE KEY VALUE [SEP] : make FILE have exactly one active KEY<SEP>VALUE line (other
+# active lines for KEY commented out, appended when absent). No change when already so.
+g_set_kv() {
+	if [ ! -f "$1" ]; then
+		printf '%s%s%s\n' "$2" "${4- }" "$3" | g_write_file "$1" 0644 root:root
+		return
+	fi
+	_g_kt=$G_WORK_DIR/kv.tmp
+	_G_OP=set _G_KEY=$2 _G_VALUE=$3 _G_SEP=${4- } awk "$_G_KV_AWK" "$1" >"$_g_kt" || return 1
+	if _g_same "$_g_kt" "$1"; then
+		rm -f -- "$_g_kt"
+		return 0
+	fi
+	_g_replace_content "$1" "$_g_kt"
+	_g_krc=$?
+	rm -f -- "$_g_kt"
+	return "$_g_krc"
+}
+
+# g_ensure_line FILE LINE : append LINE when no identical line exists.
+g_ensure_line() {
+	if [ ! -f "$1" ]; then
+		printf '%s\n' "$2" | g_write_file "$1" 0644 root:root
+		return
+	fi
+	grep -qxF -- "$2" "$1" && return 0
+	_g_et=$G_WORK_DIR/line.tmp
+	{
+		cat -- "$1"
+		if [ -n "$(tail -c 1 -- "$1")" ]; then
+			echo
+		fi
+		printf '%s\n' "$2"
+	} >"$_g_et" || return 1
+	_g_replace_content "$1" "$_g_et"
+	_g_erc=$?
+	rm -f -- "$_g_et"
+	return "$_g_erc"
+}
+
+# g_remove_lines FILE ERE : delete the lines matching ERE (no change when none matches).
+g_remove_lines() {
+	[ -f "$1" ] || return 0
+	grep -Eq -- "$2" "$1" || return 0
+	_g_rt=$G_WORK_DIR/rm.tmp
+	grep -Ev -- "$2" "$1" >"$_g_rt"
+	[ $? -le 1 ] || return 1
+	_g_replace_content "$1" "$_g_rt"
+	_g_rrc=$?
+	rm -f -- "$_g_rt"
+	return "$_g_rrc"
+}
+
+# _g_pkg_missing PKG... : print the packages that are not installed, space-separated.
+_g_pkg_missing() {
+	case $G_OS_FAMILY in
+	debian)
+		# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
+		dpkg-query -W -f='${Package} ${db:Status-Status}\n' -- "$@" 2>/dev/null |
+			awk -v want="$*" '$2 == "installed" { ok[$1] = 1 }
+				END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!(w[i] in ok)) printf "%s ", w[i] }'
+		;;
+	rhel)
+		for _g_p in "$@"; do
+			rpm -q -- "$_g_p" >/dev/null 2>&1 || printf '%s ' "$_g_p"
+		done
+		;;
+	*)
+		printf '%s ' "$@"
+		;;
+	esac
+}
+
+# g_pkg_installed PKG... : exit 0 when all are installed.
+g_pkg_installed() {
+	[ $# -gt 0 ] || return 0
+	[ -z "$(_g_pkg_missing "$@")" ]
+}
+
+_g_apt() {
+	apt-get -q -y -o DPkg::Lock::Timeout=300 \
+		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >&2
+}
+
+_g_apt_update() {
+	[ -f "$G_WORK_DIR/apt-updated" ] && return 1
+	: >"$G_WORK_DIR/apt-updated"
+	_g_apt update
+}
+
+# g_pkg_install PKG... : install the missing ones (apt-get update at most once per run, and only
+# when the package lists are empty or the install fails without it).
+g_pkg_install() {
+	_g_pm=$(_g_pkg_missing "$@")
+	[ -n "$_g_pm" ] || return 0
+	case $G_OS_FAMILY in
+	debian)
+		if ! ls /var/lib/apt/lists/*_Packages >/dev/null 2>&1; then
+			_g_apt_update
+		fi
+		# shellcheck disable=SC2086 # word splitting of the package list is wanted
+		_g_apt install --no-install-recommends $_g_pm ||
+			{ _g_apt_update && _g_apt install --no-install-recommends $_g_pm; }
+		;;
+	rhel)
+		# shellcheck disable=SC2086
+		dnf -q -y install $_g_pm >&2
+		;;
+	*)
+		printf 'g_pkg_install: unsupported OS family %s\n' "$G_OS_FAMILY" >&2
+		return 1
+		;;
+	esac
+}
+
+# g_pkg_purge PKG... : remove the installed ones.
+g_pkg_purge() {
+	_g_pm=" $(_g_pkg_missing "$@")"
+	_g_pi=""
+	for _g_p in "$@"; do
+		case $_g_pm in
+		*" $_g_p "*) ;;
+		*) _g_pi="$_g_pi $_g_p" ;;
+		esac
+	done
+	[ -n "$_g_pi" ] || return 0
+	case $G_OS_FAMILY in
+	debian)
+		# shellcheck disable=SC2086 # word splitting of the package list is wanted
+		_g_apt purge $_g_pi
+		;;
+	rhel)
+		# shellcheck disable=SC2086
+		dnf -q -y remove $_g_pi >&2
+		;;
+	esac
+}
+
+# g_unit_exists UNIT : exit 0 when systemd knows the unit file.
+g_unit_exists() {
+	systemctl list-unit-files --no-legend --no-pager -- "$1" 2>/dev/null | grep -q .
+}
+
+# g_unit_enabled UNIT, g_unit_active UNIT, g_unit_masked UNIT
+g_unit_enabled() {
+	systemctl is-enabled -q -- "$1" 2>/dev/null
+}
+
+g_unit_active() {
+	systemctl is-active -q -- "$1" 2>/dev/null
+}
+
+g_unit_masked() {
+	[ "$(systemctl is-enabled -- "$1" 2>/dev/null)" = masked ]
+}
+
+# g_unit_enable_now UNIT : enable, and start when not active.
+g_unit_enable_now() {
+	g_unit_enabled "$1" || systemctl enable -q -- "$1" || return 1
+	g_unit_active "$1" || systemctl start -- "$1"
+}
+
+# g_unit_mask UNIT : stop and mask.
+g_unit_mask() {
+	g_unit_masked "$1" && return 0
+	systemctl stop -- "$1" 2>/dev/null
+	systemctl mask -q -- "$1"
+}
+
+# ---- driver ---------------------------------------------------------------------------------
+
+# _g_now sets _g_t to the uptime in centiseconds: a builtin read, no process per measurement.
+_g_now() {
+	_g_t=0
+	[ -r /proc/uptime ] || return 0
+	read -r _g_up _g_rest </proc/uptime || return 0
+	_g_t=$(_g_strip0 "${_g_up%.*}${_g_up#*.}")
+}
+
+_g_detect_container() {
+	if g_cmd systemd-detect-virt; then
+		systemd-detect-virt -q --container && return 0
+	fi
+	[ -f /.dockerenv ] || [ -f /run/.containerenv ] && return 0
+	[ -r /proc/1/environ ] && tr '\0' '\n' </proc/1/environ 2>/dev/null | grep -q '^container='
+}
+
+# _g_emit TYPE FIELDS... : one result line. FIELDS are name=value pairs; a value starting with @
+# names a file whose content becomes a JSON string (evidence: head, message: tail), a value
+# starting with % names a file of lines that becomes a JSON array, a value starting with # is a
+# raw JSON value (numbers, booleans), anything else is a string.
+# shellcheck disable=SC2016 # an awk program: its $ are awk's
+_G_EMIT_AWK='
+function esc(s,   n, i, out, parts) {
+	n = split(s, parts, /\\/); out = parts[1]
+	for (i = 2; i <= n; i++) out = out "\\\\" parts[i]
+	n = split(out, parts, /"/); out = parts[1]
+	for (i = 2; i <= n; i++) out = out "\\\"" parts[i]
+	n = split(out, parts, /\t/); out = parts[1]
+	for (i = 2; i <= n; i++) out = out "\\t" parts[i]
+	n = split(out, parts, /\n/); out = parts[1]
+	for (i = 2; i <= n; i++) out = out "\\n" parts[i]
+	gsub(/[\001-\010\013-\037\177\r]/, "", out)
+	return out
+}
+function slurp(f, tail,   line, s, first) {
+	s = ""; first = 1
+	while ((getline line < f) > 0) {
+		s = first ? line : s "\n" line
+		first = 0
+		if (!tail && length(s) > max) break
+	}
+	close(f)
+	if (length(s) > max) s = tail ? "..." substr(s, length(s) - max + 1) : substr(s, 1, max) "..."
+	return s
+}
+function lines(f,   line, s, seen) {
+	s = ""
+	while ((getline line < f) > 0) {
+		if (line == "" || (line in seen)) continue
+		seen[line] = 1
+		s = s (s == "" ? "" : ",") "\"" esc(line) "\""
+	}
+	close(f)
+	return "[" s "]"
+}
+BEGIN {
+	out = "{\"type\":\"" type "\""
+	for (i = 1; i < ARGC; i++) {
+		kv = ARGV[i]; n = index(kv, "="); name = substr(kv, 1, n - 1); v = substr(kv, n + 1)
+		c = substr(v, 1, 1); rest = substr(v, 2)
+		if (c == "@") v = "\"" esc(slurp(rest, 0)) "\""
+		else if (c == "^") v = "\"" esc(slurp(rest, 1)) "\""
+		else if (c == "%") v = lines(rest)
+		else if (c == "#") v = rest
+		else v = "\"" esc(v) "\""
+		out = out ",\"" name "\":" v
+	}
+	print marker " " out "}"
+	exit 0
+}'
+
+_g_emit() {
+	_g_et_type=$1
+	shift
+	awk -v marker="$G_MARKER" -v type="$_g_et_type" -v max="$G_EVIDENCE_MAX" "$_G_EMIT_AWK" "$@"
+}
+
+# _g_var NAME N : value of the per-control variable NAME_N (POSIX sh has no arrays).
+_g_var() {
+	eval "printf '%s' \"\${_g_${1}_$2-}\""
+}
+
+_g_set() {
+	eval "_g_${1}_$2=\$3"
+}
+
+# g_begin : prepare the work directory and announce the run.
+g_begin() {
+	[ "$(id -u)" -eq 0 ] || [ "${G_ALLOW_NON_ROOT:-0}" = 1 ] || _g_die "must run as root (through sudo)"
+	case $G_MODE in
+	enforce | audit) ;;
+	*) _g_die "unknown mode $G_MODE" ;;
+	esac
+	mkdir -m 0700 -- "$G_WORK_DIR" 2>/dev/null || _g_die "cannot create the work directory $G_WORK_DIR (does it exist already?)"
+	trap '_g_cleanup' EXIT
+	trap 'exit 130' INT TERM
+	if [ -z "${G_IN_CONTAINER:-}" ]; then
+		if _g_detect_container; then G_IN_CONTAINER=1; else G_IN_CONTAINER=0; fi
+	fi
+	_g_count=0
+	_g_now
+	_g_run_t0=$_g_t
+	_g_emit run run_id="$G_RUN_ID" mode="$G_MODE" in_container="#$([ "$G_IN_CONTAINER" = 1 ] && echo true || echo false)" \
+		backup_dir="$G_BACKUP_DIR" os_id="$G_OS_ID" os_version="$G_OS_VERSION" build_user="$G_BUILD_USER"
+}
+
+_g_cleanup() {
+	case $G_WORK_DIR in
+	/*/golden-harden-*) rm -rf -- "$G_WORK_DIR" ;;
+	esac
+	if [ -n "${G_SCRIPT:-}" ]; then
+		rm -f -- "$G_SCRIPT"
+	fi
+}
+
+# g_module NAME FINALIZE_FUNCTION|- : start a module.
+g_module() {
+	G_MODULE=$1
+	_g_fin=$2
+	_g_mod_fixed=""
+	_g_now
+	_g_mod_t0=$_g_t
+}
+
+# g_control N ID : check control N; in enforce mode fix it when not compliant. Controls whose
+# fix ran are reported by g_module_end (after Finalize and the re-check); the others right away.
+g_control() {
+	G_CONTROL_N=$1
+	# shellcheck disable=SC2034 # for control snippets: the id of the control being run
+	G_CONTROL=$2
+	_g_count=$((_g_count + 1))
+	_g_set id "$1" "$2"
+	_g_c=$G_WORK_DIR/c$1
+	_g_now
+	_g_ct0=$_g_t
+	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null
+	_g_rc=$?
+	_g_nb=false
+	# "Not applicable" must say why on stdout; a bare 2 is what dash returns when a snippet
+	# trips over an unset variable, which is a broken check, not a verdict.
+	if [ "$_g_rc" -eq 2 ] && [ ! -s "$_g_c.ev0" ]; then
+		_g_rc=2-without-reason
+	fi
+	case $_g_rc in
+	0)
+		_g_before=pass
+		_g_status=pass
+		;;
+	3)
+		_g_before=pass
+		_g_status=pass
+		_g_nb=true
+		;;
+	2)
+		_g_before=skipped
+		_g_status=skipped
+		head -n 1 -- "$_g_c.ev0" >"$_g_c.msg"
+		;;
+	1)
+		_g_before=fail
+		_g_status=failed
+		if [ "$G_MODE" = enforce ]; then
+			("fix_$1") >"$_g_c.fix" 2>&1 </dev/null
+			_g_set fixrc "$1" $?
+			_g_status=pending
+			_g_mod_fixed="$_g_mod_fixed $1"
+		fi
+		;;
+	*)
+		_g_before=error
+		_g_status=failed
+		{
+			printf 'check exited %s (expected 0 compliant, 1 not compliant, 2 not applicable, 3 next boot)\n' "$_g_rc"
+			cat -- "$_g_c.err0"
+		} >"$_g_c.msg"
+		;;
+	esac
+	_g_now
+	_g_set before "$1" "$_g_before"
+	_g_set dur "$1" $(((_g_t - _g_ct0) * 10))
+	if [ "$_g_status" != pending ]; then
+		_g_emit_control "$1" "$_g_status" "$_g_nb" "$_g_c.ev0" "" false
+	fi
+}
+
+# _g_emit_control N STATUS NEXT_BOOT EVIDENCE_FILE BEFORE_EVIDENCE_FILE ROLLED_BACK
+_g_emit_control() {
+	_g_c=$G_WORK_DIR/c$1
+	[ -f "$_g_c.msg" ] || : >"$_g_c.msg"
+	[ -f "$_g_c.changed" ] || : >"$_g_c.changed"
+	_g_emit control id="$(_g_var id "$1")" module="$G_MODULE" status="$2" before="$(_g_var before "$1")" \
+		next_boot="#$3" duration_ms="#$(_g_var dur "$1")" evidence="@$4" before_evidence="@${5:-/dev/null}" \
+		message="^$_g_c.msg" backups="%$_g_c.changed" rolled_back="#$6"
+}
+
+# _g_rollback MODULE : restore every file the module changed, newest change first.
+_g_rollback() {
+	_g_rbd=$G_BACKUP_DIR/$1
+	[ -f "$_g_rbd/.manifest" ] || return 0
+	_g_rbrc=0
+	awk '{ l[NR] = $0 } END { for (i = NR; i > 0; i--) print l[i] }' "$_g_rbd/.manifest" >"$G_WORK_DIR/rollback.tmp"
+	while read -r _g_k _g_m _g_u _g_g _g_p; do
+		case $_g_k in
+		F | L)
+			{ rm -f -- "$_g_p.golden-restore" && cp -P -p -- "$_g_rbd$_g_p" "$_g_p.golden-restore" &&
+				mv -f -- "$_g_p.golden-restore" "$_g_p"; } || _g_rbrc=1
+			;;
+		M)
+			{ chown -- "$_g_u:$_g_g" "$_g_p" && chmod -- "$_g_m" "$_g_p"; } || _g_rbrc=1
+			;;
+		N)
+			if [ -d "$_g_p" ] && [ ! -L "$_g_p" ]; then
+				rmdir -- "$_g_p" 2>/dev/null || _g_rbrc=1
+			else
+				rm -f -- "$_g_p" || _g_rbrc=1
+			fi
+			;;
+		esac
+	done <"$G_WORK_DIR/rollback.tmp"
+	return "$_g_rbrc"
+}
+
+# g_module_end : Finalize (rolling the module back when it fails), re-check and report the
+# controls whose fix ran.
+g_module_end() {
+	[ -n "$_g_mod_fixed" ] || {
+		_g_module_record not_needed ""
+		return 0
+	}
+	_g_failed_fin=0
+	if [ "$_g_fin" != - ]; then
+		("$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null
+		_g_frc=$?
+		if [ "$_g_frc" -ne 0 ]; then
+			_g_failed_fin=1
+			if _g_rollback "$G_MODULE"; then
+				_g_rb='every file it changed was restored from its backup'
+			else
+				_g_rb='restoring its backups failed partly, see the backups under '"$G_BACKUP_DIR/$G_MODULE"
+			fi
+			("$_g_fin") >"$G_WORK_DIR/fin2.out" 2>&1 </dev/null
+			_g_frc2=$?
+			{
+				printf 'finalize of module %s failed (exit %s); %s; finalize after the restore exited %s\n' \
+					"$G_MODULE" "$_g_frc" "$_g_rb" "$_g_frc2"
+				cat -- "$G_WORK_DIR/fin.out"
+			} >"$G_WORK_DIR/fin.msg"
+			_g_module_record failed "$G_WORK_DIR/fin.msg"
+		else
+			_g_module_record ok "$G_WORK_DIR/fin.out"
+		fi
+	else
+		_g_module_record none ""
+	fi
+	for _g_n in $_g_mod_fixed; do
+		G_CONTROL_N=$_g_n
+		_g_c=$G_WORK_DIR/c$_g_n
+		if [ "$_g_failed_fin" -eq 1 ]; then
+			cp -- "$G_WORK_DIR/fin.msg" "$_g_c.msg"
+			_g_emit_control "$_g_n" failed false "$_g_c.ev0" "$_g_c.ev0" true
+			continue
+		fi
+		_g_now
+		_g_ct0=$_g_t
+		("check_$_g_n") >"$_g_c.ev" 2>"$_g_c.err" </dev/null
+		_g_rc=$?
+		_g_now
+		_g_set dur "$_g_n" $(($(_g_var dur "$_g_n") + (_g_t - _g_ct0) * 10))
+		case $_g_rc in
+		0) _g_emit_control "$_g_n" fixed false "$_g_c.ev" "$_g_c.ev0" false ;;
+		3) _g_emit_control "$_g_n" fixed true "$_g_c.ev" "$_g_c.ev0" false ;;
+		*)
+			{
+				printf 'still not compliant after the fix (check exited %s, fix exited %s)\n' "$_g_rc" "$(_g_var fixrc "$_g_n")"
+				cat -- "$_g_c.fix" "$_g_c.err"
+			} >"$_g_c.msg"
+			_g_emit_control "$_g_n" failed false "$_g_c.ev" "$_g_c.ev0" false
+			;;
+		esac
+	done
+}
+
+# _g_module_record FINALIZE_STATE MESSAGE_FILE
+_g_module_record() {
+	_g_now
+	_g_emit module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" message="^${2:-/dev/null}"
+}
+
+# g_end : the closing record; its absence tells the reader that the run was cut short.
+g_end() {
+	_g_now
+	_g_emit end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))"
+}
