@@ -1,0 +1,488 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	astypes "github.com/aws/aws-sdk-go-v2/service/autoscaling/types"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+)
+
+// Batch and page sizes of the inventory calls: the largest each API accepts, so that the number of
+// calls grows with the number of resources divided by these, never with a product of them.
+const (
+	imagesPageSize          = 1000 // DescribeImages MaxResults
+	instanceFilterBatch     = 200  // values in one DescribeInstances filter
+	instancesPageSize       = 1000 // DescribeInstances MaxResults
+	launchTemplatesPageSize = 200  // DescribeLaunchTemplates MaxResults
+	templateVersionsPage    = 200  // DescribeLaunchTemplateVersions MaxResults
+	autoScalingPageSize     = 100  // DescribeAutoScalingGroups / DescribeLaunchConfigurations MaxRecords
+	parametersBatch         = 10   // names in one GetParameters call
+)
+
+// resolveSSMPrefix marks a launch template image id that names an SSM parameter holding the AMI id.
+const resolveSSMPrefix = "resolve:ssm:"
+
+// instanceInUseStates are the instance states that still hold on to their image: everything but
+// terminated. A stopped instance starts again from its root volume, which may need the image for
+// the snapshot's lifetime, and it is what users expect to find again.
+var instanceInUseStates = []string{"pending", "running", "shutting-down", "stopping", "stopped"}
+
+// InventoryEC2API is the part of the EC2 API the inventory reads.
+type InventoryEC2API interface {
+	ec2.DescribeImagesAPIClient
+	ec2.DescribeInstancesAPIClient
+	ec2.DescribeLaunchTemplatesAPIClient
+	ec2.DescribeLaunchTemplateVersionsAPIClient
+}
+
+// InventorySSMAPI is the part of the Systems Manager API the inventory reads.
+type InventorySSMAPI interface {
+	GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
+}
+
+// InventoryAutoScalingAPI is the part of the Auto Scaling API the inventory reads.
+type InventoryAutoScalingAPI interface {
+	autoscaling.DescribeAutoScalingGroupsAPIClient
+	autoscaling.DescribeLaunchConfigurationsAPIClient
+}
+
+// Sources is where Collect reads one region's inventory from.
+type Sources struct {
+	Region      string
+	AccountID   string
+	EC2         InventoryEC2API
+	SSM         InventorySSMAPI
+	AutoScaling InventoryAutoScalingAPI
+	// Parameters are SSM parameters to read in addition to the ones launch templates resolve
+	// (`resolve:ssm:`): an image they point at is in use. The lifecycle's own ssm_parameter is one.
+	Parameters []string
+}
+
+// Collect reads everything Plan needs to decide about the images policy selects in one region.
+// Every call is paginated, and images are looked up in batches, so the number of calls grows with
+// the number of images + launch templates + instances + groups, never with their product.
+//
+// Any failed read fails the whole collection: an inventory with a gap would make an image in use
+// look unused.
+func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[string]string) (Inventory, error) {
+	inv := Inventory{Region: src.Region, AccountID: src.AccountID, Pinned: pinned}
+	var err error
+	if inv.Images, err = collectImages(ctx, src.EC2); err != nil {
+		return Inventory{}, fmt.Errorf("listing the account's images in %s: %w", src.Region, err)
+	}
+	var candidates []string
+	for _, img := range inv.Images {
+		if policy.Selects(img) {
+			candidates = append(candidates, img.ID)
+		}
+	}
+	if len(candidates) == 0 {
+		return inv, nil
+	}
+
+	instanceUses, err := collectInstanceUses(ctx, src.EC2, candidates)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("listing instances in %s: %w", src.Region, err)
+	}
+	templates, err := collectLaunchTemplates(ctx, src.EC2)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("listing launch templates in %s: %w", src.Region, err)
+	}
+	groups, configs, err := collectAutoScaling(ctx, src.AutoScaling)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("listing Auto Scaling groups and launch configurations in %s: %w", src.Region, err)
+	}
+
+	// Every parameter a template resolves or the caller names is read in batches of ten.
+	names := append([]string(nil), src.Parameters...)
+	for _, tpl := range templates {
+		for _, v := range tpl.versions {
+			if p, ok := strings.CutPrefix(v.imageID, resolveSSMPrefix); ok {
+				names = append(names, p)
+			}
+		}
+	}
+	values, err := readParameters(ctx, src.SSM, names)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("reading SSM parameters in %s: %w", src.Region, err)
+	}
+
+	inv.Uses = instanceUses
+	inv.Uses = append(inv.Uses, templateUses(templates, values)...)
+	inv.Uses = append(inv.Uses, autoScalingUses(groups, configs, templates, values)...)
+	for _, name := range src.Parameters {
+		if v := values[name]; strings.HasPrefix(v, "ami-") {
+			inv.Uses = append(inv.Uses, Use{ImageID: v, Kind: UseSSMParameter, Resource: name})
+		}
+	}
+	return inv, nil
+}
+
+func collectImages(ctx context.Context, api ec2.DescribeImagesAPIClient) ([]Image, error) {
+	// Disabled and deprecated images are included: they still hold snapshots that must not be
+	// deleted from under them, and they may themselves be pruned.
+	pages := ec2.NewDescribeImagesPaginator(api, &ec2.DescribeImagesInput{
+		Owners:            []string{"self"},
+		IncludeDeprecated: aws.Bool(true),
+		IncludeDisabled:   aws.Bool(true),
+		MaxResults:        aws.Int32(imagesPageSize),
+	})
+	var images []Image
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, ti := range page.Images {
+			img, err := imageFromEC2(ti)
+			if err != nil {
+				return nil, err
+			}
+			images = append(images, img)
+		}
+	}
+	return images, nil
+}
+
+// imageFromEC2 converts an EC2 image. An unreadable creation date is an error rather than a zero
+// time, which would make the image look ancient.
+func imageFromEC2(ti types.Image) (Image, error) {
+	img := Image{
+		ID:      aws.ToString(ti.ImageId),
+		Name:    aws.ToString(ti.Name),
+		OwnerID: aws.ToString(ti.OwnerId),
+		State:   string(ti.State),
+		Tags:    TagMap(ti.Tags),
+		// Anything but plainly "disabled" protects: "enabled", "enabled-with-cooldown", and
+		// "disabled-until <time>" while a cooldown runs.
+		DeregistrationProtected: !isUnprotected(aws.ToString(ti.DeregistrationProtection)),
+		Snapshots:               SnapshotsOf(ti),
+	}
+	created, err := time.Parse(time.RFC3339, aws.ToString(ti.CreationDate))
+	if err != nil {
+		return Image{}, fmt.Errorf("image %s: reading creation date %q: %w", img.ID, aws.ToString(ti.CreationDate), err)
+	}
+	img.CreationDate = created
+	return img, nil
+}
+
+func isUnprotected(v string) bool { return v == "" || v == "disabled" }
+
+// SnapshotsOf lists the EBS snapshots behind an image's block device mappings.
+func SnapshotsOf(ti types.Image) []Snapshot {
+	var snaps []Snapshot
+	for _, bdm := range ti.BlockDeviceMappings {
+		if bdm.Ebs == nil || aws.ToString(bdm.Ebs.SnapshotId) == "" {
+			continue
+		}
+		snaps = append(snaps, Snapshot{ID: aws.ToString(bdm.Ebs.SnapshotId), SizeGiB: int64(aws.ToInt32(bdm.Ebs.VolumeSize))})
+	}
+	return snaps
+}
+
+// TagMap turns EC2 tags into a map.
+func TagMap(tags []types.Tag) map[string]string {
+	m := make(map[string]string, len(tags))
+	for _, t := range tags {
+		m[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return m
+}
+
+// collectInstanceUses finds the instances, in any state but terminated, launched from one of the
+// candidate images, asking for up to 200 images per call.
+func collectInstanceUses(ctx context.Context, api ec2.DescribeInstancesAPIClient, imageIDs []string) ([]Use, error) {
+	var uses []Use
+	for batch := range chunks(imageIDs, instanceFilterBatch) {
+		pages := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{
+			Filters: []types.Filter{
+				{Name: aws.String("image-id"), Values: batch},
+				{Name: aws.String("instance-state-name"), Values: instanceInUseStates},
+			},
+			MaxResults: aws.Int32(instancesPageSize),
+		})
+		for pages.HasMorePages() {
+			page, err := pages.NextPage(ctx)
+			if err != nil {
+				return nil, err
+			}
+			for _, r := range page.Reservations {
+				for _, in := range r.Instances {
+					state := ""
+					if in.State != nil {
+						state = string(in.State.Name)
+					}
+					if state == "terminated" {
+						continue
+					}
+					uses = append(uses, Use{
+						ImageID: aws.ToString(in.ImageId), Kind: UseInstance,
+						Resource: aws.ToString(in.InstanceId), Detail: state,
+					})
+				}
+			}
+		}
+	}
+	return uses, nil
+}
+
+// launchTemplate is one template with the image of each of its versions.
+type launchTemplate struct {
+	id, name                      string
+	defaultVersion, latestVersion int64
+	versions                      []templateVersion
+}
+
+type templateVersion struct {
+	number  int64
+	imageID string // an AMI id, "resolve:ssm:<parameter>", or empty
+}
+
+// collectLaunchTemplates lists every template, then every version of each: one paginated
+// DescribeLaunchTemplateVersions stream per template. EC2 describes all templates at once only for
+// $Latest and $Default, and older versions launch instances too (an Auto Scaling group or a user
+// can pin any version number), so every version is read.
+func collectLaunchTemplates(ctx context.Context, api InventoryEC2API) ([]launchTemplate, error) {
+	var templates []launchTemplate
+	pages := ec2.NewDescribeLaunchTemplatesPaginator(api, &ec2.DescribeLaunchTemplatesInput{
+		MaxResults: aws.Int32(launchTemplatesPageSize),
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, lt := range page.LaunchTemplates {
+			templates = append(templates, launchTemplate{
+				id:             aws.ToString(lt.LaunchTemplateId),
+				name:           aws.ToString(lt.LaunchTemplateName),
+				defaultVersion: aws.ToInt64(lt.DefaultVersionNumber),
+				latestVersion:  aws.ToInt64(lt.LatestVersionNumber),
+			})
+		}
+	}
+	for i := range templates {
+		tpl := &templates[i]
+		versions := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, &ec2.DescribeLaunchTemplateVersionsInput{
+			LaunchTemplateId: aws.String(tpl.id),
+			MaxResults:       aws.Int32(templateVersionsPage),
+		})
+		for versions.HasMorePages() {
+			page, err := versions.NextPage(ctx)
+			if err != nil {
+				return nil, fmt.Errorf("versions of %s: %w", tpl.id, err)
+			}
+			for _, v := range page.LaunchTemplateVersions {
+				tv := templateVersion{number: aws.ToInt64(v.VersionNumber)}
+				if v.LaunchTemplateData != nil {
+					tv.imageID = aws.ToString(v.LaunchTemplateData.ImageId)
+				}
+				tpl.versions = append(tpl.versions, tv)
+			}
+		}
+	}
+	return templates, nil
+}
+
+// imageOf resolves a template version's image, following resolve:ssm: through the values read.
+func (v templateVersion) imageOf(values map[string]string) (imageID, via string) {
+	if p, ok := strings.CutPrefix(v.imageID, resolveSSMPrefix); ok {
+		return values[p], v.imageID
+	}
+	return v.imageID, ""
+}
+
+func (t launchTemplate) label() string {
+	if t.name == "" {
+		return t.id
+	}
+	return t.id + " " + t.name
+}
+
+func templateUses(templates []launchTemplate, values map[string]string) []Use {
+	var uses []Use
+	for _, tpl := range templates {
+		for _, v := range tpl.versions {
+			img, via := v.imageOf(values)
+			if img == "" {
+				continue
+			}
+			detail := "version " + strconv.FormatInt(v.number, 10)
+			var marks []string
+			if v.number == tpl.defaultVersion {
+				marks = append(marks, "$Default")
+			}
+			if v.number == tpl.latestVersion {
+				marks = append(marks, "$Latest")
+			}
+			if len(marks) > 0 {
+				detail += " " + strings.Join(marks, " ")
+			}
+			if via != "" {
+				detail += " via " + via
+			}
+			uses = append(uses, Use{ImageID: img, Kind: UseLaunchTemplate, Resource: tpl.label(), Detail: detail})
+		}
+	}
+	return uses
+}
+
+func collectAutoScaling(ctx context.Context, api InventoryAutoScalingAPI) ([]astypes.AutoScalingGroup, map[string]string, error) {
+	var groups []astypes.AutoScalingGroup
+	gp := autoscaling.NewDescribeAutoScalingGroupsPaginator(api, &autoscaling.DescribeAutoScalingGroupsInput{
+		MaxRecords: aws.Int32(autoScalingPageSize),
+	})
+	for gp.HasMorePages() {
+		page, err := gp.NextPage(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		groups = append(groups, page.AutoScalingGroups...)
+	}
+	configs := map[string]string{}
+	cp := autoscaling.NewDescribeLaunchConfigurationsPaginator(api, &autoscaling.DescribeLaunchConfigurationsInput{
+		MaxRecords: aws.Int32(autoScalingPageSize),
+	})
+	for cp.HasMorePages() {
+		page, err := cp.NextPage(ctx)
+		if err != nil {
+			return nil, nil, err
+		}
+		for _, lc := range page.LaunchConfigurations {
+			configs[aws.ToString(lc.LaunchConfigurationName)] = aws.ToString(lc.ImageId)
+		}
+	}
+	return groups, configs, nil
+}
+
+// autoScalingUses records every launch configuration's image, and for every group the image it
+// launches: through its launch configuration, its launch template (by id or name, at the version
+// it names: $Default when none, $Latest, or a number), or the templates and image overrides of a
+// mixed instances policy.
+func autoScalingUses(groups []astypes.AutoScalingGroup, configs map[string]string, templates []launchTemplate, values map[string]string) []Use {
+	var uses []Use
+	names := make([]string, 0, len(configs))
+	for name := range configs {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	for _, name := range names {
+		if img := configs[name]; img != "" {
+			uses = append(uses, Use{ImageID: img, Kind: UseLaunchConfiguration, Resource: name})
+		}
+	}
+
+	byKey := map[string]*launchTemplate{}
+	for i := range templates {
+		byKey["id:"+templates[i].id] = &templates[i]
+		byKey["name:"+templates[i].name] = &templates[i]
+	}
+	fromTemplate := func(group string, spec *astypes.LaunchTemplateSpecification) {
+		if spec == nil {
+			return
+		}
+		tpl := byKey["id:"+aws.ToString(spec.LaunchTemplateId)]
+		if tpl == nil {
+			tpl = byKey["name:"+aws.ToString(spec.LaunchTemplateName)]
+		}
+		if tpl == nil {
+			return // a template that no longer exists launches nothing
+		}
+		version := aws.ToString(spec.Version)
+		number := tpl.defaultVersion
+		switch version {
+		case "", "$Default":
+			version = "$Default"
+		case "$Latest":
+			number = tpl.latestVersion
+		default:
+			n, err := strconv.ParseInt(version, 10, 64)
+			if err != nil {
+				return
+			}
+			number = n
+		}
+		for _, v := range tpl.versions {
+			if v.number != number {
+				continue
+			}
+			if img, via := v.imageOf(values); img != "" {
+				detail := fmt.Sprintf("launch template %s %s", tpl.label(), version)
+				if via != "" {
+					detail += " via " + via
+				}
+				uses = append(uses, Use{ImageID: img, Kind: UseAutoScalingGroup, Resource: group, Detail: detail})
+			}
+		}
+	}
+	for _, g := range groups {
+		name := aws.ToString(g.AutoScalingGroupName)
+		if lc := aws.ToString(g.LaunchConfigurationName); lc != "" && configs[lc] != "" {
+			uses = append(uses, Use{ImageID: configs[lc], Kind: UseAutoScalingGroup, Resource: name, Detail: "launch configuration " + lc})
+		}
+		fromTemplate(name, g.LaunchTemplate)
+		if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil {
+			fromTemplate(name, mip.LaunchTemplate.LaunchTemplateSpecification)
+			for _, o := range mip.LaunchTemplate.Overrides {
+				fromTemplate(name, o.LaunchTemplateSpecification)
+				if img := aws.ToString(o.ImageId); img != "" {
+					uses = append(uses, Use{ImageID: img, Kind: UseAutoScalingGroup, Resource: name, Detail: "mixed instances policy override"})
+				}
+			}
+		}
+	}
+	return uses
+}
+
+// readParameters reads SSM parameters ten names per call. A name may carry a version or label
+// selector ("/p:3", "/p:prod"), as resolve:ssm: allows. Parameters that do not exist are left
+// out: nothing can launch through them.
+func readParameters(ctx context.Context, api InventorySSMAPI, names []string) (map[string]string, error) {
+	unique := map[string]bool{}
+	var list []string
+	for _, n := range names {
+		if n != "" && !unique[n] {
+			unique[n] = true
+			list = append(list, n)
+		}
+	}
+	sort.Strings(list)
+	values := map[string]string{}
+	for batch := range chunks(list, parametersBatch) {
+		out, err := api.GetParameters(ctx, &ssm.GetParametersInput{Names: batch})
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range out.Parameters {
+			name := aws.ToString(p.Name)
+			values[name] = aws.ToString(p.Value)
+			// The answer names the parameter without its selector; map the selector form too.
+			if sel := aws.ToString(p.Selector); sel != "" {
+				values[name+sel] = aws.ToString(p.Value)
+			}
+		}
+	}
+	return values, nil
+}
+
+// chunks yields s in consecutive pieces of at most n elements.
+func chunks[T any](s []T, n int) func(yield func([]T) bool) {
+	return func(yield func([]T) bool) {
+		for len(s) > 0 {
+			k := min(n, len(s))
+			if !yield(s[:k:k]) {
+				return
+			}
+			s = s[k:]
+		}
+	}
+}
