@@ -13,6 +13,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/report"
 )
 
 // The tests in this file render scripts for small fake modules whose controls work on files in a
@@ -330,7 +332,7 @@ func TestDriverReportsEveryVerdict(t *testing.T) {
 		t.Errorf("backup %s = %q", backup, got)
 	}
 	before, after := CountBefore(run.Results), CountAfter(run.Results)
-	if before != (Counts{Pass: 2, Failed: 5, Skipped: 1}) || after != (Counts{Pass: 2, Fixed: 1, Failed: 4, Skipped: 1}) {
+	if before != (report.Counts{Pass: 2, Failed: 5, Skipped: 1, Total: 8}) || after != (report.Counts{Pass: 2, Fixed: 1, Failed: 4, Skipped: 1, Total: 8}) {
 		t.Errorf("before %+v after %+v", before, after)
 	}
 }

@@ -6,6 +6,8 @@ import (
 	"sort"
 	"strings"
 	"time"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/report"
 )
 
 // Status is the outcome of one control.
@@ -255,51 +257,22 @@ func ApplyWaivers(results []Result, waivers []Waiver, now time.Time) ([]Result, 
 	return out, warnings
 }
 
-// Counts tallies results per status.
-type Counts struct {
-	Pass, Fixed, Failed, Skipped, Waived int
-}
-
-// Total is the number of controls counted.
-func (c Counts) Total() int { return c.Pass + c.Fixed + c.Failed + c.Skipped + c.Waived }
-
 // CountAfter counts the final statuses.
-func CountAfter(results []Result) Counts {
-	return count(results, func(r Result) Status { return r.Status })
-}
-
-// CountBefore counts the statuses at the first check (what the host looked like before the run).
-func CountBefore(results []Result) Counts {
-	return count(results, func(r Result) Status { return r.Before })
-}
-
-func count(results []Result, status func(Result) Status) Counts {
-	var c Counts
+func CountAfter(results []Result) report.Counts {
+	var c report.Counts
 	for _, r := range results {
-		switch status(r) {
-		case StatusPass:
-			c.Pass++
-		case StatusFixed:
-			c.Fixed++
-		case StatusFailed:
-			c.Failed++
-		case StatusSkipped:
-			c.Skipped++
-		case StatusWaived:
-			c.Waived++
-		}
+		c.Add(string(r.Status))
 	}
 	return c
 }
 
-// Score is the compliance percentage: pass + fixed over the applicable controls, where skipped
-// (not applicable) and waived (accepted) controls are left out. No applicable control scores 100.
-func Score(c Counts) float64 {
-	applicable := c.Pass + c.Fixed + c.Failed
-	if applicable == 0 {
-		return 100
+// CountBefore counts the statuses at the first check (what the host looked like before the run).
+func CountBefore(results []Result) report.Counts {
+	var c report.Counts
+	for _, r := range results {
+		c.Add(string(r.Before))
 	}
-	return float64(c.Pass+c.Fixed) * 100 / float64(applicable)
+	return c
 }
 
 // ChangedFiles lists every file the run changed (and kept changed), sorted.

@@ -1,0 +1,115 @@
+package remote
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/remote/remotetest"
+)
+
+func TestRunScriptSplitsRecordsFromOutput(t *testing.T) {
+	dir := t.TempDir()
+	r := &Runner{Comm: &remotetest.Local{}}
+	script := `printf 'hello\n@@m@@ {"a":1}\n'
+echo 'warn' >&2
+printf '@@m@@ {"a":2}\r\n@@m@@not-a-record\n'
+printf 'no newline at the end'
+exit 3`
+	var records []string
+	var output []string
+	status, err := r.RunScript(context.Background(), Script{
+		Path: filepath.Join(dir, "s.sh"), Content: []byte(script), Marker: "@@m@@",
+		OnRecord: func(p []byte) error { records = append(records, string(p)); return nil },
+		OnOutput: func(stderr bool, line string) { output = append(output, fmt.Sprintf("%v:%s", stderr, line)) },
+	})
+	if err != nil || status != 3 {
+		t.Fatalf("status %d err %v", status, err)
+	}
+	if strings.Join(records, "|") != `{"a":1}|{"a":2}` {
+		t.Errorf("records %q", records)
+	}
+	got := strings.Join(output, "|")
+	for _, want := range []string{"false:hello", "true:warn", "false:@@m@@not-a-record", "false:no newline at the end"} {
+		if !strings.Contains(got, want) {
+			t.Errorf("output %q lacks %q", got, want)
+		}
+	}
+}
+
+func TestRunScriptReturnsTheFirstRecordErrorAfterTheScriptEnded(t *testing.T) {
+	dir := t.TempDir()
+	r := &Runner{Comm: &remotetest.Local{}}
+	calls := 0
+	_, err := r.RunScript(context.Background(), Script{
+		Path: filepath.Join(dir, "s.sh"), Marker: "@@m@@",
+		Content:  []byte("echo '@@m@@ bad'; echo '@@m@@ worse'; touch " + ShellQuote(filepath.Join(dir, "ran-to-the-end"))),
+		OnRecord: func(p []byte) error { calls++; return fmt.Errorf("record %d: %s", calls, p) },
+	})
+	if err == nil || err.Error() != "record 1: bad" || calls != 2 {
+		t.Errorf("err %v calls %d", err, calls)
+	}
+	if _, statErr := os.Stat(filepath.Join(dir, "ran-to-the-end")); statErr != nil {
+		t.Error("the script was interrupted")
+	}
+}
+
+func TestDisconnectIsAnError(t *testing.T) {
+	r := &Runner{Comm: &remotetest.Local{Disconnect: true}}
+	_, _, _, err := r.Exec(context.Background(), "true")
+	if !errors.Is(err, ErrDisconnected) {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestCancelStopsWaiting(t *testing.T) {
+	r := &Runner{Comm: &remotetest.Local{}}
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	start := time.Now()
+	_, _, _, err := r.Exec(ctx, "sleep 5")
+	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 3*time.Second {
+		t.Errorf("err = %v after %v", err, time.Since(start))
+	}
+}
+
+func TestSudoWrapping(t *testing.T) {
+	local := &remotetest.Local{}
+	r := &Runner{Comm: local, Sudo: true}
+	if got := r.AsRoot("mkdir -p /x && echo 'a'"); got != `sudo -n sh -c 'mkdir -p /x && echo '\''a'\'''` {
+		t.Errorf("AsRoot = %s", got)
+	}
+	// The script command itself: sudo only when asked for root and needed.
+	dir := t.TempDir()
+	_, _ = r.RunScript(context.Background(), Script{Path: filepath.Join(dir, "s.sh"), Content: []byte("true"), Root: true})
+	_, _ = (&Runner{Comm: local}).RunScript(context.Background(), Script{Path: filepath.Join(dir, "t.sh"), Content: []byte("true"), Root: true})
+	want := []string{"sudo -n sh '" + filepath.Join(dir, "s.sh") + "'", "sh '" + filepath.Join(dir, "t.sh") + "'"}
+	if strings.Join(local.Commands, "\n") != strings.Join(want, "\n") {
+		t.Errorf("commands %q, want %q", local.Commands, want)
+	}
+}
+
+func TestUploadDownloadExec(t *testing.T) {
+	dir := t.TempDir()
+	r := &Runner{Comm: &remotetest.Local{}}
+	path := filepath.Join(dir, "f")
+	if err := r.Upload(context.Background(), path, []byte("content")); err != nil {
+		t.Fatal(err)
+	}
+	b, err := r.Download(context.Background(), path)
+	if err != nil || string(b) != "content" {
+		t.Fatalf("download %q %v", b, err)
+	}
+	out, errOut, status, err := r.Exec(context.Background(), "cat "+ShellQuote(path)+"; echo e >&2; exit 4")
+	if out != "content" || errOut != "e\n" || status != 4 || err != nil {
+		t.Errorf("exec: %q %q %d %v", out, errOut, status, err)
+	}
+	if _, err := r.Download(context.Background(), filepath.Join(dir, "missing")); err == nil {
+		t.Error("downloading a missing file succeeded")
+	}
+}
