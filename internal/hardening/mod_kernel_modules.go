@@ -1,9 +1,275 @@
 package hardening
 
-// KernelModulesOptions configures the `kernel_modules` module (HCL block `kernel_modules { ... }`).
-type KernelModulesOptions struct {
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// The two benchmark editions every control of this catalogue is checked against. CIS renumbers
+// items between editions (auditd is 6.3 on Ubuntu 22.04 v2.0.0 and 6.2 on Debian 12 v1.1.0).
+const (
+	benchUbuntu2204        = "CIS Ubuntu Linux 22.04 LTS"
+	benchUbuntu2204Version = "v2.0.0"
+	benchDebian12          = "CIS Debian Linux 12"
+	benchDebian12Version   = "v1.1.0"
+)
+
+// debianFamilies are the OS families of the controls written for apt-based systems.
+var debianFamilies = []string{"debian", "ubuntu"}
+
+// cisRefs returns the references of one recommendation in both benchmark editions; an empty id
+// leaves that edition out (the item does not exist there).
+func cisRefs(ubuntu, debian string) []Ref {
+	var refs []Ref
+	if ubuntu != "" {
+		refs = append(refs, Ref{Benchmark: benchUbuntu2204, Version: benchUbuntu2204Version, ID: ubuntu})
+	}
+	if debian != "" {
+		refs = append(refs, Ref{Benchmark: benchDebian12, Version: benchDebian12Version, ID: debian})
+	}
+	return refs
 }
 
-func (o *KernelModulesOptions) shellParams() map[string]string { return map[string]string{} }
+// optionErr formats a validation error that names the option, as `packer validate` shows it.
+func optionErr(option, format string, args ...any) error {
+	return fmt.Errorf("%s: %s", option, fmt.Sprintf(format, args...))
+}
 
-func (o *KernelModulesOptions) validate() []error { return nil }
+// KernelModulesOptions configures the `modules` controls (HCL block `kernel_modules { ... }`):
+// kernel modules made unavailable with an `install <module> /bin/false` line and a `blacklist`
+// line in /etc/modprobe.d/golden-hardening.conf, and unloaded when loaded (not inside a
+// container, where the kernel belongs to the host).
+//
+// The catalogue covers cramfs, freevxfs, hfs, hfsplus, jffs2, usb-storage (CIS Level 1), udf and
+// the dccp, tipc, rds and sctp network protocols (Level 2). squashfs and overlayfs have controls
+// too but are never disabled unless listed in `disable`.
+type KernelModulesOptions struct {
+	// More kernel modules to make unavailable, on top of the catalogue, e.g. `["firewire_core"]`.
+	// Listing `squashfs` disables it (CIS Level 2): do so only for images without snaps, since
+	// snaps, among them the SSM agent on Ubuntu, are squashfs images. Listing `overlayfs` breaks
+	// Docker and containerd. Default: none.
+	Disable []string `mapstructure:"disable"`
+	// Catalogue modules to leave available, e.g. `["udf"]` for an image that mounts ISO 9660/UDF
+	// media, or `["usb-storage"]`. Their controls report skipped. Default: none.
+	Allow []string `mapstructure:"allow"`
+}
+
+// kernelModule is one catalogue entry: a module CIS wants unavailable.
+type kernelModule struct {
+	name     string
+	title    string
+	level    int
+	ubuntu   string // CIS Ubuntu 22.04 v2.0.0 item
+	debian   string // CIS Debian 12 v1.1.0 item
+	optInWhy string // non-empty: only disabled when listed in kernel_modules.disable, for this reason
+}
+
+var kernelModuleCatalogue = []kernelModule{
+	{name: "cramfs", title: "cramfs", level: 1, ubuntu: "1.1.1.1", debian: "1.1.1.1"},
+	{name: "freevxfs", title: "freevxfs", level: 1, ubuntu: "1.1.1.2", debian: "1.1.1.2"},
+	{name: "hfs", title: "hfs", level: 1, ubuntu: "1.1.1.3", debian: "1.1.1.3"},
+	{name: "hfsplus", title: "hfsplus", level: 1, ubuntu: "1.1.1.4", debian: "1.1.1.4"},
+	{name: "jffs2", title: "jffs2", level: 1, ubuntu: "1.1.1.5", debian: "1.1.1.5"},
+	{name: "overlayfs", title: "overlayfs", level: 2, debian: "1.1.1.6",
+		optInWhy: "Docker and containerd store images on overlayfs"},
+	{name: "squashfs", title: "squashfs", level: 2, ubuntu: "1.1.1.6", debian: "1.1.1.7",
+		optInWhy: "snaps, among them the SSM agent on Ubuntu, are squashfs images"},
+	{name: "udf", title: "udf", level: 2, ubuntu: "1.1.1.7", debian: "1.1.1.8"},
+	{name: "usb-storage", title: "usb-storage", level: 1, ubuntu: "1.1.1.8", debian: "1.1.1.9"},
+	{name: "dccp", title: "dccp", level: 2, ubuntu: "3.2.1", debian: "3.2.1"},
+	{name: "tipc", title: "tipc", level: 2, ubuntu: "3.2.2", debian: "3.2.2"},
+	{name: "rds", title: "rds", level: 2, ubuntu: "3.2.3", debian: "3.2.3"},
+	{name: "sctp", title: "sctp", level: 2, ubuntu: "3.2.4", debian: "3.2.4"},
+}
+
+const modprobeConfFile = "/etc/modprobe.d/golden-hardening.conf"
+
+var kernelModuleNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,55}$`)
+
+func kernelModuleKnown(name string) bool {
+	for _, m := range kernelModuleCatalogue {
+		if sameKernelModule(m.name, name) {
+			return true
+		}
+	}
+	return false
+}
+
+// sameKernelModule compares module names the way modprobe does: '-' and '_' are the same.
+func sameKernelModule(a, b string) bool {
+	return strings.ReplaceAll(a, "-", "_") == strings.ReplaceAll(b, "-", "_")
+}
+
+// shellParams spells catalogue modules as the catalogue does (usb-storage, not usb_storage), so
+// the controls can match them as words.
+func (o *KernelModulesOptions) shellParams() map[string]string {
+	return map[string]string{
+		"MODULES_DISABLE": strings.Join(catalogueSpelling(o.Disable), " "),
+		"MODULES_ALLOW":   strings.Join(catalogueSpelling(o.Allow), " "),
+	}
+}
+
+func catalogueSpelling(names []string) []string {
+	out := make([]string, 0, len(names))
+	for _, n := range names {
+		for _, m := range kernelModuleCatalogue {
+			if sameKernelModule(m.name, n) {
+				n = m.name
+			}
+		}
+		out = append(out, n)
+	}
+	return out
+}
+
+func (o *KernelModulesOptions) validate() []error {
+	var errs []error
+	for _, m := range o.Disable {
+		if !kernelModuleNamePattern.MatchString(m) {
+			errs = append(errs, optionErr("kernel_modules.disable", "%q is not a kernel module name", m))
+		}
+		for _, a := range o.Allow {
+			if sameKernelModule(a, m) {
+				errs = append(errs, optionErr("kernel_modules.allow", "%q is also listed in kernel_modules.disable", a))
+			}
+		}
+	}
+	for _, a := range o.Allow {
+		if !kernelModuleKnown(a) {
+			var names []string
+			for _, m := range kernelModuleCatalogue {
+				names = append(names, m.name)
+			}
+			sort.Strings(names)
+			errs = append(errs, optionErr("kernel_modules.allow", "%q is not a module of the catalogue (%s)", a, strings.Join(names, ", ")))
+		}
+	}
+	return errs
+}
+
+// kernelModuleCheck is the shell check of one module. It is compliant when our file has both
+// lines, no other configuration file gives the module another install command, `modprobe -n -v`
+// resolves it to /bin/false, and it is not loaded. A module loaded inside a container belongs to
+// the host kernel: configured, it is reported as in force at the next boot of a real machine.
+func kernelModuleCheck(names string) string {
+	return `	_conf=` + modprobeConfFile + `
+	_rc=0
+	_loaded=0
+	_mods=` + names + `
+	for _mod in $_mods; do
+		_re=$(printf '%s' "$_mod" | sed 's/[-_]/[-_]/g')
+		_u=$(printf '%s' "$_mod" | tr - _)
+		if grep -qx "install $_mod /bin/false" "$_conf" 2>/dev/null && grep -qx "blacklist $_mod" "$_conf" 2>/dev/null; then
+			g_say "$_conf: install $_mod /bin/false, blacklist $_mod"
+		else
+			g_say "$_conf: lacks install $_mod /bin/false and blacklist $_mod"
+			_rc=1
+		fi
+		_other=$(grep -EHns "^[[:space:]]*install[[:space:]]+$_re([[:space:]]|$)" /etc/modprobe.d/*.conf /run/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf 2>/dev/null | grep -v "^$_conf:")
+		if [ -n "$_other" ]; then
+			g_say "other install commands for $_mod:" "$_other"
+			_rc=1
+		fi
+		if g_cmd modprobe; then
+			_dry=$(modprobe -n -v "$_mod" 2>&1)
+			case $_dry in
+			*"install /bin/false"*) ;;
+			*)
+				g_say "modprobe -n -v $_mod: $_dry"
+				_rc=1
+				;;
+			esac
+		fi
+		if grep -q "^$_u " /proc/modules 2>/dev/null; then
+			if [ "$G_IN_CONTAINER" = 1 ]; then
+				g_say "$_mod is loaded in the host kernel (this is a container): unavailable from the next boot on"
+				_loaded=1
+			else
+				g_say "$_mod is loaded"
+				_rc=1
+			fi
+		fi
+	done
+	[ "$_rc" -eq 0 ] && [ "$_loaded" -eq 1 ] && return 3
+	return "$_rc"`
+}
+
+func kernelModuleFix(names string) string {
+	return `	_conf=` + modprobeConfFile + `
+	if [ ! -f "$_conf" ]; then
+		printf '# golden-harden: kernel modules kept unavailable (CIS 1.1.1, 3.2)\n' | g_write_file "$_conf" 0644 root:root || return 1
+	fi
+	_mods=` + names + `
+	for _mod in $_mods; do
+		_re=$(printf '%s' "$_mod" | sed 's/[-_]/[-_]/g')
+		_u=$(printf '%s' "$_mod" | tr - _)
+		g_ensure_line "$_conf" "install $_mod /bin/false" || return 1
+		g_ensure_line "$_conf" "blacklist $_mod" || return 1
+		# Another install command (the seed's /bin/true among them) would win or contradict ours.
+		for _f in /etc/modprobe.d/*.conf; do
+			[ "$_f" = "$_conf" ] && continue
+			g_remove_lines "$_f" "^[[:space:]]*install[[:space:]]+$_re([[:space:]]|$)" || return 1
+		done
+		if [ "$G_IN_CONTAINER" != 1 ] && grep -q "^$_u " /proc/modules 2>/dev/null; then
+			modprobe -r "$_mod" 2>/dev/null || rmmod "$_u" || return 1
+		fi
+	done`
+}
+
+func init() {
+	var controls []Control
+	for _, m := range kernelModuleCatalogue {
+		gate := `	case " $MODULES_ALLOW " in
+	*" ` + m.name + ` "*)
+		g_say "` + m.name + ` is kept available by kernel_modules.allow"
+		return 2
+		;;
+	esac
+`
+		if m.optInWhy != "" {
+			gate = `	case " $MODULES_DISABLE " in
+	*" ` + m.name + ` "*) ;;
+	*)
+		g_say "` + m.name + ` is kept available (` + m.optInWhy + `); list it in kernel_modules.disable to disable it"
+		return 2
+		;;
+	esac
+`
+		}
+		kind := "filesystem"
+		if strings.HasPrefix(m.ubuntu, "3.") {
+			kind = "network protocol"
+		} else if m.name == "usb-storage" {
+			kind = "storage driver"
+		}
+		controls = append(controls, Control{
+			ID:    "modules." + m.name,
+			Title: fmt.Sprintf("Ensure the %s %s kernel module is not available", m.title, kind),
+			Refs:  cisRefs(m.ubuntu, m.debian),
+			Level: m.level,
+			OS:    debianFamilies,
+			Check: gate + kernelModuleCheck(m.name),
+			Fix:   kernelModuleFix(m.name),
+		})
+	}
+	controls = append(controls, Control{
+		ID:    "modules.additional",
+		Title: "Ensure the kernel modules listed in kernel_modules.disable are not available",
+		Level: 1,
+		OS:    debianFamilies,
+		Check: `	if [ -z "$MODULES_DISABLE" ]; then
+		g_say "kernel_modules.disable lists no module"
+		return 2
+	fi
+` + kernelModuleCheck("$MODULES_DISABLE"),
+		Fix: kernelModuleFix("$MODULES_DISABLE"),
+	})
+	register(Module{
+		Name:        "modules",
+		Description: "Kernel modules that the image never needs are made unavailable (install /bin/false + blacklist) and unloaded.",
+		Order:       30,
+		Controls:    controls,
+	})
+}

@@ -1,9 +1,570 @@
 package hardening
 
-// SSHOptions configures the `ssh` module (HCL block `ssh { ... }`).
+import (
+	"fmt"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// SSHOptions configures the `ssh` controls (HCL block `ssh { ... }`): sshd settings of CIS 5.1,
+// written as one drop-in, /etc/ssh/sshd_config.d/00-golden-hardening.conf. sshd keeps the FIRST
+// value it reads for a keyword, and the main sshd_config of Debian and Ubuntu includes
+// sshd_config.d/*.conf on its first line, so the drop-in wins over the main file and over later
+// drop-ins such as cloud-init's 50-cloud-init.conf. Checks read the effective configuration
+// (`sshd -T`), so a setting overridden anywhere is caught. The new configuration is validated
+// with `sshd -t` before sshd is reloaded (existing sessions survive); when it fails, every SSH
+// file is restored and the controls are reported failed.
+//
+// Options may tighten the CIS values, never loosen them: a looser value is an error at `packer
+// validate`. To keep a looser setting, skip or waive the control instead (e.g.
+// `skip = ["ssh.max-auth-tries"]`).
 type SSHOptions struct {
+	// Ciphers sshd offers (CIS 5.1.6), in order of preference. Names are OpenSSH's
+	// (`ssh -Q cipher`); CBC-mode ciphers are refused. chacha20-poly1305@openssh.com is left out by
+	// default (CIS asks to review it for CVE-2023-48795). Default:
+	// `["aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr"]`.
+	Ciphers []string `mapstructure:"ciphers"`
+	// MACs sshd offers (CIS 5.1.15). MD5, RIPEMD-160, 96-bit and 64-bit MACs are refused.
+	// Default: `["hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512", "hmac-sha2-256"]`.
+	MACs []string `mapstructure:"macs"`
+	// Key exchange algorithms sshd offers (CIS 5.1.12). SHA-1 based ones are refused. The default
+	// works on every supported release (OpenSSH 8.2 and later): `["curve25519-sha256",
+	// "curve25519-sha256@libssh.org", "ecdh-sha2-nistp521", "ecdh-sha2-nistp384", "ecdh-sha2-nistp256",
+	// "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
+	// "diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256"]`. An algorithm the target's
+	// sshd does not know fails `sshd -t` and the module is rolled back.
+	KexAlgorithms []string `mapstructure:"kex_algorithms"`
+	// Seconds a client has to authenticate (CIS 5.1.13): 1 to 60. Default: 60.
+	LoginGraceTime int `mapstructure:"login_grace_time"`
+	// Authentication attempts per connection (CIS 5.1.16): 1 to 4. Default: 4.
+	MaxAuthTries int `mapstructure:"max_auth_tries"`
+	// Sessions per network connection (CIS 5.1.17): 1 to 10. Default: 10.
+	MaxSessions int `mapstructure:"max_sessions"`
+	// Unauthenticated connection limits start:rate:full (CIS 5.1.18): start at most 10, rate at
+	// least 30 (percent, at most 100), full at most 60 and not below start. Default: "10:30:60".
+	MaxStartups string `mapstructure:"max_startups"`
+	// Seconds between keep-alive probes to an idle client (CIS 5.1.7): 1 to 3600. Default: 15.
+	ClientAliveInterval int `mapstructure:"client_alive_interval"`
+	// Unanswered keep-alive probes before the connection is dropped (CIS 5.1.7): 1 to 10. With
+	// the defaults an unresponsive client is dropped after 45 s. Default: 3.
+	ClientAliveCountMax int `mapstructure:"client_alive_count_max"`
+	// sshd LogLevel (CIS 5.1.14): "INFO" or "VERBOSE" (VERBOSE logs key fingerprints, which
+	// fail2ban and investigations use). Default: "VERBOSE".
+	LogLevel string `mapstructure:"log_level"`
+	// File shown before authentication (CIS 5.1.5): an absolute path. The banners module writes
+	// its content. Default: "/etc/issue.net".
+	Banner string `mapstructure:"banner"`
+	// AllowUsers patterns (CIS 5.1.4). When set, the build user (the communicator's user) is
+	// always added, so the build keeps its SSH access. Default: none.
+	AllowUsers []string `mapstructure:"allow_users"`
+	// AllowGroups patterns (CIS 5.1.4). When set and the build user is in none of them, the build
+	// user's primary group is added. Default: none.
+	AllowGroups []string `mapstructure:"allow_groups"`
+	// DenyUsers patterns (CIS 5.1.4). The build user is never written here. When none of the four
+	// access lists is set, `DenyUsers root` is written: it satisfies CIS 5.1.4 without restricting
+	// anyone else (root login is off anyway). Default: none.
+	DenyUsers []string `mapstructure:"deny_users"`
+	// DenyGroups patterns (CIS 5.1.4). Groups of the build user are never written here. Default: none.
+	DenyGroups []string `mapstructure:"deny_groups"`
+	// Allow password authentication (not a CIS 5.1 item; the seed turns it off). Keep it off unless
+	// the image's users log in with passwords; the build itself must use a key when it is off.
+	// Default: false.
+	PasswordAuthentication bool `mapstructure:"password_authentication"`
+	// Allow X11 forwarding. Default: false.
+	X11Forwarding bool `mapstructure:"x11_forwarding"`
+	// Allow TCP forwarding (control ssh.tcp-forwarding, Level 2; `DisableForwarding yes` of
+	// ssh.disable-forwarding turns every kind of forwarding off anyway). Default: false.
+	AllowTCPForwarding bool `mapstructure:"allow_tcp_forwarding"`
 }
 
-func (o *SSHOptions) shellParams() map[string]string { return map[string]string{} }
+const (
+	sshdConfig     = "/etc/ssh/sshd_config"
+	sshdDropInDir  = "/etc/ssh/sshd_config.d"
+	sshdDropIn     = sshdDropInDir + "/00-golden-hardening.conf"
+	sshDropInMatch = "/etc/ssh/sshd_config.d/*.conf"
+)
 
-func (o *SSHOptions) validate() []error { return nil }
+var (
+	defaultSSHCiphers = []string{"aes256-gcm@openssh.com", "aes128-gcm@openssh.com", "aes256-ctr", "aes192-ctr", "aes128-ctr"}
+	defaultSSHMACs    = []string{"hmac-sha2-512-etm@openssh.com", "hmac-sha2-256-etm@openssh.com", "hmac-sha2-512", "hmac-sha2-256"}
+	defaultSSHKex     = []string{
+		"curve25519-sha256", "curve25519-sha256@libssh.org", "ecdh-sha2-nistp521", "ecdh-sha2-nistp384",
+		"ecdh-sha2-nistp256", "diffie-hellman-group-exchange-sha256", "diffie-hellman-group16-sha512",
+		"diffie-hellman-group18-sha512", "diffie-hellman-group14-sha256",
+	}
+)
+
+// OpenSSH algorithm names: true = acceptable, false = refused as weak by CIS 5.1.6/5.1.12/5.1.15.
+var (
+	sshCipherNames = map[string]bool{
+		"aes128-ctr": true, "aes192-ctr": true, "aes256-ctr": true,
+		"aes128-gcm@openssh.com": true, "aes256-gcm@openssh.com": true, "chacha20-poly1305@openssh.com": true,
+		"3des-cbc": false, "aes128-cbc": false, "aes192-cbc": false, "aes256-cbc": false,
+		"rijndael-cbc@lysator.liu.se": false, "blowfish-cbc": false, "cast128-cbc": false, "arcfour": false,
+		"arcfour128": false, "arcfour256": false,
+	}
+	sshMACNames = map[string]bool{
+		"hmac-sha2-256": true, "hmac-sha2-512": true, "hmac-sha1": true, "umac-128@openssh.com": true,
+		"hmac-sha2-256-etm@openssh.com": true, "hmac-sha2-512-etm@openssh.com": true,
+		"hmac-sha1-etm@openssh.com": true, "umac-128-etm@openssh.com": true,
+		"hmac-md5": false, "hmac-md5-96": false, "hmac-ripemd160": false, "hmac-sha1-96": false,
+		"umac-64@openssh.com": false, "hmac-md5-etm@openssh.com": false, "hmac-md5-96-etm@openssh.com": false,
+		"hmac-ripemd160-etm@openssh.com": false, "hmac-sha1-96-etm@openssh.com": false, "umac-64-etm@openssh.com": false,
+		"hmac-ripemd160@openssh.com": false,
+	}
+	sshKexNames = map[string]bool{
+		"curve25519-sha256": true, "curve25519-sha256@libssh.org": true,
+		"ecdh-sha2-nistp256": true, "ecdh-sha2-nistp384": true, "ecdh-sha2-nistp521": true,
+		"diffie-hellman-group-exchange-sha256": true, "diffie-hellman-group14-sha256": true,
+		"diffie-hellman-group16-sha512": true, "diffie-hellman-group18-sha512": true,
+		"sntrup761x25519-sha512@openssh.com": true, "sntrup761x25519-sha512": true, "mlkem768x25519-sha256": true,
+		"diffie-hellman-group1-sha1": false, "diffie-hellman-group14-sha1": false,
+		"diffie-hellman-group-exchange-sha1": false,
+	}
+	sshAccessPattern = regexp.MustCompile(`^[A-Za-z0-9._*?!@%/:\[\]-]+$`)
+	maxStartupsForm  = regexp.MustCompile(`^([0-9]+):([0-9]+):([0-9]+)$`)
+)
+
+func orDefaultInt(v, def int) int {
+	if v == 0 {
+		return def
+	}
+	return v
+}
+
+func orDefaultString(v, def string) string {
+	if v == "" {
+		return def
+	}
+	return v
+}
+
+func orDefaultList(v, def []string) []string {
+	if len(v) == 0 {
+		return def
+	}
+	return v
+}
+
+func yesNo(b bool) string {
+	if b {
+		return "yes"
+	}
+	return "no"
+}
+
+func (o *SSHOptions) shellParams() map[string]string {
+	return map[string]string{
+		"SSH_CIPHERS":                 strings.Join(orDefaultList(o.Ciphers, defaultSSHCiphers), ","),
+		"SSH_MACS":                    strings.Join(orDefaultList(o.MACs, defaultSSHMACs), ","),
+		"SSH_KEX_ALGORITHMS":          strings.Join(orDefaultList(o.KexAlgorithms, defaultSSHKex), ","),
+		"SSH_LOGIN_GRACE_TIME":        strconv.Itoa(orDefaultInt(o.LoginGraceTime, 60)),
+		"SSH_MAX_AUTH_TRIES":          strconv.Itoa(orDefaultInt(o.MaxAuthTries, 4)),
+		"SSH_MAX_SESSIONS":            strconv.Itoa(orDefaultInt(o.MaxSessions, 10)),
+		"SSH_MAX_STARTUPS":            orDefaultString(o.MaxStartups, "10:30:60"),
+		"SSH_CLIENT_ALIVE_INTERVAL":   strconv.Itoa(orDefaultInt(o.ClientAliveInterval, 15)),
+		"SSH_CLIENT_ALIVE_COUNT_MAX":  strconv.Itoa(orDefaultInt(o.ClientAliveCountMax, 3)),
+		"SSH_LOG_LEVEL":               strings.ToUpper(orDefaultString(o.LogLevel, "VERBOSE")),
+		"SSH_BANNER":                  orDefaultString(o.Banner, "/etc/issue.net"),
+		"SSH_ALLOW_USERS":             strings.Join(o.AllowUsers, " "),
+		"SSH_ALLOW_GROUPS":            strings.Join(o.AllowGroups, " "),
+		"SSH_DENY_USERS":              strings.Join(o.DenyUsers, " "),
+		"SSH_DENY_GROUPS":             strings.Join(o.DenyGroups, " "),
+		"SSH_PASSWORD_AUTHENTICATION": yesNo(o.PasswordAuthentication),
+		"SSH_X11_FORWARDING":          yesNo(o.X11Forwarding),
+		"SSH_ALLOW_TCP_FORWARDING":    yesNo(o.AllowTCPForwarding),
+	}
+}
+
+func validateAlgorithms(option string, names []string, known map[string]bool, cis string) []error {
+	var errs []error
+	seen := map[string]bool{}
+	for _, n := range names {
+		ok, isKnown := known[n]
+		switch {
+		case !isKnown:
+			errs = append(errs, optionErr(option, "%q is not an OpenSSH algorithm name", n))
+		case !ok:
+			errs = append(errs, optionErr(option, "%q is weak (%s); skip or waive the control to keep it", n, cis))
+		case seen[n]:
+			errs = append(errs, optionErr(option, "%q is listed twice", n))
+		}
+		seen[n] = true
+	}
+	return errs
+}
+
+func validateRange(option string, v, lo, hi int, why string) []error {
+	if v == 0 || (v >= lo && v <= hi) {
+		return nil
+	}
+	return []error{optionErr(option, "must be between %d and %d%s, got %d", lo, hi, why, v)}
+}
+
+func validateAccessList(option string, patterns []string) []error {
+	var errs []error
+	for _, p := range patterns {
+		if !sshAccessPattern.MatchString(p) {
+			errs = append(errs, optionErr(option, "%q is not a user or group pattern", p))
+		}
+	}
+	return errs
+}
+
+func (o *SSHOptions) validate() []error {
+	var errs []error
+	errs = append(errs, validateAlgorithms("ssh.ciphers", o.Ciphers, sshCipherNames, "CIS 5.1.6")...)
+	errs = append(errs, validateAlgorithms("ssh.macs", o.MACs, sshMACNames, "CIS 5.1.15")...)
+	errs = append(errs, validateAlgorithms("ssh.kex_algorithms", o.KexAlgorithms, sshKexNames, "CIS 5.1.12")...)
+	errs = append(errs, validateRange("ssh.login_grace_time", o.LoginGraceTime, 1, 60, " seconds (CIS 5.1.13)")...)
+	errs = append(errs, validateRange("ssh.max_auth_tries", o.MaxAuthTries, 1, 4, " (CIS 5.1.16)")...)
+	errs = append(errs, validateRange("ssh.max_sessions", o.MaxSessions, 1, 10, " (CIS 5.1.17)")...)
+	errs = append(errs, validateRange("ssh.client_alive_interval", o.ClientAliveInterval, 1, 3600, " seconds")...)
+	errs = append(errs, validateRange("ssh.client_alive_count_max", o.ClientAliveCountMax, 1, 10, "")...)
+	if o.MaxStartups != "" {
+		if err := validateMaxStartups(o.MaxStartups); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if o.LogLevel != "" && !strings.EqualFold(o.LogLevel, "INFO") && !strings.EqualFold(o.LogLevel, "VERBOSE") {
+		errs = append(errs, optionErr("ssh.log_level", "must be INFO or VERBOSE (CIS 5.1.14), got %q", o.LogLevel))
+	}
+	if o.Banner != "" && (!path.IsAbs(o.Banner) || strings.ContainsAny(o.Banner, " \t\n'\"")) {
+		errs = append(errs, optionErr("ssh.banner", "must be an absolute path without blanks or quotes, got %q", o.Banner))
+	}
+	errs = append(errs, validateAccessList("ssh.allow_users", o.AllowUsers)...)
+	errs = append(errs, validateAccessList("ssh.allow_groups", o.AllowGroups)...)
+	errs = append(errs, validateAccessList("ssh.deny_users", o.DenyUsers)...)
+	errs = append(errs, validateAccessList("ssh.deny_groups", o.DenyGroups)...)
+	return errs
+}
+
+func validateMaxStartups(v string) error {
+	m := maxStartupsForm.FindStringSubmatch(v)
+	if m == nil {
+		return optionErr("ssh.max_startups", "must be start:rate:full such as \"10:30:60\", got %q", v)
+	}
+	start, _ := strconv.Atoi(m[1])
+	rate, _ := strconv.Atoi(m[2])
+	full, _ := strconv.Atoi(m[3])
+	if start < 1 || start > 10 || rate < 30 || rate > 100 || full > 60 || full < start {
+		return optionErr("ssh.max_startups", "%q is looser than CIS 5.1.18 allows (start 1-10, rate 30-100, full at most 60 and not below start)", v)
+	}
+	return nil
+}
+
+// sshEffective is shell that sets _t to sshd's effective configuration, as CIS audits it: for a
+// connection as root from the local host, so Match blocks that apply to it count.
+const sshEffective = `	if ! _t=$(sshd -T -C user=root,host=localhost,addr=127.0.0.1 2>&1); then
+		g_say "sshd -T failed:" "$_t"
+		return 1
+	fi
+`
+
+// sshNeutralizeAwk comments out the global-section lines that set the keyword in _key.
+const sshNeutralizeAwk = `BEGIN { k = tolower(ENVIRON["_key"]) }
+{
+	line = $0
+	sub(/^[ \t]+/, "", line)
+	n = split(line, w, /[ \t=]+/)
+	if (tolower(w[1]) == "match") inmatch = 1
+	if (!inmatch && n > 0 && tolower(w[1]) == k) { print "# golden-harden: " $0; next }
+	print
+}`
+
+// sshNeutralize is shell that comments out the keyword _key where sshd would read it before our
+// drop-in (drop-ins sorting before ours) or, for keywords whose values add up (_all=1), anywhere
+// in the global section of the other files.
+const sshNeutralize = `	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
+		[ -f "$_o" ] && [ "$_o" != ` + sshdDropIn + ` ] || continue
+		if [ "$_all" != 1 ]; then
+			[ "$_o" = ` + sshdConfig + ` ] && continue
+			[ "$(printf '%s\n%s\n' "${_o##*/}" 00-golden-hardening.conf | sort | head -n 1)" = 00-golden-hardening.conf ] && continue
+		fi
+		_new=$G_WORK_DIR/sshd-neutral.tmp
+		_key=$_key awk '` + sshNeutralizeAwk + `' "$_o" >"$_new" || return 1
+		if ! cmp -s "$_new" "$_o"; then
+			g_write_file "$_o" "$(stat -c %a "$_o")" "$(stat -c %U:%G "$_o")" <"$_new" || return 1
+		fi
+		rm -f "$_new"
+	done
+`
+
+// sshSetDropIn is shell that writes "_key _val" into our drop-in (created 0600 root:root).
+const sshSetDropIn = `	if [ ! -f ` + sshdDropIn + ` ]; then
+		printf '# golden-harden: sshd settings (CIS 5.1). sshd keeps the first value it reads: this file comes first.\n' |
+			g_write_file ` + sshdDropIn + ` 0600 root:root || return 1
+	fi
+	g_set_kv ` + sshdDropIn + ` "$_key" "$_val" || return 1
+`
+
+// sshdSetting is one sshd keyword the drop-in sets.
+type sshdSetting struct {
+	name           string // control name after "ssh."
+	title          string
+	level          int
+	ubuntu, debian string
+	keyword        string // sshd_config keyword
+	value          string // shell word: the wanted value
+	caseless       bool   // compare case-insensitively (yes/no, log levels)
+}
+
+var sshdSettings = []sshdSetting{
+	{name: "banner", title: "Ensure sshd Banner is configured", level: 1, ubuntu: "5.1.5", debian: "5.1.5", keyword: "Banner", value: "$SSH_BANNER"},
+	{name: "ciphers", title: "Ensure sshd Ciphers are configured", level: 1, ubuntu: "5.1.6", debian: "5.1.6", keyword: "Ciphers", value: "$SSH_CIPHERS"},
+	{name: "client-alive-interval", title: "Ensure sshd ClientAliveInterval is configured", level: 1, ubuntu: "5.1.7", debian: "5.1.7", keyword: "ClientAliveInterval", value: "$SSH_CLIENT_ALIVE_INTERVAL"},
+	{name: "client-alive-count-max", title: "Ensure sshd ClientAliveCountMax is configured", level: 1, ubuntu: "5.1.7", debian: "5.1.7", keyword: "ClientAliveCountMax", value: "$SSH_CLIENT_ALIVE_COUNT_MAX"},
+	{name: "disable-forwarding", title: "Ensure sshd DisableForwarding is enabled", level: 2, ubuntu: "5.1.8", debian: "5.1.8", keyword: "DisableForwarding", value: "yes", caseless: true},
+	{name: "gssapi-authentication", title: "Ensure sshd GSSAPIAuthentication is disabled", level: 2, ubuntu: "5.1.9", debian: "5.1.9", keyword: "GSSAPIAuthentication", value: "no", caseless: true},
+	{name: "hostbased-authentication", title: "Ensure sshd HostbasedAuthentication is disabled", level: 1, ubuntu: "5.1.10", debian: "5.1.10", keyword: "HostbasedAuthentication", value: "no", caseless: true},
+	{name: "ignore-rhosts", title: "Ensure sshd IgnoreRhosts is enabled", level: 1, ubuntu: "5.1.11", debian: "5.1.11", keyword: "IgnoreRhosts", value: "yes", caseless: true},
+	{name: "kex-algorithms", title: "Ensure sshd KexAlgorithms is configured", level: 1, ubuntu: "5.1.12", debian: "5.1.12", keyword: "KexAlgorithms", value: "$SSH_KEX_ALGORITHMS"},
+	{name: "login-grace-time", title: "Ensure sshd LoginGraceTime is configured", level: 1, ubuntu: "5.1.13", debian: "5.1.13", keyword: "LoginGraceTime", value: "$SSH_LOGIN_GRACE_TIME"},
+	{name: "log-level", title: "Ensure sshd LogLevel is configured", level: 1, ubuntu: "5.1.14", debian: "5.1.14", keyword: "LogLevel", value: "$SSH_LOG_LEVEL", caseless: true},
+	{name: "macs", title: "Ensure sshd MACs are configured", level: 1, ubuntu: "5.1.15", debian: "5.1.15", keyword: "MACs", value: "$SSH_MACS"},
+	{name: "max-auth-tries", title: "Ensure sshd MaxAuthTries is configured", level: 1, ubuntu: "5.1.16", debian: "5.1.16", keyword: "MaxAuthTries", value: "$SSH_MAX_AUTH_TRIES"},
+	{name: "max-sessions", title: "Ensure sshd MaxSessions is configured", level: 1, ubuntu: "5.1.17", debian: "5.1.17", keyword: "MaxSessions", value: "$SSH_MAX_SESSIONS"},
+	{name: "max-startups", title: "Ensure sshd MaxStartups is configured", level: 1, ubuntu: "5.1.18", debian: "5.1.18", keyword: "MaxStartups", value: "$SSH_MAX_STARTUPS"},
+	{name: "permit-empty-passwords", title: "Ensure sshd PermitEmptyPasswords is disabled", level: 1, ubuntu: "5.1.19", debian: "5.1.19", keyword: "PermitEmptyPasswords", value: "no", caseless: true},
+	{name: "permit-user-environment", title: "Ensure sshd PermitUserEnvironment is disabled", level: 1, ubuntu: "5.1.21", debian: "5.1.21", keyword: "PermitUserEnvironment", value: "no", caseless: true},
+	{name: "use-pam", title: "Ensure sshd UsePAM is enabled", level: 1, ubuntu: "5.1.22", debian: "5.1.22", keyword: "UsePAM", value: "yes", caseless: true},
+	{name: "password-authentication", title: "Ensure sshd PasswordAuthentication is configured (disabled by default)", level: 1, keyword: "PasswordAuthentication", value: "$SSH_PASSWORD_AUTHENTICATION", caseless: true},
+	{name: "pubkey-authentication", title: "Ensure sshd PubkeyAuthentication is enabled", level: 1, keyword: "PubkeyAuthentication", value: "yes", caseless: true},
+	{name: "x11-forwarding", title: "Ensure sshd X11Forwarding is configured (disabled by default)", level: 1, keyword: "X11Forwarding", value: "$SSH_X11_FORWARDING", caseless: true},
+	{name: "tcp-forwarding", title: "Ensure sshd AllowTcpForwarding is configured (disabled by default)", level: 2, keyword: "AllowTcpForwarding", value: "$SSH_ALLOW_TCP_FORWARDING", caseless: true},
+}
+
+func (s sshdSetting) control() Control {
+	compare := `[ "$_got" = "$_want" ]`
+	if s.caseless {
+		compare = `[ "$(printf '%s' "$_got" | tr '[:upper:]' '[:lower:]')" = "$(printf '%s' "$_want" | tr '[:upper:]' '[:lower:]')" ]`
+	}
+	lower := strings.ToLower(s.keyword)
+	return Control{
+		ID:    "ssh." + s.name,
+		Title: s.title,
+		Refs:  cisRefs(s.ubuntu, s.debian),
+		Level: s.level,
+		OS:    debianFamilies,
+		Check: sshEffective + `	_want="` + s.value + `"
+	_got=$(printf '%s\n' "$_t" | awk '$1 == "` + lower + `" { $1 = ""; sub(/^ /, ""); print; exit }')
+	g_say "` + s.keyword + ` ${_got:-(not set)} (want $_want)"
+	` + compare,
+		Fix: `	_key=` + s.keyword + `
+	_val="` + s.value + `"
+	_all=0
+` + sshSetDropIn + sshNeutralize,
+	}
+}
+
+// sshAccessLists is shell that computes the four access lists with the lockout guard applied
+// (_au _ag _du _dg): the build user always passes them.
+const sshAccessLists = `	_au=$SSH_ALLOW_USERS
+	_ag=$SSH_ALLOW_GROUPS
+	_bg=" $(id -Gn "$G_BUILD_USER" 2>/dev/null) "
+	if [ -n "$_au" ]; then
+		case " $_au " in
+		*" $G_BUILD_USER "*) ;;
+		*) _au="$_au $G_BUILD_USER" ;;
+		esac
+	fi
+	if [ -n "$_ag" ]; then
+		_in=0
+		for _g in $_ag; do
+			case $_bg in
+			*" $_g "*) _in=1 ;;
+			esac
+		done
+		[ "$_in" -eq 1 ] || _ag="$_ag $(id -gn "$G_BUILD_USER")"
+	fi
+	_du=""
+	for _u in $SSH_DENY_USERS; do
+		[ "$_u" = "$G_BUILD_USER" ] || _du="$_du $_u"
+	done
+	_dg=""
+	for _g in $SSH_DENY_GROUPS; do
+		case $_bg in
+		*" $_g "*) ;;
+		*) _dg="$_dg $_g" ;;
+		esac
+	done
+	if [ -z "$_au$_ag$_du$_dg" ] && [ "$G_BUILD_USER" != root ]; then
+		_du=root
+	fi
+	# shellcheck disable=SC2086 # word splitting squeezes the blanks
+	{
+		_au=$(echo $_au)
+		_ag=$(echo $_ag)
+		_du=$(echo $_du)
+		_dg=$(echo $_dg)
+	}
+`
+
+func sshAccessControl() Control {
+	return Control{
+		ID:    "ssh.access",
+		Title: "Ensure sshd access is configured (AllowUsers, AllowGroups, DenyUsers, DenyGroups)",
+		Refs:  cisRefs("5.1.4", "5.1.4"),
+		Level: 1,
+		OS:    debianFamilies,
+		Check: sshAccessLists + `	if [ -z "$_au$_ag$_du$_dg" ]; then
+		g_say "the build user is root and no access list is set: nothing can be restricted without locking the build out"
+		return 2
+	fi
+` + sshEffective + `	_rc=0
+	for _pair in "allowusers:$_au" "allowgroups:$_ag" "denyusers:$_du" "denygroups:$_dg"; do
+		_k=${_pair%%:*}
+		# shellcheck disable=SC2086 # one pattern per line
+		_want=$(printf '%s\n' ${_pair#*:} | sort -u | tr '\n' ' ')
+		_got=$(printf '%s\n' "$_t" | awk -v k="$_k" '$1 == k { for (i = 2; i <= NF; i++) print $i }' | sort -u | tr '\n' ' ')
+		g_say "$_k: ${_got:-(none)}"
+		[ "$_got" = "$_want" ] || _rc=1
+	done
+	return "$_rc"`,
+		Fix: sshAccessLists + `	_all=1
+	for _pair in "AllowUsers:$_au" "AllowGroups:$_ag" "DenyUsers:$_du" "DenyGroups:$_dg"; do
+		_key=${_pair%%:*}
+		_val=${_pair#*:}
+		if [ -n "$_val" ]; then
+` + indent(sshSetDropIn, 2) + `		else
+			g_remove_lines ` + sshdDropIn + ` "^[[:space:]]*${_key}[[:space:]]" || return 1
+		fi
+` + indent(sshNeutralize, 1) + `	done`,
+	}
+}
+
+// indent adds n tabs before every non-empty line.
+func indent(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l != "" {
+			lines[i] = strings.Repeat("\t", n) + l
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// sshStatVars is shell that sets _m _o _g to the mode, owner and group of _p.
+const sshStatVars = `		_s=$(stat -c '%a %U %G' "$_p")
+		_m=${_s%% *}
+		_s=${_s#* }
+		_o=${_s%% *}
+		_g=${_s#* }
+`
+
+// sshModeWrong is a shell condition: the mode has a bit of _deny, or the owner is not root, or
+// the group is neither root nor _group.
+const sshModeWrong = `[ $((0$_m & 0$_deny)) -ne 0 ] || [ "$_o" != root ] || { [ "$_g" != root ] && [ "$_g" != "$_group" ]; }`
+
+// sshModeCheck is shell that checks the files in _files: mode without any bit of _deny (octal),
+// owner root, group root (or _group when set).
+const sshModeCheck = `	_rc=0
+	_n=0
+	for _p in $_files; do
+		[ -e "$_p" ] || continue
+		_n=$((_n + 1))
+` + sshStatVars + `		if ` + sshModeWrong + `; then
+			g_say "$_p: mode $_m owner $_o:$_g"
+			_rc=1
+		fi
+	done
+	if [ "$_n" -eq 0 ]; then
+		g_say "no such file: $_files"
+		return 2
+	fi
+	[ "$_rc" -eq 0 ] && g_say "$_n files: mode and owner are right"
+	return "$_rc"`
+
+const sshModeFix = `	for _p in $_files; do
+		[ -e "$_p" ] || continue
+` + sshStatVars + `		if ` + sshModeWrong + `; then
+			g_set_mode "$_p" "$_mode" root:root || return 1
+		fi
+	done`
+
+func sshModeControl(name, title, ubuntu, debian, files, deny, mode, group string) Control {
+	vars := fmt.Sprintf("\t_files=\"%s\"\n\t_deny=%s\n\t_group=%s\n", files, deny, group)
+	return Control{
+		ID:    "ssh." + name,
+		Title: title,
+		Refs:  cisRefs(ubuntu, debian),
+		Level: 1,
+		OS:    debianFamilies,
+		Check: vars + sshModeCheck,
+		Fix:   vars + "\t_mode=" + mode + "\n" + sshModeFix,
+	}
+}
+
+func init() {
+	controls := []Control{{
+		ID:    "ssh.drop-in-include",
+		Title: "Ensure sshd reads the sshd_config.d drop-ins before the settings of sshd_config",
+		Level: 1,
+		OS:    debianFamilies,
+		Check: `	_first=$(awk '{ sub(/^[ \t]+/, "") } $0 != "" && $0 !~ /^#/ { print; exit }' ` + sshdConfig + `)
+	g_say "first directive of ` + sshdConfig + `: ${_first:-(none)}"
+	case $_first in
+	[Ii]nclude*" ` + sshDropInMatch + `"* | [Ii]nclude*" sshd_config.d/*.conf"*) return 0 ;;
+	esac
+	return 1`,
+		Fix: `	_new=$G_WORK_DIR/sshd-include.tmp
+	{
+		printf 'Include ` + sshDropInMatch + `\n'
+		grep -Ev '^[[:space:]]*[Ii]nclude[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf[[:space:]]*$' ` + sshdConfig + `
+	} >"$_new"
+	g_write_file ` + sshdConfig + ` "$(stat -c %a ` + sshdConfig + `)" "$(stat -c %U:%G ` + sshdConfig + `)" <"$_new"`,
+	}}
+	controls = append(controls,
+		sshModeControl("config-permissions", "Ensure permissions on /etc/ssh/sshd_config and its drop-ins are configured",
+			"5.1.1", "5.1.1", sshdConfig+" "+sshdDropInDir+"/*.conf", "177", "600", "root"),
+		sshModeControl("private-host-keys", "Ensure permissions on SSH private host key files are configured",
+			"5.1.2", "5.1.2", "/etc/ssh/ssh_host_*_key", "137", "600", "ssh_keys"),
+		sshModeControl("public-host-keys", "Ensure permissions on SSH public host key files are configured",
+			"5.1.3", "5.1.3", "/etc/ssh/ssh_host_*_key.pub", "133", "644", "root"),
+		sshAccessControl(),
+	)
+	for _, s := range sshdSettings {
+		controls = append(controls, s.control())
+	}
+	controls = append(controls, Control{
+		ID:    "ssh.permit-root-login",
+		Title: "Ensure sshd PermitRootLogin is disabled",
+		Refs:  cisRefs("5.1.20", "5.1.20"),
+		Level: 1,
+		OS:    debianFamilies,
+		Check: `	if [ "$G_BUILD_USER" = root ]; then
+		g_say "the build logs in as root: root login stays allowed so the build keeps its access"
+		return 2
+	fi
+` + sshEffective + `	_got=$(printf '%s\n' "$_t" | awk '$1 == "permitrootlogin" { print $2; exit }')
+	g_say "PermitRootLogin $_got"
+	[ "$_got" = no ]`,
+		Fix: `	_key=PermitRootLogin
+	_val=no
+	_all=0
+` + sshSetDropIn + sshNeutralize,
+	})
+	register(Module{
+		Name:        "ssh",
+		Description: "sshd hardened per CIS 5.1 through one drop-in read first; validated with sshd -t, then reloaded (sessions survive).",
+		Order:       60,
+		Finalize: `	if ! _out=$(sshd -t -f ` + sshdConfig + ` 2>&1); then
+		printf 'sshd -t rejected the new configuration:\n%s\n' "$_out"
+		return 1
+	fi
+	_unit=ssh
+	[ "$G_OS_FAMILY" = rhel ] && _unit=sshd
+	if g_unit_active "$_unit"; then
+		systemctl reload "$_unit" || return 1
+		echo "sshd reloaded ($_unit.service): existing sessions are kept"
+	elif [ -s /run/sshd.pid ]; then
+		kill -HUP "$(cat /run/sshd.pid)" || return 1
+		echo "sshd reloaded (SIGHUP)"
+	else
+		echo "sshd is not running: the configuration applies when it starts"
+	fi`,
+		Controls: controls,
+	})
+}
