@@ -1,9 +1,544 @@
 package hardening
 
-// AuditdOptions configures the `auditd` module (HCL block `auditd { ... }`).
+import (
+	"path"
+	"strconv"
+	"strings"
+)
+
+// AuditdOptions configures the `auditd` controls (HCL block `auditd { ... }`): auditd installed
+// and enabled, /etc/audit/auditd.conf retention and disk actions, and the rule sets of CIS 6.3.3
+// (Debian 12: 6.2.3) plus the seed's own rules in /etc/audit/rules.d/50-golden-*.rules, with
+// `arch=b64` and `arch=b32` twins of every syscall rule on x86_64. CIS puts all of auditd in
+// Level 2; the `baseline` profile includes it too.
+//
+// Rules are loaded live (`auditctl -R`) only while auditd runs and the loaded rules are not
+// immutable, and without `-e 2`: immutability is written to 99-finalize.rules and starts at the
+// next boot, so the build and later provisioners are never locked out of the audit
+// configuration, and auditd is never restarted. Inside a container auditd cannot run: correct
+// files and an enabled service are reported as in force at the next boot.
 type AuditdOptions struct {
+	// Size in MB at which a log file is rotated (CIS 6.3.2.1). Default: 100 (the seed's value).
+	MaxLogFile int `mapstructure:"max_log_file"`
+	// Log files kept by rotation: 2 to 99. With the defaults the audit logs take at most 500 MB.
+	// Default: 5.
+	NumLogs int `mapstructure:"num_logs"`
+	// What auditd does when a log file reaches max_log_file: "rotate" or "keep_logs". CIS 6.3.2.2
+	// asks for keep_logs, which never deletes logs and so fills the disk unless something ships
+	// and removes them; together with a halting disk action the host then stops (the seed's
+	// defect). Default: "rotate".
+	MaxLogFileAction string `mapstructure:"max_log_file_action"`
+	// Action when free space falls below space_left: "syslog", "email" (needs a working mail
+	// program, which images rarely have), "exec", "single", "halt" or "suspend". CIS 6.3.2.4
+	// accepts email, exec, single or halt. Default: "syslog": a warning that log shipping sees.
+	SpaceLeftAction string `mapstructure:"space_left_action"`
+	// Action when free space falls below admin_space_left: "single", "halt", "suspend" or
+	// "syslog". CIS 6.3.2.4 accepts single or halt. With rotation the audit logs stay bounded,
+	// so this only happens when something else fills the log partition; "single" keeps the audit
+	// trail complete by stopping services (SSH included) until an operator acts. Set "suspend"
+	// to keep the host serving and stop auditing instead. Default: "single".
+	AdminSpaceLeftAction string `mapstructure:"admin_space_left_action"`
+	// Action when the disk is full: "single", "halt", "suspend" or "syslog" (CIS 6.3.2.3: halt or
+	// single). Default: "single".
+	DiskFullAction string `mapstructure:"disk_full_action"`
+	// Action on a disk error: "syslog", "single", "halt" or "suspend" (CIS 6.3.2.3: syslog, single
+	// or halt). Default: "syslog".
+	DiskErrorAction string `mapstructure:"disk_error_action"`
+	// The sudo log file watched by CIS 6.3.3.3; it must match sudo's `logfile` (the sudo module's
+	// default). Default: "/var/log/sudo.log".
+	SudoLogFile string `mapstructure:"sudo_log_file"`
 }
 
-func (o *AuditdOptions) shellParams() map[string]string { return map[string]string{} }
+const (
+	auditdConf      = "/etc/audit/auditd.conf"
+	auditRulesDir   = "/etc/audit/rules.d"
+	auditRulesFile  = "/etc/audit/audit.rules"
+	auditFinalRules = auditRulesDir + "/99-finalize.rules"
+)
 
-func (o *AuditdOptions) validate() []error { return nil }
+// auditdConfSettings are the auditd.conf keys the options set, with defaults and allowed values.
+var auditdConfSettings = []struct {
+	option, key, def string
+	allowed          []string
+}{
+	{"max_log_file_action", "max_log_file_action", "rotate", []string{"rotate", "keep_logs"}},
+	{"space_left_action", "space_left_action", "syslog", []string{"syslog", "email", "exec", "single", "halt", "suspend"}},
+	{"admin_space_left_action", "admin_space_left_action", "single", []string{"single", "halt", "suspend", "syslog"}},
+	{"disk_full_action", "disk_full_action", "single", []string{"single", "halt", "suspend", "syslog"}},
+	{"disk_error_action", "disk_error_action", "syslog", []string{"syslog", "single", "halt", "suspend"}},
+}
+
+func (o *AuditdOptions) confValue(option string) string {
+	switch option {
+	case "max_log_file_action":
+		return o.MaxLogFileAction
+	case "space_left_action":
+		return o.SpaceLeftAction
+	case "admin_space_left_action":
+		return o.AdminSpaceLeftAction
+	case "disk_full_action":
+		return o.DiskFullAction
+	case "disk_error_action":
+		return o.DiskErrorAction
+	}
+	return ""
+}
+
+func (o *AuditdOptions) shellParams() map[string]string {
+	p := map[string]string{
+		"AUDITD_MAX_LOG_FILE":  strconv.Itoa(orDefaultInt(o.MaxLogFile, 100)),
+		"AUDITD_NUM_LOGS":      strconv.Itoa(orDefaultInt(o.NumLogs, 5)),
+		"AUDITD_SUDO_LOG_FILE": orDefaultString(o.SudoLogFile, "/var/log/sudo.log"),
+	}
+	for _, s := range auditdConfSettings {
+		p["AUDITD_"+strings.ToUpper(s.key)] = strings.ToLower(orDefaultString(o.confValue(s.option), s.def))
+	}
+	return p
+}
+
+func (o *AuditdOptions) validate() []error {
+	var errs []error
+	errs = append(errs, validateRange("auditd.max_log_file", o.MaxLogFile, 1, 4096, " MB")...)
+	errs = append(errs, validateRange("auditd.num_logs", o.NumLogs, 2, 99, "")...)
+	if o.MaxLogFile < 0 {
+		errs = append(errs, optionErr("auditd.max_log_file", "must be between 1 and 4096 MB, got %d", o.MaxLogFile))
+	}
+	if o.NumLogs < 0 {
+		errs = append(errs, optionErr("auditd.num_logs", "must be between 2 and 99, got %d", o.NumLogs))
+	}
+	for _, s := range auditdConfSettings {
+		v := strings.ToLower(o.confValue(s.option))
+		if v == "" {
+			continue
+		}
+		ok := false
+		for _, a := range s.allowed {
+			ok = ok || v == a
+		}
+		if !ok {
+			errs = append(errs, optionErr("auditd."+s.option, "must be one of %s, got %q", strings.Join(s.allowed, ", "), o.confValue(s.option)))
+		}
+	}
+	if f := o.SudoLogFile; f != "" && (!path.IsAbs(f) || strings.ContainsAny(f, " \t\n'\"")) {
+		errs = append(errs, optionErr("auditd.sudo_log_file", "must be an absolute path without blanks or quotes, got %q", f))
+	}
+	return errs
+}
+
+// auditRule is one line of a rules file; syscall rules are written once per architecture.
+type auditRule struct {
+	syscalls []string // empty: Text is written as it is
+	fields   string   // the -F/-C filters after the architecture
+	key      string
+	text     string
+}
+
+func watch(path, perms, key string) auditRule {
+	return auditRule{text: "-w " + path + " -p " + perms + " -k " + key}
+}
+
+func syscalls(names, fields, key string) auditRule {
+	return auditRule{syscalls: strings.Split(names, ","), fields: fields, key: key}
+}
+
+func execOf(path, key string) auditRule {
+	return auditRule{text: "-a always,exit -F path=" + path + " -F perm=x -F auid>=1000 -F auid!=unset -k " + key}
+}
+
+const userAuid = "-F auid>=1000 -F auid!=unset"
+
+// Syscalls that the 64-bit tables lack: x86_64 has no stime; the generic table of aarch64 has
+// only the *at variants and no legacy module calls.
+var (
+	missingX8664 = map[string]bool{"stime": true}
+	missingArm64 = map[string]bool{
+		"open": true, "creat": true, "unlink": true, "rename": true, "chmod": true, "chown": true,
+		"lchown": true, "stime": true, "create_module": true, "query_module": true, "link": true,
+		"symlink": true, "mkdir": true, "rmdir": true,
+	}
+)
+
+// lines renders the rule for one machine: x86_64 gets b64 and b32 twins; aarch64 gets b64 only,
+// since Graviton processors from the third generation on cannot run 32-bit code at all.
+func (r auditRule) lines(arm64 bool) []string {
+	if r.text != "" {
+		return []string{r.text}
+	}
+	arches := []string{"b64", "b32"}
+	if arm64 {
+		arches = []string{"b64"}
+	}
+	var out []string
+	for _, arch := range arches {
+		var names []string
+		for _, s := range r.syscalls {
+			if (arch == "b64" && !arm64 && missingX8664[s]) || (arm64 && missingArm64[s]) {
+				continue
+			}
+			names = append(names, s)
+		}
+		if len(names) == 0 {
+			continue
+		}
+		line := "-a always,exit -F arch=" + arch + " -S " + strings.Join(names, ",")
+		if r.fields != "" {
+			line += " " + r.fields
+		}
+		out = append(out, line+" -k "+r.key)
+	}
+	return out
+}
+
+type auditRuleSet struct {
+	name   string // control name after "auditd.rules-" and file name after "50-golden-"
+	title  string
+	ubuntu []string
+	debian []string
+	rules  []auditRule
+}
+
+var auditRuleSets = []auditRuleSet{
+	{name: "scope", title: "Ensure changes to system administration scope (sudoers) are collected",
+		ubuntu: []string{"6.3.3.1"}, debian: []string{"6.2.3.1"},
+		rules: []auditRule{watch("/etc/sudoers", "wa", "scope"), watch("/etc/sudoers.d", "wa", "scope")}},
+	{name: "user-emulation", title: "Ensure actions as another user are always logged",
+		ubuntu: []string{"6.3.3.2"}, debian: []string{"6.2.3.2"},
+		rules: []auditRule{syscalls("execve", "-C euid!=uid -F auid!=unset", "user_emulation")}},
+	{name: "time-change", title: "Ensure events that modify date and time information are collected",
+		ubuntu: []string{"6.3.3.4"}, debian: []string{"6.2.3.4"},
+		rules: []auditRule{
+			syscalls("adjtimex,settimeofday", "", "time-change"),
+			syscalls("clock_settime", "-F a0=0x0", "time-change"),
+			watch("/etc/localtime", "wa", "time-change"),
+		}},
+	{name: "system-locale", title: "Ensure events that modify the system's network environment are collected",
+		ubuntu: []string{"6.3.3.5"}, debian: []string{"6.2.3.5"},
+		rules: []auditRule{
+			syscalls("sethostname,setdomainname", "", "system-locale"),
+			watch("/etc/issue", "wa", "system-locale"), watch("/etc/issue.net", "wa", "system-locale"),
+			watch("/etc/hosts", "wa", "system-locale"), watch("/etc/networks", "wa", "system-locale"),
+			watch("/etc/network/", "wa", "system-locale"), watch("/etc/netplan/", "wa", "system-locale"),
+		}},
+	{name: "access", title: "Ensure unsuccessful file access attempts are collected",
+		ubuntu: []string{"6.3.3.7"}, debian: []string{"6.2.3.7"},
+		rules: []auditRule{
+			syscalls("creat,open,openat,truncate,ftruncate", "-F exit=-EACCES "+userAuid, "access"),
+			syscalls("creat,open,openat,truncate,ftruncate", "-F exit=-EPERM "+userAuid, "access"),
+		}},
+	{name: "identity", title: "Ensure events that modify user/group information are collected",
+		ubuntu: []string{"6.3.3.8"}, debian: []string{"6.2.3.8"},
+		rules: []auditRule{
+			watch("/etc/group", "wa", "identity"), watch("/etc/passwd", "wa", "identity"),
+			watch("/etc/gshadow", "wa", "identity"), watch("/etc/shadow", "wa", "identity"),
+			watch("/etc/security/opasswd", "wa", "identity"), watch("/etc/nsswitch.conf", "wa", "identity"),
+			watch("/etc/pam.conf", "wa", "identity"), watch("/etc/pam.d", "wa", "identity"),
+		}},
+	{name: "perm-mod", title: "Ensure discretionary access control permission modification events are collected",
+		ubuntu: []string{"6.3.3.9"}, debian: []string{"6.2.3.9"},
+		rules: []auditRule{
+			syscalls("chmod,fchmod,fchmodat", userAuid, "perm_mod"),
+			syscalls("chown,fchown,lchown,fchownat", userAuid, "perm_mod"),
+			syscalls("setxattr,lsetxattr,fsetxattr,removexattr,lremovexattr,fremovexattr", userAuid, "perm_mod"),
+		}},
+	{name: "mounts", title: "Ensure successful file system mounts are collected",
+		ubuntu: []string{"6.3.3.10"}, debian: []string{"6.2.3.10"},
+		rules: []auditRule{syscalls("mount", userAuid, "mounts")}},
+	{name: "session", title: "Ensure session initiation information is collected",
+		ubuntu: []string{"6.3.3.11"}, debian: []string{"6.2.3.11"},
+		rules: []auditRule{
+			watch("/var/run/utmp", "wa", "session"), watch("/var/log/wtmp", "wa", "session"),
+			watch("/var/log/btmp", "wa", "session"),
+		}},
+	{name: "logins", title: "Ensure login and logout events are collected",
+		ubuntu: []string{"6.3.3.12"}, debian: []string{"6.2.3.12"},
+		rules: []auditRule{watch("/var/log/lastlog", "wa", "logins"), watch("/var/run/faillock", "wa", "logins")}},
+	{name: "delete", title: "Ensure file deletion events by users are collected",
+		ubuntu: []string{"6.3.3.13"}, debian: []string{"6.2.3.13"},
+		rules: []auditRule{syscalls("rename,unlink,unlinkat,renameat", userAuid, "delete")}},
+	{name: "mac-policy", title: "Ensure events that modify the system's Mandatory Access Controls are collected",
+		ubuntu: []string{"6.3.3.14"}, debian: []string{"6.2.3.14"},
+		rules: []auditRule{watch("/etc/apparmor/", "wa", "MAC-policy"), watch("/etc/apparmor.d/", "wa", "MAC-policy")}},
+	{name: "acl-commands", title: "Ensure successful and unsuccessful uses of chcon, setfacl and chacl are collected",
+		ubuntu: []string{"6.3.3.15", "6.3.3.16", "6.3.3.17"}, debian: []string{"6.2.3.15", "6.2.3.16", "6.2.3.17"},
+		rules: []auditRule{execOf("/usr/bin/chcon", "perm_chng"), execOf("/usr/bin/setfacl", "perm_chng"), execOf("/usr/bin/chacl", "perm_chng")}},
+	{name: "usermod", title: "Ensure successful and unsuccessful uses of usermod are collected",
+		ubuntu: []string{"6.3.3.18"}, debian: []string{"6.2.3.18"},
+		rules: []auditRule{execOf("/usr/sbin/usermod", "usermod")}},
+	{name: "kernel-modules", title: "Ensure kernel module loading, unloading and modification is collected",
+		ubuntu: []string{"6.3.3.19"}, debian: []string{"6.2.3.19"},
+		rules: []auditRule{
+			syscalls("init_module,finit_module,delete_module,create_module,query_module", userAuid, "kernel_modules"),
+			execOf("/usr/bin/kmod", "kernel_modules"),
+		}},
+	{name: "seed", title: "Ensure the seed pipeline's own audit rules are loaded (authentication logs, hostname, su/sudo, system libraries, module tools)",
+		rules: []auditRule{
+			{text: "-b 8192"}, {text: "-f 1"},
+			watch("/var/log/auth.log", "wa", "authentication"), watch("/var/log/faillog", "wa", "logins"),
+			watch("/var/log/tallylog", "wa", "logins"), watch("/etc/hostname", "wa", "network"),
+			watch("/bin/su", "x", "privileged"), watch("/usr/bin/sudo", "x", "privileged"),
+			watch("/etc/sudoers", "rw", "privileged"),
+			watch("/lib", "wa", "system-libraries"), watch("/lib64", "wa", "system-libraries"),
+			watch("/usr/lib", "wa", "system-libraries"), watch("/usr/lib64", "wa", "system-libraries"),
+			watch("/sbin/insmod", "x", "modules"), watch("/sbin/rmmod", "x", "modules"),
+			watch("/sbin/modprobe", "x", "modules"),
+		}},
+}
+
+func (s auditRuleSet) refs() []Ref {
+	var refs []Ref
+	for _, id := range s.ubuntu {
+		refs = append(refs, cisRefs(id, "")...)
+	}
+	for _, id := range s.debian {
+		refs = append(refs, cisRefs("", id)...)
+	}
+	return refs
+}
+
+func (s auditRuleSet) content(arm64 bool) string {
+	lines := []string{"## golden-harden: " + s.title}
+	for _, r := range s.rules {
+		lines = append(lines, r.lines(arm64)...)
+	}
+	return strings.Join(lines, "\n")
+}
+
+// auditWantRules is shell that sets _f to the rules file of a set and _want to its content for
+// this machine.
+func (s auditRuleSet) wantRules() string {
+	x86, arm := s.content(false), s.content(true)
+	sh := "\t_f=" + auditRulesDir + "/50-golden-" + s.name + ".rules\n"
+	if x86 == arm {
+		return sh + "\t_want=" + shellQuote(x86) + "\n"
+	}
+	return sh + `	case $(uname -m) in
+	aarch64 | arm64) _want=` + shellQuote(arm) + ` ;;
+	*) _want=` + shellQuote(x86) + ` ;;
+	esac
+`
+}
+
+// auditFileCheck compares _f with _want; auditFileFix writes it.
+const auditFileCheck = `	if [ "$(cat "$_f" 2>/dev/null)" = "$_want" ]; then
+		g_say "$_f: $(grep -c '^-' "$_f") rules"
+		return 0
+	fi
+	g_say "$_f differs from the rule set"
+	return 1`
+
+const auditFileFix = `	printf '%s\n' "$_want" | g_write_file "$_f" 0640 root:root`
+
+// auditPrivilegedRules is shell that sets _want to one rule per setuid/setgid program of the
+// root file system (CIS 6.3.3.6), found at run time.
+const auditPrivilegedRules = `	_f=` + auditRulesDir + `/50-golden-privileged.rules
+	_want=$(
+		echo '## golden-harden: Ensure use of privileged commands is collected'
+		find / -xdev \( -perm -4000 -o -perm -2000 \) -type f 2>/dev/null | grep -v '[[:space:]]' | sort |
+			awk '{ print "-a always,exit -F path=" $0 " -F perm=x -F auid>=1000 -F auid!=unset -k privileged" }'
+	)
+`
+
+// auditConfValue is shell that sets _got to the lower-cased value of _key in auditd.conf.
+const auditConfValue = `		_got=$(awk -F= -v k="$_key" '{ gsub(/[ \t]/, "", $1) } $1 == k { v = $2; gsub(/^[ \t]+|[ \t]+$/, "", v); print tolower(v); exit }' ` + auditdConf + ` 2>/dev/null)
+`
+
+func auditConfControl(id, title string, refs []Ref, pairs string) Control {
+	return Control{
+		ID:    "auditd." + id,
+		Title: title,
+		Refs:  refs,
+		Level: 2,
+		OS:    debianFamilies,
+		Check: `	_rc=0
+	_pairs="` + pairs + `"
+	for _kv in $_pairs; do
+		_key=${_kv%%:*}
+		_want=${_kv#*:}
+` + auditConfValue + `		g_say "$_key = ${_got:-(unset)}"
+		[ "$_got" = "$_want" ] || _rc=1
+	done
+	return "$_rc"`,
+		Fix: `	[ -f ` + auditdConf + ` ] || { echo "` + auditdConf + ` is missing: install auditd first" >&2; return 1; }
+	_pairs="` + pairs + `"
+	for _kv in $_pairs; do
+		_key=${_kv%%:*}
+		_want=${_kv#*:}
+` + auditConfValue + `		[ "$_got" = "$_want" ] || g_set_kv ` + auditdConf + ` "$_key" "$_want" " = " || return 1
+	done`,
+	}
+}
+
+func init() {
+	controls := []Control{
+		{
+			ID:    "auditd.installed",
+			Title: "Ensure auditd packages are installed",
+			Refs:  cisRefs("6.3.1.1", "6.2.1.1"),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: `	if g_pkg_installed auditd audispd-plugins; then
+		g_say "auditd and audispd-plugins are installed"
+		return 0
+	fi
+	g_say "missing:$(for _p in auditd audispd-plugins; do g_pkg_installed "$_p" || printf ' %s' "$_p"; done)"
+	return 1`,
+			Fix: `	g_pkg_install auditd audispd-plugins`,
+		},
+		{
+			ID:    "auditd.service",
+			Title: "Ensure auditd service is enabled and active",
+			Refs:  cisRefs("6.3.1.2", "6.2.1.2"),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: `	if ! g_unit_enabled auditd; then
+		g_say "auditd.service is not enabled"
+		return 1
+	fi
+	if g_unit_active auditd; then
+		g_say "auditd.service is enabled and active"
+		return 0
+	fi
+	if [ "$G_IN_CONTAINER" = 1 ]; then
+		g_say "auditd.service is enabled; auditd cannot run in a container: it starts at the next boot of a real machine"
+		return 3
+	fi
+	g_say "auditd.service is enabled but not active"
+	return 1`,
+			Fix: `	g_unit_enabled auditd || systemctl enable -q auditd || return 1
+	g_unit_active auditd || systemctl start auditd || [ "$G_IN_CONTAINER" = 1 ]`,
+		},
+		auditConfControl("log-storage", "Ensure audit log storage size is configured",
+			cisRefs("6.3.2.1", "6.2.2.1"), "max_log_file:$AUDITD_MAX_LOG_FILE num_logs:$AUDITD_NUM_LOGS"),
+		auditConfControl("log-rotation", "Ensure audit logs are rotated or kept as configured (auditd.max_log_file_action)",
+			nil, "max_log_file_action:$AUDITD_MAX_LOG_FILE_ACTION"),
+		auditConfControl("disk-full", "Ensure the system acts when audit logs fill the disk or the disk fails",
+			cisRefs("6.3.2.3", "6.2.2.3"), "disk_full_action:$AUDITD_DISK_FULL_ACTION disk_error_action:$AUDITD_DISK_ERROR_ACTION"),
+		auditConfControl("space-left", "Ensure the system warns and acts when audit logs are low on space (auditd.space_left_action, auditd.admin_space_left_action)",
+			nil, "space_left_action:$AUDITD_SPACE_LEFT_ACTION admin_space_left_action:$AUDITD_ADMIN_SPACE_LEFT_ACTION"),
+		{
+			ID:    "auditd.rules-sudo-log",
+			Title: "Ensure events that modify the sudo log file are collected",
+			Refs:  cisRefs("6.3.3.3", "6.2.3.3"),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: "\t_f=" + auditRulesDir + "/50-golden-sudo-log.rules\n" + `	_want=$(printf '## golden-harden: Ensure events that modify the sudo log file are collected\n-w %s -p wa -k sudo_log_file' "$AUDITD_SUDO_LOG_FILE")
+` + auditFileCheck,
+			Fix: "\t_f=" + auditRulesDir + "/50-golden-sudo-log.rules\n" + `	_want=$(printf '## golden-harden: Ensure events that modify the sudo log file are collected\n-w %s -p wa -k sudo_log_file' "$AUDITD_SUDO_LOG_FILE")
+` + auditFileFix,
+		},
+		{
+			ID:    "auditd.rules-privileged",
+			Title: "Ensure use of privileged commands is collected",
+			Refs:  cisRefs("6.3.3.6", "6.2.3.6"),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: auditPrivilegedRules + auditFileCheck,
+			Fix:   auditPrivilegedRules + auditFileFix,
+		},
+	}
+	for _, s := range auditRuleSets {
+		controls = append(controls, Control{
+			ID:    "auditd.rules-" + s.name,
+			Title: s.title,
+			Refs:  s.refs(),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: s.wantRules() + auditFileCheck,
+			Fix:   s.wantRules() + auditFileFix,
+		})
+	}
+	controls = append(controls,
+		Control{
+			ID:    "auditd.immutable",
+			Title: "Ensure the audit configuration is immutable (from the next boot on)",
+			Refs:  cisRefs("6.3.3.20", "6.2.3.20"),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: `	_f=` + auditFinalRules + `
+	_want='## golden-harden: audit rules immutable until reboot; loaded at boot by augenrules
+-e 2'
+	if [ "$(cat "$_f" 2>/dev/null)" != "$_want" ]; then
+		g_say "$_f does not hold -e 2"
+		return 1
+	fi
+	_enabled=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
+	if [ "$_enabled" = 2 ]; then
+		g_say "$_f: -e 2; the loaded rules are immutable"
+		return 0
+	fi
+	g_say "$_f: -e 2; immutable from the next boot on (auditctl -s: enabled ${_enabled:-unknown})"
+	return 3`,
+			Fix: `	printf '## golden-harden: audit rules immutable until reboot; loaded at boot by augenrules\n-e 2\n' |
+		g_write_file ` + auditFinalRules + ` 0640 root:root`,
+		},
+		Control{
+			ID:    "auditd.rules-loaded",
+			Title: "Ensure the running and on disk audit configuration is the same",
+			Refs:  cisRefs("6.3.3.21", "6.2.3.21"),
+			Level: 2,
+			OS:    debianFamilies,
+			Check: `	if ! g_cmd augenrules; then
+		g_say "augenrules is not installed"
+		return 1
+	fi
+	# augenrules --check exits 0 either way: its message tells.
+	_out=$(augenrules --check 2>&1)
+	case $_out in
+	*"No change"*) g_say "` + auditRulesFile + ` matches ` + auditRulesDir + `" ;;
+	*)
+		g_say "$_out"
+		return 1
+		;;
+	esac
+	if ! g_unit_active auditd; then
+		if g_unit_enabled auditd; then
+			g_say "auditd is not running here: it loads ` + auditRulesFile + ` when it starts"
+			return 3
+		fi
+		g_say "auditd is neither running nor enabled"
+		return 1
+	fi
+	_disk=$(grep -cE '^-(a|w|A) ' ` + auditRulesFile + `)
+	_live=$(auditctl -l 2>/dev/null | grep -cE '^-(a|w|A) ')
+	if [ "$_disk" = "$_live" ]; then
+		g_say "$_live rules loaded, as on disk"
+		return 0
+	fi
+	if [ "$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')" = 2 ]; then
+		g_say "$_live rules loaded, $_disk on disk; the loaded rules are immutable: the new ones load at the next boot"
+		return 3
+	fi
+	g_say "$_live rules loaded, $_disk on disk"
+	return 1`,
+			Fix: `	# Regenerate audit.rules from rules.d; the module's Finalize loads it.
+	g_backup ` + auditRulesFile + ` || return 1
+	g_backup ` + auditRulesFile + `.prev || return 1
+	augenrules >/dev/null`,
+		},
+	)
+	register(Module{
+		Name:        "auditd",
+		Description: "auditd installed and enabled, bounded log retention, CIS 6.3.3 rule sets with 32-bit twins, immutable from the next boot on.",
+		Order:       90,
+		Finalize: `	if ! g_unit_active auditd; then
+		echo "auditd is not running: auditd.conf and the rules apply when it starts"
+		return 0
+	fi
+	# auditd re-reads auditd.conf on SIGHUP; it is never restarted.
+	if [ -s /run/auditd.pid ]; then
+		kill -HUP "$(cat /run/auditd.pid)" || return 1
+	fi
+	if [ "$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')" = 2 ]; then
+		echo "the loaded rules are immutable until the next boot: the new rules load then"
+		return 0
+	fi
+	_live=$G_WORK_DIR/audit-live.rules
+	grep -v '^-e' ` + auditRulesFile + ` >"$_live"
+	if ! _out=$(auditctl -R "$_live" 2>&1); then
+		printf 'auditctl -R rejected the rules:\n%s\n' "$_out"
+		return 1
+	fi
+	echo "rules loaded ($(auditctl -l | grep -c .) rules); -e 2 takes effect at the next boot"`,
+		Controls: controls,
+	})
+}

@@ -1,9 +1,281 @@
 package hardening
 
-// ChronyOptions configures the `chrony` module (HCL block `chrony { ... }`).
+import (
+	"net"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// ChronyOptions configures the `chrony` controls (HCL block `chrony { ... }`): chrony as the only
+// time daemon, its sources in /etc/chrony/sources.d/golden.sources, running as _chrony.
+//
+// Inside a container chronyd cannot set the clock (its unit needs CAP_SYS_TIME): there the
+// service control reports "in force at next boot" once chrony is installed, configured and enabled.
 type ChronyOptions struct {
+	// `server` lines: an address or host name followed by chrony source options. Default:
+	// `["169.254.169.123 prefer iburst minpoll 4 maxpoll 4"]`, the Amazon Time Sync Service, reachable
+	// from every EC2 instance without internet access. Set `servers = []` together with `pools` to
+	// use pools only.
+	Servers []string `mapstructure:"servers"`
+	// `pool` lines, same syntax, e.g. `["time.example.internal iburst maxsources 3"]`. Default: none.
+	Pools []string `mapstructure:"pools"`
+	// Comment out the distribution's own `pool`/`server` lines in /etc/chrony/chrony.conf and
+	// /etc/chrony/conf.d, so only the sources above are used (the seed replaced chrony.conf for the
+	// same reason). Default: true.
+	ReplaceDefaultSources *bool `mapstructure:"replace_default_sources"`
 }
 
-func (o *ChronyOptions) shellParams() map[string]string { return map[string]string{} }
+const (
+	chronySources   = "/etc/chrony/sources.d/golden.sources"
+	chronyConf      = "/etc/chrony/chrony.conf"
+	chronySourceDir = "/etc/chrony/sources.d"
+)
 
-func (o *ChronyOptions) validate() []error { return nil }
+var (
+	defaultChronyServers = []string{"169.254.169.123 prefer iburst minpoll 4 maxpoll 4"}
+	chronyHostPattern    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
+	// Source options of chrony.conf(5): flags, and options taking one number.
+	chronyFlags = map[string]bool{
+		"iburst": true, "burst": true, "prefer": true, "noselect": true, "trust": true, "require": true,
+		"xleave": true, "nts": true, "offline": true, "auto_offline": true, "copy": true, "extfield": false,
+	}
+	chronyNumeric = map[string]bool{
+		"minpoll": true, "maxpoll": true, "polltarget": true, "port": true, "presend": true, "maxsources": true,
+		"key": true, "minstratum": true, "version": true, "maxdelay": true, "maxdelayratio": true,
+		"maxdelaydevratio": true, "maxdelayquant": true, "mindelay": true, "asymmetry": true, "offset": true,
+		"minsamples": true, "maxsamples": true, "filter": true, "certset": true, "ntsport": true,
+	}
+)
+
+func (o *ChronyOptions) servers() []string {
+	if o.Servers == nil {
+		return defaultChronyServers
+	}
+	return o.Servers
+}
+
+func (o *ChronyOptions) shellParams() map[string]string {
+	var lines []string
+	for _, s := range o.servers() {
+		lines = append(lines, "server "+strings.Join(strings.Fields(s), " "))
+	}
+	for _, p := range o.Pools {
+		lines = append(lines, "pool "+strings.Join(strings.Fields(p), " "))
+	}
+	replace := o.ReplaceDefaultSources == nil || *o.ReplaceDefaultSources
+	return map[string]string{
+		"CHRONY_SOURCES":         strings.Join(lines, "\n"),
+		"CHRONY_REPLACE_DEFAULT": boolParam(replace),
+	}
+}
+
+func validateChronySource(option, line string) error {
+	f := strings.Fields(line)
+	if len(f) == 0 {
+		return optionErr(option, "an entry is empty")
+	}
+	if net.ParseIP(f[0]) == nil && !chronyHostPattern.MatchString(f[0]) {
+		return optionErr(option, "%q is not an address or host name", f[0])
+	}
+	for i := 1; i < len(f); i++ {
+		switch {
+		case chronyFlags[f[i]]:
+		case chronyNumeric[f[i]]:
+			if i+1 >= len(f) {
+				return optionErr(option, "%q: %s needs a value", line, f[i])
+			}
+			if _, err := strconv.ParseFloat(f[i+1], 64); err != nil {
+				return optionErr(option, "%q: %s %q is not a number", line, f[i], f[i+1])
+			}
+			if (f[i] == "minpoll" || f[i] == "maxpoll") && !chronyPollInRange(f[i+1]) {
+				return optionErr(option, "%q: %s must be an integer from -6 to 24", line, f[i])
+			}
+			i++
+		default:
+			return optionErr(option, "%q: unknown source option %q", line, f[i])
+		}
+	}
+	return nil
+}
+
+func chronyPollInRange(v string) bool {
+	n, err := strconv.Atoi(v)
+	return err == nil && n >= -6 && n <= 24
+}
+
+func (o *ChronyOptions) validate() []error {
+	var errs []error
+	for _, s := range o.servers() {
+		if err := validateChronySource("chrony.servers", s); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	for _, p := range o.Pools {
+		if err := validateChronySource("chrony.pools", p); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if len(o.servers()) == 0 && len(o.Pools) == 0 {
+		errs = append(errs, optionErr("chrony.servers", "no time source left: set servers or pools"))
+	}
+	return errs
+}
+
+// chronyDefaultSourcesAwk prints the active pool/server/peer lines of the files it reads.
+const chronyDefaultSourcesAwk = `$1 == "pool" || $1 == "server" || $1 == "peer" { print FILENAME ":" FNR ": " $0 }`
+
+// chronyOtherDaemons are the time daemons that must not run next to chrony.
+const chronyOtherDaemons = "ntp ntpsec openntpd"
+
+func init() {
+	register(Module{
+		Name:        "chrony",
+		Description: "chrony is the single time daemon, syncing from the Amazon Time Sync Service by default, running as _chrony.",
+		Order:       80,
+		Finalize: `	if ! _out=$(chronyd -p -f ` + chronyConf + ` 2>&1 >/dev/null); then
+		printf 'chronyd -p rejected the configuration:\n%s\n' "$_out"
+		return 1
+	fi
+	if g_unit_enabled chrony; then
+		systemctl restart chrony || return 1
+		echo "chrony restarted"
+	fi`,
+		Controls: []Control{
+			{
+				ID:    "chrony.single-daemon",
+				Title: "Ensure a single time synchronization daemon (chrony) is in use",
+				Refs:  cisRefs("2.3.1.1", "2.3.1.1"),
+				Level: 1,
+				OS:    debianFamilies,
+				Check: `	_rc=0
+	if g_pkg_installed chrony; then
+		g_say "chrony is installed"
+	else
+		g_say "chrony is not installed"
+		_rc=1
+	fi
+	for _p in ` + chronyOtherDaemons + `; do
+		if g_pkg_installed "$_p"; then
+			g_say "$_p is installed"
+			_rc=1
+		fi
+	done
+	if g_unit_exists systemd-timesyncd.service && ! g_unit_masked systemd-timesyncd; then
+		g_say "systemd-timesyncd is $(systemctl is-enabled systemd-timesyncd 2>/dev/null), $(systemctl is-active systemd-timesyncd 2>/dev/null)"
+		_rc=1
+	fi
+	return "$_rc"`,
+				Fix: `	g_pkg_install chrony || return 1
+	g_pkg_purge ` + chronyOtherDaemons + ` || return 1
+	if g_unit_exists systemd-timesyncd.service; then
+		g_unit_mask systemd-timesyncd || return 1
+	fi`,
+			},
+			{
+				ID:    "chrony.sources",
+				Title: "Ensure chrony is configured with authorized time servers",
+				Refs:  cisRefs("2.3.3.1", "2.3.3.1"),
+				Level: 1,
+				OS:    debianFamilies,
+				Check: `	if [ ! -f ` + chronyConf + ` ]; then
+		g_say "` + chronyConf + ` does not exist"
+		return 1
+	fi
+	_rc=0
+	_want=$(printf '# golden-harden: time sources (CIS 2.3.3.1)\n%s' "$CHRONY_SOURCES")
+	if [ "$(cat ` + chronySources + ` 2>/dev/null)" = "$_want" ]; then
+		g_say "` + chronySources + `:" "$CHRONY_SOURCES"
+	else
+		g_say "` + chronySources + ` differs from chrony.servers/chrony.pools"
+		_rc=1
+	fi
+	if ! cat ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null | grep -Eq '^[[:space:]]*sourcedir[[:space:]]+` + chronySourceDir + `/?[[:space:]]*$'; then
+		g_say "chrony does not read ` + chronySourceDir + ` (no sourcedir line)"
+		_rc=1
+	fi
+	if [ "$CHRONY_REPLACE_DEFAULT" = 1 ]; then
+		_other=$(awk '` + chronyDefaultSourcesAwk + `' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null)
+		if [ -n "$_other" ]; then
+			g_say "other sources (chrony.replace_default_sources):" "$_other"
+			_rc=1
+		fi
+	fi
+	if [ "$_rc" -eq 0 ] && g_unit_active chrony && g_cmd chronyc; then
+		g_say "chronyc sources:" "$(chronyc -n sources 2>&1 | tail -n +3)"
+	fi
+	return "$_rc"`,
+				Fix: `	printf '# golden-harden: time sources (CIS 2.3.3.1)\n%s\n' "$CHRONY_SOURCES" | g_write_file ` + chronySources + ` 0644 root:root || return 1
+	if ! cat ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null | grep -Eq '^[[:space:]]*sourcedir[[:space:]]+` + chronySourceDir + `/?[[:space:]]*$'; then
+		g_ensure_line ` + chronyConf + ` "sourcedir ` + chronySourceDir + `" || return 1
+	fi
+	[ "$CHRONY_REPLACE_DEFAULT" = 1 ] || return 0
+	awk '` + chronyDefaultSourcesAwk + `' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null |
+		while IFS=: read -r _cf _cl _rest; do
+			g_backup "$_cf" || exit 1
+			sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || exit 1
+		done`,
+			},
+			{
+				ID:    "chrony.user",
+				Title: "Ensure chrony is running as user _chrony",
+				Refs:  cisRefs("2.3.3.2", "2.3.3.2"),
+				Level: 1,
+				OS:    debianFamilies,
+				Check: `	_rc=0
+	_users=$(awk '$1 == "user" { print FILENAME ":" FNR ": " $0 }' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null | grep -v ': user _chrony$')
+	if [ -n "$_users" ]; then
+		g_say "chrony is told to run as another user:" "$_users"
+		_rc=1
+	fi
+	if grep -Eq '^[[:space:]]*DAEMON_OPTS=.*-u[[:space:]]*[^_[:space:]"]' /etc/default/chrony 2>/dev/null; then
+		g_say "/etc/default/chrony: $(grep DAEMON_OPTS /etc/default/chrony)"
+		_rc=1
+	fi
+	_ps=$(ps -C chronyd -o user= 2>/dev/null | sort -u | tr '\n' ' ')
+	if [ -n "$_ps" ]; then
+		g_say "chronyd runs as: $_ps"
+		[ "$_ps" = "_chrony " ] || _rc=1
+	else
+		g_say "chronyd is not running; configured user: _chrony (the packaged default)"
+	fi
+	return "$_rc"`,
+				Fix: `	awk '$1 == "user" && $2 != "_chrony" { print FILENAME ":" FNR }' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null |
+		while IFS=: read -r _cf _cl; do
+			g_backup "$_cf" || exit 1
+			sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || exit 1
+		done || return 1
+	if grep -Eq '^[[:space:]]*DAEMON_OPTS=.*-u[[:space:]]*[^_[:space:]"]' /etc/default/chrony 2>/dev/null; then
+		echo "/etc/default/chrony passes -u with another user: remove it from DAEMON_OPTS" >&2
+		return 1
+	fi`,
+			},
+			{
+				ID:    "chrony.service",
+				Title: "Ensure chrony is enabled and running",
+				Refs:  cisRefs("2.3.3.3", "2.3.3.3"),
+				Level: 1,
+				OS:    debianFamilies,
+				Check: `	_rc=0
+	if g_unit_enabled chrony; then
+		g_say "chrony.service is enabled"
+	else
+		g_say "chrony.service is not enabled"
+		_rc=1
+	fi
+	if g_unit_active chrony; then
+		g_say "chrony.service is active"
+		return "$_rc"
+	fi
+	if [ "$_rc" -eq 0 ] && { [ "$G_IN_CONTAINER" = 1 ] || [ "$(systemctl show -p ConditionResult --value chrony 2>/dev/null)" = no ]; }; then
+		g_say "chrony.service cannot run here (no CAP_SYS_TIME in a container): it starts at the next boot of a real machine"
+		return 3
+	fi
+	g_say "chrony.service is not active"
+	return 1`,
+				Fix: `	g_unit_enabled chrony || systemctl enable -q chrony || return 1
+	g_unit_active chrony || systemctl start chrony || [ "$G_IN_CONTAINER" = 1 ]`,
+			},
+		},
+	})
+}

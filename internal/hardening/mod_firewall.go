@@ -1,9 +1,374 @@
 package hardening
 
-// FirewallOptions configures the `firewall` module (HCL block `firewall { ... }`).
+import (
+	"fmt"
+	"net"
+	"strconv"
+	"strings"
+)
+
+// FirewallOptions configures the `firewall` controls (HCL block `firewall { ... }`): UFW on
+// Debian and Ubuntu. The build's SSH port is always allowed first, every allow rule exists
+// before the default policy denies anything, and UFW is enabled last, so no new SSH connection
+// is ever refused during or after the build.
 type FirewallOptions struct {
+	// Set to false to leave the firewall alone (every firewall control reports skipped), e.g. when
+	// security groups are the only filter. Default: true.
+	Enabled *bool `mapstructure:"enabled"`
+	// Incoming traffic to allow, one rule per entry: "PORT/PROTO" (`"443/tcp"`), a port range
+	// "FIRST-LAST/PROTO" (`"60000-61000/udp"`), "PORT" for both TCP and UDP, or any of those from
+	// one source network only: "CIDR:PORT/PROTO" (`"10.0.0.0/8:8080/tcp"`,
+	// `"2001:db8::/32:443/tcp"`; the last colon separates the port). The build's SSH port is
+	// always allowed, before anything else, whatever this list says. Default: none.
+	Allow []string `mapstructure:"allow"`
+	// Policy for outgoing traffic: "allow" or "deny". CIS 4.1.7 (Debian 4.2.7) expects "deny", but
+	// then every outbound need (DNS, apt, the SSM agent, time sync, DHCP) must be listed in
+	// `allow_out`; with "allow" the firewall.default-policy control says so in its evidence.
+	// Default: "allow".
+	DefaultOutgoing string `mapstructure:"default_outgoing"`
+	// Outgoing traffic to allow when `default_outgoing = "deny"`, same syntax as `allow` with the
+	// destination network instead of the source. Default: `["53", "67/udp", "80/tcp", "123/udp",
+	// "443/tcp"]` (DNS, DHCP, the instance metadata service and apt over HTTP, NTP, HTTPS).
+	AllowOut []string `mapstructure:"allow_out"`
 }
 
-func (o *FirewallOptions) shellParams() map[string]string { return map[string]string{} }
+var defaultFirewallAllowOut = []string{"53", "67/udp", "80/tcp", "123/udp", "443/tcp"}
 
-func (o *FirewallOptions) validate() []error { return nil }
+func (o *FirewallOptions) enabled() bool { return o.Enabled == nil || *o.Enabled }
+
+// ufwRule turns an allow entry into UFW's canonical command (as `ufw show added` prints it),
+// without the leading "ufw".
+func ufwRule(entry string, out bool) (string, error) {
+	network := ""
+	portSpec := entry
+	if i := strings.LastIndex(entry, ":"); i >= 0 {
+		network, portSpec = entry[:i], entry[i+1:]
+		_, ipnet, err := net.ParseCIDR(network)
+		if err != nil {
+			ip := net.ParseIP(network)
+			if ip == nil {
+				return "", fmt.Errorf("%q is not an IP network (CIDR) or address", network)
+			}
+			network = ip.String()
+		} else {
+			ones, bits := ipnet.Mask.Size()
+			network = ipnet.String()
+			if ones == bits {
+				network = ipnet.IP.String()
+			}
+		}
+	}
+	port, proto, hasProto := strings.Cut(portSpec, "/")
+	if hasProto && proto != "tcp" && proto != "udp" {
+		return "", fmt.Errorf("protocol %q must be tcp or udp", proto)
+	}
+	first, last, isRange := strings.Cut(port, "-")
+	if err := checkPort(first); err != nil {
+		return "", err
+	}
+	ufwPort := first
+	if isRange {
+		if err := checkPort(last); err != nil {
+			return "", err
+		}
+		a, _ := strconv.Atoi(first)
+		b, _ := strconv.Atoi(last)
+		if b <= a {
+			return "", fmt.Errorf("port range %s must go upwards", port)
+		}
+		if !hasProto {
+			return "", fmt.Errorf("port range %s needs a protocol (/tcp or /udp)", port)
+		}
+		ufwPort = first + ":" + last
+	}
+	verb := "allow"
+	if out {
+		verb = "allow out"
+	}
+	if network == "" {
+		if hasProto {
+			return fmt.Sprintf("%s %s/%s", verb, ufwPort, proto), nil
+		}
+		return fmt.Sprintf("%s %s", verb, ufwPort), nil
+	}
+	dir := "from " + network + " to any"
+	if out {
+		dir = "to " + network
+	}
+	rule := fmt.Sprintf("%s %s port %s", verb, dir, ufwPort)
+	if hasProto {
+		rule += " proto " + proto
+	}
+	return rule, nil
+}
+
+func checkPort(p string) error {
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 || strconv.Itoa(n) != p {
+		return fmt.Errorf("port %q must be a number from 1 to 65535", p)
+	}
+	return nil
+}
+
+func ufwRules(entries []string, out bool) []string {
+	var rules []string
+	for _, e := range entries {
+		if r, err := ufwRule(e, out); err == nil {
+			rules = append(rules, r)
+		}
+	}
+	return rules
+}
+
+func (o *FirewallOptions) shellParams() map[string]string {
+	outgoing := orDefaultString(o.DefaultOutgoing, "allow")
+	allowOut := ""
+	if outgoing == "deny" {
+		allowOut = strings.Join(ufwRules(orDefaultList(o.AllowOut, defaultFirewallAllowOut), true), "\n")
+	}
+	return map[string]string{
+		"FIREWALL_ENABLED":          boolParam(o.enabled()),
+		"FIREWALL_ALLOW":            strings.Join(ufwRules(o.Allow, false), "\n"),
+		"FIREWALL_DEFAULT_OUTGOING": outgoing,
+		"FIREWALL_ALLOW_OUT":        allowOut,
+	}
+}
+
+func (o *FirewallOptions) validate() []error {
+	var errs []error
+	for _, e := range o.Allow {
+		if _, err := ufwRule(e, false); err != nil {
+			errs = append(errs, optionErr("firewall.allow", "%q: %v", e, err))
+		}
+	}
+	for _, e := range o.AllowOut {
+		if _, err := ufwRule(e, true); err != nil {
+			errs = append(errs, optionErr("firewall.allow_out", "%q: %v", e, err))
+		}
+	}
+	if o.DefaultOutgoing != "" && o.DefaultOutgoing != "allow" && o.DefaultOutgoing != "deny" {
+		errs = append(errs, optionErr("firewall.default_outgoing", "must be \"allow\" or \"deny\", got %q", o.DefaultOutgoing))
+	}
+	if len(o.AllowOut) > 0 && o.DefaultOutgoing != "deny" {
+		errs = append(errs, optionErr("firewall.allow_out", "only applies with default_outgoing = \"deny\""))
+	}
+	return errs
+}
+
+// firewallGate starts every firewall check: nothing applies when the module is turned off or
+// the OS is not of the Debian family (UFW).
+const firewallGate = `	if [ "$FIREWALL_ENABLED" != 1 ]; then
+		g_say "firewall.enabled = false: the firewall is left alone"
+		return 2
+	fi
+`
+
+// firewallNeedUFW is shell for checks that need ufw installed.
+const firewallNeedUFW = `	if ! g_cmd ufw; then
+		g_say "ufw is not installed"
+		return 1
+	fi
+`
+
+// ufwRulesCheck is shell that checks that every rule in _rules (one per line) is among UFW's
+// added rules; ufwRulesFix adds the missing ones in that order.
+const ufwRulesCheck = `	_added=$(ufw show added 2>&1) || {
+		g_say "ufw show added failed:" "$_added"
+		return 1
+	}
+	_rc=0
+	while IFS= read -r _r; do
+		[ -n "$_r" ] || continue
+		if printf '%s\n' "$_added" | grep -qxF "ufw $_r"; then
+			g_say "ufw $_r"
+		else
+			g_say "missing: ufw $_r"
+			_rc=1
+		fi
+	done <<EOF
+$_rules
+EOF
+	return "$_rc"`
+
+const ufwRulesFix = `	_added=$(ufw show added 2>&1) || return 1
+	while IFS= read -r _r; do
+		[ -n "$_r" ] || continue
+		printf '%s\n' "$_added" | grep -qxF "ufw $_r" && continue
+		# shellcheck disable=SC2086 # the rule is split into ufw's arguments on purpose
+		ufw $_r || return 1
+	done <<EOF
+$_rules
+EOF`
+
+// ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
+// allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
+// manages it).
+const ufwLoopbackRules = `	_rules="allow in on lo
+allow out on lo
+deny from 127.0.0.0/8"
+	if grep -q '^IPV6=yes' /etc/default/ufw 2>/dev/null; then
+		_rules="$_rules
+deny from ::1"
+	fi
+`
+
+func ufwRulesControl(name, title, ubuntu, debian, rules string) Control {
+	return Control{
+		ID:    "firewall." + name,
+		Title: title,
+		Refs:  cisRefs(ubuntu, debian),
+		Level: 1,
+		OS:    debianFamilies,
+		Check: firewallGate + firewallNeedUFW + rules + ufwRulesCheck,
+		Fix:   rules + ufwRulesFix,
+	}
+}
+
+// ufwPolicies is shell that sets _in _out _fwd to UFW's default policies (ACCEPT, DROP, REJECT).
+const ufwPolicies = `	_in=$(sed -n 's/^DEFAULT_INPUT_POLICY="*\([A-Z]*\)"*$/\1/p' /etc/default/ufw)
+	_out=$(sed -n 's/^DEFAULT_OUTPUT_POLICY="*\([A-Z]*\)"*$/\1/p' /etc/default/ufw)
+	_fwd=$(sed -n 's/^DEFAULT_FORWARD_POLICY="*\([A-Z]*\)"*$/\1/p' /etc/default/ufw)
+`
+
+func init() {
+	controls := []Control{
+		{
+			ID:    "firewall.ufw-installed",
+			Title: "Ensure ufw is installed",
+			Refs:  cisRefs("4.1.1", "4.2.1"),
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + `	if g_pkg_installed ufw; then
+		g_say "ufw is installed"
+		return 0
+	fi
+	g_say "ufw is not installed"
+	return 1`,
+			Fix: `	g_pkg_install ufw`,
+		},
+		{
+			ID:    "firewall.iptables-persistent",
+			Title: "Ensure iptables-persistent is not installed with ufw",
+			Refs:  cisRefs("4.1.2", "4.2.2"),
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + `	if g_pkg_installed iptables-persistent; then
+		g_say "iptables-persistent is installed: it restores its own rules over ufw's at boot"
+		return 1
+	fi
+	g_say "iptables-persistent is not installed"`,
+			Fix: `	g_pkg_purge iptables-persistent`,
+		},
+		ufwRulesControl("ssh-port", "Ensure ufw allows the build's SSH port before anything is denied", "", "",
+			"\t_rules=\"allow $G_SSH_PORT/tcp\"\n"),
+		ufwRulesControl("loopback", "Ensure ufw loopback traffic is configured", "4.1.4", "4.2.4", ufwLoopbackRules),
+		ufwRulesControl("allow-list", "Ensure ufw allows the incoming traffic listed in firewall.allow", "", "",
+			"\tif [ -z \"$FIREWALL_ALLOW\" ]; then\n\t\tg_say \"firewall.allow lists nothing beyond the SSH port\"\n\t\treturn 2\n\tfi\n\t_rules=$FIREWALL_ALLOW\n"),
+		{
+			ID:    "firewall.allow-out",
+			Title: "Ensure ufw allows the outgoing traffic listed in firewall.allow_out",
+			Refs:  cisRefs("4.1.5", "4.2.5"),
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + `	if [ "$FIREWALL_DEFAULT_OUTGOING" != deny ]; then
+		g_say "outgoing traffic is allowed by default (firewall.default_outgoing)"
+		return 2
+	fi
+` + firewallNeedUFW + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesCheck,
+			Fix: "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesFix,
+		},
+		{
+			ID:    "firewall.open-ports",
+			Title: "Ensure ufw firewall rules exist for all open ports",
+			Refs:  cisRefs("4.1.6", "4.2.6"),
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + firewallNeedUFW + `	_added=$(ufw show added 2>&1) || return 1
+	_rc=0
+	_ports=$(ss -Htuln 2>/dev/null | awk '{ a = $5; p = a; sub(/.*:/, "", p); h = a; sub(/:[^:]*$/, "", h)
+		if (h ~ /^127\./ || h == "[::1]" || h ~ /%lo$/) next
+		print $1 " " p }' | sort -u)
+	while read -r _proto _port; do
+		[ -n "$_port" ] || continue
+		if printf '%s\n' "$_added" | grep -Eq "( $_port/$_proto| $_port$| port $_port( |$))"; then
+			g_say "$_port/$_proto: has a rule"
+		else
+			g_say "$_port/$_proto: listening without a ufw rule (add it to firewall.allow, or stop the service)"
+			_rc=1
+		fi
+	done <<EOF
+$_ports
+EOF
+	return "$_rc"`,
+			Fix: `	g_say "no automatic fix: allow the port in firewall.allow or stop the service that listens"
+	return 1`,
+		},
+		{
+			ID:    "firewall.default-policy",
+			Title: "Ensure ufw default deny firewall policy (incoming and routed denied, outgoing per firewall.default_outgoing)",
+			Refs:  cisRefs("4.1.7", "4.2.7"),
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + firewallNeedUFW + ufwPolicies + `	g_say "default policies: incoming $_in, outgoing $_out, routed $_fwd"
+	_rc=0
+	case $_in in DROP | REJECT) ;; *) _rc=1 ;; esac
+	case $_fwd in DROP | REJECT) ;; *) _rc=1 ;; esac
+	case $FIREWALL_DEFAULT_OUTGOING:$_out in
+	deny:DROP | deny:REJECT) ;;
+	allow:ACCEPT) g_say "outgoing traffic allowed by firewall.default_outgoing (CIS expects deny)" ;;
+	*) _rc=1 ;;
+	esac
+	return "$_rc"`,
+			Fix: ufwPolicies + `	case $_in in DROP | REJECT) ;; *) ufw default deny incoming || return 1 ;; esac
+	case $_fwd in DROP | REJECT) ;; *) ufw default deny routed || return 1 ;; esac
+	case $FIREWALL_DEFAULT_OUTGOING:$_out in
+	deny:DROP | deny:REJECT | allow:ACCEPT) ;;
+	*) ufw default "$FIREWALL_DEFAULT_OUTGOING" outgoing || return 1 ;;
+	esac`,
+		},
+		{
+			ID:    "firewall.sysctl-agreement",
+			Title: "Ensure ufw applies the sysctl module's kernel parameters instead of resetting them",
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + `	if [ ! -f ` + sysctlConfFile + ` ]; then
+		g_say "` + sysctlConfFile + ` does not exist (sysctl module not applied): ufw keeps its own file"
+		return 2
+	fi
+	_cur=$(sed -n 's/^[[:space:]]*IPT_SYSCTL=//p' /etc/default/ufw 2>/dev/null | tail -n 1 | tr -d '"')
+	g_say "IPT_SYSCTL=${_cur:-(unset)}"
+	[ "$_cur" = ` + sysctlConfFile + ` ]`,
+			Fix: `	g_set_kv /etc/default/ufw IPT_SYSCTL ` + sysctlConfFile + ` "="`,
+		},
+		{
+			ID:    "firewall.enabled",
+			Title: "Ensure ufw service is enabled and active",
+			Refs:  cisRefs("4.1.3", "4.2.3"),
+			Level: 1,
+			OS:    debianFamilies,
+			Check: firewallGate + firewallNeedUFW + `	_st=$(ufw status verbose 2>&1)
+	g_say "$_st"
+	_rc=0
+	printf '%s\n' "$_st" | grep -qx 'Status: active' || _rc=1
+	if g_unit_enabled ufw; then
+		g_say "ufw.service is enabled"
+	else
+		g_say "ufw.service is not enabled"
+		_rc=1
+	fi
+	return "$_rc"`,
+			Fix: `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
+	# cannot refuse a new SSH connection.
+	if ! ufw status | grep -qx 'Status: active'; then
+		ufw --force enable || return 1
+	fi
+	g_unit_enabled ufw || systemctl enable -q ufw`,
+		},
+	}
+	register(Module{
+		Name:        "firewall",
+		Description: "UFW: the build's SSH port allowed first, loopback and the allow list, default deny incoming, then enabled.",
+		Order:       50,
+		Controls:    controls,
+	})
+}
