@@ -130,3 +130,12 @@ func wantOptionErrors(t *testing.T, errs []error, option string, n int) {
 		}
 	}
 }
+
+func containsAll(s string, parts ...string) bool {
+	for _, p := range parts {
+		if !strings.Contains(s, p) {
+			return false
+		}
+	}
+	return true
+}

@@ -100,12 +100,6 @@ func (o *AuditdOptions) validate() []error {
 	var errs []error
 	errs = append(errs, validateRange("auditd.max_log_file", o.MaxLogFile, 1, 4096, " MB")...)
 	errs = append(errs, validateRange("auditd.num_logs", o.NumLogs, 2, 99, "")...)
-	if o.MaxLogFile < 0 {
-		errs = append(errs, optionErr("auditd.max_log_file", "must be between 1 and 4096 MB, got %d", o.MaxLogFile))
-	}
-	if o.NumLogs < 0 {
-		errs = append(errs, optionErr("auditd.num_logs", "must be between 2 and 99, got %d", o.NumLogs))
-	}
 	for _, s := range auditdConfSettings {
 		v := strings.ToLower(o.confValue(s.option))
 		if v == "" {

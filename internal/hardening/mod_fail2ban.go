@@ -61,9 +61,6 @@ func (o *Fail2banOptions) validate() []error {
 		errs = append(errs, err)
 	}
 	errs = append(errs, validateRange("fail2ban.maxretry", o.Maxretry, 1, 100, "")...)
-	if o.Maxretry < 0 {
-		errs = append(errs, optionErr("fail2ban.maxretry", "must be between 1 and 100, got %d", o.Maxretry))
-	}
 	for _, a := range o.Ignoreip {
 		if net.ParseIP(a) == nil {
 			if _, _, err := net.ParseCIDR(a); err != nil {

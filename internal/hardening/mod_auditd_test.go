@@ -1,0 +1,103 @@
+package hardening
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestAuditdValidate(t *testing.T) {
+	cases := []struct {
+		name   string
+		opts   AuditdOptions
+		option string
+		n      int
+	}{
+		{"defaults", AuditdOptions{}, "", 0},
+		{"CIS strict", AuditdOptions{MaxLogFileAction: "keep_logs", SpaceLeftAction: "email", AdminSpaceLeftAction: "halt", DiskFullAction: "HALT"}, "", 0},
+		{"max_log_file", AuditdOptions{MaxLogFile: 5000}, "auditd.max_log_file", 1},
+		{"negative max_log_file", AuditdOptions{MaxLogFile: -1}, "auditd.max_log_file", 1},
+		{"num_logs", AuditdOptions{NumLogs: 1}, "auditd.num_logs", 1},
+		{"max_log_file_action", AuditdOptions{MaxLogFileAction: "ignore"}, "auditd.max_log_file_action", 1},
+		{"space_left_action", AuditdOptions{SpaceLeftAction: "panic"}, "auditd.space_left_action", 1},
+		{"admin_space_left_action", AuditdOptions{AdminSpaceLeftAction: "email"}, "auditd.admin_space_left_action", 1},
+		{"disk_full_action", AuditdOptions{DiskFullAction: "rotate"}, "auditd.disk_full_action", 1},
+		{"disk_error_action", AuditdOptions{DiskErrorAction: "keep_logs"}, "auditd.disk_error_action", 1},
+		{"sudo_log_file", AuditdOptions{SudoLogFile: "sudo.log"}, "auditd.sudo_log_file", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantOptionErrors(t, c.opts.validate(), c.option, c.n)
+		})
+	}
+}
+
+func TestAuditdShellParams(t *testing.T) {
+	p := (&AuditdOptions{}).shellParams()
+	want := map[string]string{
+		"AUDITD_MAX_LOG_FILE": "100", "AUDITD_NUM_LOGS": "5", "AUDITD_MAX_LOG_FILE_ACTION": "rotate",
+		"AUDITD_SPACE_LEFT_ACTION": "syslog", "AUDITD_ADMIN_SPACE_LEFT_ACTION": "single",
+		"AUDITD_DISK_FULL_ACTION": "single", "AUDITD_DISK_ERROR_ACTION": "syslog", "AUDITD_SUDO_LOG_FILE": "/var/log/sudo.log",
+	}
+	for k, v := range want {
+		if p[k] != v {
+			t.Errorf("%s = %q, want %q", k, p[k], v)
+		}
+	}
+}
+
+// SEED-DEFECT 9: every syscall rule has a 32-bit twin on x86_64; aarch64 only gets syscalls its
+// table has; -e 2 lives alone in the last file.
+func TestAuditRuleTwins(t *testing.T) {
+	for _, s := range auditRuleSets {
+		x86 := s.content(false)
+		b64, b32 := strings.Count(x86, "arch=b64"), strings.Count(x86, "arch=b32")
+		if b64 != b32 {
+			t.Errorf("%s: %d b64 rules, %d b32 rules", s.name, b64, b32)
+		}
+		arm := s.content(true)
+		if strings.Contains(arm, "arch=b32") {
+			t.Errorf("%s: b32 rules on aarch64", s.name)
+		}
+		for name := range missingArm64 {
+			for _, line := range strings.Split(arm, "\n") {
+				for _, f := range strings.Split(strings.TrimPrefix(fieldAfter(line, "-S"), " "), ",") {
+					if f == name {
+						t.Errorf("%s: aarch64 rule uses %s: %s", s.name, name, line)
+					}
+				}
+			}
+		}
+		if strings.Contains(x86, "-e ") {
+			t.Errorf("%s holds -e", s.name)
+		}
+	}
+	if got := auditRuleSets[0].content(false); !strings.HasPrefix(got, "## golden-harden: ") {
+		t.Errorf("header %q", got)
+	}
+	timeChange := ""
+	for _, s := range auditRuleSets {
+		if s.name == "time-change" {
+			timeChange = s.content(false)
+		}
+	}
+	for _, want := range []string{
+		"-a always,exit -F arch=b64 -S adjtimex,settimeofday -k time-change",
+		"-a always,exit -F arch=b32 -S adjtimex,settimeofday -k time-change",
+		"-a always,exit -F arch=b32 -S clock_settime -F a0=0x0 -k time-change",
+		"-w /etc/localtime -p wa -k time-change",
+	} {
+		if !strings.Contains(timeChange, want+"\n") && !strings.HasSuffix(timeChange, want) {
+			t.Errorf("time-change lacks %q:\n%s", want, timeChange)
+		}
+	}
+}
+
+func fieldAfter(line, flag string) string {
+	f := strings.Fields(line)
+	for i := range f {
+		if f[i] == flag && i+1 < len(f) {
+			return f[i+1]
+		}
+	}
+	return ""
+}

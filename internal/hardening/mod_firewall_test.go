@@ -1,0 +1,97 @@
+package hardening
+
+import "testing"
+
+func TestUFWRule(t *testing.T) {
+	cases := []struct {
+		entry string
+		out   bool
+		want  string
+	}{
+		{"22/tcp", false, "allow 22/tcp"},
+		{"53", false, "allow 53"},
+		{"60000-61000/udp", false, "allow 60000:61000/udp"},
+		{"10.0.0.0/8:8080/tcp", false, "allow from 10.0.0.0/8 to any port 8080 proto tcp"},
+		{"10.1.2.3/8:8080/tcp", false, "allow from 10.0.0.0/8 to any port 8080 proto tcp"},
+		{"192.0.2.7:443", false, "allow from 192.0.2.7 to any port 443"},
+		{"192.0.2.7/32:443/tcp", false, "allow from 192.0.2.7 to any port 443 proto tcp"},
+		{"2001:db8::/32:443/tcp", false, "allow from 2001:db8::/32 to any port 443 proto tcp"},
+		{"443/tcp", true, "allow out 443/tcp"},
+		{"10.0.0.0/8:5432/tcp", true, "allow out to 10.0.0.0/8 port 5432 proto tcp"},
+	}
+	for _, c := range cases {
+		got, err := ufwRule(c.entry, c.out)
+		if err != nil || got != c.want {
+			t.Errorf("ufwRule(%q, %v) = %q, %v; want %q", c.entry, c.out, got, err, c.want)
+		}
+	}
+}
+
+func TestFirewallValidate(t *testing.T) {
+	no := false
+	cases := []struct {
+		name   string
+		opts   FirewallOptions
+		option string
+		n      int
+	}{
+		{"defaults", FirewallOptions{}, "", 0},
+		{"disabled", FirewallOptions{Enabled: &no}, "", 0},
+		{"good list", FirewallOptions{Allow: []string{"443/tcp", "10.0.0.0/8:8080/tcp", "53"}}, "", 0},
+		{"port zero", FirewallOptions{Allow: []string{"0/tcp"}}, "firewall.allow", 1},
+		{"port too big", FirewallOptions{Allow: []string{"65536/tcp"}}, "firewall.allow", 1},
+		{"not a number", FirewallOptions{Allow: []string{"ssh"}}, "firewall.allow", 1},
+		{"bad protocol", FirewallOptions{Allow: []string{"22/icmp"}}, "firewall.allow", 1},
+		{"bad CIDR", FirewallOptions{Allow: []string{"10.0.0.0/33:22/tcp"}}, "firewall.allow", 1},
+		{"bad address", FirewallOptions{Allow: []string{"example:22/tcp"}}, "firewall.allow", 1},
+		{"range without protocol", FirewallOptions{Allow: []string{"1000-2000"}}, "firewall.allow", 1},
+		{"backwards range", FirewallOptions{Allow: []string{"2000-1000/tcp"}}, "firewall.allow", 1},
+		{"leading zero", FirewallOptions{Allow: []string{"022/tcp"}}, "firewall.allow", 1},
+		{"outgoing policy", FirewallOptions{DefaultOutgoing: "reject"}, "firewall.default_outgoing", 1},
+		{"allow_out without deny", FirewallOptions{AllowOut: []string{"443/tcp"}}, "firewall.allow_out", 1},
+		{"bad allow_out", FirewallOptions{DefaultOutgoing: "deny", AllowOut: []string{"x"}}, "firewall.allow_out", 1},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantOptionErrors(t, c.opts.validate(), c.option, c.n)
+		})
+	}
+}
+
+func TestFirewallShellParams(t *testing.T) {
+	p := (&FirewallOptions{}).shellParams()
+	if p["FIREWALL_ENABLED"] != "1" || p["FIREWALL_DEFAULT_OUTGOING"] != "allow" || p["FIREWALL_ALLOW"] != "" || p["FIREWALL_ALLOW_OUT"] != "" {
+		t.Errorf("defaults %v", p)
+	}
+	no := false
+	p = (&FirewallOptions{Enabled: &no, DefaultOutgoing: "deny", Allow: []string{"443/tcp", "10.0.0.0/8:8080/tcp"}}).shellParams()
+	if p["FIREWALL_ENABLED"] != "0" || p["FIREWALL_ALLOW"] != "allow 443/tcp\nallow from 10.0.0.0/8 to any port 8080 proto tcp" {
+		t.Errorf("params %v", p)
+	}
+	if p["FIREWALL_ALLOW_OUT"] != "allow out 53\nallow out 67/udp\nallow out 80/tcp\nallow out 123/udp\nallow out 443/tcp" {
+		t.Errorf("default allow_out %q", p["FIREWALL_ALLOW_OUT"])
+	}
+}
+
+// The SSH port rule comes before every control that could deny, and enabling comes last
+// (SEED-DEFECT 3: default deny before the SSH rule locks new connections out).
+func TestFirewallOrder(t *testing.T) {
+	var ids []string
+	for _, c := range moduleByName(t, "firewall").Controls {
+		ids = append(ids, c.ID)
+	}
+	pos := func(id string) int {
+		for i, x := range ids {
+			if x == id {
+				return i
+			}
+		}
+		t.Fatalf("%s missing", id)
+		return -1
+	}
+	if !(pos("firewall.ssh-port") < pos("firewall.loopback") && pos("firewall.ssh-port") < pos("firewall.default-policy") &&
+		pos("firewall.default-policy") < pos("firewall.enabled") && pos("firewall.sysctl-agreement") < pos("firewall.enabled") &&
+		pos("firewall.enabled") == len(ids)-1) {
+		t.Fatalf("order %v", ids)
+	}
+}
