@@ -1,9 +1,126 @@
 package hardening
 
-// BuildInfoOptions configures the `build_info` module (HCL block `build_info { ... }`).
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// BuildInfoOptions configures the `build_info` module (HCL block `build_info { ... }`): the file
+// /etc/golden-build-info (0644 root:root) that tells anyone on an instance how its image was made.
+// One `KEY='value'` line per fact, readable by `. /etc/golden-build-info` and by systemd's
+// `EnvironmentFile=`:
+//
+//	GOLDEN_BUILD_ID        the `build_id` option, when set
+//	GOLDEN_BUILD_USER      the user the build connected as (not root: it is the communicator's user)
+//	GOLDEN_OS              the OS id and version, e.g. `debian 12`
+//	GOLDEN_HARDEN_PROFILE, GOLDEN_PLUGIN_VERSION, GOLDEN_SOURCE_AMI
+//	                       when the provisioner knows them
+//	<your values>          the `values` map
+//	GOLDEN_BUILD_TIME      UTC time the file was written, e.g. `2025-01-31T12:00:00Z`
+//
+// The file is rewritten only when it is missing or a fact other than GOLDEN_BUILD_TIME changed, so
+// a second run in the same build leaves it (and its time) alone.
 type BuildInfoOptions struct {
+	// Identifier of the build, written as GOLDEN_BUILD_ID, e.g. a CI pipeline id. Default: none
+	// (the line is left out).
+	BuildID string `mapstructure:"build_id"`
+	// Extra facts: keys in upper case (`TEAM`, `GIT_COMMIT`), not starting with `GOLDEN_`; values
+	// on one line, without single quotes or backslashes. Default: none.
+	Values map[string]string `mapstructure:"values"`
 }
 
-func (o *BuildInfoOptions) shellParams() map[string]string { return map[string]string{} }
+var buildInfoKeyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
 
-func (o *BuildInfoOptions) validate() []error { return nil }
+// buildInfoValueOK refuses what would break the KEY='value' line format.
+func buildInfoValueOK(v string) bool {
+	return !strings.ContainsAny(v, "'\\\n\r\x00")
+}
+
+func (o *BuildInfoOptions) shellParams() map[string]string {
+	keys := make([]string, 0, len(o.Values))
+	for k := range o.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	lines := make([]string, len(keys))
+	for i, k := range keys {
+		lines[i] = k + "='" + o.Values[k] + "'"
+	}
+	return map[string]string{
+		"BUILD_INFO_BUILD_ID": o.BuildID,
+		"BUILD_INFO_VALUES":   strings.Join(lines, "\n"),
+	}
+}
+
+func (o *BuildInfoOptions) validate() []error {
+	var errs []error
+	if !buildInfoValueOK(o.BuildID) {
+		errs = append(errs, fmt.Errorf("build_info.build_id: must be one line without single quotes or backslashes"))
+	}
+	keys := make([]string, 0, len(o.Values))
+	for k := range o.Values {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		switch {
+		case !buildInfoKeyPattern.MatchString(k):
+			errs = append(errs, fmt.Errorf("build_info.values: key %q must be upper case letters, digits and underscores, starting with a letter", k))
+		case strings.HasPrefix(k, "GOLDEN_"):
+			errs = append(errs, fmt.Errorf("build_info.values: key %q must not start with GOLDEN_ (reserved for the facts the plugin writes)", k))
+		}
+		if !buildInfoValueOK(o.Values[k]) {
+			errs = append(errs, fmt.Errorf("build_info.values: the value of %q must be one line without single quotes or backslashes", k))
+		}
+	}
+	return errs
+}
+
+// buildInfoStable prints every line of the file but GOLDEN_BUILD_TIME. The G_PROFILE,
+// G_PLUGIN_VERSION and G_SOURCE_AMI run variables are optional: their lines are left out when the
+// provisioner does not set them.
+const buildInfoStable = `{
+	if [ -n "$BUILD_INFO_BUILD_ID" ]; then printf "GOLDEN_BUILD_ID='%s'\n" "$BUILD_INFO_BUILD_ID"; fi
+	printf "GOLDEN_BUILD_USER='%s'\n" "$G_BUILD_USER"
+	printf "GOLDEN_OS='%s %s'\n" "$G_OS_ID" "$G_OS_VERSION"
+	if [ -n "${G_PROFILE:-}" ]; then printf "GOLDEN_HARDEN_PROFILE='%s'\n" "$G_PROFILE"; fi
+	if [ -n "${G_PLUGIN_VERSION:-}" ]; then printf "GOLDEN_PLUGIN_VERSION='%s'\n" "$G_PLUGIN_VERSION"; fi
+	if [ -n "${G_SOURCE_AMI:-}" ]; then printf "GOLDEN_SOURCE_AMI='%s'\n" "$G_SOURCE_AMI"; fi
+	if [ -n "$BUILD_INFO_VALUES" ]; then printf '%s\n' "$BUILD_INFO_VALUES"; fi
+}`
+
+func init() {
+	const file = "/etc/golden-build-info"
+	register(Module{
+		Name:        "build_info",
+		Description: "/etc/golden-build-info: how, when and by whom the image was built.",
+		Order:       200,
+		Controls: []Control{
+			{
+				ID: "build_info.file", Title: "Ensure the image records its build information", Level: 1, OS: debianFamilies,
+				Check: `if [ ! -f ` + file + ` ]; then g_say "` + file + ` does not exist"; return 1; fi
+_want=$(` + buildInfoStable + `)
+_rc=0
+if [ "$(grep -v '^GOLDEN_BUILD_TIME=' ` + file + `)" != "$_want" ]; then
+	g_say "` + file + ` differs from the build's facts:"
+	_rc=1
+fi
+cat ` + file + `
+_st=$(stat -c '%a %U %G' ` + file + `)
+if [ "$_st" != "644 root root" ]; then g_say "` + file + `: mode and owner $_st, wanted 644 root root"; _rc=1; fi
+return $_rc`,
+				Fix: `_want=$(` + buildInfoStable + `)
+if [ -f ` + file + ` ] && [ "$(grep -v '^GOLDEN_BUILD_TIME=' ` + file + `)" = "$_want" ]; then
+	g_set_mode ` + file + ` 0644 root:root
+	return
+fi
+{
+	printf '%s\n' "$_want"
+	printf "GOLDEN_BUILD_TIME='%s'\n" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
+} | g_write_file ` + file + ` 0644 root:root`,
+			},
+		},
+	})
+}

@@ -1,9 +1,237 @@
 package hardening
 
-// LoginOptions configures the `login` module (HCL block `login { ... }`).
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+)
+
+// LoginOptions configures the `login` module (HCL block `login { ... }`): password ageing and
+// hashing in /etc/login.defs, the inactivity lock of new accounts, the default umask and the idle
+// shell timeout.
+//
+// Like the `pam` block, the numbers are bounds: a host already stricter keeps its setting.
+//
+// Password ages apply to accounts created after the build. Existing accounts keep theirs unless
+// `apply_to_existing_users` is set: a maximum age applied to an account whose password was last
+// changed long ago (a user baked into the source image) expires it at once, and an expired
+// password blocks even key-based SSH logins through PAM.
 type LoginOptions struct {
+	// Maximum days a password may be used (`PASS_MAX_DAYS`). Default 365.
+	PassMaxDays int `mapstructure:"pass_max_days"`
+	// Minimum days between password changes (`PASS_MIN_DAYS`). Default 1 (a Level 2
+	// recommendation: control `login.pass-min-days`).
+	PassMinDays int `mapstructure:"pass_min_days"`
+	// Days of warning before a password expires (`PASS_WARN_AGE`). Default 7.
+	PassWarnAge int `mapstructure:"pass_warn_age"`
+	// Password hashing of the shadow tools (`ENCRYPT_METHOD`): `YESCRYPT`, `SHA512`, or `auto`
+	// (default): YESCRYPT where the installed shadow tools support it (Debian 12, Ubuntu 22.04 and
+	// later), SHA512 elsewhere. Either value passes the check in `auto`.
+	EncryptMethod string `mapstructure:"encrypt_method"`
+	// Days after a password expires before the account is locked, for new accounts
+	// (`useradd -D -f`). Default 30; the benchmark asks for 45 or less.
+	InactiveDays int `mapstructure:"inactive_days"`
+	// Default umask of login shells and of useradd (`UMASK` in /etc/login.defs and
+	// /etc/profile.d/golden-umask.sh). Default `027`. Must mask at least group and other write
+	// (`022`).
+	Umask string `mapstructure:"umask"`
+	// Seconds an interactive shell may stay idle before it exits (`TMOUT`, read-only, in
+	// /etc/profile.d/golden-tmout.sh). Default 900. Packer's own commands are not interactive and
+	// are not affected.
+	ShellTimeout int `mapstructure:"shell_timeout"`
+	// Also apply the password ages and the inactivity lock to existing accounts that have a
+	// password (`chage`), never to the build user. Default false: see above why.
+	ApplyToExistingUsers bool `mapstructure:"apply_to_existing_users"`
 }
 
-func (o *LoginOptions) shellParams() map[string]string { return map[string]string{} }
+const (
+	loginDefaultPassMaxDays  = 365
+	loginDefaultPassMinDays  = 1
+	loginDefaultPassWarnAge  = 7
+	loginDefaultInactiveDays = 30
+	loginDefaultUmask        = "027"
+	loginDefaultShellTimeout = 900
+)
 
-func (o *LoginOptions) validate() []error { return nil }
+var umaskPattern = regexp.MustCompile(`^0?[0-7]{3}$`)
+
+func (o *LoginOptions) shellParams() map[string]string {
+	method := o.EncryptMethod
+	if method == "" {
+		method = "auto"
+	}
+	umask := o.Umask
+	if umask == "" {
+		umask = loginDefaultUmask
+	}
+	existing := "0"
+	if o.ApplyToExistingUsers {
+		existing = "1"
+	}
+	return map[string]string{
+		"LOGIN_PASS_MAX_DAYS":           itoaOr(o.PassMaxDays, loginDefaultPassMaxDays),
+		"LOGIN_PASS_MIN_DAYS":           itoaOr(o.PassMinDays, loginDefaultPassMinDays),
+		"LOGIN_PASS_WARN_AGE":           itoaOr(o.PassWarnAge, loginDefaultPassWarnAge),
+		"LOGIN_ENCRYPT_METHOD":          method,
+		"LOGIN_INACTIVE_DAYS":           itoaOr(o.InactiveDays, loginDefaultInactiveDays),
+		"LOGIN_UMASK":                   umask,
+		"LOGIN_SHELL_TIMEOUT":           itoaOr(o.ShellTimeout, loginDefaultShellTimeout),
+		"LOGIN_APPLY_TO_EXISTING_USERS": existing,
+	}
+}
+
+func (o *LoginOptions) validate() []error {
+	errs := collectRangeErrors("login", []intRange{
+		{"pass_max_days", o.PassMaxDays, 1, 99999},
+		{"pass_min_days", o.PassMinDays, 1, 99999},
+		{"pass_warn_age", o.PassWarnAge, 1, 99999},
+		{"inactive_days", o.InactiveDays, 1, 99999},
+		{"shell_timeout", o.ShellTimeout, 1, 86400},
+	})
+	maxDays, _ := strconv.Atoi(itoaOr(o.PassMaxDays, loginDefaultPassMaxDays))
+	minDays, _ := strconv.Atoi(itoaOr(o.PassMinDays, loginDefaultPassMinDays))
+	warnAge, _ := strconv.Atoi(itoaOr(o.PassWarnAge, loginDefaultPassWarnAge))
+	if minDays >= maxDays {
+		errs = append(errs, fmt.Errorf("login.pass_min_days: %d must be lower than pass_max_days (%d)", minDays, maxDays))
+	}
+	if warnAge >= maxDays {
+		errs = append(errs, fmt.Errorf("login.pass_warn_age: %d must be lower than pass_max_days (%d)", warnAge, maxDays))
+	}
+	switch o.EncryptMethod {
+	case "", "auto", "YESCRYPT", "SHA512":
+	default:
+		errs = append(errs, fmt.Errorf("login.encrypt_method: %q must be auto, YESCRYPT or SHA512", o.EncryptMethod))
+	}
+	if o.Umask != "" {
+		if !umaskPattern.MatchString(o.Umask) {
+			errs = append(errs, fmt.Errorf("login.umask: %q must be three octal digits such as 027", o.Umask))
+		} else if v, _ := strconv.ParseInt(o.Umask, 8, 32); v&0o022 != 0o022 {
+			errs = append(errs, fmt.Errorf("login.umask: %s must mask write access for group and others (at least 022)", o.Umask))
+		}
+	}
+	return errs
+}
+
+// encryptMethodWant sets _want to the ENCRYPT_METHOD to enforce. In auto mode, YESCRYPT when the
+// shadow tools know its settings (they are linked into chpasswd), SHA512 otherwise; _ok lists the
+// values the check accepts.
+const encryptMethodWant = `_want=$LOGIN_ENCRYPT_METHOD
+_ok=$_want
+if [ "$_want" = auto ]; then
+	if grep -q YESCRYPT_COST_FACTOR /usr/sbin/chpasswd 2>/dev/null; then _want=YESCRYPT; _ok="YESCRYPT SHA512"; else _want=SHA512; _ok=SHA512; fi
+fi`
+
+// loginDefsControl is one numeric /etc/login.defs setting (op as in settingAwk).
+func loginDefsControl(name, title, cisID string, level int, key, op, want string) Control {
+	return Control{ID: "login." + name, Title: title, Refs: cisRefsSame(cisID), Level: level, OS: debianFamilies,
+		Check: settingCheck("/etc/login.defs", "", key, op, want),
+		Fix:   fmt.Sprintf(`g_set_kv /etc/login.defs %s "%s"`, key, want)}
+}
+
+// existingUsersAwk prints "user max min warn inactive" for every account with a usable password
+// whose ageing fields are weaker than the options, with the values to set: the options' values,
+// or the account's own where it is already stricter. The build user is left out.
+const existingUsersAwk = `awk -F: -v skip="$G_BUILD_USER" -v max="$LOGIN_PASS_MAX_DAYS" -v min="$LOGIN_PASS_MIN_DAYS" \
+	-v warn="$LOGIN_PASS_WARN_AGE" -v inact="$LOGIN_INACTIVE_DAYS" '
+$1 == skip || $2 == "" || $2 ~ /^[!*]/ { next }
+{
+	m = ($5 != "" && $5 + 0 >= 1 && $5 + 0 <= max + 0) ? $5 : max
+	n = ($4 != "" && $4 + 0 >= min + 0) ? $4 : min
+	w = ($6 != "" && $6 + 0 >= warn + 0) ? $6 : warn
+	i = ($7 != "" && $7 + 0 >= 0 && $7 + 0 <= inact + 0) ? $7 : inact
+	if (m != $5 || n != $4 || w != $6 || i != $7) print $1, m, n, w, i
+}' /etc/shadow`
+
+func init() {
+	register(Module{
+		Name:        "login",
+		Description: "Password ageing and hashing in /etc/login.defs, inactivity lock, default umask and idle shell timeout.",
+		Order:       110,
+		Controls: []Control{
+			loginDefsControl("pass-max-days", "Ensure password expiration is configured", "5.4.1.1", 1,
+				"PASS_MAX_DAYS", "le", "$LOGIN_PASS_MAX_DAYS"),
+			loginDefsControl("pass-min-days", "Ensure minimum password days is configured", "5.4.1.2", 2,
+				"PASS_MIN_DAYS", "ge", "$LOGIN_PASS_MIN_DAYS"),
+			loginDefsControl("pass-warn-age", "Ensure password expiration warning days is configured", "5.4.1.3", 1,
+				"PASS_WARN_AGE", "ge", "$LOGIN_PASS_WARN_AGE"),
+			{
+				ID: "login.encrypt-method", Title: "Ensure strong password hashing algorithm is configured",
+				Refs: cisRefsSame("5.4.1.4"), Level: 1, OS: debianFamilies,
+				Check: encryptMethodWant + `
+_cur=$(awk '$1 == "ENCRYPT_METHOD" { v = $2 } END { print v }' /etc/login.defs)
+g_say "ENCRYPT_METHOD ${_cur:-unset} (accepted: $_ok)"
+case " $_ok " in
+*" $_cur "*) [ -n "$_cur" ] ;;
+*) false ;;
+esac`,
+				Fix: encryptMethodWant + `
+g_set_kv /etc/login.defs ENCRYPT_METHOD "$_want"`,
+			},
+			{
+				ID: "login.inactive", Title: "Ensure inactive password lock is configured",
+				Refs: cisRefsSame("5.4.1.5"), Level: 1, OS: debianFamilies,
+				Check: `_cur=$(useradd -D | sed -n 's/^INACTIVE=//p')
+g_say "useradd default INACTIVE=${_cur:-unset} (wanted 0 to $LOGIN_INACTIVE_DAYS)"
+[ -n "$_cur" ] && [ "$_cur" -ge 0 ] 2>/dev/null && [ "$_cur" -le "$LOGIN_INACTIVE_DAYS" ]`,
+				Fix: `g_backup /etc/default/useradd || return 1
+useradd -D -f "$LOGIN_INACTIVE_DAYS"`,
+			},
+			{
+				ID: "login.existing-users", Title: "Ensure password ageing applies to existing accounts with a password",
+				Refs: append(cisRefsSame("5.4.1.1"), cisRefsSame("5.4.1.5")...), Level: 1, OS: debianFamilies,
+				Check: `if [ "$LOGIN_APPLY_TO_EXISTING_USERS" != 1 ]; then
+	g_say "not applicable: login.apply_to_existing_users is false (existing accounts keep their password ages)"
+	return 2
+fi
+_bad=$(` + existingUsersAwk + `)
+if [ -n "$_bad" ]; then g_say "accounts to tighten (user max min warn inactive):"; printf '%s\n' "$_bad"; return 1; fi
+g_say "every account with a password (but the build user) has compliant password ages"`,
+				Fix: `for _f in /etc/shadow /etc/shadow-; do g_backup "$_f" || return 1; done
+` + existingUsersAwk + ` >"$G_WORK_DIR/login-ages"
+while read -r _u _max _min _warn _inact; do
+	chage --maxdays "$_max" --mindays "$_min" --warndays "$_warn" --inactive "$_inact" "$_u" || return 1
+done <"$G_WORK_DIR/login-ages"`,
+			},
+			{
+				ID: "login.shell-timeout", Title: "Ensure default user shell timeout is configured",
+				Refs: cisRefsSame("5.4.3.2"), Level: 1, OS: debianFamilies,
+				Check: `_want=$(` + tmoutScript + `)
+if [ "$(cat /etc/profile.d/golden-tmout.sh 2>/dev/null)" = "$_want" ]; then g_say "/etc/profile.d/golden-tmout.sh: TMOUT=$LOGIN_SHELL_TIMEOUT, read-only"; return 0; fi
+g_say "/etc/profile.d/golden-tmout.sh is missing or differs"
+return 1`,
+				Fix: tmoutScript + ` | g_write_file /etc/profile.d/golden-tmout.sh 0644 root:root`,
+			},
+			{
+				ID: "login.umask", Title: "Ensure default user umask is configured",
+				Refs: cisRefsSame("5.4.3.3"), Level: 1, OS: debianFamilies,
+				// login.defs UMASK also gives useradd's home directories their mode (0750 with 027).
+				Check: `_cur=$(awk '$1 == "UMASK" { v = $2 } END { print v }' /etc/login.defs)
+_rc=0
+if [ -n "$_cur" ] && [ $((0$_cur & 0$LOGIN_UMASK)) -eq $((0$LOGIN_UMASK)) ]; then
+	g_say "/etc/login.defs: UMASK $_cur"
+else
+	g_say "/etc/login.defs: UMASK ${_cur:-unset} (wanted $LOGIN_UMASK or stricter)"
+	_rc=1
+fi
+if [ "$(cat /etc/profile.d/golden-umask.sh 2>/dev/null)" = "umask $LOGIN_UMASK" ]; then
+	g_say "/etc/profile.d/golden-umask.sh: umask $LOGIN_UMASK"
+else
+	g_say "/etc/profile.d/golden-umask.sh is missing or differs"
+	_rc=1
+fi
+return $_rc`,
+				Fix: `_cur=$(awk '$1 == "UMASK" { v = $2 } END { print v }' /etc/login.defs)
+if [ -z "$_cur" ] || [ $((0$_cur & 0$LOGIN_UMASK)) -ne $((0$LOGIN_UMASK)) ]; then
+	g_set_kv /etc/login.defs UMASK "$LOGIN_UMASK" || return 1
+fi
+printf 'umask %s\n' "$LOGIN_UMASK" | g_write_file /etc/profile.d/golden-umask.sh 0644 root:root`,
+			},
+		},
+	})
+}
+
+// tmoutScript prints the content of /etc/profile.d/golden-tmout.sh. A shell that sourced a
+// stricter read-only TMOUT before keeps it (assigning a read-only variable is an error).
+const tmoutScript = `printf '%s\n' '# Managed by golden-harden: idle interactive shells exit (CIS 5.4.3.2).' \
+	"if [ \"\${TMOUT:-0}\" -gt 0 ] 2>/dev/null && [ \"\$TMOUT\" -le $LOGIN_SHELL_TIMEOUT ]; then :; else TMOUT=$LOGIN_SHELL_TIMEOUT; fi" \
+	'readonly TMOUT' 'export TMOUT'`

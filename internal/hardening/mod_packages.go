@@ -1,9 +1,138 @@
 package hardening
 
-// PackagesOptions configures the `packages` module (HCL block `packages { ... }`).
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// PackagesOptions configures the `packages` module (HCL block `packages { ... }`): the everyday
+// tools every image of the pipeline carries, and packages to remove. Packages are installed
+// without their "recommended" extras, `apt-get update` runs at most once per run, and nothing is
+// downloaded when everything is already there.
 type PackagesOptions struct {
+	// Packages to install. Default: the essential tools of the original golden-image playbook that
+	// fit any Debian or Ubuntu server: `ca-certificates`, `curl`, `wget`, `git`, `vim`, `htop`,
+	// `tree`, `unzip`, `jq`, `gnupg`, `lsb-release`, `python3-venv`, `rsyslog`. Left out on purpose:
+	// `python3-pip` (it pulls a compiler toolchain into the image), `awscli` and the Docker
+	// repository (cloud- and distribution-specific: add them here when you want them), and
+	// `ufw`, `fail2ban`, `chrony` (their own modules install them). Set `install = []` to install
+	// nothing.
+	Install []string `mapstructure:"install"`
+	// Packages to purge when installed. Default: none.
+	Remove []string `mapstructure:"remove"`
+	// Install unattended-upgrades and turn on the daily package list refresh and security upgrades
+	// (/etc/apt/apt.conf.d/20auto-upgrades). Default false: images are usually rebuilt instead.
+	UnattendedUpgrades bool `mapstructure:"unattended_upgrades"`
 }
 
-func (o *PackagesOptions) shellParams() map[string]string { return map[string]string{} }
+var packagesDefaultInstall = []string{
+	"ca-certificates", "curl", "wget", "git", "vim", "htop", "tree", "unzip", "jq", "gnupg",
+	"lsb-release", "python3-venv", "rsyslog",
+}
 
-func (o *PackagesOptions) validate() []error { return nil }
+// debPackagePattern is Debian policy's package name, optionally with an architecture qualifier.
+var debPackagePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9+.-]+(:[a-z0-9-]+)?$`)
+
+func (o *PackagesOptions) shellParams() map[string]string {
+	install := o.Install
+	if install == nil {
+		install = packagesDefaultInstall
+	}
+	unattended := "0"
+	if o.UnattendedUpgrades {
+		unattended = "1"
+	}
+	return map[string]string{
+		"PACKAGES_INSTALL":             strings.Join(install, " "),
+		"PACKAGES_REMOVE":              strings.Join(o.Remove, " "),
+		"PACKAGES_UNATTENDED_UPGRADES": unattended,
+	}
+}
+
+func (o *PackagesOptions) validate() []error {
+	var errs []error
+	installed := map[string]bool{}
+	for _, p := range o.Install {
+		installed[p] = true
+		if !debPackagePattern.MatchString(p) {
+			errs = append(errs, fmt.Errorf("packages.install: %q is not a valid package name", p))
+		}
+	}
+	for _, p := range o.Remove {
+		switch {
+		case !debPackagePattern.MatchString(p):
+			errs = append(errs, fmt.Errorf("packages.remove: %q is not a valid package name", p))
+		case installed[p]:
+			errs = append(errs, fmt.Errorf("packages.remove: %q is also in packages.install", p))
+		case p == "sudo" || p == "openssh-server":
+			errs = append(errs, fmt.Errorf("packages.remove: %q would lock the build out", p))
+		}
+	}
+	return errs
+}
+
+// packageControl ensures that packages (a space-separated list) are installed.
+func packageControl(id, title, cisID, packages string) Control {
+	return Control{ID: id, Title: title, Refs: cisRefsSame(cisID), Level: 1, OS: debianFamilies,
+		Check: `if g_pkg_installed ` + packages + `; then g_say "installed: ` + packages + `"; return 0; fi
+g_say "not all installed: ` + packages + `"
+return 1`,
+		Fix: `g_pkg_install ` + packages}
+}
+
+// packagesMissing sets _missing to the packages of PACKAGES_INSTALL that are not installed, with
+// one dpkg-query for the whole list.
+const packagesMissing = `# shellcheck disable=SC2016,SC2086 # dpkg-query's format; a list of package names
+_missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PACKAGES_INSTALL 2>/dev/null |
+	awk -v want="$PACKAGES_INSTALL" '$2 == "installed" { sub(/:.*/, "", $1); ok[$1] = 1 }
+		END { n = split(want, w, " "); for (i = 1; i <= n; i++) { p = w[i]; sub(/:.*/, "", p); if (!(p in ok)) printf " %s", w[i] } }')`
+
+// The 20auto-upgrades content unattended-upgrades documents for turning it on.
+const autoUpgrades = `printf '%s\n' 'APT::Periodic::Update-Package-Lists "1";' 'APT::Periodic::Unattended-Upgrade "1";'`
+
+func init() {
+	register(Module{
+		Name:        "packages",
+		Description: "The essential tools every image carries, packages to remove, optional unattended upgrades.",
+		Order:       10,
+		Controls: []Control{
+			{
+				ID: "packages.install", Title: "Ensure the essential packages are installed", Level: 1, OS: debianFamilies,
+				Check: `if [ -z "$PACKAGES_INSTALL" ]; then g_say "not applicable: packages.install is empty"; return 2; fi
+` + packagesMissing + `
+if [ -z "$_missing" ]; then g_say "installed: $PACKAGES_INSTALL"; return 0; fi
+g_say "missing:$_missing"
+return 1`,
+				Fix: `# shellcheck disable=SC2086 # a list of package names
+g_pkg_install $PACKAGES_INSTALL`,
+			},
+			{
+				ID: "packages.remove", Title: "Ensure the unwanted packages are not installed", Level: 1, OS: debianFamilies,
+				Check: `if [ -z "$PACKAGES_REMOVE" ]; then g_say "not applicable: packages.remove is empty"; return 2; fi
+_present=""
+for _p in $PACKAGES_REMOVE; do
+	if g_pkg_installed "$_p"; then _present="$_present $_p"; fi
+done
+if [ -z "$_present" ]; then g_say "not installed: $PACKAGES_REMOVE"; return 0; fi
+g_say "installed:$_present"
+return 1`,
+				Fix: `# shellcheck disable=SC2086 # a list of package names
+g_pkg_purge $PACKAGES_REMOVE`,
+			},
+			{
+				ID: "packages.unattended-upgrades", Title: "Ensure unattended security upgrades are enabled", Level: 1, OS: debianFamilies,
+				Check: `if [ "$PACKAGES_UNATTENDED_UPGRADES" != 1 ]; then g_say "not applicable: packages.unattended_upgrades is false"; return 2; fi
+if ! g_pkg_installed unattended-upgrades; then g_say "unattended-upgrades is not installed"; return 1; fi
+if [ "$(cat /etc/apt/apt.conf.d/20auto-upgrades 2>/dev/null)" = "$(` + autoUpgrades + `)" ]; then
+	g_say "unattended-upgrades installed, /etc/apt/apt.conf.d/20auto-upgrades enables it"
+	return 0
+fi
+g_say "/etc/apt/apt.conf.d/20auto-upgrades does not enable it"
+return 1`,
+				Fix: `g_pkg_install unattended-upgrades || return 1
+` + autoUpgrades + ` | g_write_file /etc/apt/apt.conf.d/20auto-upgrades 0644 root:root`,
+			},
+		},
+	})
+}

@@ -1,9 +1,211 @@
 package hardening
 
-// SudoOptions configures the `sudo` module (HCL block `sudo { ... }`).
+import (
+	"fmt"
+	"regexp"
+)
+
+// SudoOptions configures the `sudo` module (HCL block `sudo { ... }`). Its settings go to one
+// drop-in, /etc/sudoers.d/golden-hardening (0440 root:root), which `visudo -cf` checks before it
+// is installed; `visudo -c` then checks the whole configuration, and the module is rolled back
+// unless the build user still has passwordless sudo. Rules that grant the build user (or anyone)
+// NOPASSWD are never touched: that is also why CIS 5.2.4 (a password for every sudo) has no
+// control here.
 type SudoOptions struct {
+	// Where sudo logs every command (`Defaults logfile`). Default `/var/log/sudo.log`.
+	LogFile string `mapstructure:"logfile"`
+	// Minutes a sudo authentication stays valid (`Defaults timestamp_timeout`). Default 15, the
+	// benchmark's maximum; sudo's own default is also 15, so nothing is written unless a lower value
+	// is asked for or a higher one is configured.
+	TimestampTimeout int `mapstructure:"timestamp_timeout"`
+	// Group whose members may use `su` (pam_wheel in /etc/pam.d/su). Default `sugroup`, created
+	// empty, so only root can su: administrators use sudo.
+	SuGroup string `mapstructure:"su_group"`
 }
 
-func (o *SudoOptions) shellParams() map[string]string { return map[string]string{} }
+const (
+	sudoDefaultLogFile          = "/var/log/sudo.log"
+	sudoDefaultTimestampTimeout = 15
+	sudoDefaultSuGroup          = "sugroup"
+)
 
-func (o *SudoOptions) validate() []error { return nil }
+var (
+	sudoLogFilePattern = regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`)
+	// unixNamePattern is what useradd/groupadd accept by default on Debian (NAME_REGEX).
+	unixNamePattern = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+)
+
+func (o *SudoOptions) shellParams() map[string]string {
+	logFile, group := o.LogFile, o.SuGroup
+	if logFile == "" {
+		logFile = sudoDefaultLogFile
+	}
+	if group == "" {
+		group = sudoDefaultSuGroup
+	}
+	return map[string]string{
+		"SUDO_LOGFILE":           logFile,
+		"SUDO_TIMESTAMP_TIMEOUT": itoaOr(o.TimestampTimeout, sudoDefaultTimestampTimeout),
+		"SUDO_SU_GROUP":          group,
+	}
+}
+
+func (o *SudoOptions) validate() []error {
+	errs := collectRangeErrors("sudo", []intRange{{"timestamp_timeout", o.TimestampTimeout, 1, 1440}})
+	if o.LogFile != "" && (!sudoLogFilePattern.MatchString(o.LogFile) || o.LogFile[len(o.LogFile)-1] == '/') {
+		errs = append(errs, fmt.Errorf("sudo.logfile: %q must be an absolute file path of letters, digits, . _ - and /", o.LogFile))
+	}
+	if o.SuGroup != "" && !unixNamePattern.MatchString(o.SuGroup) {
+		errs = append(errs, fmt.Errorf("sudo.su_group: %q is not a valid group name", o.SuGroup))
+	}
+	return errs
+}
+
+// sudoersFiles lists, in the order sudo reads them, /etc/sudoers and the files of
+// /etc/sudoers.d that sudo does not skip (names with a dot or ending in ~ are skipped).
+const sudoersFiles = `set -- /etc/sudoers
+for _f in /etc/sudoers.d/*; do
+	case ${_f##*/} in *.* | *~) continue ;; esac
+	if [ -f "$_f" ]; then set -- "$@" "$_f"; fi
+done`
+
+// sudoDefaultAwk prints the effective global value of one sudoers Defaults setting (the last one
+// read wins): "on"/"off" for a flag, the value for a `key=value` setting, nothing when unset; then
+// each place that sets it.
+const sudoDefaultAwk = `awk -v key="$_key" '
+{ sub(/#.*/, "") }
+$1 == "Defaults" {
+	line = $0
+	sub(/^[ \t]*Defaults[ \t]+/, "", line)
+	n = split(line, opts, ",")
+	for (i = 1; i <= n; i++) {
+		o = opts[i]
+		gsub(/^[ \t]+|[ \t]+$/, "", o)
+		sub(/[ \t]*=[ \t]*/, "=", o)
+		if (o == key) { v = "on"; where = where FILENAME ": " o "\n" }
+		else if (o == "!" key) { v = "off"; where = where FILENAME ": " o "\n" }
+		else if (index(o, key "=") == 1) { v = substr(o, length(key) + 2); gsub(/"/, "", v); where = where FILENAME ": " o "\n" }
+	}
+}
+END { print v; printf "%s", where }' "$@"`
+
+// sudoDropIn renders the fix that gives /etc/sudoers.d/golden-hardening the line `line` in place
+// of any line for the same setting, checked by visudo before it is installed.
+func sudoDropIn(key, line string) string {
+	return fmt.Sprintf(`_sd=/etc/sudoers.d/golden-hardening
+_tmp=$G_WORK_DIR/sudoers.golden-hardening
+{
+	if [ -f "$_sd" ]; then
+		grep -Ev '^[[:space:]]*Defaults[[:space:]]+!?%[1]s([[:space:]]*=.*)?[[:space:]]*$' "$_sd"
+	else
+		printf '%%s\n' '# Managed by golden-harden: CIS sudo settings, checked with visudo.'
+	fi
+	printf '%%s\n' %[2]s
+} >"$_tmp"
+if ! visudo -cf "$_tmp" >&2; then
+	echo "visudo rejects the new $_sd:" >&2
+	cat "$_tmp" >&2
+	return 1
+fi
+g_write_file "$_sd" 0440 root:root <"$_tmp"`, key, line)
+}
+
+// sudoCheck renders a check of one Defaults setting: effective value in _val, evidence printed,
+// then the predicate cond (shell, may use $_val).
+func sudoCheck(key, cond string) string {
+	return sudoersFiles + `
+_key=` + key + `
+_out=$(` + sudoDefaultAwk + `)
+_val=$(printf '%s\n' "$_out" | head -n 1)
+printf '%s\n' "$_out" | tail -n +2
+g_say "effective Defaults ` + key + `: ${_val:-unset}"
+` + cond
+}
+
+// sudoVisudo is the sudo module's Finalize: the whole configuration must parse, and the build
+// user must keep passwordless sudo.
+const sudoVisudo = `visudo -c >&2 || return 1
+` + pamBuildUserSudo
+
+func init() {
+	register(Module{
+		Name:        "sudo",
+		Description: "sudo logging and pseudo-terminal, authentication timeout, no global !authenticate, su restricted to an empty group.",
+		Order:       120,
+		Finalize:    sudoVisudo,
+		Controls: []Control{
+			packageControl("sudo.installed", "Ensure sudo is installed", "5.2.1", "sudo"),
+			{
+				ID: "sudo.use-pty", Title: "Ensure sudo commands use pty",
+				Refs: cisRefsSame("5.2.2"), Level: 1, OS: debianFamilies,
+				Check: sudoCheck("use_pty", `[ "$_val" = on ]`),
+				Fix:   sudoDropIn("use_pty", `'Defaults use_pty'`),
+			},
+			{
+				ID: "sudo.logfile", Title: "Ensure sudo log file exists",
+				Refs: cisRefsSame("5.2.3"), Level: 1, OS: debianFamilies,
+				Check: sudoCheck("logfile", `[ "$_val" = "$SUDO_LOGFILE" ]`),
+				Fix:   sudoDropIn("logfile", `"Defaults logfile=\"$SUDO_LOGFILE\""`),
+			},
+			{
+				ID: "sudo.no-global-noauth", Title: "Ensure re-authentication for privilege escalation is not disabled globally",
+				Refs: cisRefsSame("5.2.5"), Level: 1, OS: debianFamilies,
+				// NOPASSWD rules (the build user's) are another mechanism and stay.
+				Check: sudoersFiles + `
+_bad=$(grep -EHn '^[[:space:]]*Defaults[^#]*!authenticate' "$@")
+if [ -n "$_bad" ]; then printf '%s\n' "$_bad"; return 1; fi
+g_say "no Defaults !authenticate in $*"`,
+				Fix: sudoersFiles + `
+for _f in "$@"; do
+	grep -Eq '^[[:space:]]*Defaults[^#]*!authenticate' "$_f" || continue
+	sed -E 's/^([[:space:]]*Defaults[^#]*!authenticate.*)$/# disabled by golden-harden (CIS 5.2.5): \1/' "$_f" >"$G_WORK_DIR/sudoers.edit"
+	visudo -cf "$G_WORK_DIR/sudoers.edit" >&2 || return 1
+	g_write_file "$_f" 0440 root:root <"$G_WORK_DIR/sudoers.edit" || return 1
+done`,
+			},
+			{
+				ID: "sudo.timestamp-timeout", Title: "Ensure sudo authentication timeout is configured correctly",
+				Refs: cisRefsSame("5.2.6"), Level: 1, OS: debianFamilies,
+				// Unset means sudo's built-in 15 minutes.
+				Check: sudoCheck("timestamp_timeout", `awk -v v="${_val:-15}" -v max="$SUDO_TIMESTAMP_TIMEOUT" 'BEGIN { exit !(v ~ /^[0-9.]+$/ && v + 0 <= max + 0) }'`),
+				Fix:   sudoDropIn("timestamp_timeout", `"Defaults timestamp_timeout=$SUDO_TIMESTAMP_TIMEOUT"`),
+			},
+			{
+				ID: "sudo.su-restricted", Title: "Ensure access to the su command is restricted",
+				Refs: cisRefsSame("5.2.7"), Level: 1, OS: debianFamilies,
+				Check: `if [ ! -f /etc/pam.d/su ]; then g_say "not applicable: no /etc/pam.d/su"; return 2; fi
+_rc=0
+if awk -v g="group=$SUDO_SU_GROUP" '/^[[:space:]]*#/ { next }
+$1 == "auth" && ($2 == "required" || $2 == "requisite") && $3 == "pam_wheel.so" {
+	u = 0; k = 0
+	for (i = 4; i <= NF; i++) { if ($i == "use_uid") u = 1; if ($i == g) k = 1 }
+	if (u && k) found = 1
+}
+END { exit !found }' /etc/pam.d/su; then
+	g_say "/etc/pam.d/su: auth required pam_wheel.so use_uid group=$SUDO_SU_GROUP"
+else
+	g_say "/etc/pam.d/su: no 'auth required pam_wheel.so use_uid group=$SUDO_SU_GROUP'"
+	_rc=1
+fi
+if _members=$(getent group "$SUDO_SU_GROUP"); then
+	_members=${_members##*:}
+	g_say "group $SUDO_SU_GROUP exists, members: ${_members:-none}"
+else
+	g_say "group $SUDO_SU_GROUP does not exist"
+	_rc=1
+fi
+return $_rc`,
+				// root keeps su through pam_rootok, which comes first.
+				Fix: `if ! getent group "$SUDO_SU_GROUP" >/dev/null; then
+	for _f in /etc/group /etc/group- /etc/gshadow /etc/gshadow-; do g_backup "$_f" || return 1; done
+	groupadd "$SUDO_SU_GROUP" || return 1
+fi
+awk -v line="auth       required   pam_wheel.so use_uid group=$SUDO_SU_GROUP" '
+/^[[:space:]]*auth[[:space:]].*pam_wheel\.so/ && $0 !~ /^[[:space:]]*#/ { next }
+{ print }
+/^[[:space:]]*auth[[:space:]].*pam_rootok\.so/ && !done { print line; done = 1 }
+END { if (!done) print line }' /etc/pam.d/su | g_write_file /etc/pam.d/su 0644 root:root`,
+			},
+		},
+	})
+}

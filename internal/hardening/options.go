@@ -1,4 +1,4 @@
-//go:generate packer-sdc mapstructure-to-hcl2 -type Options,KernelModulesOptions,SysctlOptions,SSHOptions,FirewallOptions,Fail2banOptions,ChronyOptions,AuditdOptions,PAMOptions,LoginOptions,SudoOptions,ServicesOptions,BannersOptions,PackagesOptions,TimezoneOptions,BuildInfoOptions
+//go:generate packer-sdc mapstructure-to-hcl2 -type Options,KernelModulesOptions,SysctlOptions,SSHOptions,FirewallOptions,Fail2banOptions,ChronyOptions,AuditdOptions,PAMOptions,LoginOptions,SudoOptions,CronOptions,FilesOptions,ServicesOptions,BannersOptions,PackagesOptions,TimezoneOptions,BuildInfoOptions
 
 package hardening
 
@@ -21,6 +21,8 @@ type Options struct {
 	PAM           PAMOptions           `mapstructure:"pam"`
 	Login         LoginOptions         `mapstructure:"login"`
 	Sudo          SudoOptions          `mapstructure:"sudo"`
+	Cron          CronOptions          `mapstructure:"cron"`
+	Files         FilesOptions         `mapstructure:"files"`
 	Services      ServicesOptions      `mapstructure:"services"`
 	Banners       BannersOptions       `mapstructure:"banners"`
 	Packages      PackagesOptions      `mapstructure:"packages"`
@@ -41,7 +43,7 @@ type moduleOptions interface {
 func (o *Options) all() []moduleOptions {
 	return []moduleOptions{
 		&o.KernelModules, &o.Sysctl, &o.SSH, &o.Firewall, &o.Fail2ban, &o.Chrony, &o.Auditd,
-		&o.PAM, &o.Login, &o.Sudo, &o.Services, &o.Banners, &o.Packages, &o.Timezone, &o.BuildInfo,
+		&o.PAM, &o.Login, &o.Sudo, &o.Cron, &o.Files, &o.Services, &o.Banners, &o.Packages, &o.Timezone, &o.BuildInfo,
 	}
 }
 
