@@ -417,8 +417,8 @@ func sshAccessControl() Control {
 	for _pair in "allowusers:$_au" "allowgroups:$_ag" "denyusers:$_du" "denygroups:$_dg"; do
 		_k=${_pair%%:*}
 		# shellcheck disable=SC2086 # one pattern per line
-		_want=$(printf '%s\n' ${_pair#*:} | sort -u | tr '\n' ' ')
-		_got=$(printf '%s\n' "$_t" | awk -v k="$_k" '$1 == k { for (i = 2; i <= NF; i++) print $i }' | sort -u | tr '\n' ' ')
+		_want=$(printf '%s\n' ${_pair#*:} | sort -u | awk 'NF' | tr '\n' ' ')
+		_got=$(printf '%s\n' "$_t" | awk -v k="$_k" '$1 == k { for (i = 2; i <= NF; i++) print $i }' | sort -u | awk 'NF' | tr '\n' ' ')
 		g_say "$_k: ${_got:-(none)}"
 		[ "$_got" = "$_want" ] || _rc=1
 	done
