@@ -7,12 +7,14 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
 
+	"github.com/golden-ami/packer-plugin-golden/datasource/ami"
 	"github.com/golden-ami/packer-plugin-golden/version"
 )
 
 func main() {
 	pps := plugin.NewSet()
 	// Components register here under their HCL names (prefix "golden-" comes from the source address).
+	pps.RegisterDatasource("ami", new(ami.Datasource))
 	pps.SetVersion(version.PluginVersion)
 	if err := pps.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())
