@@ -27,17 +27,6 @@ const DefaultOwner = "self"
 
 // Config selects one AMI, either by filters (name, tags, owners, architecture) or through an SSM
 // parameter that holds its id.
-//
-// ```hcl
-//
-//	data "golden-ami" "base" {
-//	  region            = "us-east-1"
-//	  name              = "golden-ubuntu-22.04-*"
-//	  tags              = { Team = "platform" }
-//	  require_validated = true
-//	}
-//
-// ```
 type Config struct {
 	common.PackerConfig  `mapstructure:",squash"`
 	awsconf.AccessConfig `mapstructure:",squash"`

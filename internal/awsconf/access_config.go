@@ -37,17 +37,6 @@ const (
 const DefaultSessionName = "packer-plugin-golden"
 
 // AssumeRoleConfig configures an IAM role to assume on top of the resolved credentials.
-//
-// ```hcl
-//
-//	assume_role {
-//	  role_arn     = "arn:aws:iam::111122223333:role/golden-image-builder"
-//	  session_name = "golden-pipeline"
-//	  external_id  = "my-external-id"
-//	  duration     = "1h"
-//	}
-//
-// ```
 type AssumeRoleConfig struct {
 	// The ARN of the IAM role to assume, e.g. `arn:aws:iam::111122223333:role/golden-image-builder`.
 	// The credentials resolved from the other access options (or the default chain) are used to call
