@@ -8,6 +8,8 @@ import (
 	"context"
 	"fmt"
 	"log"
+	"maps"
+	"slices"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -130,8 +132,8 @@ func (c *Config) describeInput() *ec2.DescribeImagesInput {
 	if c.Name != "" {
 		add("name", c.Name)
 	}
-	for k, v := range c.Tags {
-		add("tag:"+k, v)
+	for _, k := range slices.Sorted(maps.Keys(c.Tags)) {
+		add("tag:"+k, c.Tags[k])
 	}
 	if c.Architecture != "" {
 		add("architecture", c.Architecture)

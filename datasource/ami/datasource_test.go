@@ -3,6 +3,8 @@ package ami
 import (
 	"context"
 	"path/filepath"
+	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,5 +193,22 @@ func TestDescribeAllPaginates(t *testing.T) {
 	}
 	if len(images) != 7 || sim.Calls("DescribeImages") != 2 {
 		t.Errorf("got %d images in %d calls, want 7 in 2", len(images), sim.Calls("DescribeImages"))
+	}
+}
+
+func TestDescribeInput(t *testing.T) {
+	c := Config{Name: "golden-*", Tags: map[string]string{"b": "2", "a": "1"}, Architecture: "arm64", RequireValidated: true,
+		Owners: []string{"self", "111122223333"}}
+	in := c.describeInput()
+	var got []string
+	for _, f := range in.Filters {
+		got = append(got, aws.ToString(f.Name)+"="+strings.Join(f.Values, "|"))
+	}
+	want := []string{"state=available", "name=golden-*", "tag:a=1", "tag:b=2", "architecture=arm64", "tag:golden:validation=passed"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("filters = %q\nwant %q", got, want)
+	}
+	if !reflect.DeepEqual(in.Owners, c.Owners) || aws.ToBool(in.IncludeDeprecated) || aws.ToInt32(in.MaxResults) != 1000 {
+		t.Errorf("owners %v, include deprecated %v, max results %d", in.Owners, aws.ToBool(in.IncludeDeprecated), aws.ToInt32(in.MaxResults))
 	}
 }
