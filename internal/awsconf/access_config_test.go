@@ -398,11 +398,12 @@ func TestAdaptiveRetries(t *testing.T) {
 		{name: "max_retries 1 means 2 attempts", maxRetries: 1, throttle: 5, wantCalls: 2, wantErr: true},
 		{name: "max_retries 4 outlasts 3 throttles", maxRetries: 4, throttle: 3, wantCalls: 4},
 	}
+	isolateEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			isolateEnv(t)
-			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
-			t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+			t.Parallel() // each case waits out real backoff delays
 			rec := &recorder{throttle: tt.throttle}
 			c := AccessConfig{Region: "us-east-1", MaxRetries: tt.maxRetries, CustomEndpointEC2: rec.server(t, "ec2").URL}
 			if errs := c.Prepare(); len(errs) != 0 {
