@@ -94,3 +94,7 @@ func imageIDs(images []ec2Image) []string {
 	}
 	return out
 }
+
+func ssmGet(name string) *ssm.GetParameterInput {
+	return &ssm.GetParameterInput{Name: aws.String(name)}
+}

@@ -140,6 +140,9 @@ func (s *Server) addImageLocked(rs *regionState, seed ImageSeed) string {
 	if img.State == "" {
 		img.State = "available"
 	}
+	if img.State == "pending" {
+		img.readyAt = time.Now().Add(s.delays.ImagePending)
+	}
 	if img.CreationDate.IsZero() {
 		img.CreationDate = time.Now().UTC()
 	}

@@ -67,6 +67,8 @@ type Server struct {
 	throttle throttleRule
 	latency  time.Duration
 
+	logMu sync.Mutex // guards opts.Logf, which handlers call with mu held
+
 	httpSrv  *http.Server
 	listener net.Listener
 }
@@ -151,9 +153,9 @@ func StartTest(t testing.TB, opts Options) *Server {
 	}
 	t.Cleanup(func() {
 		// Requests logged after the test ends would panic in t.Logf.
-		s.mu.Lock()
+		s.logMu.Lock()
 		s.opts.Logf = nil
-		s.mu.Unlock()
+		s.logMu.Unlock()
 		if err := s.Close(); err != nil {
 			t.Errorf("closing AWS simulator: %v", err)
 		}
@@ -214,11 +216,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 }
 
 func (s *Server) logf(format string, args ...any) {
-	s.mu.Lock()
-	logf := s.opts.Logf
-	s.mu.Unlock()
-	if logf != nil {
-		logf("awssim: "+format, args...)
+	s.logMu.Lock()
+	defer s.logMu.Unlock()
+	if s.opts.Logf != nil {
+		s.opts.Logf("awssim: "+format, args...)
 	}
 }
 
