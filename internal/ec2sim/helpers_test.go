@@ -98,3 +98,7 @@ func imageIDs(images []ec2Image) []string {
 func ssmGet(name string) *ssm.GetParameterInput {
 	return &ssm.GetParameterInput{Name: aws.String(name)}
 }
+
+func staticCreds(key, secret, token string) aws.CredentialsProvider {
+	return credentials.NewStaticCredentialsProvider(key, secret, token)
+}

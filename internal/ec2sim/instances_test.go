@@ -189,7 +189,9 @@ func TestRunInstancesValidation(t *testing.T) {
 		{"unknown group", func(in *ec2.RunInstancesInput) { in.SecurityGroupIds = []string{"sg-0123456789abcdef0"} }, "InvalidGroup.NotFound"},
 		{"unknown subnet", func(in *ec2.RunInstancesInput) { in.SubnetId = aws.String("subnet-0123456789abcdef0") }, "InvalidSubnetID.NotFound"},
 		{"architecture mismatch", func(in *ec2.RunInstancesInput) { in.ImageId = aws.String(arm) }, "InvalidParameterValue"},
-		{"arm on graviton", func(in *ec2.RunInstancesInput) { in.ImageId, in.InstanceType = aws.String(arm), types.InstanceTypeT4gMicro }, ""},
+		{"arm on graviton", func(in *ec2.RunInstancesInput) {
+			in.ImageId, in.InstanceType = aws.String(arm), types.InstanceTypeT4gMicro
+		}, ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			err := run(tc.mut)

@@ -1,0 +1,155 @@
+package ec2sim_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+)
+
+func noRetries(o *ec2.Options) { o.Retryer = aws.NopRetryer{} }
+
+func TestThrottlingIsRetriedBySDK(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	s.Throttle(50, "DescribeImages")
+	client := newEC2(s, "us-east-1")
+	// The standard retryer, with the attempts a caller configures for a throttled account.
+	moreAttempts := func(o *ec2.Options) { o.Retryer = retry.AddWithMaxAttempts(o.Retryer, 8) }
+	for range 10 {
+		_, err := client.DescribeImages(ctx(t), &ec2.DescribeImagesInput{Owners: []string{"amazon"}}, moreAttempts)
+		must(t, err)
+	}
+	// Throttled attempts are counted too: more calls than successes shows the SDK retried.
+	if n := s.Calls("DescribeImages"); n <= 10 {
+		t.Fatalf("DescribeImages called %d times; 50%% throttling should force retries", n)
+	}
+	// Other actions are untouched.
+	_, err := client.DescribeRegions(ctx(t), &ec2.DescribeRegionsInput{}, noRetries)
+	must(t, err)
+}
+
+func TestThrottlingWithoutRetries(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	s.Throttle(100)
+	c := ctx(t)
+	_, err := newEC2(s, "us-east-1").DescribeImages(c, &ec2.DescribeImagesInput{}, noRetries)
+	wantCode(t, err, "RequestLimitExceeded")
+	_, err = newSSM(s, "us-east-1").GetParameter(c, ssmGet("/x"), func(o *ssm.Options) { o.Retryer = aws.NopRetryer{} })
+	wantCode(t, err, "ThrottlingException")
+	_, err = newAutoScaling(s, "us-east-1").DescribeAutoScalingGroups(c, &autoscaling.DescribeAutoScalingGroupsInput{},
+		func(o *autoscaling.Options) { o.Retryer = aws.NopRetryer{} })
+	wantCode(t, err, "Throttling")
+	s.Throttle(0)
+	_, err = newEC2(s, "us-east-1").DescribeImages(c, &ec2.DescribeImagesInput{}, noRetries)
+	must(t, err)
+}
+
+// The throttled calls follow a fixed seed, so a run is reproducible.
+func TestThrottleIsDeterministic(t *testing.T) {
+	pattern := func() string {
+		s := ec2sim.StartTest(t, ec2sim.Options{})
+		s.Throttle(30)
+		client := newEC2(s, "us-east-1")
+		var b strings.Builder
+		for range 40 {
+			if _, err := client.DescribeRegions(ctx(t), &ec2.DescribeRegionsInput{}, noRetries); err != nil {
+				b.WriteByte('x')
+			} else {
+				b.WriteByte('.')
+			}
+		}
+		return b.String()
+	}
+	first, second := pattern(), pattern()
+	if first != second || !strings.Contains(first, "x") || !strings.Contains(first, ".") {
+		t.Fatalf("throttle patterns differ or are degenerate:\n%s\n%s", first, second)
+	}
+}
+
+func TestFailNth(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	client := newEC2(s, "us-east-1")
+	c := ctx(t)
+	s.FailNth("DescribeImages", 2, "UnauthorizedOperation", "You are not authorized to perform this operation.")
+	_, err := client.DescribeImages(c, &ec2.DescribeImagesInput{})
+	must(t, err)
+	_, err = client.DescribeImages(c, &ec2.DescribeImagesInput{})
+	wantCode(t, err, "UnauthorizedOperation")
+	_, err = client.DescribeImages(c, &ec2.DescribeImagesInput{})
+	must(t, err)
+
+	// A server-side fault is retried by the standard retryer and then succeeds.
+	s.ResetCalls()
+	s.FailNth("DescribeImages", 1, "InternalError", "An internal error has occurred")
+	_, err = client.DescribeImages(c, &ec2.DescribeImagesInput{})
+	must(t, err)
+	if n := s.Calls("DescribeImages"); n != 2 {
+		t.Fatalf("want one failed and one retried call, got %d", n)
+	}
+	s.FailNth("GetParameter", 1, "ParameterNotFound", "Parameter /x not found.")
+	_, err = newSSM(s, "us-east-1").GetParameter(c, ssmGet("/aws/service/debian/release/12/latest/amd64"))
+	wantCode(t, err, "ParameterNotFound")
+	counts := s.CallCounts()
+	if counts["DescribeImages"] != 2 || counts["GetParameter"] != 1 {
+		t.Fatalf("counts %v", counts)
+	}
+	s.ResetCalls()
+	if len(s.CallCounts()) != 0 {
+		t.Fatal("ResetCalls left counts")
+	}
+}
+
+func TestLatency(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	s.SetLatency(60 * time.Millisecond)
+	start := time.Now()
+	_, err := newEC2(s, "us-east-1").DescribeRegions(ctx(t), &ec2.DescribeRegionsInput{})
+	must(t, err)
+	if d := time.Since(start); d < 60*time.Millisecond {
+		t.Fatalf("answered in %s despite 60ms latency", d)
+	}
+}
+
+func TestAssumeRole(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	c := ctx(t)
+	out, err := newSTS(s, "eu-west-1").AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String("arn:aws:iam::123456789012:role/golden-builder"),
+		RoleSessionName: aws.String("packer"), DurationSeconds: aws.Int32(900), ExternalId: aws.String("ext")})
+	must(t, err)
+	creds := out.Credentials
+	if !strings.HasPrefix(aws.ToString(creds.AccessKeyId), "ASIA") || aws.ToString(creds.SessionToken) == "" ||
+		time.Until(aws.ToTime(creds.Expiration)) > 16*time.Minute {
+		t.Fatalf("credentials %+v", creds)
+	}
+	// The temporary credentials identify the role session.
+	cfg := awsConfig(s, "eu-west-1")
+	cfg.Credentials = staticCreds(aws.ToString(creds.AccessKeyId), aws.ToString(creds.SecretAccessKey), aws.ToString(creds.SessionToken))
+	who, err := sts.NewFromConfig(cfg).GetCallerIdentity(c, &sts.GetCallerIdentityInput{})
+	must(t, err)
+	if aws.ToString(who.Arn) != "arn:aws:sts::123456789012:assumed-role/golden-builder/packer" {
+		t.Fatalf("assumed identity %s", aws.ToString(who.Arn))
+	}
+	_, err = newSTS(s, "eu-west-1").AssumeRole(c, &sts.AssumeRoleInput{RoleArn: aws.String("not-an-arn"), RoleSessionName: aws.String("packer")})
+	wantCode(t, err, "ValidationError")
+}
+
+func TestHealthAndUnsupported(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	resp, err := http.Get(s.URL() + "/")
+	must(t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("health check status %d", resp.StatusCode)
+	}
+	_, err = newEC2(s, "us-east-1").DescribeVolumesModifications(ctx(t), &ec2.DescribeVolumesModificationsInput{})
+	wantCode(t, err, "InvalidAction")
+}
