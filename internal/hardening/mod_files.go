@@ -138,44 +138,58 @@ func permControl(id, title, cisID, path, maxMode, owner, group string, missingOK
 		Fix:   permFix(path, maxMode, owner, group)}
 }
 
-// scanCheck renders one bounded filesystem scan: find over / and every other local disk
-// filesystem, each without crossing into other mounts, pruning the pseudo filesystems and the
-// user's exclusions, stopped after FILES_SCAN_TIMEOUT seconds. Whatever it prints is a finding.
-func scanCheck(name, what, predicate string) string {
-	return fmt.Sprintf(`set -f
-set -- /
-while read -r _dev _mnt _type _rest; do
-	case $_type in
-	ext2 | ext3 | ext4 | xfs | btrfs | jfs | reiserfs | f2fs | zfs | vfat | exfat) ;;
-	*) continue ;;
-	esac
-	case $_mnt in
-	/ | /proc | /proc/* | /sys | /sys/* | /run | /run/* | /dev | /dev/*) continue ;;
-	esac
-	case " $* " in
-	*" $_mnt "*) ;;
-	*) [ -d "$_mnt" ] && set -- "$@" "$_mnt" ;;
-	esac
-done </proc/self/mounts
-_prune='-path /proc -o -path /sys -o -path /run -o -path /dev'
-for _x in $FILES_SCAN_EXCLUDE; do _prune="$_prune -o -path $_x"; done
-_list=$G_WORK_DIR/%[1]s.found
-# shellcheck disable=SC2086 # _prune is a list of find words
-timeout "$FILES_SCAN_TIMEOUT" find "$@" -xdev \( $_prune \) -prune -o %[3]s -print >"$_list.raw" 2>/dev/null
-_rc=$?
-sort -u "$_list.raw" >"$_list"
+// filesScan runs, once per run, one bounded pass over the filesystems that both scan controls
+// share: find over / and every other local disk filesystem, each without crossing into other
+// mounts, pruning the pseudo filesystems and the user's exclusions, stopped after
+// FILES_SCAN_TIMEOUT seconds. Each finding is a line "W path" (world-writable) or "U path"
+// (unowned) in $_scan; $_scanrc is find's (or timeout's) exit status; $_roots the start points.
+const filesScan = `set -f
+_scan=$G_WORK_DIR/files-scan
+if [ ! -f "$_scan.rc" ]; then
+	set -- /
+	while read -r _dev _mnt _type _rest; do
+		case $_type in
+		ext2 | ext3 | ext4 | xfs | btrfs | jfs | reiserfs | f2fs | zfs | vfat | exfat) ;;
+		*) continue ;;
+		esac
+		case $_mnt in
+		/ | /proc | /proc/* | /sys | /sys/* | /run | /run/* | /dev | /dev/*) continue ;;
+		esac
+		case " $* " in
+		*" $_mnt "*) ;;
+		*) [ -d "$_mnt" ] && set -- "$@" "$_mnt" ;;
+		esac
+	done </proc/self/mounts
+	_prune='-path /proc -o -path /sys -o -path /run -o -path /dev'
+	for _x in $FILES_SCAN_EXCLUDE; do _prune="$_prune -o -path $_x"; done
+	# shellcheck disable=SC2086 # _prune is a list of find words
+	timeout "$FILES_SCAN_TIMEOUT" find "$@" -xdev \( $_prune \) -prune -o \
+		\( \( -type f -perm -0002 -o -type d -perm -0002 ! -perm -1000 \) -printf 'W %p\n' \) , \
+		\( \( -nouser -o -nogroup \) -printf 'U %p\n' \) >"$_scan" 2>/dev/null
+	echo "$?" >"$_scan.rc"
+	echo "$*" >"$_scan.roots"
+fi
+_scanrc=$(cat "$_scan.rc")
+_roots=$(cat "$_scan.roots")`
+
+// scanCheck renders the check of one kind of filesystem finding (tag W or U of filesScan).
+// Whatever the scan found is listed as evidence and fails the control.
+func scanCheck(tag, what string) string {
+	return filesScan + fmt.Sprintf(`
+_list=$_scan.%[1]s
+sed -n 's/^%[1]s //p' "$_scan" | sort -u >"$_list"
 _n=$(wc -l <"$_list")
-if [ "$_rc" -eq 124 ]; then
-	g_say "scan of $* stopped after ${FILES_SCAN_TIMEOUT}s (files.scan_timeout), $_n found so far:"
+if [ "$_scanrc" -eq 124 ]; then
+	g_say "scan of $_roots stopped after ${FILES_SCAN_TIMEOUT}s (files.scan_timeout), $_n %[2]s found so far:"
 elif [ "$_n" -eq 0 ]; then
-	g_say "no %[2]s on $*"
+	g_say "no %[2]s on $_roots"
 	return 0
 else
-	g_say "$_n %[2]s on $* (fix them in an earlier provisioner, or waive this control):"
+	g_say "$_n %[2]s on $_roots (fix them in an earlier provisioner, or waive this control):"
 fi
 head -n 50 "$_list"
 [ "$_n" -le 50 ] || g_say "... and $((_n - 50)) more"
-return 1`, name, what, predicate)
+return 1`, tag, what)
 }
 
 // accountFiles are the files of CIS 7.1.1 to 7.1.10; the backups ("-") and opasswd may be absent.
@@ -211,14 +225,12 @@ func init() {
 				Refs: cisRefsSame("7.1.11"), Level: 1, OS: debianFamilies,
 				// World-writable directories are fine with the sticky bit (/tmp); symlinks are
 				// always 0777 and not matched by -type f.
-				Check: scanCheck("world-writable", "world-writable files or world-writable directories without the sticky bit",
-					`\( -type f -perm -0002 -o -type d -perm -0002 ! -perm -1000 \)`),
+				Check: scanCheck("W", "world-writable files or world-writable directories without the sticky bit"),
 			},
 			Control{
 				ID: "files.unowned", Title: "Ensure no files or directories without an owner and a group exist",
 				Refs: cisRefsSame("7.1.12"), Level: 1, OS: debianFamilies,
-				Check: scanCheck("unowned", "files or directories without a known owner or group",
-					`\( -nouser -o -nogroup \)`),
+				Check: scanCheck("U", "files or directories without a known owner or group"),
 			},
 			Control{
 				ID: "files.shadowed-passwords", Title: "Ensure accounts in /etc/passwd use shadowed passwords",
