@@ -1,0 +1,258 @@
+package lab
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/version"
+)
+
+// pluginSource is the address templates and `packer plugins install` use for this plugin.
+const pluginSource = "github.com/golden-ami/golden"
+
+// packerRunTimeout bounds one packer invocation; a build against a target takes seconds to minutes.
+const packerRunTimeout = 15 * time.Minute
+
+// Simulator credentials: the simulator accepts any static key and reads the region from the
+// request's signing scope.
+const (
+	SimAccessKeyID     = "AKIDSIMULATOR"
+	SimSecretAccessKey = "simulator"
+	SimRegion          = "us-east-1"
+)
+
+// noAWS is where AWS clients go unless a test points them at the simulator: a closed port on
+// the loopback, so a forgotten UseSim fails fast instead of reaching a real endpoint.
+const noAWS = "http://127.0.0.1:1"
+
+// PackerEnv runs the real packer binary with this repository's plugin installed in private
+// folders, isolated from the developer's own packer and AWS configuration.
+type PackerEnv struct {
+	// Dir is the test's working folder: packer runs here, templates and reports live here.
+	Dir string
+
+	bin string
+	env map[string]string
+}
+
+// Result is what one packer invocation did.
+type Result struct {
+	ExitCode int
+	// Output is stdout and stderr as packer interleaved them.
+	Output string
+}
+
+// Packer returns a packer environment for the test: the plugin is built and installed once per
+// test binary; config and cache folders are the test's own.
+func Packer(t *testing.T) *PackerEnv {
+	t.Helper()
+	bin, err := packerBinary()
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	plugins, err := installedPlugin()
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	tmp := t.TempDir()
+	p := &PackerEnv{Dir: filepath.Join(tmp, "work"), bin: bin, env: map[string]string{}}
+	if err := os.MkdirAll(p.Dir, 0o755); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	for k, v := range packerEnv(plugins, tmp) {
+		p.env[k] = v
+	}
+	return p
+}
+
+// packerEnv is the environment of every packer run, on top of the filtered process environment.
+func packerEnv(plugins, tmp string) map[string]string {
+	env := map[string]string{
+		"CHECKPOINT_DISABLE": "1",
+		"PACKER_PLUGIN_PATH": plugins,
+		"PACKER_CONFIG_DIR":  filepath.Join(tmp, "config"),
+		"PACKER_CACHE_DIR":   filepath.Join(tmp, "cache"),
+		// Never the developer's profiles, credentials or instance metadata.
+		"AWS_CONFIG_FILE":             filepath.Join(tmp, "aws", "config"),
+		"AWS_SHARED_CREDENTIALS_FILE": filepath.Join(tmp, "aws", "credentials"),
+		"AWS_EC2_METADATA_DISABLED":   "true",
+		"AWS_ENDPOINT_URL":            noAWS,
+	}
+	if os.Getenv("GOLDEN_E2E_PACKER_LOG") != "" {
+		env["PACKER_LOG"] = "1"
+	}
+	return env
+}
+
+// inheritedEnv keeps the process environment except what would let the developer's own packer or
+// AWS settings leak into a test (PACKER_*, AWS_*, CHECKPOINT_*).
+func inheritedEnv(environ []string) []string {
+	var out []string
+	for _, kv := range environ {
+		name, _, _ := strings.Cut(kv, "=")
+		if strings.HasPrefix(name, "PACKER_") || strings.HasPrefix(name, "AWS_") ||
+			strings.HasPrefix(name, "CHECKPOINT_") {
+			continue
+		}
+		out = append(out, kv)
+	}
+	return out
+}
+
+// Setenv sets a variable for the packer processes this environment runs.
+func (p *PackerEnv) Setenv(key, value string) { p.env[key] = value }
+
+// UseSim points packer's AWS clients at the simulator, with static credentials and a region.
+func (p *PackerEnv) UseSim(s *ec2sim.Server) {
+	p.Setenv("AWS_ENDPOINT_URL", s.URL())
+	p.Setenv("AWS_ACCESS_KEY_ID", SimAccessKeyID)
+	p.Setenv("AWS_SECRET_ACCESS_KEY", SimSecretAccessKey)
+	p.Setenv("AWS_REGION", SimRegion)
+	p.Setenv("AWS_DEFAULT_REGION", SimRegion)
+	p.Setenv("AWS_EC2_METADATA_DISABLED", "true")
+}
+
+func (p *PackerEnv) environ() []string {
+	env := inheritedEnv(os.Environ())
+	keys := make([]string, 0, len(p.env))
+	for k := range p.env {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+p.env[k])
+	}
+	return env
+}
+
+// Run runs packer with args in p.Dir and returns its exit code and output. A non-zero exit is a
+// result, not a failure: the test decides. Not being able to run packer at all fails the test.
+func (p *PackerEnv) Run(t *testing.T, args ...string) Result {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(t.Context(), packerRunTimeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, p.bin, args...)
+	cmd.Dir = p.Dir
+	cmd.Env = p.environ()
+	var out bytes.Buffer
+	cmd.Stdout = &out
+	cmd.Stderr = &out
+	// An interrupt lets packer clean up as it does on Ctrl-C; WaitDelay bounds that.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = 30 * time.Second
+	started := time.Now()
+	err := cmd.Run()
+	res := Result{Output: out.String()}
+	var exitErr *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		t.Fatalf("lab: packer %s did not finish within %s:\n%s", strings.Join(args, " "), packerRunTimeout, res.Output)
+	case errors.As(err, &exitErr):
+		res.ExitCode = exitErr.ExitCode()
+	case err != nil:
+		t.Fatalf("lab: running packer %s: %v\n%s", strings.Join(args, " "), err, res.Output)
+	}
+	t.Logf("packer %s: exit %d after %s", strings.Join(args, " "), res.ExitCode, time.Since(started).Round(time.Millisecond))
+	return res
+}
+
+// WriteFile writes content to name inside p.Dir (folders created) and returns its path.
+func (p *PackerEnv) WriteFile(t *testing.T, name, content string) string {
+	t.Helper()
+	path := filepath.Join(p.Dir, name)
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	return path
+}
+
+// ReadFile returns the content of name inside p.Dir, e.g. a report packer wrote.
+func (p *PackerEnv) ReadFile(t *testing.T, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(p.Dir, name))
+	if err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+	return string(data)
+}
+
+// scratch is the per-test-binary folder holding the plugin build and its installation, removed by
+// Main when the tests are done.
+var scratch = sync.OnceValues(func() (string, error) {
+	dir, err := os.MkdirTemp("", "golden-e2e-")
+	scratchDir = dir
+	return dir, err
+})
+
+// scratchDir is scratch's folder once created; Main removes it.
+var scratchDir string
+
+// installedPlugin builds the plugin from the working tree and installs it with
+// `packer plugins install --path`, once per test binary; it returns the PACKER_PLUGIN_PATH.
+var installedPlugin = sync.OnceValues(func() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	packer, err := packerBinary()
+	if err != nil {
+		return "", err
+	}
+	dir, err := scratch()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(dir, "bin", "packer-plugin-golden")
+	build := exec.Command("go", "build", "-o", bin, "-ldflags", devVersionLDFlags(version.VersionPrerelease), ".")
+	build.Dir = root
+	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	if out, err := build.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the plugin: %w\n%s", err, out)
+	}
+	plugins := filepath.Join(dir, "plugins")
+	install := exec.Command(packer, "plugins", "install", "--path", bin, pluginSource)
+	install.Dir = dir
+	install.Env = append(inheritedEnv(os.Environ()),
+		"CHECKPOINT_DISABLE=1",
+		"PACKER_PLUGIN_PATH="+plugins,
+		"PACKER_CONFIG_DIR="+filepath.Join(dir, "config"),
+		"PACKER_CACHE_DIR="+filepath.Join(dir, "cache"))
+	if out, err := install.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("packer plugins install --path: %w\n%s", err, out)
+	}
+	return plugins, nil
+})
+
+// devVersionLDFlags marks the test build as a development version when the tree carries a release
+// version, so a test installation can never be mistaken for (or shadowed by) a release.
+func devVersionLDFlags(prerelease string) string {
+	if prerelease != "" {
+		return ""
+	}
+	return "-X " + modulePath + "/version.VersionPrerelease=dev"
+}
+
+// Main runs the tests and then removes what the harness built for them. Call it from TestMain:
+//
+//	func TestMain(m *testing.M) { os.Exit(lab.Main(m)) }
+func Main(m *testing.M) int {
+	code := m.Run()
+	if scratchDir != "" {
+		os.RemoveAll(scratchDir)
+	}
+	return code
+}
