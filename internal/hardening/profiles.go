@@ -1,28 +1,69 @@
 package hardening
 
-// The baseline profile is the hand-written playbook's scope (essential packages, UTC, ssh basics,
-// ufw, fail2ban, chrony, auditd with its rules, network sysctls and ASLR, login.defs, the kernel
-// module blacklist, build info), applied without that playbook's defects. It is defined here, by
-// the engine, as whole modules plus single controls, so control authors only write controls.
+// The baseline profile is the hand-written playbook's scope (its essential packages, UTC, chrony on
+// the Amazon Time Sync Service, SSH basics, UFW with SSH allowed, fail2ban, auditd with its own
+// rules, the kernel module blacklist, core dump limits, ASLR and the network sysctls, login.defs,
+// build info), applied without that playbook's defects: squashfs stays loadable, core dumps are
+// limited in sysctl and systemd-coredump too, auditd is installed before it is configured, and
+// the SSH settings land in a drop-in that wins. The engine defines it here, as whole modules plus
+// single controls, so control authors only write controls.
 
-// baselineModules: every Level 1 control of these modules is in the baseline.
+// baselineModules: every control of these modules, whatever its level.
 var baselineModules = map[string]bool{
-	"packages":   true,
-	"timezone":   true,
-	"modules":    true,
-	"sysctl":     true,
-	"coredumps":  true,
-	"firewall":   true,
-	"ssh":        true,
-	"fail2ban":   true,
-	"chrony":     true,
-	"auditd":     true,
-	"login":      true,
-	"build_info": true,
+	"firewall": true,
+	"fail2ban": true,
+	"chrony":   true,
 }
 
-// baselineControls: single controls of other modules that are in the baseline.
-var baselineControls = map[string]bool{}
+// baselineControls: single controls of the other modules.
+var baselineControls = map[string]bool{
+	"packages.install": true,
+	"timezone.zone":    true,
+
+	"modules.cramfs":   true,
+	"modules.freevxfs": true,
+	"modules.jffs2":    true,
+	"modules.hfs":      true,
+	"modules.hfsplus":  true,
+	"modules.udf":      true,
+
+	"coredumps.hard-limit":       true,
+	"coredumps.systemd-coredump": true,
+	"sysctl.suid-dumpable":       true,
+	"sysctl.aslr":                true,
+	"sysctl.ip-forward":          true,
+	"sysctl.send-redirects":      true,
+	"sysctl.source-route":        true,
+	"sysctl.icmp-redirects":      true,
+	"sysctl.secure-redirects":    true,
+	"sysctl.log-martians":        true,
+	"sysctl.custom":              true,
+
+	"ssh.drop-in-include":         true,
+	"ssh.config-permissions":      true,
+	"ssh.access":                  true,
+	"ssh.permit-root-login":       true,
+	"ssh.password-authentication": true,
+	"ssh.pubkey-authentication":   true,
+	"ssh.client-alive-interval":   true,
+	"ssh.client-alive-count-max":  true,
+
+	"auditd.installed":    true,
+	"auditd.service":      true,
+	"auditd.log-storage":  true,
+	"auditd.log-rotation": true,
+	"auditd.disk-full":    true,
+	"auditd.space-left":   true,
+	"auditd.rules-seed":   true,
+	"auditd.immutable":    true,
+	"auditd.rules-loaded": true,
+
+	"login.pass-max-days":  true,
+	"login.pass-warn-age":  true,
+	"login.encrypt-method": true,
+
+	"build_info.file": true,
+}
 
 // inProfile reports whether the profile includes the control.
 func inProfile(p Profile, c Control) bool {
@@ -32,7 +73,7 @@ func inProfile(p Profile, c Control) bool {
 	case ProfileCISLevel2Server:
 		return c.Level <= 2
 	case ProfileBaseline:
-		return (baselineModules[c.Module] && c.Level <= 1) || baselineControls[c.ID]
+		return baselineModules[c.Module] || baselineControls[c.ID]
 	}
 	return false
 }

@@ -160,7 +160,7 @@ func Render(p Plan) ([]byte, error) {
 			n++
 			fix := strings.TrimRight(c.Fix, "\n")
 			if strings.TrimSpace(fix) == "" {
-				fix = "\tg_say 'no automatic fix: this control needs a manual change'\n\treturn 1"
+				fix = "\tg_no_fix"
 			}
 			fmt.Fprintf(&b, "\n# %s: %s\ncheck_%d() {\n%s\n}\nfix_%d() {\n%s\n}\n",
 				c.ID, oneLine(c.Title), n, strings.TrimRight(c.Check, "\n"), n, fix)

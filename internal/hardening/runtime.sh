@@ -399,6 +399,16 @@ g_unit_mask() {
 
 # ---- driver ---------------------------------------------------------------------------------
 
+# The exit status of g_no_fix: the control has no automatic fix, so nothing ran and nothing
+# needs finalizing or re-checking.
+_G_NO_FIX=254
+
+# g_no_fix : the whole fix of a control that only reports (rendered when Fix is empty).
+g_no_fix() {
+	g_say 'no automatic fix: this control needs a manual change'
+	return "$_G_NO_FIX"
+}
+
 # _g_now sets _g_t to the uptime in centiseconds: a builtin read, no process per measurement.
 _g_now() {
 	_g_t=0
@@ -562,9 +572,14 @@ g_control() {
 		_g_status=failed
 		if [ "$G_MODE" = enforce ]; then
 			("fix_$1") >"$_g_c.fix" 2>&1 </dev/null
-			_g_set fixrc "$1" $?
-			_g_status=pending
-			_g_mod_fixed="$_g_mod_fixed $1"
+			_g_frc=$?
+			_g_set fixrc "$1" "$_g_frc"
+			if [ "$_g_frc" -eq "$_G_NO_FIX" ]; then
+				cp -- "$_g_c.fix" "$_g_c.msg"
+			else
+				_g_status=pending
+				_g_mod_fixed="$_g_mod_fixed $1"
+			fi
 		fi
 		;;
 	*)
@@ -671,8 +686,13 @@ g_module_end() {
 		0) _g_emit_control "$_g_n" fixed false "$_g_c.ev" "$_g_c.ev0" false ;;
 		3) _g_emit_control "$_g_n" fixed true "$_g_c.ev" "$_g_c.ev0" false ;;
 		*)
+			_g_frc=$(_g_var fixrc "$_g_n")
 			{
-				printf 'still not compliant after the fix (check exited %s, fix exited %s)\n' "$_g_rc" "$(_g_var fixrc "$_g_n")"
+				if [ "$_g_frc" -ne 0 ]; then
+					printf 'the fix failed (exit %s); the check still says not compliant (exit %s)\n' "$_g_frc" "$_g_rc"
+				else
+					printf 'still not compliant after the fix (the check exited %s)\n' "$_g_rc"
+				fi
 				cat -- "$_g_c.fix" "$_g_c.err"
 			} >"$_g_c.msg"
 			_g_emit_control "$_g_n" failed false "$_g_c.ev" "$_g_c.ev0" false

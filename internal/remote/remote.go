@@ -102,6 +102,24 @@ func (r *Runner) Download(ctx context.Context, path string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
+// Put writes content to path on the target as root (mode 0644, owner root), creating parent
+// directories: uploaded as the communicator's user to tmpPath first, then moved into place.
+func (r *Runner) Put(ctx context.Context, path string, content []byte, tmpPath string) error {
+	if err := r.Upload(ctx, tmpPath, content); err != nil {
+		return err
+	}
+	command := r.AsRoot(fmt.Sprintf("install -D -m 0644 -o root -g root %s %s; rc=$?; rm -f %s; exit $rc",
+		ShellQuote(tmpPath), ShellQuote(path), ShellQuote(tmpPath)))
+	_, stderr, status, err := r.Exec(ctx, command)
+	if err != nil {
+		return fmt.Errorf("installing %s: %w", path, err)
+	}
+	if status != 0 {
+		return fmt.Errorf("installing %s: exit status %d: %s", path, status, strings.TrimSpace(stderr))
+	}
+	return nil
+}
+
 // Script is one script to upload and run once.
 type Script struct {
 	Path    string // where to upload it on the target

@@ -113,3 +113,26 @@ func TestUploadDownloadExec(t *testing.T) {
 		t.Error("downloading a missing file succeeded")
 	}
 }
+
+func TestPut(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("installs a root-owned file")
+	}
+	dir := t.TempDir()
+	r := &Runner{Comm: &remotetest.Local{}}
+	dest := filepath.Join(dir, "var", "log", "golden", "report.json")
+	tmp := filepath.Join(dir, "upload.tmp")
+	if err := r.Put(context.Background(), dest, []byte("{}"), tmp); err != nil {
+		t.Fatal(err)
+	}
+	info, err := os.Stat(dest)
+	if err != nil || info.Mode().Perm() != 0o644 {
+		t.Fatalf("stat %v %v", info, err)
+	}
+	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
+		t.Error("the temporary upload was left behind")
+	}
+	if err := r.Put(context.Background(), filepath.Join(dest, "under-a-file"), []byte("{}"), tmp); err == nil {
+		t.Error("an impossible destination did not fail")
+	}
+}

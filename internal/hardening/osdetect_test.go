@@ -1,0 +1,46 @@
+package hardening
+
+import (
+	"strings"
+	"testing"
+)
+
+func TestParseOSRelease(t *testing.T) {
+	cases := []struct {
+		name, content string
+		want          OSInfo
+		supported     bool
+	}{
+		{"debian 12", "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nNAME=\"Debian GNU/Linux\"\nVERSION_ID=\"12\"\nID=debian\n",
+			OSInfo{ID: "debian", VersionID: "12", Family: "debian", PrettyName: "Debian GNU/Linux 12 (bookworm)"}, true},
+		{"ubuntu 24.04", "NAME=\"Ubuntu\"\nVERSION_ID=\"24.04\"\nID=ubuntu\nID_LIKE=debian\n",
+			OSInfo{ID: "ubuntu", VersionID: "24.04", Family: "debian"}, true},
+		{"amazon linux 2023", "NAME=\"Amazon Linux\"\nVERSION_ID=\"2023\"\nID=\"amzn\"\nID_LIKE=\"fedora\"\n",
+			OSInfo{ID: "amzn", VersionID: "2023", Family: "rhel"}, false},
+		{"rhel 9.4", "ID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n", OSInfo{ID: "rhel", VersionID: "9.4", Family: "rhel"}, false},
+		{"rocky through ID_LIKE", "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", OSInfo{ID: "rocky", VersionID: "9.3", Family: "rhel"}, false},
+		{"debian 13", "ID=debian\nVERSION_ID=\"13\"\n", OSInfo{ID: "debian", VersionID: "13", Family: "debian"}, false},
+		{"comments and single quotes", "# c\nID='debian'\nVERSION_ID='11'\n", OSInfo{ID: "debian", VersionID: "11", Family: "debian"}, true},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseOSRelease(tc.content)
+			if err != nil || got != tc.want {
+				t.Fatalf("got %+v, %v; want %+v", got, err, tc.want)
+			}
+			err = CheckSupported(got)
+			if (err == nil) != tc.supported {
+				t.Errorf("CheckSupported = %v", err)
+			}
+			if err != nil && !strings.Contains(err.Error(), "supported: Debian 11/12, Ubuntu 20.04/22.04/24.04; planned: Amazon Linux 2023, RHEL 9") {
+				t.Errorf("error does not list what is supported: %v", err)
+			}
+		})
+	}
+	if _, err := ParseOSRelease("NAME=x\n"); err == nil {
+		t.Error("os-release without ID accepted")
+	}
+	if err := CheckSupported(OSInfo{ID: "amzn", VersionID: "2023", Family: "rhel"}); err == nil || !strings.Contains(err.Error(), "planned but not supported yet") {
+		t.Errorf("err = %v", err)
+	}
+}
