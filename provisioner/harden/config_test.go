@@ -1,0 +1,133 @@
+package harden
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+func decodeConfig(t *testing.T, raw map[string]interface{}) (*Config, error) {
+	t.Helper()
+	var p Provisioner
+	err := p.Prepare(raw)
+	return &p.config, err
+}
+
+func TestPrepareDefaults(t *testing.T) {
+	c, err := decodeConfig(t, map[string]interface{}{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.Profile != "cis-level1-server" || c.Mode != "enforce" || c.OnFailure != "fail" || c.threshold != 100 ||
+		c.RemoteDir != "/tmp" || c.RemoteReportPath != "/var/log/golden/harden-report.json" || c.remoteReportSet {
+		t.Errorf("defaults: %+v", c)
+	}
+	audit, err := decodeConfig(t, map[string]interface{}{"mode": "audit", "remote_dir": "/var/tmp/"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if audit.RemoteReportPath != "/var/tmp/golden-harden-report.json" {
+		t.Errorf("audit mode must keep its report in remote_dir, got %s", audit.RemoteReportPath)
+	}
+}
+
+func TestPrepareDecodesModuleBlocksAndWaivers(t *testing.T) {
+	c, err := decodeConfig(t, map[string]interface{}{
+		"profile":    "baseline",
+		"skip":       []string{"auditd", "ssh.max-auth-tries"},
+		"only":       []string{"ssh", "firewall", "auditd.installed"},
+		"fail_below": 90,
+		"on_failure": "warn",
+		"ssh":        map[string]interface{}{"max_auth_tries": 3, "allow_users": []string{"ops"}},
+		"firewall":   map[string]interface{}{"allow": []string{"443/tcp"}},
+		"waiver": []map[string]interface{}{
+			{"control": "ssh.permit-root-login", "justification": "break-glass access", "expires": "2027-01-31"},
+			{"control": "firewall.enabled", "justification": "managed by the platform"},
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.SSH.MaxAuthTries != 3 || len(c.SSH.AllowUsers) != 1 || len(c.Firewall.Allow) != 1 {
+		t.Errorf("module blocks not decoded: ssh %+v firewall %+v", c.SSH, c.Firewall)
+	}
+	if c.threshold != 90 || c.OnFailure != "warn" {
+		t.Errorf("threshold %v on_failure %s", c.threshold, c.OnFailure)
+	}
+	if len(c.waivers) != 2 || !c.waivers[0].Expires.Equal(time.Date(2027, 1, 31, 0, 0, 0, 0, time.UTC)) || !c.waivers[1].Expires.IsZero() {
+		t.Errorf("waivers %+v", c.waivers)
+	}
+}
+
+func TestPrepareCollectsEveryError(t *testing.T) {
+	_, err := decodeConfig(t, map[string]interface{}{
+		"profile":            "cis-level3",
+		"mode":               "fix",
+		"skip":               []string{"ssh.permit-root-logn"},
+		"only":               []string{"sshh"},
+		"fail_below":         101,
+		"on_failure":         "ignore",
+		"remote_dir":         "tmp",
+		"remote_report_path": "report.json",
+		"ssh_port":           70000,
+		"build_user":         "Bad User",
+		"ssh":                map[string]interface{}{"max_auth_tries": 99},
+		"waiver": []map[string]interface{}{
+			{"control": "ssh.nope", "justification": ""},
+			{"control": "ssh.permit-root-login", "justification": "x", "expires": "31/01/2027"},
+			{"control": "ssh.permit-root-login", "justification": "again"},
+		},
+	})
+	if err == nil {
+		t.Fatal("bad configuration accepted")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		`profile: unknown profile "cis-level3"`,
+		`mode: must be enforce or audit, not "fix"`,
+		`skip: unknown control id or module "ssh.permit-root-logn"; did you mean "ssh.permit-root-login"?`,
+		`only: unknown control id or module "sshh"; did you mean "ssh"?`,
+		`ssh.max_auth_tries`,
+		`waiver "ssh.nope": control: unknown control id "ssh.nope"`,
+		`waiver "ssh.nope": justification is required`,
+		`waiver "ssh.permit-root-login": expires: "31/01/2027" is not a date like 2027-01-31`,
+		`waiver "ssh.permit-root-login": a second waiver for the same control`,
+		`fail_below: must be between 0 and 100, not 101`,
+		`on_failure: must be fail or warn, not "ignore"`,
+		`remote_dir: must be an absolute path, not "tmp"`,
+		`remote_report_path: must be an absolute file path, not "report.json"`,
+		`ssh_port: must be between 1 and 65535, not 70000`,
+		`build_user: "Bad User" is not a valid user name`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("errors lack %q:\n%s", want, msg)
+		}
+	}
+}
+
+func TestPrepareRejectsAnEmptySelection(t *testing.T) {
+	_, err := decodeConfig(t, map[string]interface{}{"only": []string{"ssh"}, "skip": []string{"ssh"}})
+	if err == nil || !strings.Contains(err.Error(), "select no control") {
+		t.Errorf("err = %v", err)
+	}
+}
+
+func TestSSHPort(t *testing.T) {
+	cases := []struct {
+		configured int
+		data       map[string]interface{}
+		want       int
+	}{
+		{0, map[string]interface{}{"Port": 2222}, 2222},
+		{0, map[string]interface{}{"Port": int64(2200)}, 2200},
+		{0, map[string]interface{}{"Port": float64(2201)}, 2201},
+		{0, map[string]interface{}{"Port": "2202"}, 2202},
+		{0, map[string]interface{}{}, 22},
+		{2022, map[string]interface{}{"Port": 2222}, 2022},
+	}
+	for _, tc := range cases {
+		if got := sshPort(tc.configured, tc.data); got != tc.want {
+			t.Errorf("sshPort(%d, %v) = %d, want %d", tc.configured, tc.data, got, tc.want)
+		}
+	}
+}
