@@ -1,6 +1,7 @@
 package ec2sim
 
 import (
+	"cmp"
 	"fmt"
 	"regexp"
 	"slices"
@@ -144,25 +145,18 @@ type describeImagesResponse struct {
 	NextToken string        `xml:"nextToken,omitempty"`
 }
 
+var imageListing = listing[*image]{action: "DescribeImages", fields: imageFilters, tags: imageTags, minResults: 1, maxResults: 1000}
+
 func describeImages(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	ids := p.strings("ImageId")
 	owners := p.strings("Owner")
 	executableBy := p.strings("ExecutableBy")
-	filters := readFilters(p)
-	if err := checkFilters(filters, imageFilters, true); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 1, 1000, len(ids) > 0)
-	if err != nil {
-		return nil, err
-	}
 	for _, o := range owners {
 		if o != "self" && o != "amazon" && o != "aws-marketplace" && o != "aws-backup-vault" && !accountIDExpr.MatchString(o) {
 			return nil, errorf("InvalidUserID.Malformed", "Invalid user id: \"%s\"", o)
 		}
 	}
-	now := time.Now()
 	var candidates []*image
 	if len(ids) > 0 {
 		var missing []string
@@ -173,52 +167,42 @@ func describeImages(s *Server, rs *regionState, req *request) (any, error) {
 			img, found := rs.images[id]
 			if !found || !img.visibleTo(s.opts.AccountID) {
 				missing = append(missing, id)
-				continue
-			}
-			if !slices.Contains(candidates, img) {
+			} else if !slices.Contains(candidates, img) {
 				candidates = append(candidates, img)
 			}
 		}
 		if len(missing) > 0 {
 			return nil, errorf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", strings.Join(missing, ", "))
 		}
-		slices.SortFunc(candidates, func(a, b *image) int { return int(a.seq.seq - b.seq.seq) })
+		slices.SortFunc(candidates, func(a, b *image) int { return cmp.Compare(a.order(), b.order()) })
 	} else {
-		for _, img := range sortedBySeq(rs.images) {
-			if img.visibleTo(s.opts.AccountID) {
-				candidates = append(candidates, img)
-			}
-		}
+		candidates = sortedBySeq(rs.images)
 	}
+	now := time.Now()
 	includeDeprecated := p.boolean("IncludeDeprecated")
 	includeDisabled := p.boolean("IncludeDisabled")
-	var matched []*image
-	for _, img := range candidates {
-		if len(owners) > 0 && !s.ownerMatches(img.OwnerID, img.OwnerAlias, owners) {
-			continue
+	list, next, err := imageListing.page(p, len(ids) > 0, candidates, func(img *image) bool {
+		switch {
+		case !img.visibleTo(s.opts.AccountID):
+			return false
+		case len(owners) > 0 && !s.ownerMatches(img.OwnerID, img.OwnerAlias, owners):
+			return false
+		case len(executableBy) > 0 && !s.executableBy(img, executableBy):
+			return false
+		case img.deprecated(now) && !includeDeprecated && len(ids) == 0 && img.OwnerID != s.opts.AccountID:
+			// AWS hides deprecated images unless asked for them, by flag or by id, but an
+			// owner always sees its own.
+			return false
+		case img.State == "disabled" && !includeDisabled && len(ids) == 0:
+			return false
 		}
-		if len(executableBy) > 0 && !s.executableBy(img, executableBy) {
-			continue
-		}
-		// AWS hides deprecated images unless asked for them, by flag or by id, but an owner
-		// always sees its own.
-		if img.deprecated(now) && !includeDeprecated && len(ids) == 0 && img.OwnerID != s.opts.AccountID {
-			continue
-		}
-		if img.State == "disabled" && !includeDisabled && len(ids) == 0 {
-			continue
-		}
-		if !matchFilters(img, filters, imageFilters, imageTags) {
-			continue
-		}
-		matched = append(matched, img)
-	}
-	pg, err := paginate("DescribeImages", len(matched), maxResults, p.get("NextToken"))
+		return true
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := &describeImagesResponse{NextToken: pg.next}
-	for _, img := range matched[pg.start:pg.end] {
+	out := &describeImagesResponse{NextToken: next}
+	for _, img := range list {
 		out.Images.Items = append(out.Images.Items, imageXML(img, rs.name))
 	}
 	return out, nil

@@ -3,6 +3,7 @@ package ec2sim
 import (
 	"encoding/base64"
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -495,33 +496,16 @@ var instanceFilters = map[string]fieldFunc[*instance]{
 func instanceTags(in *instance) map[string]string { return in.Tags }
 
 // selectInstances applies InstanceId, Filter, MaxResults and NextToken.
-func (s *Server) selectInstances(rs *regionState, p queryParams, action string, extra func(*instance) bool) ([]*instance, string, error) {
+func (s *Server) selectInstances(rs *regionState, p queryParams, l listing[*instance], keep func(*instance) bool) ([]*instance, string, error) {
 	ids := p.strings("InstanceId")
-	filters := readFilters(p)
-	if err := checkFilters(filters, instanceFilters, true); err != nil {
-		return nil, "", err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 5, 1000, len(ids) > 0)
-	if err != nil {
-		return nil, "", err
-	}
 	candidates := sortedBySeq(rs.instances)
 	if len(ids) > 0 {
+		var err error
 		if candidates, err = s.lookupInstances(rs, ids); err != nil {
 			return nil, "", err
 		}
 	}
-	var matched []*instance
-	for _, in := range candidates {
-		if (extra == nil || extra(in)) && matchFilters(in, filters, instanceFilters, instanceTags) {
-			matched = append(matched, in)
-		}
-	}
-	pg, err := paginate(action, len(matched), maxResults, p.get("NextToken"))
-	if err != nil {
-		return nil, "", err
-	}
-	return matched[pg.start:pg.end], pg.next, nil
+	return l.page(p, len(ids) > 0, candidates, keep)
 }
 
 type describeInstancesResponse struct {
@@ -531,7 +515,8 @@ type describeInstancesResponse struct {
 }
 
 func describeInstances(s *Server, rs *regionState, req *request) (any, error) {
-	list, next, err := s.selectInstances(rs, req.params, "DescribeInstances", nil)
+	list, next, err := s.selectInstances(rs, req.params, listing[*instance]{action: "DescribeInstances", fields: instanceFilters,
+		tags: instanceTags, minResults: 5, maxResults: 1000}, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -575,7 +560,16 @@ type describeInstanceStatusResponse struct {
 	NextToken string                 `xml:"nextToken,omitempty"`
 }
 
-// statusFilters extend the instance filters with the status checks' own.
+// instanceStatusListing filters on the instance fields and the status checks' own.
+var instanceStatusListing = listing[*instance]{action: "DescribeInstanceStatus", fields: withStatusFilters(),
+	tags: instanceTags, minResults: 5, maxResults: 1000}
+
+func withStatusFilters() map[string]fieldFunc[*instance] {
+	out := maps.Clone(instanceFilters)
+	maps.Copy(out, statusFilters)
+	return out
+}
+
 var statusFilters = map[string]fieldFunc[*instance]{
 	"instance-status.status": func(in *instance) []string { return one(checkStatus(in.State)) },
 	"system-status.status":   func(in *instance) []string { return one(checkStatus(in.State)) },
@@ -602,21 +596,9 @@ func checkDetail(state string) string {
 
 // describeInstanceStatus reports running instances only, unless IncludeAllInstances.
 func describeInstanceStatus(s *Server, rs *regionState, req *request) (any, error) {
-	p := req.params
-	includeAll := p.boolean("IncludeAllInstances")
-	var statusOnly []filter
-	instanceOnly := req.params
-	filters := readFilters(p)
-	for _, f := range filters {
-		if _, ok := statusFilters[f.name]; ok {
-			statusOnly = append(statusOnly, f)
-		}
-	}
-	list, next, err := s.selectInstances(rs, withoutFilters(instanceOnly, statusFilters), "DescribeInstanceStatus", func(in *instance) bool {
-		if !includeAll && in.State != "running" {
-			return false
-		}
-		return matchFilters(in, statusOnly, statusFilters, nil)
+	includeAll := req.params.boolean("IncludeAllInstances")
+	list, next, err := s.selectInstances(rs, req.params, instanceStatusListing, func(in *instance) bool {
+		return includeAll || in.State == "running"
 	})
 	if err != nil {
 		return nil, err
@@ -631,28 +613,6 @@ func describeInstanceStatus(s *Server, rs *regionState, req *request) (any, erro
 		out.Statuses.Items = append(out.Statuses.Items, st)
 	}
 	return out, nil
-}
-
-// withoutFilters drops the filters a second table handles, renumbering the rest.
-func withoutFilters(p queryParams, drop map[string]fieldFunc[*instance]) queryParams {
-	q := queryParams{values: map[string][]string{}}
-	for k, v := range p.values {
-		if !strings.HasPrefix(k, "Filter.") {
-			q.values[k] = v
-		}
-	}
-	n := 0
-	for _, f := range readFilters(p) {
-		if _, skip := drop[f.name]; skip {
-			continue
-		}
-		n++
-		q.values[fmt.Sprintf("Filter.%d.Name", n)] = []string{f.name}
-		for j, v := range f.values {
-			q.values[fmt.Sprintf("Filter.%d.Value.%d", n, j+1)] = []string{v}
-		}
-	}
-	return q
 }
 
 type xmlStateChange struct {

@@ -11,6 +11,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -218,33 +219,21 @@ type describeKeyPairsResponse struct {
 func describeKeyPairs(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	names, ids := p.strings("KeyName"), p.strings("KeyPairId")
-	filters := readFilters(p)
-	if err := checkFilters(filters, keyPairFilters, true); err != nil {
+	all := sortedBySeq(rs.keyPairs)
+	for _, want := range append(slices.Clone(names), ids...) {
+		if !slices.ContainsFunc(all, func(k *keyPair) bool { return k.Name == want || k.ID == want }) {
+			return nil, errorf("InvalidKeyPair.NotFound", "The key pair '%s' does not exist", want)
+		}
+	}
+	list, _, err := keyPairListing.page(p, false, all, func(k *keyPair) bool {
+		return len(names)+len(ids) == 0 || slices.Contains(names, k.Name) || slices.Contains(ids, k.ID)
+	})
+	if err != nil {
 		return nil, err
-	}
-	for _, n := range names {
-		if _, found := rs.keyPairs[n]; !found {
-			return nil, errorf("InvalidKeyPair.NotFound", "The key pair '%s' does not exist", n)
-		}
-	}
-	for _, id := range ids {
-		found := false
-		for _, kp := range rs.keyPairs {
-			found = found || kp.ID == id
-		}
-		if !found {
-			return nil, errorf("InvalidKeyPair.NotFound", "The key pair '%s' does not exist", id)
-		}
 	}
 	includePublic := p.boolean("IncludePublicKey")
 	out := &describeKeyPairsResponse{}
-	for _, kp := range sortedBySeq(rs.keyPairs) {
-		if (len(names) > 0 || len(ids) > 0) && !contains(names, kp.Name) && !contains(ids, kp.ID) {
-			continue
-		}
-		if !matchFilters(kp, filters, keyPairFilters, func(k *keyPair) map[string]string { return k.Tags }) {
-			continue
-		}
+	for _, kp := range list {
 		x := xmlKeyPair{KeyPairID: kp.ID, KeyFingerprint: kp.Fingerprint, KeyName: kp.Name, KeyType: kp.Type,
 			TagSet: tagSet(kp.Tags), CreateTime: formatTime(kp.CreateTime)}
 		if includePublic {
@@ -254,3 +243,6 @@ func describeKeyPairs(s *Server, rs *regionState, req *request) (any, error) {
 	}
 	return out, nil
 }
+
+var keyPairListing = listing[*keyPair]{action: "DescribeKeyPairs", fields: keyPairFilters,
+	tags: func(k *keyPair) map[string]string { return k.Tags }}

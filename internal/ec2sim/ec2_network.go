@@ -401,14 +401,6 @@ type describeSecurityGroupsResponse struct {
 func describeSecurityGroups(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	ids, names := p.strings("GroupId"), p.strings("GroupName")
-	filters := readFilters(p)
-	if err := checkFilters(filters, groupFilters, true); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 5, 1000, len(ids)+len(names) > 0)
-	if err != nil {
-		return nil, err
-	}
 	for _, id := range ids {
 		if _, found := rs.groups[id]; !found {
 			return nil, errorf("InvalidGroup.NotFound", "The security group '%s' does not exist", id)
@@ -420,24 +412,14 @@ func describeSecurityGroups(s *Server, rs *regionState, req *request) (any, erro
 			return nil, errorf("InvalidGroup.NotFound", "The security group '%s' does not exist in default VPC '%s'", n, defaultVPC)
 		}
 	}
-	var matched []*securityGroup
-	for _, g := range sortedBySeq(rs.groups) {
-		if len(ids) > 0 && !slices.Contains(ids, g.ID) {
-			continue
-		}
-		if len(names) > 0 && !(slices.Contains(names, g.Name) && g.VpcID == defaultVPC) {
-			continue
-		}
-		if matchFilters(g, filters, groupFilters, func(g *securityGroup) map[string]string { return g.Tags }) {
-			matched = append(matched, g)
-		}
-	}
-	pg, err := paginate("DescribeSecurityGroups", len(matched), maxResults, p.get("NextToken"))
+	list, next, err := groupListing.page(p, len(ids)+len(names) > 0, sortedBySeq(rs.groups), func(g *securityGroup) bool {
+		return (len(ids) == 0 || slices.Contains(ids, g.ID)) && (len(names) == 0 || slices.Contains(names, g.Name) && g.VpcID == defaultVPC)
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := &describeSecurityGroupsResponse{NextToken: pg.next}
-	for _, g := range matched[pg.start:pg.end] {
+	out := &describeSecurityGroupsResponse{NextToken: next}
+	for _, g := range list {
 		out.Groups.Items = append(out.Groups.Items, xmlSecurityGroup{
 			OwnerID: g.OwnerID, GroupID: g.ID, GroupName: g.Name, GroupDescription: g.Description, VpcID: g.VpcID,
 			SecurityGroupArn: s.groupARN(rs.name, g.ID), IPPermissions: permissionsXML(g.Ingress, g.OwnerID),
@@ -446,6 +428,9 @@ func describeSecurityGroups(s *Server, rs *regionState, req *request) (any, erro
 	}
 	return out, nil
 }
+
+var groupListing = listing[*securityGroup]{action: "DescribeSecurityGroups", fields: groupFilters,
+	tags: func(g *securityGroup) map[string]string { return g.Tags }, minResults: 5, maxResults: 1000}
 
 var vpcFilters = map[string]fieldFunc[*vpc]{
 	"vpc-id":     func(v *vpc) []string { return one(v.id) },
@@ -476,38 +461,40 @@ type describeVpcsResponse struct {
 }
 
 func describeVpcs(s *Server, rs *regionState, req *request) (any, error) {
-	p := req.params
-	ids := p.strings("VpcId")
-	filters := readFilters(p)
-	fields := withOwner(vpcFilters, s.opts.AccountID)
-	if err := checkFilters(filters, fields, true); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 5, 1000, false)
+	ids := req.params.strings("VpcId")
+	candidates, err := byIDs(rs.vpcs, ids, "InvalidVpcID.NotFound", "The vpc ID '%s' does not exist")
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range ids {
-		if _, found := rs.vpcs[id]; !found {
-			return nil, errorf("InvalidVpcID.NotFound", "The vpc ID '%s' does not exist", id)
-		}
-	}
-	var matched []*vpc
-	for _, v := range sortedBySeq(rs.vpcs) {
-		if (len(ids) == 0 || slices.Contains(ids, v.id)) && matchFilters(v, filters, fields, func(v *vpc) map[string]string { return v.tags }) {
-			matched = append(matched, v)
-		}
-	}
-	pg, err := paginate("DescribeVpcs", len(matched), maxResults, p.get("NextToken"))
+	l := listing[*vpc]{action: "DescribeVpcs", fields: withOwner(vpcFilters, s.opts.AccountID),
+		tags: func(v *vpc) map[string]string { return v.tags }, minResults: 5, maxResults: 1000}
+	list, next, err := l.page(req.params, false, candidates, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := &describeVpcsResponse{NextToken: pg.next}
-	for _, v := range matched[pg.start:pg.end] {
+	out := &describeVpcsResponse{NextToken: next}
+	for _, v := range list {
 		out.Vpcs.Items = append(out.Vpcs.Items, xmlVpc{VpcID: v.id, OwnerID: s.opts.AccountID, State: "available",
 			CidrBlock: v.cidr, DhcpOptionsID: stableID("dopt", rs.name), InstanceTenancy: "default", IsDefault: v.isDefault, TagSet: tagSet(v.tags)})
 	}
 	return out, nil
+}
+
+// byIDs returns the resources named by ids (all of them, in creation order, when none is
+// named), failing with AWS's NotFound error for the first unknown id.
+func byIDs[T interface{ order() int64 }](m map[string]T, ids []string, code, format string) ([]T, error) {
+	if len(ids) == 0 {
+		return sortedBySeq(m), nil
+	}
+	picked := map[string]T{}
+	for _, id := range ids {
+		v, found := m[id]
+		if !found {
+			return nil, errorf(code, format, id)
+		}
+		picked[id] = v
+	}
+	return sortedBySeq(picked), nil
 }
 
 // withOwner completes a filter table with owner-id, which needs the account.
@@ -556,34 +543,18 @@ type describeSubnetsResponse struct {
 }
 
 func describeSubnets(s *Server, rs *regionState, req *request) (any, error) {
-	p := req.params
-	ids := p.strings("SubnetId")
-	filters := readFilters(p)
-	fields := withOwner(subnetFilters, s.opts.AccountID)
-	if err := checkFilters(filters, fields, true); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 5, 1000, false)
+	candidates, err := byIDs(rs.subnets, req.params.strings("SubnetId"), "InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist")
 	if err != nil {
 		return nil, err
 	}
-	for _, id := range ids {
-		if _, found := rs.subnets[id]; !found {
-			return nil, errorf("InvalidSubnetID.NotFound", "The subnet ID '%s' does not exist", id)
-		}
-	}
-	var matched []*subnet
-	for _, n := range sortedBySeq(rs.subnets) {
-		if (len(ids) == 0 || slices.Contains(ids, n.id)) && matchFilters(n, filters, fields, func(n *subnet) map[string]string { return n.tags }) {
-			matched = append(matched, n)
-		}
-	}
-	pg, err := paginate("DescribeSubnets", len(matched), maxResults, p.get("NextToken"))
+	l := listing[*subnet]{action: "DescribeSubnets", fields: withOwner(subnetFilters, s.opts.AccountID),
+		tags: func(n *subnet) map[string]string { return n.tags }, minResults: 5, maxResults: 1000}
+	list, next, err := l.page(req.params, false, candidates, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := &describeSubnetsResponse{NextToken: pg.next}
-	for _, n := range matched[pg.start:pg.end] {
+	out := &describeSubnetsResponse{NextToken: next}
+	for _, n := range list {
 		out.Subnets.Items = append(out.Subnets.Items, xmlSubnet{
 			SubnetID: n.id, SubnetArn: fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", rs.name, s.opts.AccountID, n.id),
 			State: "available", OwnerID: s.opts.AccountID, VpcID: n.vpcID, CidrBlock: n.cidr, AvailableIPAddressCount: 4091,
@@ -627,10 +598,6 @@ var zoneFilters = map[string]fieldFunc[zoneInfo]{
 func describeAvailabilityZones(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	names, ids := p.strings("ZoneName"), p.strings("ZoneId")
-	filters := readFilters(p)
-	if err := checkFilters(filters, zoneFilters, false); err != nil {
-		return nil, err
-	}
 	var all []zoneInfo
 	for _, z := range zones(rs.name) {
 		all = append(all, zoneInfo{name: z, id: zoneID(z), region: rs.name})
@@ -640,16 +607,17 @@ func describeAvailabilityZones(s *Server, rs *regionState, req *request) (any, e
 			return nil, errorf("InvalidParameterValue", "The zone '%s' does not exist in region '%s'", n, rs.name)
 		}
 	}
+	list, _, err := listing[zoneInfo]{action: "DescribeAvailabilityZones", fields: zoneFilters}.page(p, false, all, func(z zoneInfo) bool {
+		return len(names)+len(ids) == 0 || slices.Contains(names, z.name) || slices.Contains(ids, z.id)
+	})
+	if err != nil {
+		return nil, err
+	}
 	out := &describeZonesResponse{}
-	for _, z := range all {
-		if len(names)+len(ids) > 0 && !slices.Contains(names, z.name) && !slices.Contains(ids, z.id) {
-			continue
-		}
-		if matchFilters(z, filters, zoneFilters, nil) {
-			out.Zones.Items = append(out.Zones.Items, xmlZone{ZoneName: z.name, ZoneID: z.id, ZoneState: "available",
-				RegionName: z.region, ZoneType: "availability-zone", OptInStatus: "opt-in-not-required",
-				GroupName: z.region, NetworkBorderGroup: z.region})
-		}
+	for _, z := range list {
+		out.Zones.Items = append(out.Zones.Items, xmlZone{ZoneName: z.name, ZoneID: z.id, ZoneState: "available",
+			RegionName: z.region, ZoneType: "availability-zone", OptInStatus: "opt-in-not-required",
+			GroupName: z.region, NetworkBorderGroup: z.region})
 	}
 	return out, nil
 }
@@ -670,22 +638,21 @@ var regionFilters = map[string]fieldFunc[string]{
 }
 
 func describeRegions(s *Server, _ *regionState, req *request) (any, error) {
-	p := req.params
-	names := p.strings("RegionName")
-	filters := readFilters(p)
-	if err := checkFilters(filters, regionFilters, false); err != nil {
-		return nil, err
-	}
+	names := req.params.strings("RegionName")
 	for _, n := range names {
 		if !knownRegion(n) {
 			return nil, errorf("InvalidParameterValue", "Invalid region: %s", n)
 		}
 	}
+	list, _, err := listing[string]{action: "DescribeRegions", fields: regionFilters}.page(req.params, false, knownRegions, func(r string) bool {
+		return len(names) == 0 || slices.Contains(names, r)
+	})
+	if err != nil {
+		return nil, err
+	}
 	out := &describeRegionsResponse{}
-	for _, r := range knownRegions {
-		if (len(names) == 0 || slices.Contains(names, r)) && matchFilters(r, filters, regionFilters, nil) {
-			out.Regions.Items = append(out.Regions.Items, xmlRegion{RegionName: r, OptInStatus: "opt-in-not-required"})
-		}
+	for _, r := range list {
+		out.Regions.Items = append(out.Regions.Items, xmlRegion{RegionName: r, OptInStatus: "opt-in-not-required"})
 	}
 	return out, nil
 }

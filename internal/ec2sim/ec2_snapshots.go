@@ -85,21 +85,16 @@ type describeSnapshotsResponse struct {
 	NextToken string           `xml:"nextToken,omitempty"`
 }
 
+var snapshotListing = listing[*snapshot]{action: "DescribeSnapshots", fields: snapshotFilters, tags: snapshotTags, minResults: 5, maxResults: 1000}
+
 func describeSnapshots(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	ids := p.strings("SnapshotId")
 	owners := p.strings("Owner")
 	restorableBy := p.strings("RestorableBy")
-	filters := readFilters(p)
-	if err := checkFilters(filters, snapshotFilters, true); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 5, 1000, len(ids) > 0)
-	if err != nil {
-		return nil, err
-	}
-	var candidates []*snapshot
+	candidates := sortedBySeq(rs.snapshots)
 	if len(ids) > 0 {
+		candidates = nil
 		for _, id := range ids {
 			sn, err := s.lookupSnapshot(rs, id)
 			if err != nil {
@@ -109,32 +104,17 @@ func describeSnapshots(s *Server, rs *regionState, req *request) (any, error) {
 				candidates = append(candidates, sn)
 			}
 		}
-	} else {
-		for _, sn := range sortedBySeq(rs.snapshots) {
-			if sn.visibleTo(s.opts.AccountID) {
-				candidates = append(candidates, sn)
-			}
-		}
 	}
-	var matched []*snapshot
-	for _, sn := range candidates {
-		if len(owners) > 0 && !s.ownerMatches(sn.OwnerID, sn.OwnerAlias, owners) {
-			continue
-		}
-		if len(restorableBy) > 0 && !restorable(sn, restorableBy, s.opts.AccountID) {
-			continue
-		}
-		if !matchFilters(sn, filters, snapshotFilters, snapshotTags) {
-			continue
-		}
-		matched = append(matched, sn)
-	}
-	pg, err := paginate("DescribeSnapshots", len(matched), maxResults, p.get("NextToken"))
+	list, next, err := snapshotListing.page(p, len(ids) > 0, candidates, func(sn *snapshot) bool {
+		return sn.visibleTo(s.opts.AccountID) &&
+			(len(owners) == 0 || s.ownerMatches(sn.OwnerID, sn.OwnerAlias, owners)) &&
+			(len(restorableBy) == 0 || restorable(sn, restorableBy, s.opts.AccountID))
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := &describeSnapshotsResponse{NextToken: pg.next}
-	for _, sn := range matched[pg.start:pg.end] {
+	out := &describeSnapshotsResponse{NextToken: next}
+	for _, sn := range list {
 		out.Snapshots.Items = append(out.Snapshots.Items, snapshotXML(sn))
 	}
 	return out, nil

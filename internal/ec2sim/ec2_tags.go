@@ -1,6 +1,8 @@
 package ec2sim
 
 import (
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -219,34 +221,19 @@ var tagDescriptionFilters = map[string]fieldFunc[xmlTagDescription]{
 }
 
 func describeTags(s *Server, rs *regionState, req *request) (any, error) {
-	p := req.params
-	filters := readFilters(p)
-	if err := checkFilters(filters, tagDescriptionFilters, false); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 5, 1000, false)
-	if err != nil {
-		return nil, err
-	}
-	var matched []xmlTagDescription
+	var all []xmlTagDescription
 	for _, t := range s.allTaggables(rs) {
-		keys := make([]string, 0, len(*t.tags))
-		for k := range *t.tags {
-			keys = append(keys, k)
-		}
-		sort.Strings(keys)
+		keys := slices.Sorted(maps.Keys(*t.tags))
 		for _, k := range keys {
-			d := xmlTagDescription{ResourceID: t.id, ResourceType: t.resourceType, Key: k, Value: (*t.tags)[k]}
-			if matchFilters(d, filters, tagDescriptionFilters, nil) {
-				matched = append(matched, d)
-			}
+			all = append(all, xmlTagDescription{ResourceID: t.id, ResourceType: t.resourceType, Key: k, Value: (*t.tags)[k]})
 		}
 	}
-	pg, err := paginate("DescribeTags", len(matched), maxResults, p.get("NextToken"))
+	l := listing[xmlTagDescription]{action: "DescribeTags", fields: tagDescriptionFilters, minResults: 5, maxResults: 1000}
+	list, next, err := l.page(req.params, false, all, nil)
 	if err != nil {
 		return nil, err
 	}
-	out := &describeTagsResponse{NextToken: pg.next}
-	out.Tags.Items = matched[pg.start:pg.end]
+	out := &describeTagsResponse{NextToken: next}
+	out.Tags.Items = list
 	return out, nil
 }

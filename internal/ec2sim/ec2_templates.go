@@ -302,14 +302,6 @@ type describeLaunchTemplatesResponse struct {
 func describeLaunchTemplates(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	ids, names := p.strings("LaunchTemplateId"), p.strings("LaunchTemplateName")
-	filters := readFilters(p)
-	if err := checkFilters(filters, templateFilters, true); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 1, 200, len(ids)+len(names) > 0)
-	if err != nil {
-		return nil, err
-	}
 	for _, id := range ids {
 		if _, found := rs.templates[id]; !found {
 			return nil, errorf("InvalidLaunchTemplateId.NotFound", "At least one of the launch templates specified in the request does not exist.")
@@ -320,21 +312,15 @@ func describeLaunchTemplates(s *Server, rs *regionState, req *request) (any, err
 			return nil, errorf("InvalidLaunchTemplateName.NotFoundException", "At least one of the launch templates specified in the request does not exist.")
 		}
 	}
-	var matched []*launchTemplate
-	for _, lt := range sortedBySeq(rs.templates) {
-		if len(ids)+len(names) > 0 && !slices.Contains(ids, lt.ID) && !slices.Contains(names, lt.Name) {
-			continue
-		}
-		if matchFilters(lt, filters, templateFilters, templateTags) {
-			matched = append(matched, lt)
-		}
-	}
-	pg, err := paginate("DescribeLaunchTemplates", len(matched), maxResults, p.get("NextToken"))
+	l := listing[*launchTemplate]{action: "DescribeLaunchTemplates", fields: templateFilters, tags: templateTags, minResults: 1, maxResults: 200}
+	list, next, err := l.page(p, len(ids)+len(names) > 0, sortedBySeq(rs.templates), func(lt *launchTemplate) bool {
+		return len(ids)+len(names) == 0 || slices.Contains(ids, lt.ID) || slices.Contains(names, lt.Name)
+	})
 	if err != nil {
 		return nil, err
 	}
-	out := &describeLaunchTemplatesResponse{NextToken: pg.next}
-	for _, lt := range matched[pg.start:pg.end] {
+	out := &describeLaunchTemplatesResponse{NextToken: next}
+	for _, lt := range list {
 		out.Templates.Items = append(out.Templates.Items, s.templateXML(lt))
 	}
 	return out, nil
@@ -370,14 +356,6 @@ type describeLaunchTemplateVersionsResponse struct {
 func describeLaunchTemplateVersions(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	versions := p.strings("LaunchTemplateVersion")
-	filters := readFilters(p)
-	if err := checkFilters(filters, versionFilters, false); err != nil {
-		return nil, err
-	}
-	maxResults, err := maxResultsParam(p, "MaxResults", 1, 200, false)
-	if err != nil {
-		return nil, err
-	}
 	var refs []versionRef
 	if p.get("LaunchTemplateId") == "" && p.get("LaunchTemplateName") == "" {
 		if len(versions) == 0 {
@@ -432,19 +410,14 @@ func describeLaunchTemplateVersions(s *Server, rs *regionState, req *request) (a
 			refs = append(refs, versionRef{lt, ver})
 		}
 	}
-	var matched []versionRef
-	for _, r := range refs {
-		if matchFilters(r, filters, versionFilters, nil) {
-			matched = append(matched, r)
-		}
-	}
-	pg, err := paginate("DescribeLaunchTemplateVersions", len(matched), maxResults, p.get("NextToken"))
+	l := listing[versionRef]{action: "DescribeLaunchTemplateVersions", fields: versionFilters, minResults: 1, maxResults: 200}
+	list, next, err := l.page(p, false, refs, nil)
 	if err != nil {
 		return nil, err
 	}
 	resolve := p.boolean("ResolveAlias")
-	out := &describeLaunchTemplateVersionsResponse{NextToken: pg.next}
-	for _, r := range matched[pg.start:pg.end] {
+	out := &describeLaunchTemplateVersionsResponse{NextToken: next}
+	for _, r := range list {
 		imageID := r.v.Data.ImageID
 		if resolve && strings.HasPrefix(imageID, "resolve:ssm:") {
 			if imageID, err = s.resolveImageAlias(rs, imageID); err != nil {

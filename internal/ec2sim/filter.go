@@ -21,6 +21,53 @@ func readFilters(p queryParams) []filter {
 	return out
 }
 
+// maxFilterValues is how many values EC2 accepts across the filters of one call.
+const maxFilterValues = 200
+
+// listing is how one Describe action filters and pages a kind of resource.
+type listing[T any] struct {
+	action string
+	fields map[string]fieldFunc[T]
+	tags   func(T) map[string]string // nil: the resource has no tags to filter on
+	// minResults and maxResults bound MaxResults; zero maxResults: the action does not page.
+	minResults, maxResults int
+}
+
+// page applies the request's Filter, MaxResults and NextToken to the candidates, keeping only
+// those keep accepts (nil keeps all). idsGiven refuses MaxResults as AWS does when the caller
+// names resources by id.
+func (l listing[T]) page(p queryParams, idsGiven bool, candidates []T, keep func(T) bool) ([]T, string, error) {
+	filters := readFilters(p)
+	if err := checkFilters(filters, l.fields, l.tags != nil); err != nil {
+		return nil, "", err
+	}
+	values := 0
+	for _, f := range filters {
+		values += len(f.values)
+	}
+	if values > maxFilterValues {
+		return nil, "", errorf("FilterLimitExceeded", "The maximum number of filter values specified on a single call is %d", maxFilterValues)
+	}
+	maxResults := 0
+	if l.maxResults > 0 {
+		var err error
+		if maxResults, err = maxResultsParam(p, "MaxResults", l.minResults, l.maxResults, idsGiven); err != nil {
+			return nil, "", err
+		}
+	}
+	var matched []T
+	for _, item := range candidates {
+		if (keep == nil || keep(item)) && matchFilters(item, filters, l.fields, l.tags) {
+			matched = append(matched, item)
+		}
+	}
+	pg, err := paginate(l.action, len(matched), maxResults, p.get("NextToken"))
+	if err != nil {
+		return nil, "", err
+	}
+	return matched[pg.start:pg.end], pg.next, nil
+}
+
 // fieldFunc returns the values of one filterable attribute of a resource.
 type fieldFunc[T any] func(T) []string
 

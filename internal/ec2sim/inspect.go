@@ -1,6 +1,17 @@
 package ec2sim
 
-// Inspection for tests: every method returns copies, sorted by creation.
+// Inspection for tests: every method returns copies, in creation order.
+
+// copies lists one kind of resource of a region as copies.
+func copies[W interface{ order() int64 }, T any](s *Server, region string, pick func(*regionState) map[string]W, copyOf func(W) T) []T {
+	var out []T
+	s.withRegion(region, func(rs *regionState) {
+		for _, w := range sortedBySeq(pick(rs)) {
+			out = append(out, copyOf(w))
+		}
+	})
+	return out
+}
 
 // Image returns the image with id in region.
 func (s *Server) Image(region, id string) (Image, bool) {
@@ -16,13 +27,7 @@ func (s *Server) Image(region, id string) (Image, bool) {
 
 // Images returns every image of region, public seeded ones included.
 func (s *Server) Images(region string) []Image {
-	var out []Image
-	s.withRegion(region, func(rs *regionState) {
-		for _, img := range sortedBySeq(rs.images) {
-			out = append(out, img.Image.clone())
-		}
-	})
-	return out
+	return copies(s, region, func(rs *regionState) map[string]*image { return rs.images }, func(w *image) Image { return w.Image.clone() })
 }
 
 // Snapshot returns the snapshot with id in region.
@@ -39,57 +44,29 @@ func (s *Server) Snapshot(region, id string) (Snapshot, bool) {
 
 // Snapshots returns every snapshot of region.
 func (s *Server) Snapshots(region string) []Snapshot {
-	var out []Snapshot
-	s.withRegion(region, func(rs *regionState) {
-		for _, sn := range sortedBySeq(rs.snapshots) {
-			out = append(out, sn.Snapshot.clone())
-		}
-	})
-	return out
+	return copies(s, region, func(rs *regionState) map[string]*snapshot { return rs.snapshots }, func(w *snapshot) Snapshot { return w.Snapshot.clone() })
 }
 
 // Instances returns every instance of region, terminated ones included.
 func (s *Server) Instances(region string) []Instance {
-	var out []Instance
-	s.withRegion(region, func(rs *regionState) {
-		for _, in := range sortedBySeq(rs.instances) {
-			out = append(out, in.Instance.clone())
-		}
-	})
-	return out
+	return copies(s, region, func(rs *regionState) map[string]*instance { return rs.instances }, func(w *instance) Instance { return w.Instance.clone() })
 }
 
 // KeyPairs returns every key pair of region.
 func (s *Server) KeyPairs(region string) []KeyPair {
-	var out []KeyPair
-	s.withRegion(region, func(rs *regionState) {
-		for _, kp := range sortedBySeq(rs.keyPairs) {
-			out = append(out, kp.KeyPair.clone())
-		}
-	})
-	return out
+	return copies(s, region, func(rs *regionState) map[string]*keyPair { return rs.keyPairs }, func(w *keyPair) KeyPair { return w.KeyPair.clone() })
 }
 
 // SecurityGroups returns every security group of region, the default group included.
 func (s *Server) SecurityGroups(region string) []SecurityGroup {
-	var out []SecurityGroup
-	s.withRegion(region, func(rs *regionState) {
-		for _, g := range sortedBySeq(rs.groups) {
-			out = append(out, g.SecurityGroup.clone())
-		}
-	})
-	return out
+	return copies(s, region, func(rs *regionState) map[string]*securityGroup { return rs.groups },
+		func(w *securityGroup) SecurityGroup { return w.SecurityGroup.clone() })
 }
 
 // LaunchTemplates returns every launch template of region with its versions.
 func (s *Server) LaunchTemplates(region string) []LaunchTemplate {
-	var out []LaunchTemplate
-	s.withRegion(region, func(rs *regionState) {
-		for _, lt := range sortedBySeq(rs.templates) {
-			out = append(out, lt.LaunchTemplate.clone())
-		}
-	})
-	return out
+	return copies(s, region, func(rs *regionState) map[string]*launchTemplate { return rs.templates },
+		func(w *launchTemplate) LaunchTemplate { return w.LaunchTemplate.clone() })
 }
 
 // Parameter returns the current value of an SSM parameter.
