@@ -8,6 +8,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
 
 	"github.com/golden-ami/packer-plugin-golden/datasource/ami"
+	"github.com/golden-ami/packer-plugin-golden/post-processor/lifecycle"
 	"github.com/golden-ami/packer-plugin-golden/provisioner/harden"
 	"github.com/golden-ami/packer-plugin-golden/version"
 )
@@ -17,6 +18,7 @@ func main() {
 	// Components register here under their HCL names (prefix "golden-" comes from the source address).
 	pps.RegisterDatasource("ami", new(ami.Datasource))
 	pps.RegisterProvisioner("harden", new(harden.Provisioner))
+	pps.RegisterPostProcessor("lifecycle", new(lifecycle.PostProcessor))
 	pps.SetVersion(version.PluginVersion)
 	if err := pps.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())

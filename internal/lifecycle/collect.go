@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 )
 
 // Batch and page sizes of the inventory calls: the largest each API accepts, so that the number of
@@ -26,6 +27,7 @@ const (
 	templateVersionsPage    = 200  // DescribeLaunchTemplateVersions MaxResults
 	autoScalingPageSize     = 100  // DescribeAutoScalingGroups / DescribeLaunchConfigurations MaxRecords
 	parametersBatch         = 10   // names in one GetParameters call
+	parametersPageSize      = 50   // DescribeParameters MaxResults
 )
 
 // resolveSSMPrefix marks a launch template image id that names an SSM parameter holding the AMI id.
@@ -46,6 +48,7 @@ type InventoryEC2API interface {
 
 // InventorySSMAPI is the part of the Systems Manager API the inventory reads.
 type InventorySSMAPI interface {
+	ssm.DescribeParametersAPIClient
 	GetParameters(ctx context.Context, in *ssm.GetParametersInput, optFns ...func(*ssm.Options)) (*ssm.GetParametersOutput, error)
 }
 
@@ -62,8 +65,9 @@ type Sources struct {
 	EC2         InventoryEC2API
 	SSM         InventorySSMAPI
 	AutoScaling InventoryAutoScalingAPI
-	// Parameters are SSM parameters to read in addition to the ones launch templates resolve
-	// (`resolve:ssm:`): an image they point at is in use. The lifecycle's own ssm_parameter is one.
+	// Parameters are SSM parameters to read in addition to every parameter of data type
+	// aws:ec2:image and the ones launch templates resolve (`resolve:ssm:`): an image they point at
+	// is in use. The lifecycle's own ssm_parameter is one (it may be of data type text).
 	Parameters []string
 }
 
@@ -102,8 +106,14 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 		return Inventory{}, fmt.Errorf("listing Auto Scaling groups and launch configurations in %s: %w", src.Region, err)
 	}
 
-	// Every parameter a template resolves or the caller names is read in batches of ten.
-	names := append([]string(nil), src.Parameters...)
+	// Every parameter holding an image id, every one a template resolves and every one the caller
+	// names is read, in batches of ten.
+	imageParams, err := listImageParameters(ctx, src.SSM)
+	if err != nil {
+		return Inventory{}, fmt.Errorf("listing SSM parameters in %s: %w", src.Region, err)
+	}
+	named := append(imageParams, src.Parameters...)
+	names := append([]string(nil), named...)
 	for _, tpl := range templates {
 		for _, v := range tpl.versions {
 			if p, ok := strings.CutPrefix(v.imageID, resolveSSMPrefix); ok {
@@ -119,7 +129,7 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 	inv.Uses = instanceUses
 	inv.Uses = append(inv.Uses, templateUses(templates, values)...)
 	inv.Uses = append(inv.Uses, autoScalingUses(groups, configs, templates, values)...)
-	for _, name := range src.Parameters {
+	for _, name := range dedupe(named) {
 		if v := values[name]; strings.HasPrefix(v, "ami-") {
 			inv.Uses = append(inv.Uses, Use{ImageID: v, Kind: UseSSMParameter, Resource: name})
 		}
@@ -443,19 +453,33 @@ func autoScalingUses(groups []astypes.AutoScalingGroup, configs map[string]strin
 	return uses
 }
 
+// listImageParameters names every parameter of data type aws:ec2:image: the ones EC2 launches
+// from by name.
+func listImageParameters(ctx context.Context, api ssm.DescribeParametersAPIClient) ([]string, error) {
+	pages := ssm.NewDescribeParametersPaginator(api, &ssm.DescribeParametersInput{
+		ParameterFilters: []ssmtypes.ParameterStringFilter{
+			{Key: aws.String("DataType"), Option: aws.String("Equals"), Values: []string{ImageDataType}},
+		},
+		MaxResults: aws.Int32(parametersPageSize),
+	})
+	var names []string
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		for _, p := range page.Parameters {
+			names = append(names, aws.ToString(p.Name))
+		}
+	}
+	return names, nil
+}
+
 // readParameters reads SSM parameters ten names per call. A name may carry a version or label
 // selector ("/p:3", "/p:prod"), as resolve:ssm: allows. Parameters that do not exist are left
 // out: nothing can launch through them.
 func readParameters(ctx context.Context, api InventorySSMAPI, names []string) (map[string]string, error) {
-	unique := map[string]bool{}
-	var list []string
-	for _, n := range names {
-		if n != "" && !unique[n] {
-			unique[n] = true
-			list = append(list, n)
-		}
-	}
-	sort.Strings(list)
+	list := dedupe(names)
 	values := map[string]string{}
 	for batch := range chunks(list, parametersBatch) {
 		out, err := api.GetParameters(ctx, &ssm.GetParametersInput{Names: batch})
@@ -472,6 +496,20 @@ func readParameters(ctx context.Context, api InventorySSMAPI, names []string) (m
 		}
 	}
 	return values, nil
+}
+
+// dedupe returns the non-empty strings of s, once each, sorted.
+func dedupe(s []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, v := range s {
+		if v != "" && !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	sort.Strings(out)
+	return out
 }
 
 // chunks yields s in consecutive pieces of at most n elements.

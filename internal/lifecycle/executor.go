@@ -64,6 +64,9 @@ func (r ImageRef) String() string { return r.Region + ":" + r.ImageID }
 type Job struct {
 	// Source is the image the build produced.
 	Source ImageRef
+	// AlsoIn lists copies of Source the builder already made (an amazon-ebs artifact with
+	// ami_regions): they are tagged, shared, deprecated and published like Source.
+	AlsoIn []ImageRef
 	// SourceImageID is the image the build started from, kept by the prune when it is ours.
 	SourceImageID string
 	// Tags go on every image (the source and each copy); SnapshotTags on their snapshots in
@@ -180,19 +183,26 @@ func wouldOr(dryRun bool, verb string) string {
 // A failure after the copies succeeded leaves them in place (they are complete, tagged images)
 // and says which steps were done.
 func (e *Executor) Run(ctx context.Context, job Job) (Result, error) {
-	src, err := e.describeSource(ctx, job)
-	if err != nil {
-		return Result{}, err
+	// Every check runs before the first change.
+	var sources []sourceImage
+	for _, ref := range append([]ImageRef{job.Source}, job.AlsoIn...) {
+		src, err := e.describeSource(ctx, ref)
+		if err != nil {
+			return Result{}, err
+		}
+		if err := checkShareable(job, src); err != nil {
+			return Result{}, err
+		}
+		sources = append(sources, src)
 	}
-	if err := checkShareable(job, src); err != nil {
-		return Result{}, err
+	var result Result
+	for _, src := range sources {
+		result.Images = append(result.Images, src.regionImage(job))
+		if err := e.tagSource(ctx, job, src); err != nil {
+			return result, err
+		}
 	}
-	result := Result{Images: []RegionImage{src.regionImage(job)}}
-
-	if err := e.tagSource(ctx, job, src); err != nil {
-		return result, err
-	}
-	copies, err := e.copyAll(ctx, job, src)
+	copies, err := e.copyAll(ctx, job, sources[0])
 	if err != nil {
 		return result, err
 	}
@@ -248,23 +258,23 @@ func (s sourceImage) regionImage(job Job) RegionImage {
 	return ri
 }
 
-func (e *Executor) describeSource(ctx context.Context, job Job) (sourceImage, error) {
-	c, err := e.Clients(ctx, job.Source.Region)
+func (e *Executor) describeSource(ctx context.Context, ref ImageRef) (sourceImage, error) {
+	c, err := e.Clients(ctx, ref.Region)
 	if err != nil {
 		return sourceImage{}, err
 	}
-	out, err := c.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{job.Source.ImageID}})
+	out, err := c.EC2.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{ref.ImageID}})
 	if err != nil {
-		return sourceImage{}, fmt.Errorf("describing %s: %w", job.Source, err)
+		return sourceImage{}, fmt.Errorf("describing %s: %w", ref, err)
 	}
 	if len(out.Images) != 1 {
-		return sourceImage{}, fmt.Errorf("describing %s: image not found", job.Source)
+		return sourceImage{}, fmt.Errorf("describing %s: image not found", ref)
 	}
 	img := out.Images[0]
 	if img.State != types.ImageStateAvailable {
-		return sourceImage{}, fmt.Errorf("%s is %s, not available", job.Source, img.State)
+		return sourceImage{}, fmt.Errorf("%s is %s, not available", ref, img.State)
 	}
-	src := sourceImage{ref: job.Source, image: img}
+	src := sourceImage{ref: ref, image: img}
 	var ids []string
 	for _, s := range SnapshotsOf(img) {
 		ids = append(ids, s.ID)
@@ -272,7 +282,7 @@ func (e *Executor) describeSource(ctx context.Context, job Job) (sourceImage, er
 	if len(ids) > 0 {
 		snaps, err := c.EC2.DescribeSnapshots(ctx, &ec2.DescribeSnapshotsInput{SnapshotIds: ids})
 		if err != nil {
-			return sourceImage{}, fmt.Errorf("describing the snapshots of %s: %w", job.Source, err)
+			return sourceImage{}, fmt.Errorf("describing the snapshots of %s: %w", ref, err)
 		}
 		src.snapshots = snaps.Snapshots
 		sort.Slice(src.snapshots, func(i, j int) bool {

@@ -11,13 +11,17 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 )
 
-// PruneRegions returns the regions a prune works in: the configured ones, else the source region
-// and every copy region.
+// PruneRegions returns the regions a prune works in: the configured ones, else every region the
+// image is in after the run.
 func (j Job) PruneRegions() []string {
 	if j.Prune != nil && len(j.Prune.Regions) > 0 {
 		return j.Prune.Regions
 	}
-	return append([]string{j.Source.Region}, j.CopyTo...)
+	regions := []string{j.Source.Region}
+	for _, r := range j.AlsoIn {
+		regions = append(regions, r.Region)
+	}
+	return append(regions, j.CopyTo...)
 }
 
 // prune plans every region first and prints the plans; only then, unless it is a dry run, does it
@@ -28,9 +32,9 @@ func (e *Executor) prune(ctx context.Context, job Job, result Result) (*Report, 
 	pinned := map[string]string{}
 	for _, img := range result.Images {
 		if img.CopiedFrom != "" {
-			pinned[img.ImageID] = "copy made by this build"
+			pinned[img.ImageID] = "copy made by this run"
 		} else {
-			pinned[img.ImageID] = "built by this build"
+			pinned[img.ImageID] = "produced by this build"
 		}
 	}
 	if job.SourceImageID != "" {

@@ -1,0 +1,238 @@
+// Package lifecycle is the golden-lifecycle post-processor: it tags, copies, shares, deprecates,
+// protects and publishes the image a build produced, writes a manifest, and prunes older images of
+// the same pipeline without ever deleting one in use. The decisions live in internal/lifecycle;
+// this package turns the configuration and the input artifact into a job and the result into an
+// artifact.
+package lifecycle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
+)
+
+// PostProcessor is golden-lifecycle.
+type PostProcessor struct {
+	config Config
+
+	// progressEvery overrides how often a running copy reports (tests shorten it).
+	progressEvery time.Duration
+}
+
+var _ packersdk.PostProcessor = (*PostProcessor)(nil)
+
+// ConfigSpec returns the HCL2 spec of the configuration.
+func (p *PostProcessor) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapstructure().HCL2Spec() }
+
+// Configure decodes and validates the configuration.
+func (p *PostProcessor) Configure(raws ...interface{}) error {
+	return p.config.Prepare(raws...)
+}
+
+// PostProcess runs the lifecycle on an EC2 image artifact (golden-ebs, amazon-ebs and the other
+// EBS builders, or an earlier golden-lifecycle) and returns an artifact listing the image in every
+// region.
+//
+// It always keeps the input artifact (keep and forceOverride are true): the returned artifact
+// contains the input's image, so letting Packer destroy the input would destroy the output too.
+func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
+	refs, err := amiref.FromArtifact(input)
+	if err != nil {
+		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
+	}
+	job, err := p.job(ui, input, refs)
+	if err != nil {
+		return nil, false, false, err
+	}
+
+	exec := &lifecycle.Executor{
+		Clients:       p.clients(),
+		UI:            ui,
+		PollInterval:  p.config.pollInterval,
+		ProgressEvery: p.progressEvery,
+	}
+	if job.Prune != nil {
+		if exec.AccountID, err = p.accountID(ctx); err != nil {
+			return nil, false, false, err
+		}
+	}
+	if job.DryRun {
+		ui.Say("golden-lifecycle: dry run, nothing will be changed")
+	}
+	result, runErr := exec.Run(ctx, job)
+
+	artifact := &Artifact{Images: result.Images, Prune: result.Prune, Input: input, access: &p.config.AccessConfig}
+	if len(result.Images) == 0 {
+		return nil, false, false, runErr
+	}
+	if err := p.writeFiles(job, result, artifact); err != nil {
+		runErr = errors.Join(runErr, err)
+	}
+	if runErr != nil {
+		return nil, false, false, runErr
+	}
+	return artifact, true, true, nil
+}
+
+// job turns the configuration and the artifact's images into what the executor does.
+func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []amiref.Ref) (lifecycle.Job, error) {
+	c := &p.config
+	source, also := splitSource(refs, c.Region, input)
+	present := []string{source.Region}
+	for _, r := range also {
+		present = append(present, r.Region)
+	}
+	copyTo := c.copyRegions(present)
+	for _, r := range c.CopyTo {
+		if !contains(copyTo, r) {
+			ui.Message(fmt.Sprintf("copy_to: the image is already in %s, not copying it there", r))
+		}
+	}
+	prov := provenanceFrom(c, input)
+	job := lifecycle.Job{
+		Source:                           source,
+		AlsoIn:                           also,
+		SourceImageID:                    prov.sourceAMI,
+		Tags:                             mergeMaps(prov.tags(), c.Tags),
+		SnapshotTags:                     c.SnapshotTags,
+		CopyTo:                           copyTo,
+		KMSKeyIDs:                        c.KMSKeyIDs,
+		EncryptCopies:                    c.EncryptCopies,
+		CopyTimeout:                      c.copyTimeout,
+		ShareWithAccounts:                c.ShareWith,
+		ShareWithOrgARNs:                 c.ShareWithOrgARNs,
+		ShareWithOUARNs:                  c.ShareWithOUARNs,
+		DeprecateAfter:                   c.deprecateAfter,
+		DeregistrationProtection:         c.DeregistrationProtection.Enabled,
+		DeregistrationProtectionCooldown: c.DeregistrationProtection.WithCooldown,
+		SSMParameter:                     c.SSMParameter,
+		DryRun:                           c.DryRun,
+	}
+	if c.Prune != nil {
+		job.Prune = &lifecycle.PruneJob{Policy: c.policy(), Regions: c.Prune.Regions, DryRun: c.Prune.DryRun}
+	}
+	return job, nil
+}
+
+// splitSource picks the image the build produced among the artifact's: the one in the build
+// region (amazon-ebs records it as BuildRegion), else the one in the configured region, else the
+// first. The others are copies the builder already made.
+func splitSource(refs []amiref.Ref, region string, input packersdk.Artifact) (lifecycle.ImageRef, []lifecycle.ImageRef) {
+	want := region
+	if gd, ok := input.State("generated_data").(map[string]interface{}); ok {
+		if br, _ := gd["BuildRegion"].(string); br != "" {
+			want = br
+		}
+	}
+	idx := 0
+	for i, r := range refs {
+		if r.Region == want {
+			idx = i
+			break
+		}
+	}
+	source := lifecycle.ImageRef{Region: refs[idx].Region, ImageID: refs[idx].ImageID}
+	var also []lifecycle.ImageRef
+	for i, r := range refs {
+		if i != idx {
+			also = append(also, lifecycle.ImageRef{Region: r.Region, ImageID: r.ImageID})
+		}
+	}
+	return source, also
+}
+
+func contains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+func mergeMaps(maps ...map[string]string) map[string]string {
+	out := map[string]string{}
+	for _, m := range maps {
+		for k, v := range m {
+			out[k] = v
+		}
+	}
+	return out
+}
+
+// clients builds each region's clients once, from the shared access configuration.
+func (p *PostProcessor) clients() lifecycle.ClientFactory {
+	var mu sync.Mutex
+	cache := map[string]lifecycle.RegionClients{}
+	return func(ctx context.Context, region string) (lifecycle.RegionClients, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		if c, ok := cache[region]; ok {
+			return c, nil
+		}
+		access := p.config.AccessConfig.ForRegion(region)
+		ec2c, err := access.EC2Client(ctx)
+		if err != nil {
+			return lifecycle.RegionClients{}, fmt.Errorf("EC2 client for %s: %w", region, err)
+		}
+		ssmc, err := access.SSMClient(ctx)
+		if err != nil {
+			return lifecycle.RegionClients{}, fmt.Errorf("SSM client for %s: %w", region, err)
+		}
+		asc, err := access.AutoScalingClient(ctx)
+		if err != nil {
+			return lifecycle.RegionClients{}, fmt.Errorf("Auto Scaling client for %s: %w", region, err)
+		}
+		c := lifecycle.RegionClients{EC2: ec2c, SSM: ssmc, AutoScaling: asc}
+		cache[region] = c
+		return c, nil
+	}
+}
+
+// accountID asks STS which account the credentials belong to: the prune deletes only that
+// account's images.
+func (p *PostProcessor) accountID(ctx context.Context) (string, error) {
+	client, err := p.config.AccessConfig.STSClient(ctx)
+	if err != nil {
+		return "", err
+	}
+	out, err := client.GetCallerIdentity(ctx, &sts.GetCallerIdentityInput{})
+	if err != nil {
+		return "", fmt.Errorf("golden-lifecycle: finding the account to prune in (sts:GetCallerIdentity): %w", err)
+	}
+	return aws.ToString(out.Account), nil
+}
+
+// writeFiles writes the manifest and the prune report when configured.
+func (p *PostProcessor) writeFiles(job lifecycle.Job, result lifecycle.Result, artifact *Artifact) error {
+	c := &p.config
+	var errs []error
+	if c.Manifest != "" {
+		m := lifecycle.NewManifest(job, result, time.Now())
+		prov := provenanceFrom(c, artifact.Input)
+		m.BuildName, m.BuildID, m.PackerVersion = c.PackerBuildName, prov.buildID, c.PackerCoreVersion
+		if err := lifecycle.WriteJSON(c.Manifest, m); err != nil {
+			errs = append(errs, fmt.Errorf("manifest: %w", err))
+		} else {
+			artifact.ManifestPath = c.Manifest
+		}
+	}
+	if c.Prune != nil && c.Prune.Report != "" && result.Prune != nil {
+		if err := lifecycle.WriteJSON(c.Prune.Report, result.Prune); err != nil {
+			errs = append(errs, fmt.Errorf("prune.report: %w", err))
+		} else {
+			artifact.ReportPath = c.Prune.Report
+		}
+	}
+	return errors.Join(errs...)
+}
