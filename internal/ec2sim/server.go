@@ -18,6 +18,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/http"
+	"reflect"
 	"strings"
 	"sync"
 	"testing"
@@ -240,11 +241,40 @@ func (s *Server) dispatch(req *request) (any, error) {
 	if !ok {
 		return nil, unsupportedAction(req)
 	}
+	if req.service == "ec2" && req.params.boolean("DryRun") {
+		// No IAM here: every call would be allowed.
+		return nil, &apiError{Code: "DryRunOperation", Message: "Request would have succeeded, but DryRun flag is set.", Status: http.StatusPreconditionFailed}
+	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	rs := s.regionLocked(req.region)
 	rs.advance(time.Now())
-	return h(s, rs, req)
+	// A retried call carrying the same client token gets the first answer again instead of
+	// launching or copying twice, as EC2's idempotency promises.
+	var tokenKey string
+	if token := req.params.get("ClientToken"); req.service == "ec2" && token != "" {
+		tokenKey = req.action + "/" + token
+		if prev, seen := rs.idempotent[tokenKey]; seen {
+			return shallowCopy(prev), nil
+		}
+	}
+	out, err := h(s, rs, req)
+	if err == nil && tokenKey != "" {
+		rs.idempotent[tokenKey] = out
+	}
+	return shallowCopy(out), err
+}
+
+// shallowCopy copies a response struct so that setting its request id does not touch a
+// response kept for idempotent replays.
+func shallowCopy(v any) any {
+	rv := reflect.ValueOf(v)
+	if rv.Kind() != reflect.Pointer || rv.IsNil() || rv.Elem().Kind() != reflect.Struct {
+		return v
+	}
+	c := reflect.New(rv.Elem().Type())
+	c.Elem().Set(rv.Elem())
+	return c.Interface()
 }
 
 // handler answers one action; it runs with s.mu held and returns the response value the

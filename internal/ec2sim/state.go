@@ -43,6 +43,7 @@ type regionState struct {
 	launchConfigs map[string]*launchConfiguration
 	groupsASG     map[string]*autoScalingGroup
 	params        map[string]*parameter
+	idempotent    map[string]any // action/ClientToken -> first response
 }
 
 // seq orders resources by creation, so listings and pagination are stable.
@@ -142,6 +143,7 @@ func newRegionState(name string) *regionState {
 		launchConfigs: map[string]*launchConfiguration{},
 		groupsASG:     map[string]*autoScalingGroup{},
 		params:        map[string]*parameter{},
+		idempotent:    map[string]any{},
 	}
 }
 
