@@ -77,3 +77,14 @@ func inProfile(p Profile, c Control) bool {
 	}
 	return false
 }
+
+// ProfilesOf lists the profiles that include the control, for docs and reports.
+func ProfilesOf(c Control) []Profile {
+	var out []Profile
+	for _, p := range Profiles() {
+		if inProfile(p, c) {
+			out = append(out, p)
+		}
+	}
+	return out
+}
