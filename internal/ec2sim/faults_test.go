@@ -1,6 +1,7 @@
 package ec2sim_test
 
 import (
+	"fmt"
 	"net/http"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -171,5 +173,27 @@ func TestClientTokenAndDryRun(t *testing.T) {
 	wantCode(t, err, "DryRunOperation")
 	if _, ok := s.Image(region, ami); !ok {
 		t.Fatal("a dry run deregistered the image")
+	}
+}
+
+// Calls with large bodies (long filter lists) must reach the server once each: the SDK's
+// client can drop a connection when the answer comes back too fast, and retry.
+func TestLargeRequestsAreCountedOnce(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{Logf: func(string, ...any) {}})
+	const region = "us-east-1"
+	ids := make([]string, 195)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("ami-%017x", i)
+	}
+	for i := range 100 {
+		s.AddInstance(region, ec2sim.InstanceSeed{ImageID: ids[i]})
+	}
+	client := newEC2(s, region)
+	for range 60 {
+		_, err := client.DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{Filters: []types.Filter{filter("image-id", ids...)}})
+		must(t, err)
+	}
+	if n := s.Calls("DescribeInstances"); n != 60 {
+		t.Fatalf("60 calls arrived as %d requests", n)
 	}
 }

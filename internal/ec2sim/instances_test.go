@@ -286,3 +286,15 @@ func TestKeyPairs(t *testing.T) {
 		t.Fatalf("filtered key pairs %+v", out.KeyPairs)
 	}
 }
+
+func TestSeededTransitionsTakeTheirDelay(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{Delays: fastDelays})
+	const region = "sa-east-1"
+	ami := s.AddImage(region, ec2sim.ImageSeed{Name: "seeded"})
+	id := s.AddInstance(region, ec2sim.InstanceSeed{ImageID: ami, State: "pending"})
+	if got := s.Instances(region)[0]; got.State != "pending" || got.PublicIP != "127.0.0.1" {
+		t.Fatalf("seeded pending instance %+v", got)
+	}
+	client := newEC2(s, region)
+	must(t, ec2.NewInstanceRunningWaiter(client, fastWaiter[ec2.InstanceRunningWaiterOptions]).Wait(ctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 10*time.Second))
+}

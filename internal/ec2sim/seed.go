@@ -227,7 +227,8 @@ func (s *Server) AddInstance(region string, seed InstanceSeed) string {
 		if seed.LaunchTemplateID != "" {
 			in.LaunchTemplateVersion = "1"
 		}
-		s.setAddresses(in)
+		// Transitional states last their delay from now, as if the instance had just entered them.
+		s.setState(in, seed.State, time.Now())
 		rs.instances[in.ID] = in
 		id = in.ID
 	})

@@ -184,7 +184,12 @@ type request struct {
 	body      []byte      // JSON protocol
 	accessKey string
 	requestID string
+	bodyLen   int
 }
+
+// clientWriteBuffer is the Go HTTP client's write buffer: bodies at least this large are
+// sent before the client has finished reading them.
+const clientWriteBuffer = 4096
 
 // ServeHTTP decodes the service, region and action, applies faults and answers in the
 // service's wire format.
@@ -203,6 +208,14 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	var out any
 	if err == nil {
 		out, err = s.dispatch(req)
+	}
+	if req.bodyLen >= clientWriteBuffer {
+		// The Go HTTP client checks a large request body for EOF after the server may already
+		// have read it all; the SDK closes the body as soon as response headers arrive, and if
+		// they win that race the client drops the connection mid-response and retries
+		// (aws-sdk-go-v2 issue 2737). Real AWS is never this fast: answering a moment later
+		// keeps call counts exact without slowing small calls.
+		time.Sleep(5 * time.Millisecond)
 	}
 	if err != nil {
 		var ae *apiError
@@ -296,7 +309,7 @@ func unsupportedAction(req *request) error {
 // It returns a nil request for calls that carry no AWS signature and no action.
 func (s *Server) decode(hr *http.Request) (*request, error) {
 	body, err := readBody(hr)
-	req := &request{ctx: hr.Context(), requestID: s.newRequestID()}
+	req := &request{ctx: hr.Context(), requestID: s.newRequestID(), bodyLen: len(body)}
 	if scope, ok := credentialScope(hr.Header.Get("Authorization")); ok {
 		req.accessKey, req.region, req.service = scope.accessKey, scope.region, scope.service
 	}
