@@ -2,6 +2,7 @@ package ec2sim
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"time"
 )
@@ -114,7 +115,7 @@ func describeAutoScalingGroups(s *Server, rs *regionState, req *request) (any, e
 	}
 	var matched []*autoScalingGroup
 	for _, g := range sortedBySeq(rs.groupsASG) {
-		if len(names) > 0 && !contains(names, g.name) {
+		if len(names) > 0 && !slices.Contains(names, g.name) {
 			continue
 		}
 		if !matchFilters(g, filters, asgFilters, asgTags) {
@@ -193,7 +194,7 @@ func describeLaunchConfigurations(s *Server, rs *regionState, req *request) (any
 	}
 	var matched []*launchConfiguration
 	for _, lc := range sortedBySeq(rs.launchConfigs) {
-		if len(names) == 0 || contains(names, lc.name) {
+		if len(names) == 0 || slices.Contains(names, lc.name) {
 			matched = append(matched, lc)
 		}
 	}
@@ -211,13 +212,4 @@ func describeLaunchConfigurations(s *Server, rs *regionState, req *request) (any
 		})
 	}
 	return out, nil
-}
-
-func contains(list []string, v string) bool {
-	for _, x := range list {
-		if x == v {
-			return true
-		}
-	}
-	return false
 }

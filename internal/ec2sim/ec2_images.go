@@ -11,8 +11,6 @@ import (
 
 const protectionCooldown = 24 * time.Hour
 
-func (img *image) isPublic() bool { return img.Public }
-
 func (img *image) deprecated(now time.Time) bool {
 	return !img.DeprecationTime.IsZero() && !now.Before(img.DeprecationTime)
 }
@@ -203,7 +201,7 @@ func describeImages(s *Server, rs *regionState, req *request) (any, error) {
 	}
 	out := &describeImagesResponse{NextToken: next}
 	for _, img := range list {
-		out.Images.Items = append(out.Images.Items, imageXML(img, rs.name))
+		out.Images.Items = append(out.Images.Items, imageXML(img))
 	}
 	return out, nil
 }
@@ -632,7 +630,7 @@ func describeImageAttribute(s *Server, rs *regionState, req *request) (any, erro
 	case "imdsSupport":
 		out.ImdsSupport = &xmlValue{img.ImdsSupport}
 	case "blockDeviceMapping":
-		out.BlockDeviceMapping = imageXML(img, rs.name).BlockDeviceMapping
+		out.BlockDeviceMapping = imageXML(img).BlockDeviceMapping
 	case "deregistrationProtection":
 		out.DeregistrationProt = &xmlValue{img.protectionState(time.Now())}
 	case "":

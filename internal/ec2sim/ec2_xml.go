@@ -98,10 +98,10 @@ type xmlEbsBlock struct {
 	KmsKeyID            string `xml:"kmsKeyId,omitempty"`
 }
 
-func imageXML(img *image, region string) xmlImage {
+func imageXML(img *image) xmlImage {
 	x := xmlImage{
 		ImageID: img.ID, ImageLocation: img.OwnerID + "/" + img.Name, ImageState: img.State,
-		ImageOwnerID: img.OwnerID, CreationDate: formatTime(img.CreationDate), IsPublic: img.isPublic(),
+		ImageOwnerID: img.OwnerID, CreationDate: formatTime(img.CreationDate), IsPublic: img.Public,
 		Architecture: img.Architecture, ImageType: "machine", ImageOwnerAlias: img.OwnerAlias,
 		Name: img.Name, Description: img.Description, RootDeviceType: "ebs", RootDeviceName: img.RootDeviceName,
 		VirtualizationType: "hvm", TagSet: tagSet(img.Tags), Hypervisor: "xen", EnaSupport: true,

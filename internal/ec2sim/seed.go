@@ -2,7 +2,9 @@ package ec2sim
 
 import (
 	"fmt"
+	"strings"
 	"time"
+	"unicode"
 )
 
 // Owners of the public images every region is seeded with.
@@ -404,26 +406,13 @@ func (s *Server) setAddresses(in *instance) {
 	}
 }
 
-// architectureOf guesses the architecture from the instance family: Graviton families end in "g"
-// (t4g, m7g, c6gn...).
+// architectureOf guesses the architecture from the instance family: Graviton families carry a
+// "g" after the generation (t4g, m7g, c6gn, x2gd) and a1 was the first.
 func architectureOf(instanceType string) string {
-	family := instanceType
-	for i := 0; i < len(instanceType); i++ {
-		if instanceType[i] == '.' {
-			family = instanceType[:i]
-			break
-		}
-	}
-	for i := 1; i < len(family); i++ {
-		if family[i] >= '0' && family[i] <= '9' {
-			attrs := family[i+1:]
-			for _, c := range attrs {
-				if c == 'g' {
-					return "arm64"
-				}
-			}
-			return "x86_64"
-		}
+	family, _, _ := strings.Cut(instanceType, ".")
+	gen := strings.IndexFunc(family, unicode.IsDigit)
+	if family == "a1" || gen > 0 && strings.ContainsRune(family[gen+1:], 'g') {
+		return "arm64"
 	}
 	return "x86_64"
 }

@@ -117,8 +117,8 @@ func writeResult(w http.ResponseWriter, req *request, out any) {
 // queryEnvelope is the AWS Query protocol's response wrapper (Auto Scaling, STS).
 type queryEnvelope struct {
 	XMLName  xml.Name
-	Xmlns    string           `xml:"xmlns,attr"`
-	Result   queryResult      `xml:",omitempty"`
+	Xmlns    string `xml:"xmlns,attr"`
+	Result   queryResult
 	Metadata responseMetadata `xml:"ResponseMetadata"`
 }
 
