@@ -92,6 +92,8 @@ customize_rootfs() {
   ln -sf /dev/null "$dir/etc/systemd/system/systemd-hwdb-update.service"
 }
 
+# --- recipe end -----------------------------------------------------------------------------------
+
 # shift_rootfs DIR: moves every file of DIR into the container's uid range. systemd-nspawn does the
 # recursive chown itself (and runs nothing of the image but /bin/true, without network).
 shift_rootfs() {
@@ -104,9 +106,8 @@ shift_rootfs() {
       /bin/true 2>&1
   ) || { echo "$out" >&2; die "could not shift the rootfs into the container's uid range"; }
   remove_cgroups "$machine"
-  forget_nspawn_state "$machine"
+  forget_nspawn_state "$machine" "$dir"
 }
-# --- recipe end -----------------------------------------------------------------------------------
 
 require_root() {
   [[ $(id -u) == 0 ]] || die "must run as root (systemd-nspawn, network namespaces, overlay mounts)"
@@ -137,7 +138,12 @@ host_debian_repos() {
 }
 
 # target_sources prints the target's sources.list: the host's Debian mirror(s) for bookworm.
+# Read once per run (load_host_apt_config): apt takes a moment to answer.
 target_sources() {
+  if [[ -n ${sources_cache:-} ]]; then
+    echo "$sources_cache"
+    return 0
+  fi
   local repos
   repos=$(host_debian_repos)
   if [[ -z $repos ]]; then
@@ -156,6 +162,8 @@ target_sources() {
     fi
   done <<<"$repos" | sort -u
 }
+
+load_host_apt_config() { sources_cache=$(target_sources); }
 
 # mirror_hosts prints the host names the target's apt may reach through the proxy.
 mirror_hosts() {
@@ -235,10 +243,8 @@ ensure_image() {
     image_in_use "$dir" && die "image $dir is in use by a running target; stop it first"
     rm -rf "$dir"
   fi
-  if [[ ! -f $dir/complete ]]; then
-    build_image "$dir" "$@"
-    prune_images "$dir"
-  fi
+  [[ -f $dir/complete ]] || build_image "$dir" "$@"
+  prune_images "$dir"
   exec {build_lock}>&-
   echo "$dir"
 }
@@ -365,15 +371,17 @@ configure_network() {
   for ((i = 0; i < 400; i++)); do
     kill -0 "$nspawn_pid" 2>/dev/null || return 1
     init=$(pgrep -P "$nspawn_pid" | head -n1 || true)
+    # nspawn creates the pair on the host and then moves eth0 into the container: wait for both.
     if [[ -n $init ]] && ip link show "$veth" >/dev/null 2>&1 &&
-      [[ $(readlink "/proc/$init/ns/net" 2>/dev/null) != "$own_net" ]]; then
-      ip addr replace "$(slot_host_ip "$k")/30" dev "$veth"
-      ip link set "$veth" up
-      nsenter --target "$init" --net sh -c "ip link set lo up &&
-        ip addr replace $(slot_target_ip "$k")/30 dev eth0 && ip link set eth0 up"
+      [[ $(readlink "/proc/$init/ns/net" 2>/dev/null) != "$own_net" ]] &&
+      nsenter --target "$init" --net ip link show eth0 >/dev/null 2>&1; then
       # No default route: the only peer the target reaches is this host's end of the veth, and the
       # host does not forward for it (the apt proxy is the only way out, to the mirror only).
-      return 0
+      if ip addr replace "$(slot_host_ip "$k")/30" dev "$veth" && ip link set "$veth" up &&
+        nsenter --target "$init" --net sh -c "ip link set lo up &&
+          ip addr replace $(slot_target_ip "$k")/30 dev eth0 && ip link set eth0 up"; then
+        return 0
+      fi
     fi
     sleep 0.05
   done
@@ -441,11 +449,15 @@ else
   nspawn_host_args=(--register=no --keep-unit)
 fi
 
-# forget_nspawn_state MACHINE: nspawn keeps a mount-propagation folder per machine below /run and
-# refuses to delete it when /run is not a tmpfs; it holds nothing once the machine is gone.
+# forget_nspawn_state MACHINE [ROOT]: nspawn keeps a mount-propagation folder per machine and a
+# lock file per root directory below /run, and leaves them behind when it is killed or when /run
+# is not a tmpfs; neither means anything once the machine is gone.
 forget_nspawn_state() {
-  local dir=/run/systemd/nspawn/propagate/$1
+  local dir=/run/systemd/nspawn/propagate/$1 root=${2:-} id
   [[ -d $dir ]] && rm -rf --one-file-system "$dir"
+  if [[ -n $root ]] && id=$(stat -c '%d:%i' "$root" 2>/dev/null); then
+    rm -f "/run/systemd/nspawn/locks/inode-$id"
+  fi
   return 0
 }
 
@@ -531,10 +543,10 @@ stop_target() {
     kill -TERM "$(cat "$tdir/proxy.pid")" 2>/dev/null || true
   fi
   remove_cgroups "$name"
+  forget_nspawn_state "golden-lab-$name" "$tdir/root"
   if mountpoint -q "$tdir/root" 2>/dev/null; then
     umount "$tdir/root" 2>/dev/null || umount -l "$tdir/root"
   fi
-  forget_nspawn_state "golden-lab-$name"
   local k
   for ((k = 0; k < max_slots; k++)); do
     [[ -f $lab/slots/$k && $(cat "$lab/slots/$k") == "$name" ]] && teardown_network "$k"
@@ -776,6 +788,7 @@ main() {
     build)
       require_root
       ensure_host_packages
+      load_host_apt_config
       local force='' spec=''
       while (($#)); do
         case $1 in
@@ -792,6 +805,7 @@ main() {
     start)
       require_root
       ensure_host_packages
+      load_host_apt_config
       parse_start_args "$@"
       local -a pkgs
       mapfile -t pkgs < <(package_list "$packages")
@@ -799,6 +813,7 @@ main() {
       ;;
     reset)
       require_root
+      load_host_apt_config
       local name=${1:-dev} tdir
       tdir=$(target_dir "$name")
       local port=22
