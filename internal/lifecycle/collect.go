@@ -21,7 +21,7 @@ import (
 // calls grows with the number of resources divided by these, never with a product of them.
 const (
 	imagesPageSize          = 1000 // DescribeImages MaxResults
-	instanceFilterBatch     = 200  // values in one DescribeInstances filter
+	filterValuesPerCall     = 200  // filter values EC2 accepts in one call, all filters together
 	instancesPageSize       = 1000 // DescribeInstances MaxResults
 	launchTemplatesPageSize = 200  // DescribeLaunchTemplates MaxResults
 	templateVersionsPage    = 200  // DescribeLaunchTemplateVersions MaxResults
@@ -209,10 +209,11 @@ func TagMap(tags []types.Tag) map[string]string {
 }
 
 // collectInstanceUses finds the instances, in any state but terminated, launched from one of the
-// candidate images, asking for up to 200 images per call.
+// candidate images, asking for as many images per call as EC2's limit on filter values leaves
+// beside the state filter (195).
 func collectInstanceUses(ctx context.Context, api ec2.DescribeInstancesAPIClient, imageIDs []string) ([]Use, error) {
 	var uses []Use
-	for batch := range chunks(imageIDs, instanceFilterBatch) {
+	for batch := range chunks(imageIDs, filterValuesPerCall-len(instanceInUseStates)) {
 		pages := ec2.NewDescribeInstancesPaginator(api, &ec2.DescribeInstancesInput{
 			Filters: []types.Filter{
 				{Name: aws.String("image-id"), Values: batch},

@@ -98,7 +98,7 @@ func (e *Executor) copyAll(ctx context.Context, job Job, src sourceImage) ([]Reg
 		err = fmt.Errorf("copying %s: %w", src.ref, copyCtx.Err())
 	}
 	if err != nil {
-		if errors.Is(copyCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil {
+		if ctx.Err() == nil && (errors.Is(copyCtx.Err(), context.DeadlineExceeded) || errors.Is(err, context.DeadlineExceeded)) {
 			err = fmt.Errorf("%w (copy_timeout %s)", err, timeout)
 		}
 		if cleanErr := e.removeCopies(started); cleanErr != nil {
@@ -214,15 +214,20 @@ func (e *Executor) waitAvailable(ctx context.Context, api ec2.DescribeImagesAPIC
 		mu    sync.Mutex
 		last  types.Image
 		state = "pending"
+		// failed is set when the poll itself ended the wait with an error.
+		failed bool
 	)
 	waiter := ec2.NewImageAvailableWaiter(api, func(o *ec2.ImageAvailableWaiterOptions) {
 		o.MinDelay = poll
-		o.MaxDelay = max(poll, min(maxPollInterval, 4*poll))
+		o.MaxDelay = waiterMaxDelay(poll)
 		o.Retryable = func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
 			if err != nil {
 				if apiErrorCode(err) == "InvalidAMIID.NotFound" {
 					return true, nil
 				}
+				mu.Lock()
+				failed = true
+				mu.Unlock()
 				return false, err
 			}
 			if len(out.Images) == 0 {
@@ -240,6 +245,9 @@ func (e *Executor) waitAvailable(ctx context.Context, api ec2.DescribeImagesAPIC
 				if img.StateReason != nil {
 					reason = ": " + aws.ToString(img.StateReason.Message)
 				}
+				mu.Lock()
+				failed = true
+				mu.Unlock()
 				return false, fmt.Errorf("image %s became %s%s", id, img.State, reason)
 			}
 			return true, nil
@@ -270,6 +278,13 @@ func (e *Executor) waitAvailable(ctx context.Context, api ec2.DescribeImagesAPIC
 		if ctx.Err() != nil {
 			return types.Image{}, ctx.Err()
 		}
+		// Without a failed poll, the waiter gave up because its next poll would pass maxWait, a
+		// little before the deadline itself: that is the timeout.
+		mu.Lock()
+		defer mu.Unlock()
+		if !failed {
+			return types.Image{}, fmt.Errorf("image %s still %s: %w", id, state, context.DeadlineExceeded)
+		}
 		return types.Image{}, err
 	}
 	if len(out.Images) > 0 {
@@ -278,6 +293,12 @@ func (e *Executor) waitAvailable(ctx context.Context, api ec2.DescribeImagesAPIC
 	mu.Lock()
 	defer mu.Unlock()
 	return last, nil
+}
+
+// waiterMaxDelay is the longest pause between two polls: the backoff grows from poll to four
+// times poll, capped at two minutes.
+func waiterMaxDelay(poll time.Duration) time.Duration {
+	return max(poll, min(maxPollInterval, 4*poll))
 }
 
 // removeCopies deregisters the copies a failed run started and deletes their snapshots, found both

@@ -1,0 +1,240 @@
+package lifecycle
+
+import (
+	"context"
+	"fmt"
+	"math/rand"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+)
+
+// startSim starts the simulator quietly and points the AWS SDK of this process at it.
+func startSim(t *testing.T) *ec2sim.Server {
+	t.Helper()
+	sim := ec2sim.StartTest(t, ec2sim.Options{Logf: func(string, ...any) {}})
+	t.Setenv("AWS_ENDPOINT_URL", sim.URL())
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSIMULATOR")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "simulator")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	return sim
+}
+
+func simSources(t *testing.T, sim *ec2sim.Server, region string) Sources {
+	t.Helper()
+	access := &awsconf.AccessConfig{Region: region, MaxRetries: 10}
+	if errs := access.Prepare(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	ctx := context.Background()
+	ec2c, err := access.EC2Client(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ssmc, _ := access.SSMClient(ctx)
+	asc, _ := access.AutoScalingClient(ctx)
+	return Sources{Region: region, AccountID: sim.AccountID(), EC2: ec2c, SSM: ssmc, AutoScaling: asc}
+}
+
+// seedFleet creates images AMIs of the pipeline, templates launch templates of 3 versions each
+// pointing at random images (one in ten through resolve:ssm:), instances running from random images
+// and a few Auto Scaling groups, launch configurations and parameters. It returns the ids of the
+// images something refers to.
+func seedFleet(sim *ec2sim.Server, region string, images, templates, instances int, rng *rand.Rand) map[string]bool {
+	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
+	ids := make([]string, images)
+	for i := range ids {
+		ids[i] = sim.AddImage(region, ec2sim.ImageSeed{
+			Name: fmt.Sprintf("golden-scale-%05d", i), CreationDate: base.Add(time.Duration(i) * time.Hour),
+			Tags: map[string]string{"Pipeline": "scale"},
+		})
+	}
+	used := map[string]bool{}
+	pick := func() string {
+		id := ids[rng.Intn(len(ids))]
+		used[id] = true
+		return id
+	}
+	for i := range templates {
+		var versions []string
+		for v := range 3 {
+			if (i+v)%10 == 0 {
+				param := fmt.Sprintf("/scale/lt-%d-v%d", i, v)
+				sim.PutParameter(region, param, pick(), "text")
+				versions = append(versions, "resolve:ssm:"+param)
+				continue
+			}
+			versions = append(versions, pick())
+		}
+		sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: fmt.Sprintf("scale-%d", i), Versions: versions, DefaultVersion: 2})
+	}
+	for range instances {
+		sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: pick(), State: []string{"running", "stopped", "pending"}[rng.Intn(3)]})
+	}
+	for i := range 5 {
+		lc := fmt.Sprintf("scale-lc-%d", i)
+		sim.AddLaunchConfiguration(region, lc, pick())
+		sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: fmt.Sprintf("scale-asg-%d", i), LaunchConfigurationName: lc})
+		sim.PutParameter(region, fmt.Sprintf("/scale/published-%d", i), pick(), "aws:ec2:image")
+	}
+	return used
+}
+
+// TestCollectCallsGrowWithTheSum seeds 1,000 images and 200 launch templates, then twice that, and
+// counts the API calls an inventory takes: they must grow linearly (with images + templates +
+// instances), far below the images x templates the seed's script would make.
+func TestCollectCallsGrowWithTheSum(t *testing.T) {
+	if testing.Short() {
+		t.Skip("seeds thousands of resources")
+	}
+	policy := PrunePolicy{MatchTags: map[string]string{"Pipeline": "scale"}, KeepLatest: 1}
+	measure := func(images, templates, instances int) (map[string]int, Inventory, map[string]bool) {
+		sim := startSim(t)
+		used := seedFleet(sim, "us-east-1", images, templates, instances, rand.New(rand.NewSource(int64(images))))
+		src := simSources(t, sim, "us-east-1")
+		sim.ResetCalls()
+		inv, err := Collect(context.Background(), src, policy, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sim.CallCounts(), inv, used
+	}
+
+	small, inv, used := measure(1000, 200, 300)
+	total := func(c map[string]int) int {
+		n := 0
+		for _, v := range c {
+			n += v
+		}
+		return n
+	}
+	t.Logf("1,000 images, 200 templates, 300 instances: %d calls %v", total(small), small)
+
+	// Exact counts, from the page and batch sizes.
+	want := map[string]int{
+		"DescribeImages":                 1,   // 1,000 per page
+		"DescribeInstances":              6,   // 1,000 candidates / 195 per call
+		"DescribeLaunchTemplates":        1,   // 200 per page
+		"DescribeLaunchTemplateVersions": 200, // one stream per template (3 versions: one page)
+		"DescribeAutoScalingGroups":      1,
+		"DescribeLaunchConfigurations":   1,
+		"DescribeParameters":             1, // 5 image parameters, 50 per page
+	}
+	for action, n := range want {
+		if small[action] != n {
+			t.Errorf("%s: %d calls, want %d", action, small[action], n)
+		}
+	}
+	// 60 resolve:ssm names + 5 published parameters, ten per GetParameters.
+	if got := small["GetParameters"]; got != 7 {
+		t.Errorf("GetParameters: %d calls, want 7", got)
+	}
+
+	// Correctness at scale: every image something refers to is in use.
+	inUse := map[string]bool{}
+	for _, u := range inv.Uses {
+		inUse[u.ImageID] = true
+	}
+	for id := range used {
+		if !inUse[id] {
+			t.Errorf("%s is referred to but the inventory has no use of it", id)
+		}
+	}
+	plan := Plan(inv, policy, time.Now())
+	for _, id := range plan.ImagesToDelete() {
+		if used[id] {
+			t.Errorf("plan deletes %s, which is in use", id)
+		}
+	}
+
+	large, _, _ := measure(2000, 400, 600)
+	t.Logf("2,000 images, 400 templates, 600 instances: %d calls %v", total(large), large)
+	// Doubling every count at most doubles the calls (plus a page or two); a product would
+	// quadruple them.
+	if total(large) > 2*total(small)+4 {
+		t.Errorf("calls grew from %d to %d when the fleet doubled: not linear", total(small), total(large))
+	}
+	if product := 1000 * 200; total(small) > (1000+200+300)/2 {
+		t.Errorf("%d calls for 1,000 images and 200 templates (the per-template-per-image approach makes %d)", total(small), product)
+	}
+}
+
+// TestCollectFindsEveryKindOfUse seeds one image per kind of use and checks the reason text.
+func TestCollectFindsEveryKindOfUse(t *testing.T) {
+	sim := startSim(t)
+	const region = "eu-west-1"
+	mk := func(name string) string {
+		return sim.AddImage(region, ec2sim.ImageSeed{Name: "golden-" + name, Tags: map[string]string{"Pipeline": "p"}})
+	}
+	stopped, oldVersion, viaSSM, asgLT, mixed, lcOnly, asgLC, param, unused := mk("stopped"), mk("old-version"), mk("via-ssm"),
+		mk("asg-lt"), mk("mixed"), mk("lc-only"), mk("asg-lc"), mk("param"), mk("unused")
+	terminated := mk("terminated")
+
+	sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: stopped, State: "stopped"})
+	sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: terminated, State: "terminated"})
+	sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "web", Versions: []string{oldVersion, unusedLater(sim, region), asgLT}, DefaultVersion: 2})
+	sim.PutParameter(region, "/golden/pinned", viaSSM, "text")
+	ltSSM := sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "pinned", Versions: []string{"resolve:ssm:/golden/pinned"}})
+	sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: "web-asg", LaunchTemplateName: "web", LaunchTemplateVersion: "$Latest"})
+	mixedLT := sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "batch", Versions: []string{mixed}})
+	sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: "batch-asg", LaunchTemplateID: mixedLT, MixedInstancesPolicy: true})
+	sim.AddLaunchConfiguration(region, "legacy-lc", lcOnly)
+	sim.AddLaunchConfiguration(region, "asg-lc", asgLC)
+	sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: "legacy-asg", LaunchConfigurationName: "asg-lc"})
+	sim.PutParameter(region, "/golden/prod", param, "aws:ec2:image")
+
+	policy := PrunePolicy{NamePattern: "golden-*"}
+	inv, err := Collect(context.Background(), simSources(t, sim, region), policy, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	uses := map[string][]string{}
+	for _, u := range inv.Uses {
+		uses[u.ImageID] = append(uses[u.ImageID], u.String())
+	}
+	expect := map[string][]string{
+		stopped:    {"instance i-", "(stopped)"},
+		oldVersion: {"launch template lt-", "web (version 1)"},
+		viaSSM:     {ltSSM, "via resolve:ssm:/golden/pinned"},
+		asgLT:      {"version 3 $Latest", "Auto Scaling group web-asg (launch template lt-", "web $Latest"},
+		mixed:      {"Auto Scaling group batch-asg", "batch $Default"},
+		lcOnly:     {"launch configuration legacy-lc"},
+		asgLC:      {"launch configuration asg-lc", "Auto Scaling group legacy-asg (launch configuration asg-lc)"},
+		param:      {"SSM parameter /golden/prod"},
+	}
+	for id, fragments := range expect {
+		all := strings.Join(uses[id], " | ")
+		for _, f := range fragments {
+			if !strings.Contains(all, f) {
+				t.Errorf("uses of %s = %q, want %q in them", id, all, f)
+			}
+		}
+	}
+	for _, id := range []string{unused, terminated} {
+		if len(uses[id]) > 0 {
+			t.Errorf("%s has uses %v, want none", id, uses[id])
+		}
+	}
+}
+
+// unusedLater creates an image outside the selector for a template's middle version.
+func unusedLater(sim *ec2sim.Server, region string) string {
+	return sim.AddImage(region, ec2sim.ImageSeed{Name: "other-image"})
+}
+
+// TestCollectFailsClosed: when one inventory source fails, nothing is returned as unused.
+func TestCollectFailsClosed(t *testing.T) {
+	sim := startSim(t)
+	sim.AddImage("us-east-1", ec2sim.ImageSeed{Name: "golden-a"})
+	src := simSources(t, sim, "us-east-1")
+	sim.FailNth("DescribeAutoScalingGroups", 1, "AccessDenied", "not allowed")
+	if _, err := Collect(context.Background(), src, PrunePolicy{NamePattern: "golden-*"}, nil); err == nil ||
+		!strings.Contains(err.Error(), "Auto Scaling") {
+		t.Fatalf("Collect with a failing source: %v, want an error naming Auto Scaling", err)
+	}
+}

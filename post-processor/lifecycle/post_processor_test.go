@@ -1,0 +1,661 @@
+package lifecycle
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
+	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
+)
+
+// Keys of the test's customer managed keys, and the accounts and organisation it shares with.
+const (
+	buildRegion = "us-east-1"
+	cmkSource   = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+	cmkWest     = "arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff"
+	cmkEU       = "alias/golden-eu"
+	shareAcct   = "444455556666"
+	orgARN      = "arn:aws:organizations::123456789012:organization/o-exampleorg1"
+	foreignAcct = "999988887777"
+	pipeline    = "golden-ubuntu"
+)
+
+var copyRegions = []string{"us-west-2", "eu-west-1"}
+
+// testArtifact is an artifact of the shape EC2 builders produce.
+type testArtifact struct {
+	builderID, id string
+	state         map[string]interface{}
+}
+
+func (a *testArtifact) BuilderId() string             { return a.builderID }
+func (a *testArtifact) Files() []string               { return nil }
+func (a *testArtifact) Id() string                    { return a.id }
+func (a *testArtifact) String() string                { return a.id }
+func (a *testArtifact) State(name string) interface{} { return a.state[name] }
+func (a *testArtifact) Destroy() error                { return nil }
+func amazonEBSArtifact(id, sourceAMI string) *testArtifact {
+	return &testArtifact{builderID: amiref.BuilderIDAmazonEBS, id: buildRegion + ":" + id, state: map[string]interface{}{
+		"generated_data": map[string]interface{}{"SourceAMI": sourceAMI, "BuildRegion": buildRegion, "PackerRunUUID": "run-0001"},
+	}}
+}
+
+func goldenEBSArtifact(id, sourceAMI string) *testArtifact {
+	return &testArtifact{builderID: amiref.BuilderIDGoldenEBS, id: buildRegion + ":" + id, state: map[string]interface{}{
+		goldentag.BuildID:       "golden-build-0002",
+		goldentag.SourceAMI:     sourceAMI,
+		goldentag.HardenProfile: "cis-level1-server",
+		goldentag.HardenScore:   97.5,
+	}}
+}
+
+// syncBuffer collects UI output from the copy goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+func testUI() (packersdk.Ui, *syncBuffer) {
+	out := &syncBuffer{}
+	return &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out}, out
+}
+
+func startSim(t *testing.T, delays ec2sim.Delays) *ec2sim.Server {
+	t.Helper()
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: delays, Logf: func(string, ...any) {}})
+	t.Setenv("AWS_ENDPOINT_URL", sim.URL())
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSIMULATOR")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "simulator")
+	t.Setenv("AWS_CONFIG_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("AWS_SHARED_CREDENTIALS_FILE", filepath.Join(t.TempDir(), "none"))
+	t.Setenv("PACKER_RUN_UUID", "")
+	return sim
+}
+
+func daysAgo(n int) time.Time { return time.Now().UTC().Add(-time.Duration(n) * 24 * time.Hour) }
+
+// fleet is the seeded account: the image the build produced, the image it started from, and older
+// images of the pipeline in every situation the prune must tell apart.
+type fleet struct {
+	built, base string
+	// keep lists region -> images that must survive, with why; gone lists images to be deleted.
+	keep, gone map[string][]string
+	// keptSnapshots must survive, goneSnapshots must be deleted (region -> ids).
+	keptSnapshots, goneSnapshots map[string][]string
+}
+
+func seedFleet(t *testing.T, sim *ec2sim.Server) fleet {
+	t.Helper()
+	f := fleet{keep: map[string][]string{}, gone: map[string][]string{}, keptSnapshots: map[string][]string{}, goneSnapshots: map[string][]string{}}
+	n := 0
+	img := func(region string, age int, mods ...func(*ec2sim.ImageSeed)) string {
+		n++
+		seed := ec2sim.ImageSeed{
+			Name: "golden-ubuntu-22.04-" + time.Now().Add(time.Duration(n)*time.Second).Format("20060102150405"), CreationDate: daysAgo(age),
+			Tags:      map[string]string{"Pipeline": pipeline},
+			Snapshots: []ec2sim.SnapshotSeed{{SizeGiB: 10, Encrypted: true, KmsKeyID: cmkSource}},
+		}
+		for _, m := range mods {
+			m(&seed)
+		}
+		return sim.AddImage(region, seed)
+	}
+	snapOf := func(region, id string) string {
+		im, ok := sim.Image(region, id)
+		if !ok || len(im.BlockDevices) == 0 {
+			t.Fatalf("seeded image %s has no snapshot", id)
+		}
+		return im.BlockDevices[0].SnapshotID
+	}
+	keep := func(region, id string) string { f.keep[region] = append(f.keep[region], id); return id }
+	gone := func(region, id string) string {
+		f.gone[region] = append(f.gone[region], id)
+		f.goneSnapshots[region] = append(f.goneSnapshots[region], snapOf(region, id))
+		return id
+	}
+
+	r := buildRegion
+	f.base = keep(r, img(r, 400))
+	f.built = keep(r, img(r, 0))
+	keep(r, img(r, 5))  // among the 2 newest
+	keep(r, img(r, 10)) // beyond the newest, but younger than 30 days
+
+	stopped := keep(r, img(r, 100))
+	sim.AddInstance(r, ec2sim.InstanceSeed{ImageID: stopped, State: "stopped"})
+
+	oldVersion := keep(r, img(r, 101))
+	sim.AddLaunchTemplate(r, ec2sim.LaunchTemplateSeed{Name: "web", Versions: []string{oldVersion, f.built, f.built}, DefaultVersion: 3})
+
+	viaSSM := keep(r, img(r, 102))
+	sim.PutParameter(r, "/golden/pinned", viaSSM, "text")
+	sim.AddLaunchTemplate(r, ec2sim.LaunchTemplateSeed{Name: "pinned", Versions: []string{"resolve:ssm:/golden/pinned"}})
+
+	asgLT := keep(r, img(r, 103))
+	sim.AddLaunchTemplate(r, ec2sim.LaunchTemplateSeed{Name: "api", Versions: []string{asgLT}})
+	sim.AddAutoScalingGroup(r, ec2sim.ASGSeed{Name: "api-asg", LaunchTemplateName: "api", LaunchTemplateVersion: "$Latest"})
+
+	mixed := keep(r, img(r, 104))
+	mixedLT := sim.AddLaunchTemplate(r, ec2sim.LaunchTemplateSeed{Name: "batch", Versions: []string{mixed}})
+	sim.AddAutoScalingGroup(r, ec2sim.ASGSeed{Name: "batch-asg", LaunchTemplateID: mixedLT, MixedInstancesPolicy: true})
+
+	lc := keep(r, img(r, 105))
+	sim.AddLaunchConfiguration(r, "legacy-lc", lc)
+	sim.AddAutoScalingGroup(r, ec2sim.ASGSeed{Name: "legacy-asg", LaunchConfigurationName: "legacy-lc"})
+
+	param := keep(r, img(r, 106))
+	sim.PutParameter(r, "/golden/prod", param, "aws:ec2:image")
+
+	kept := keep(r, img(r, 107, func(s *ec2sim.ImageSeed) { s.Tags[DefaultKeepTag] = "release 1.0" }))
+	shared := snapOf(r, kept)
+	f.keptSnapshots[r] = append(f.keptSnapshots[r], shared)
+
+	keep(r, img(r, 108, func(s *ec2sim.ImageSeed) { s.DeregistrationProtection = true }))
+	keep(r, img(r, 109, func(s *ec2sim.ImageSeed) { s.OwnerID = foreignAcct }))
+	// Not the pipeline's: another name and no tag.
+	keep(r, img(r, 300, func(s *ec2sim.ImageSeed) { s.Name = "web-server-1"; s.Tags = nil }))
+
+	// Deleted: old and unused. The first shares its snapshot with the keep-tagged image, which
+	// keeps it; the second has two snapshots.
+	old1 := img(r, 110, func(s *ec2sim.ImageSeed) { s.Snapshots = []ec2sim.SnapshotSeed{{ID: shared, SizeGiB: 10}} })
+	f.gone[r] = append(f.gone[r], old1)
+	gone(r, img(r, 111, func(s *ec2sim.ImageSeed) {
+		s.Snapshots = []ec2sim.SnapshotSeed{{SizeGiB: 8}, {SizeGiB: 100}}
+	}))
+	im, _ := sim.Image(r, f.gone[r][1])
+	f.goneSnapshots[r] = append(f.goneSnapshots[r], im.BlockDevices[1].SnapshotID)
+	gone(r, img(r, 112))
+	// An instance that terminated long ago does not keep its image.
+	terminated := gone(r, img(r, 113))
+	sim.AddInstance(r, ec2sim.InstanceSeed{ImageID: terminated, State: "terminated"})
+
+	// The copy regions hold copies of earlier builds: with this run's copy, the 60-day-old one is
+	// among the 2 newest.
+	keep("us-west-2", img("us-west-2", 60))
+	gone("us-west-2", img("us-west-2", 120))
+	eu := keep("eu-west-1", img("eu-west-1", 120))
+	sim.AddInstance("eu-west-1", ec2sim.InstanceSeed{ImageID: eu})
+	return f
+}
+
+// fullConfig uses every option, pruning for real.
+func fullConfig(t *testing.T) map[string]interface{} {
+	dir := t.TempDir()
+	return map[string]interface{}{
+		"region":                    buildRegion,
+		"max_retries":               20,
+		"tags":                      map[string]string{"Team": "platform"},
+		"snapshot_tags":             map[string]string{"Backup": "none"},
+		"git_commit":                "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
+		"git_ref":                   "refs/heads/main",
+		"copy_to":                   copyRegions,
+		"encrypt_copies":            true,
+		"kms_key_ids":               map[string]string{"us-west-2": cmkWest, "eu-west-1": cmkEU},
+		"poll_interval":             "1s",
+		"share_with":                []string{shareAcct},
+		"share_with_org_arns":       []string{orgARN},
+		"deprecate_after":           "90d",
+		"deregistration_protection": map[string]interface{}{"enabled": true},
+		"ssm_parameter":             "/golden/ubuntu/latest",
+		"manifest":                  filepath.Join(dir, "manifest.json"),
+		"prune": map[string]interface{}{
+			"match_tags":  map[string]string{"Pipeline": pipeline},
+			"keep_latest": 2,
+			"older_than":  "30d",
+			"report":      filepath.Join(dir, "prune.json"),
+		},
+		"packer_build_name":   "ubuntu",
+		"packer_core_version": "1.12.0",
+	}
+}
+
+func configure(t *testing.T, raw map[string]interface{}) *PostProcessor {
+	t.Helper()
+	p := &PostProcessor{progressEvery: 300 * time.Millisecond}
+	if err := p.Configure(raw); err != nil {
+		t.Fatalf("Configure: %v", err)
+	}
+	return p
+}
+
+func TestPostProcessAmazonEBSArtifact(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{CopyPending: 1500 * time.Millisecond, SnapshotPending: 500 * time.Millisecond})
+	f := seedFleet(t, sim)
+	raw := fullConfig(t)
+	p := configure(t, raw)
+	ui, out := testUI()
+
+	art, keep, force, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(f.built, f.base))
+	if err != nil {
+		t.Fatalf("PostProcess: %v\n%s", err, out)
+	}
+	if !keep || !force {
+		t.Errorf("keep=%v forceOverride=%v, want both true", keep, force)
+	}
+	checkDistribution(t, sim, f, art, "run-0001")
+	checkPrune(t, sim, f)
+
+	// The plan was printed with reasons, and the copies reported progress while pending.
+	for _, want := range []string{
+		"Prune plan for us-east-1", "in use by instance i-", "(stopped)", "launch template lt-",
+		"web (version 1)", "via resolve:ssm:/golden/pinned", "Auto Scaling group api-asg", "Auto Scaling group batch-asg",
+		"launch configuration legacy-lc", "SSM parameter /golden/prod", "tagged golden:keep=", "deregistration protection is on",
+		"produced by this build", "the image this build started from", "newest 2 of keep_latest 2",
+		"younger than older_than 30d", "rank 13 beyond keep_latest 2", "still pending after",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("UI output lacks %q", want)
+		}
+	}
+
+	// The manifest and the prune report.
+	var m lifecycle.Manifest
+	readJSON(t, raw["manifest"].(string), &m)
+	if len(m.AMIs) != 3 || m.AMIs[buildRegion] != f.built || m.BuildName != "ubuntu" || m.BuildID != "run-0001" || m.PackerVersion != "1.12.0" {
+		t.Errorf("manifest: %+v", m)
+	}
+	if m.Prune == nil || m.Prune.ImagesDeleted != len(f.gone[buildRegion])+len(f.gone["us-west-2"]) || m.Prune.ReclaimedGiB == 0 {
+		t.Errorf("manifest prune report: %+v", m.Prune)
+	}
+	var report lifecycle.Report
+	readJSON(t, raw["prune"].(map[string]interface{})["report"].(string), &report)
+	if len(report.Plans) != 3 || report.MonthlySavings <= 0 {
+		t.Errorf("prune report: %d plans, savings %v", len(report.Plans), report.MonthlySavings)
+	}
+	// 8 + 100 + 10 + 10 GiB in us-east-1 and 10 in us-west-2; the shared snapshot stays.
+	if report.ReclaimedGiB != 138 {
+		t.Errorf("reclaimed %d GiB, want 138", report.ReclaimedGiB)
+	}
+}
+
+// checkDistribution asserts the image is tagged, copied, shared, deprecated, protected and
+// published in every region.
+func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.Artifact, buildID string) {
+	t.Helper()
+	if art.BuilderId() != BuilderID {
+		t.Errorf("BuilderId %q", art.BuilderId())
+	}
+	refs, err := amiref.Parse(art.Id())
+	if err != nil || len(refs) != 3 {
+		t.Fatalf("artifact id %q: %v", art.Id(), err)
+	}
+	amis := art.State("amis").(map[string]string)
+	if amis[buildRegion] != f.built {
+		t.Errorf("amis[%s] = %s, want the built image %s", buildRegion, amis[buildRegion], f.built)
+	}
+	for _, region := range append([]string{buildRegion}, copyRegions...) {
+		id := amis[region]
+		img, ok := sim.Image(region, id)
+		if !ok {
+			t.Fatalf("%s:%s does not exist", region, id)
+		}
+		if img.State != "available" {
+			t.Errorf("%s:%s is %s", region, id, img.State)
+		}
+		for k, v := range map[string]string{
+			"Pipeline": pipeline, "Team": "platform", goldentag.BuildID: buildID, goldentag.SourceAMI: f.base,
+			goldentag.GitCommit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", goldentag.GitRef: "refs/heads/main",
+			goldentag.BuildName: "ubuntu", goldentag.PackerVersion: "1.12.0",
+		} {
+			if img.Tags[k] != v {
+				t.Errorf("%s:%s tag %s = %q, want %q", region, id, k, img.Tags[k], v)
+			}
+		}
+		if region != buildRegion {
+			if img.Tags[lifecycle.CopiedFromTag] != buildRegion+":"+f.built || img.SourceImageID != f.built {
+				t.Errorf("%s:%s is not a copy of the built image: %+v", region, id, img.Tags)
+			}
+			want := map[string]string{"us-west-2": cmkWest, "eu-west-1": cmkEU}[region]
+			if len(img.BlockDevices) == 0 || !img.BlockDevices[0].Encrypted || img.BlockDevices[0].KmsKeyID != want {
+				t.Errorf("%s:%s block devices %+v, want encrypted with %s", region, id, img.BlockDevices, want)
+			}
+		}
+		if !slices.Contains(img.LaunchPermissions, ec2sim.LaunchPermission{UserID: shareAcct}) ||
+			!slices.Contains(img.LaunchPermissions, ec2sim.LaunchPermission{OrganizationArn: orgARN}) {
+			t.Errorf("%s:%s launch permissions %+v", region, id, img.LaunchPermissions)
+		}
+		if d := time.Until(img.DeprecationTime); d < 89*24*time.Hour || d > 91*24*time.Hour {
+			t.Errorf("%s:%s deprecation time %s, want in 90 days", region, id, img.DeprecationTime)
+		}
+		if !img.DeregistrationProtection {
+			t.Errorf("%s:%s is not protected from deregistration", region, id)
+		}
+		for _, bd := range img.BlockDevices {
+			snap, _ := sim.Snapshot(region, bd.SnapshotID)
+			if snap.Tags["Backup"] != "none" || snap.Tags["Team"] != "platform" {
+				t.Errorf("%s snapshot %s tags %v", region, snap.ID, snap.Tags)
+			}
+			if !slices.Contains(snap.CreateVolumePermissions, ec2sim.CreateVolumePermission{UserID: shareAcct}) {
+				t.Errorf("%s snapshot %s volume permissions %+v", region, snap.ID, snap.CreateVolumePermissions)
+			}
+		}
+		if v, ok := sim.Parameter(region, "/golden/ubuntu/latest"); !ok || v != id {
+			t.Errorf("SSM parameter in %s = %q, want %s", region, v, id)
+		}
+	}
+}
+
+// checkPrune asserts what the prune deleted and what it kept.
+func checkPrune(t *testing.T, sim *ec2sim.Server, f fleet) {
+	t.Helper()
+	for region, ids := range f.gone {
+		for _, id := range ids {
+			if _, ok := sim.Image(region, id); ok {
+				t.Errorf("%s:%s should have been pruned", region, id)
+			}
+		}
+	}
+	for region, ids := range f.keep {
+		for _, id := range ids {
+			if _, ok := sim.Image(region, id); !ok {
+				t.Errorf("%s:%s was pruned but must stay", region, id)
+			}
+		}
+	}
+	for region, ids := range f.goneSnapshots {
+		for _, id := range ids {
+			if _, ok := sim.Snapshot(region, id); ok {
+				t.Errorf("%s snapshot %s should have been deleted", region, id)
+			}
+		}
+	}
+	for region, ids := range f.keptSnapshots {
+		for _, id := range ids {
+			if _, ok := sim.Snapshot(region, id); !ok {
+				t.Errorf("%s snapshot %s is still used by a kept image but was deleted", region, id)
+			}
+		}
+	}
+}
+
+func readJSON(t *testing.T, path string, v any) {
+	t.Helper()
+	data, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := json.Unmarshal(data, v); err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+}
+
+// mutatingActions are every call that changes something.
+var mutatingActions = []string{
+	"CreateTags", "CopyImage", "DeregisterImage", "DeleteSnapshot", "ModifyImageAttribute", "ModifySnapshotAttribute",
+	"EnableImageDeprecation", "EnableImageDeregistrationProtection", "PutParameter",
+}
+
+func TestPostProcessGoldenEBSArtifactDryRun(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	f := seedFleet(t, sim)
+	raw := fullConfig(t)
+	raw["dry_run"] = true
+	p := configure(t, raw)
+	ui, out := testUI()
+	before := len(sim.Images("us-west-2"))
+	sim.ResetCalls()
+
+	art, _, _, err := p.PostProcess(context.Background(), ui, goldenEBSArtifact(f.built, f.base))
+	if err != nil {
+		t.Fatalf("PostProcess: %v\n%s", err, out)
+	}
+	for _, action := range mutatingActions {
+		if n := sim.Calls(action); n != 0 {
+			t.Errorf("dry run called %s %d times", action, n)
+		}
+	}
+	if art.Id() != buildRegion+":"+f.built {
+		t.Errorf("dry run artifact %q, want only the built image", art.Id())
+	}
+	if len(sim.Images("us-west-2")) != before {
+		t.Errorf("dry run created images in us-west-2")
+	}
+	for region, ids := range f.gone {
+		for _, id := range ids {
+			if _, ok := sim.Image(region, id); !ok {
+				t.Errorf("dry run deleted %s:%s", region, id)
+			}
+		}
+	}
+	for _, want := range []string{
+		"[dry run] would copy " + buildRegion + ":" + f.built + " to us-west-2 encrypted with " + cmkWest,
+		"[dry run] would share", "[dry run] would deprecate", "[dry run] would enable deregistration protection",
+		"[dry run] would publish", "[dry run] would tag", "would delete (dry run)",
+		"golden:harden-score", // not printed; checked below through the tags the run would write
+	} {
+		if want == "golden:harden-score" {
+			continue
+		}
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("UI output lacks %q:\n%s", want, out)
+		}
+	}
+	// The provenance of a golden-ebs artifact comes from its state.
+	job, _ := p.job(ui, goldenEBSArtifact(f.built, f.base), []amiref.Ref{{Region: buildRegion, ImageID: f.built}})
+	for k, v := range map[string]string{
+		goldentag.BuildID: "golden-build-0002", goldentag.HardenProfile: "cis-level1-server", goldentag.HardenScore: "97.5", goldentag.SourceAMI: f.base,
+	} {
+		if job.Tags[k] != v {
+			t.Errorf("tag %s = %q, want %q", k, job.Tags[k], v)
+		}
+	}
+}
+
+func TestPostProcessPruneDryRunOnly(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	f := seedFleet(t, sim)
+	raw := fullConfig(t)
+	raw["prune"].(map[string]interface{})["dry_run"] = true
+	p := configure(t, raw)
+	ui, out := testUI()
+	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(f.built, f.base))
+	if err != nil {
+		t.Fatalf("PostProcess: %v\n%s", err, out)
+	}
+	checkDistribution(t, sim, f, art, "run-0001")
+	if n := sim.Calls("DeregisterImage") + sim.Calls("DeleteSnapshot"); n != 0 {
+		t.Errorf("prune dry run made %d deletions", n)
+	}
+	if !strings.Contains(out.String(), "would delete (dry run)") {
+		t.Errorf("no dry-run plan printed:\n%s", out)
+	}
+}
+
+// TestPostProcessThrottled: with 30% of all calls throttled, the whole run still completes.
+func TestPostProcessThrottled(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{CopyPending: time.Second})
+	f := seedFleet(t, sim)
+	p := configure(t, fullConfig(t))
+	ui, out := testUI()
+	sim.ResetCalls()
+	sim.Throttle(30)
+	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(f.built, f.base))
+	sim.Throttle(0)
+	if err != nil {
+		t.Fatalf("PostProcess under throttling: %v\n%s", err, out)
+	}
+	checkDistribution(t, sim, f, art, "run-0001")
+	checkPrune(t, sim, f)
+	total := 0
+	for _, n := range sim.CallCounts() {
+		total += n
+	}
+	t.Logf("%d calls in all, throttled ones included", total)
+}
+
+// leftovers lists the images and snapshots of the copy regions that were not there before.
+func leftovers(sim *ec2sim.Server, before map[string]int) []string {
+	var out []string
+	for _, region := range copyRegions {
+		imgs := sim.Images(region)
+		snaps := sim.Snapshots(region)
+		if len(imgs)+len(snaps) != before[region] {
+			for _, im := range imgs {
+				if im.SourceImageID != "" {
+					out = append(out, region+":"+im.ID+" ("+im.State+")")
+				}
+			}
+			for _, s := range snaps {
+				if s.Tags[lifecycle.CopyTokenTag] != "" || strings.HasPrefix(s.Description, "Copied for") {
+					out = append(out, region+":"+s.ID)
+				}
+			}
+		}
+	}
+	return out
+}
+
+func countResources(sim *ec2sim.Server) map[string]int {
+	m := map[string]int{}
+	for _, region := range copyRegions {
+		m[region] = len(sim.Images(region)) + len(sim.Snapshots(region))
+	}
+	return m
+}
+
+// TestPostProcessInterruptedCopyLeavesNothing: a copy cancelled, failing while waited for, or
+// running past copy_timeout leaves no image and no snapshot behind.
+func TestPostProcessInterruptedCopyLeavesNothing(t *testing.T) {
+	cases := []struct {
+		name  string
+		setup func(sim *ec2sim.Server, raw map[string]interface{}, cancel context.CancelFunc)
+		want  string
+	}{
+		{"context cancelled mid-wait", func(sim *ec2sim.Server, raw map[string]interface{}, cancel context.CancelFunc) {
+			go func() {
+				// Cancel once both copies exist and are pending, as Ctrl-C would.
+				for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+					pending := 0
+					for _, region := range copyRegions {
+						for _, im := range sim.Images(region) {
+							if im.State == "pending" {
+								pending++
+							}
+						}
+					}
+					if pending == 2 {
+						break
+					}
+				}
+				cancel()
+			}()
+		}, "context canceled"},
+		{"DescribeImages fails while waiting", func(sim *ec2sim.Server, raw map[string]interface{}, _ context.CancelFunc) {
+			// Call 1 describes the built image; calls 2 and 3 are the first polls of the copies.
+			sim.FailNth("DescribeImages", 3, "UnauthorizedOperation", "You are not authorized to perform this operation.")
+		}, "UnauthorizedOperation"},
+		{"copy_timeout reached", func(sim *ec2sim.Server, raw map[string]interface{}, _ context.CancelFunc) {
+			raw["copy_timeout"] = "2s"
+		}, "copy_timeout 2s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := startSim(t, ec2sim.Delays{CopyPending: 6 * time.Second, SnapshotPending: 6 * time.Second})
+			f := seedFleet(t, sim)
+			raw := fullConfig(t)
+			delete(raw, "prune")
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			tc.setup(sim, raw, cancel)
+			p := configure(t, raw)
+			ui, out := testUI()
+			before := countResources(sim)
+
+			_, _, _, err := p.PostProcess(ctx, ui, amazonEBSArtifact(f.built, f.base))
+			if err == nil || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("PostProcess: %v, want an error with %q\n%s", err, tc.want, out)
+			}
+			if left := leftovers(sim, before); len(left) > 0 {
+				t.Errorf("left behind: %v\n%s", left, out)
+			}
+			if !strings.Contains(out.String(), "Removing the partial") {
+				t.Errorf("no cleanup reported:\n%s", out)
+			}
+			for _, region := range copyRegions {
+				if v, ok := sim.Parameter(region, "/golden/ubuntu/latest"); ok {
+					t.Errorf("a failed copy still published %s in %s", v, region)
+				}
+			}
+		})
+	}
+}
+
+func TestPostProcessRefusesToShareDefaultKeyImage(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{
+		Name: "golden-default-key", Snapshots: []ec2sim.SnapshotSeed{{Encrypted: true, KmsKeyID: "arn:aws:kms:us-east-1:123456789012:alias/aws/ebs"}},
+	})
+	raw := fullConfig(t)
+	delete(raw, "prune")
+	p := configure(t, raw)
+	ui, _ := testUI()
+	sim.ResetCalls()
+	_, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
+	if err == nil || !strings.Contains(err.Error(), "share_with") || !strings.Contains(err.Error(), "AWS-managed key") {
+		t.Fatalf("PostProcess: %v, want a refusal naming share_with and the AWS-managed key", err)
+	}
+	for _, action := range mutatingActions {
+		if n := sim.Calls(action); n != 0 {
+			t.Errorf("refused run still called %s %d times", action, n)
+		}
+	}
+}
+
+func TestPostProcessRejectsOtherArtifacts(t *testing.T) {
+	p := configure(t, map[string]interface{}{"region": buildRegion})
+	ui, _ := testUI()
+	_, _, _, err := p.PostProcess(context.Background(), ui, &testArtifact{builderID: "packer.docker", id: "sha256:abc"})
+	if err == nil || !strings.Contains(err.Error(), "packer.docker") || !strings.Contains(err.Error(), "not an AMI artifact") {
+		t.Fatalf("PostProcess on a Docker artifact: %v", err)
+	}
+}
+
+// TestArtifactDestroy: destroying the output deregisters every image it lists and deletes their
+// snapshots, as the EC2 builders' artifacts do.
+func TestArtifactDestroy(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-destroy"})
+	p := configure(t, map[string]interface{}{"region": buildRegion, "copy_to": []string{"us-west-2"}, "poll_interval": "1s"})
+	ui, out := testUI()
+	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
+	if err != nil {
+		t.Fatalf("PostProcess: %v\n%s", err, out)
+	}
+	a := art.(*Artifact)
+	if err := a.Destroy(); err != nil {
+		t.Fatalf("Destroy: %v", err)
+	}
+	for _, img := range a.Images {
+		if _, ok := sim.Image(img.Region, img.ImageID); ok {
+			t.Errorf("%s:%s still exists", img.Region, img.ImageID)
+		}
+		for _, s := range img.Snapshots {
+			if _, ok := sim.Snapshot(img.Region, s); ok {
+				t.Errorf("snapshot %s of %s still exists", s, img.ImageID)
+			}
+		}
+	}
+}
