@@ -338,8 +338,9 @@ claim_slot() {
   for ((k = 0; k < max_slots; k++)); do
     if [[ -f $lab/slots/$k ]]; then
       owner=$(cat "$lab/slots/$k")
-      # A slot whose target folder is gone is left over from a crash: reclaim it.
-      [[ -d $lab/targets/$owner ]] && continue
+      target_is_stale "$owner" || continue
+      log "reclaiming address slot $k of $owner, left over from a crash or a reboot"
+      stop_target "$owner"
       teardown_network "$k"
       rm -f "$lab/slots/$k"
     fi
@@ -351,6 +352,21 @@ claim_slot() {
   done
   exec {slot_lock}>&-
   die "no free address slot (all $max_slots in use)"
+}
+
+# target_is_stale NAME: NAME's container is not running and nobody is starting or stopping it (its
+# lock is free), e.g. after the host rebooted or the script was killed.
+target_is_stale() {
+  local name=$1 lock
+  [[ -d $lab/targets/$name ]] || return 0
+  pid_alive "$(target_dir "$name")/supervisor.pid" "_supervise $name" && return 1
+  exec {lock}>"$lab/targets/$name.lock"
+  if ! flock -n "$lock"; then
+    exec {lock}>&-
+    return 1
+  fi
+  exec {lock}>&-
+  return 0
 }
 
 release_slot() {
