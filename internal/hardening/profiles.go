@@ -55,8 +55,12 @@ var baselineControls = map[string]bool{
 	"auditd.disk-full":    true,
 	"auditd.space-left":   true,
 	"auditd.rules-seed":   true,
-	"auditd.immutable":    true,
-	"auditd.rules-loaded": true,
+	// The playbook's syscall rules (file deletion, kernel modules), as the CIS sets with their
+	// 32-bit twins: its own were 64-bit only.
+	"auditd.rules-delete":         true,
+	"auditd.rules-kernel-modules": true,
+	"auditd.immutable":            true,
+	"auditd.rules-loaded":         true,
 
 	"login.pass-max-days":  true,
 	"login.pass-warn-age":  true,

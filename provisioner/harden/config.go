@@ -32,12 +32,12 @@ type Config struct {
 	// checks and changes nothing on the target. Defaults to `enforce`.
 	Mode string `mapstructure:"mode"`
 	// Control ids (`ssh.permit-root-login`) or module names (`auditd`) to leave out. Wins over
-	// `only`. Unknown names are errors.
+	// `only_controls`. Unknown names are errors.
 	Skip []string `mapstructure:"skip"`
 	// Run only these: a module name keeps that module's controls of the profile, a control id keeps
 	// that control even when the profile does not include it. Empty (the default) runs the whole
-	// profile.
-	Only []string `mapstructure:"only"`
+	// profile. (Not `only`: Packer reserves `only` on every provisioner block for choosing builds.)
+	Only []string `mapstructure:"only_controls"`
 
 	hardening.Options `mapstructure:",squash"`
 
@@ -138,12 +138,12 @@ func (c *Config) prepare(catalogue []hardening.Module) error {
 	for _, e := range hardening.CheckSelectors(catalogue, "skip", c.Skip) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
-	for _, e := range hardening.CheckSelectors(catalogue, "only", c.Only) {
+	for _, e := range hardening.CheckSelectors(catalogue, "only_controls", c.Only) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
 	if errs == nil && hardening.ValidProfile(c.Profile) {
 		if sel, err := hardening.Select(catalogue, hardening.Selection{Profile: c.profile, Only: c.Only, Skip: c.Skip}); err == nil && len(sel) == 0 {
-			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("only/skip: together with profile %s they select no control", c.Profile))
+			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("only_controls/skip: together with profile %s they select no control", c.Profile))
 		}
 	}
 

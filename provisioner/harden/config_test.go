@@ -33,13 +33,13 @@ func TestPrepareDefaults(t *testing.T) {
 
 func TestPrepareDecodesModuleBlocksAndWaivers(t *testing.T) {
 	c, err := decodeConfig(t, map[string]interface{}{
-		"profile":    "baseline",
-		"skip":       []string{"auditd", "ssh.max-auth-tries"},
-		"only":       []string{"ssh", "firewall", "auditd.installed"},
-		"fail_below": 90,
-		"on_failure": "warn",
-		"ssh":        map[string]interface{}{"max_auth_tries": 3, "allow_users": []string{"ops"}},
-		"firewall":   map[string]interface{}{"allow": []string{"443/tcp"}},
+		"profile":       "baseline",
+		"skip":          []string{"auditd", "ssh.max-auth-tries"},
+		"only_controls": []string{"ssh", "firewall", "auditd.installed"},
+		"fail_below":    90,
+		"on_failure":    "warn",
+		"ssh":           map[string]interface{}{"max_auth_tries": 3, "allow_users": []string{"ops"}},
+		"firewall":      map[string]interface{}{"allow": []string{"443/tcp"}},
 		"waiver": []map[string]interface{}{
 			{"control": "ssh.permit-root-login", "justification": "break-glass access", "expires": "2027-01-31"},
 			{"control": "firewall.enabled", "justification": "managed by the platform"},
@@ -64,7 +64,7 @@ func TestPrepareCollectsEveryError(t *testing.T) {
 		"profile":            "cis-level3",
 		"mode":               "fix",
 		"skip":               []string{"ssh.permit-root-logn"},
-		"only":               []string{"sshh"},
+		"only_controls":      []string{"sshh"},
 		"fail_below":         101,
 		"on_failure":         "ignore",
 		"remote_dir":         "tmp",
@@ -86,7 +86,7 @@ func TestPrepareCollectsEveryError(t *testing.T) {
 		`profile: unknown profile "cis-level3"`,
 		`mode: must be enforce or audit, not "fix"`,
 		`skip: unknown control id or module "ssh.permit-root-logn"; did you mean "ssh.permit-root-login"?`,
-		`only: unknown control id or module "sshh"; did you mean "ssh"?`,
+		`only_controls: unknown control id or module "sshh"; did you mean "ssh"?`,
 		`ssh.max_auth_tries`,
 		`waiver "ssh.nope": control: unknown control id "ssh.nope"`,
 		`waiver "ssh.nope": justification is required`,
@@ -106,7 +106,7 @@ func TestPrepareCollectsEveryError(t *testing.T) {
 }
 
 func TestPrepareRejectsAnEmptySelection(t *testing.T) {
-	_, err := decodeConfig(t, map[string]interface{}{"only": []string{"ssh"}, "skip": []string{"ssh"}})
+	_, err := decodeConfig(t, map[string]interface{}{"only_controls": []string{"ssh"}, "skip": []string{"ssh"}})
 	if err == nil || !strings.Contains(err.Error(), "select no control") {
 		t.Errorf("err = %v", err)
 	}

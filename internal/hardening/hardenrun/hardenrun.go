@@ -137,7 +137,7 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 	}
 	out := &Outcome{Target: target, Selected: selected, RunID: newRunID(started)}
 	if len(selected) == 0 {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("no control of profile %s applies to %s with the given only/skip", req.Profile, target.OS))
+		out.Warnings = append(out.Warnings, fmt.Sprintf("no control of profile %s applies to %s with the given only_controls/skip", req.Profile, target.OS))
 	}
 	plan := hardening.Plan{
 		Mode:       req.Mode,
