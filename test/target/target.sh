@@ -29,7 +29,7 @@
 #
 # Environment:
 #   GOLDEN_LAB_DIR           state folder (default: <repo>/.lab)
-#   GOLDEN_LAB_NET           first two octets of the private /16 targets live in (default: 10.213)
+#   GOLDEN_LAB_NET           first two octets of the private block; targets use NET.0.0/22 (default: 10.213)
 #   GOLDEN_LAB_BOOT_TIMEOUT  seconds to wait for SSH after boot (default: 120)
 #
 # Everything this script starts, it stops; `start NAME` first removes whatever a crashed run with
