@@ -1,0 +1,117 @@
+package e2e
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
+)
+
+// lifecycleExample is the example template that sets every golden-lifecycle option.
+func lifecycleExample(t *testing.T) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(lab.RepoRoot(t), "example", "lifecycle.pkr.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestLifecycleValidateExample: the real packer accepts the example using every option.
+func TestLifecycleValidateExample(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	p := lab.Packer(t)
+	path := p.WriteFile(t, "lifecycle.pkr.hcl", lifecycleExample(t))
+	res := p.Run(t, "validate", path)
+	if res.ExitCode != 0 || !strings.Contains(res.Output, "The configuration is valid") {
+		t.Fatalf("packer validate on the example: exit %d\n%s", res.ExitCode, res.Output)
+	}
+}
+
+// TestLifecycleValidateRejectsBadInput: each bad value fails packer validate with a message
+// naming the option.
+func TestLifecycleValidateRejectsBadInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	example := lifecycleExample(t)
+	cases := []struct {
+		name, old, new string
+		want           []string
+	}{
+		{"negative keep_latest", `keep_latest         = 5`, `keep_latest         = -1`,
+			[]string{"prune.keep_latest", "must be 0 or more"}},
+		{"unknown region", `copy_to        = ["us-west-2", "eu-west-1"]`, `copy_to        = ["us-west-2", "eu-west-1", "mars-north-1"]`,
+			[]string{"copy_to", "unknown region", "mars-north-1"}},
+		{"bad account id", `share_with          = ["444455556666"]`, `share_with          = ["4444-5555-6666"]`,
+			[]string{"share_with", "4444-5555-6666", "not an AWS account id"}},
+		{"bad duration", `deprecate_after = "90d"`, `deprecate_after = "three months"`,
+			[]string{"deprecate_after", "three months", "not a duration"}},
+		{"bad prune duration", `older_than          = "30d"`, `older_than          = "30 days"`,
+			[]string{"prune.older_than"}},
+		{"prune without selector", "      match_tags          = { Pipeline = \"golden-ubuntu-22.04\" }\n      name_pattern        = \"golden-ubuntu-22.04-*\"\n", "",
+			[]string{"prune.match_tags or prune.name_pattern"}},
+	}
+	p := lab.Packer(t)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if !strings.Contains(example, tc.old) {
+				t.Fatalf("the example no longer contains %q", tc.old)
+			}
+			name := strings.ReplaceAll(tc.name, " ", "-") + ".pkr.hcl"
+			path := p.WriteFile(t, name, strings.Replace(example, tc.old, tc.new, 1))
+			res := p.Run(t, "validate", path)
+			if res.ExitCode == 0 {
+				t.Fatalf("packer validate accepted it:\n%s", res.Output)
+			}
+			out := flat(res.Output)
+			for _, w := range append([]string{`"golden-lifecycle"`}, tc.want...) {
+				if !strings.Contains(out, w) {
+					t.Errorf("output lacks %q:\n%s", w, res.Output)
+				}
+			}
+		})
+	}
+}
+
+// TestLifecycleRefusesNonAMIArtifact: in a real build, golden-lifecycle after a builder that makes
+// no AMI fails with a message saying so, and touches nothing.
+func TestLifecycleRefusesNonAMIArtifact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	sim := ec2sim.StartTest(t, ec2sim.Options{})
+	p := lab.Packer(t)
+	p.UseSim(sim)
+	path := p.WriteFile(t, "null.pkr.hcl", `
+source "null" "nothing" {
+  communicator = "none"
+}
+
+build {
+  sources = ["source.null.nothing"]
+
+  post-processor "golden-lifecycle" {
+    copy_to = ["us-west-2"]
+  }
+}
+`)
+	res := p.Run(t, "build", path)
+	if res.ExitCode == 0 {
+		t.Fatalf("packer build succeeded:\n%s", res.Output)
+	}
+	// "fnoeding.null" is the null builder's id.
+	if out := flat(res.Output); !strings.Contains(out, `artifact of builder "fnoeding.null" is not an AMI artifact`) {
+		t.Errorf("output does not say the null artifact is not an AMI:\n%s", res.Output)
+	}
+	for _, action := range []string{"CopyImage", "CreateTags", "DescribeImages"} {
+		if n := sim.Calls(action); n != 0 {
+			t.Errorf("%s called %d times", action, n)
+		}
+	}
+}
