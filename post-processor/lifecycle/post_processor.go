@@ -50,10 +50,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 	if err != nil {
 		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
 	}
-	job, err := p.job(ui, input, refs)
-	if err != nil {
-		return nil, false, false, err
-	}
+	job := p.job(ui, input, refs)
 
 	exec := &lifecycle.Executor{
 		Clients:       p.clients(),
@@ -85,7 +82,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 }
 
 // job turns the configuration and the artifact's images into what the executor does.
-func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []amiref.Ref) (lifecycle.Job, error) {
+func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []amiref.Ref) lifecycle.Job {
 	c := &p.config
 	source, also := splitSource(refs, c.Region, input)
 	present := []string{source.Region}
@@ -121,7 +118,7 @@ func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []am
 	if c.Prune != nil {
 		job.Prune = &lifecycle.PruneJob{Policy: c.policy(), Regions: c.Prune.Regions, DryRun: c.Prune.DryRun}
 	}
-	return job, nil
+	return job
 }
 
 // splitSource picks the image the build produced among the artifact's: the one in the build
