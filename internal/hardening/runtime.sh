@@ -486,9 +486,11 @@ _g_emit() {
 	awk -v marker="$G_MARKER" -v type="$_g_et_type" -v max="$G_EVIDENCE_MAX" "$_G_EMIT_AWK" "$@"
 }
 
-# _g_var NAME N : value of the per-control variable NAME_N (POSIX sh has no arrays).
-_g_var() {
-	eval "printf '%s' \"\${_g_${1}_$2-}\""
+# _g_get NAME N : sets _g_v to the per-control variable NAME_N (POSIX sh has no arrays; a
+# command substitution would cost a fork per read).
+_g_get() {
+	_g_v=
+	eval "_g_v=\${_g_${1}_$2-}"
 }
 
 _g_set() {
@@ -604,8 +606,13 @@ _g_emit_control() {
 	_g_c=$G_WORK_DIR/c$1
 	[ -f "$_g_c.msg" ] || : >"$_g_c.msg"
 	[ -f "$_g_c.changed" ] || : >"$_g_c.changed"
-	_g_emit control id="$(_g_var id "$1")" module="$G_MODULE" status="$2" before="$(_g_var before "$1")" \
-		next_boot="#$3" duration_ms="#$(_g_var dur "$1")" evidence="@$4" before_evidence="@${5:-/dev/null}" \
+	_g_get id "$1"
+	_g_e_id=$_g_v
+	_g_get before "$1"
+	_g_e_before=$_g_v
+	_g_get dur "$1"
+	_g_emit control id="$_g_e_id" module="$G_MODULE" status="$2" before="$_g_e_before" \
+		next_boot="#$3" duration_ms="#$_g_v" evidence="@$4" before_evidence="@${5:-/dev/null}" \
 		message="^$_g_c.msg" backups="%$_g_c.changed" rolled_back="#$6"
 }
 
@@ -681,12 +688,14 @@ g_module_end() {
 		("check_$_g_n") >"$_g_c.ev" 2>"$_g_c.err" </dev/null
 		_g_rc=$?
 		_g_now
-		_g_set dur "$_g_n" $(($(_g_var dur "$_g_n") + (_g_t - _g_ct0) * 10))
+		_g_get dur "$_g_n"
+		_g_set dur "$_g_n" $((_g_v + (_g_t - _g_ct0) * 10))
 		case $_g_rc in
 		0) _g_emit_control "$_g_n" fixed false "$_g_c.ev" "$_g_c.ev0" false ;;
 		3) _g_emit_control "$_g_n" fixed true "$_g_c.ev" "$_g_c.ev0" false ;;
 		*)
-			_g_frc=$(_g_var fixrc "$_g_n")
+			_g_get fixrc "$_g_n"
+			_g_frc=$_g_v
 			{
 				if [ "$_g_frc" -ne 0 ]; then
 					printf 'the fix failed (exit %s); the check still says not compliant (exit %s)\n' "$_g_frc" "$_g_rc"

@@ -296,6 +296,7 @@ func buildReport(req Request, out *Outcome, started, ended time.Time) *report.Re
 			{Name: "build_user", Value: req.BuildUser},
 			{Name: "run_id", Value: out.RunID},
 			{Name: "in_container", Value: strconv.FormatBool(out.Run.InContainer)},
+			{Name: "script_ms", Value: strconv.FormatInt(out.Run.Duration.Milliseconds(), 10)},
 		},
 		Threshold: req.Threshold,
 		Warnings:  out.Warnings,
