@@ -211,7 +211,7 @@ func fullConfig(t *testing.T) map[string]interface{} {
 		"snapshot_tags":             map[string]string{"Backup": "none"},
 		"git_commit":                "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
 		"git_ref":                   "refs/heads/main",
-		"copy_to":                   copyRegions,
+		"copy_to":                   slices.Clone(copyRegions),
 		"encrypt_copies":            true,
 		"kms_key_ids":               map[string]string{"us-west-2": cmkWest, "eu-west-1": cmkEU},
 		"poll_interval":             "1s",
@@ -661,7 +661,7 @@ func TestPostProcessCopiesInParallel(t *testing.T) {
 	const copyTime = 2 * time.Second
 	sim := startSim(t, ec2sim.Delays{CopyPending: copyTime})
 	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-parallel"})
-	p := configure(t, map[string]interface{}{"region": buildRegion, "copy_to": copyRegions, "poll_interval": "1s"})
+	p := configure(t, map[string]interface{}{"region": buildRegion, "copy_to": slices.Clone(copyRegions), "poll_interval": "1s"})
 	ui, out := testUI()
 	started := time.Now()
 	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
@@ -687,7 +687,7 @@ func TestPostProcessMultiRegionArtifact(t *testing.T) {
 	art := amazonEBSArtifact(built, "")
 	art.id = "us-west-2:" + west + "," + buildRegion + ":" + built
 	p := configure(t, map[string]interface{}{
-		"region": buildRegion, "copy_to": copyRegions, "poll_interval": "1s",
+		"region": buildRegion, "copy_to": slices.Clone(copyRegions), "poll_interval": "1s",
 		"tags": map[string]string{"Team": "platform"}, "ssm_parameter": "/golden/multi",
 	})
 	ui, out := testUI()
