@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"encoding/pem"
 	"fmt"
+	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
@@ -342,9 +343,9 @@ func TestHardenRollsBackABadSSHConfig(t *testing.T) {
 	assertBuildUserKeepsAccess(t, h)
 }
 
-// TestHardenValidateNamesBadOptions checks that `packer validate` reports bad ids and values,
-// naming the option, before any machine exists.
-func TestHardenValidateNamesBadOptions(t *testing.T) {
+// TestHardenValidate checks that `packer validate` reports bad ids and values, naming the option,
+// before any machine exists, and that the example template is valid.
+func TestHardenValidate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
@@ -380,4 +381,9 @@ func TestHardenValidateNamesBadOptions(t *testing.T) {
 		`mode: must be enforce or audit`,
 		`ssh.max_auth_tries`,
 		`did you mean "auditd.immutable"?`)
+
+	example := filepath.Join(lab.RepoRoot(t), "example", "harden.pkr.hcl")
+	if res := p.Run(t, "validate", "-var", "key="+key, example); res.ExitCode != 0 {
+		t.Errorf("packer validate example/harden.pkr.hcl:\n%s", res.Output)
+	}
 }
