@@ -258,10 +258,11 @@ type templateVersion struct {
 	imageID string // an AMI id, "resolve:ssm:<parameter>", or empty
 }
 
-// collectLaunchTemplates lists every template, then every version of each: one paginated
-// DescribeLaunchTemplateVersions stream per template. EC2 describes all templates at once only for
-// $Latest and $Default, and older versions launch instances too (an Auto Scaling group or a user
-// can pin any version number), so every version is read.
+// collectLaunchTemplates reads the image of every version of every launch template. EC2 describes
+// the versions of all templates in one stream only for $Latest and $Default; older versions launch
+// instances too (an Auto Scaling group, a script or a user may pin any version number), so a
+// template that has any is read in a stream of its own. The calls grow with the number of templates
+// that have older versions, never with the number of images.
 func collectLaunchTemplates(ctx context.Context, api InventoryEC2API) ([]launchTemplate, error) {
 	var templates []launchTemplate
 	pages := ec2.NewDescribeLaunchTemplatesPaginator(api, &ec2.DescribeLaunchTemplatesInput{
@@ -281,8 +282,38 @@ func collectLaunchTemplates(ctx context.Context, api InventoryEC2API) ([]launchT
 			})
 		}
 	}
+	if len(templates) == 0 {
+		return nil, nil
+	}
+	byID := make(map[string]*launchTemplate, len(templates))
+	for i := range templates {
+		byID[templates[i].id] = &templates[i]
+	}
+	add := func(page *ec2.DescribeLaunchTemplateVersionsOutput) {
+		for _, v := range page.LaunchTemplateVersions {
+			// A template created after the listing is not known; it is younger than this run.
+			if tpl := byID[aws.ToString(v.LaunchTemplateId)]; tpl != nil {
+				tpl.addVersion(v)
+			}
+		}
+	}
+
+	current := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, &ec2.DescribeLaunchTemplateVersionsInput{
+		Versions:   []string{"$Latest", "$Default"},
+		MaxResults: aws.Int32(templateVersionsPage),
+	})
+	for current.HasMorePages() {
+		page, err := current.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("$Latest and $Default versions: %w", err)
+		}
+		add(page)
+	}
 	for i := range templates {
 		tpl := &templates[i]
+		if !tpl.hasOlderVersions() {
+			continue
+		}
 		versions := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, &ec2.DescribeLaunchTemplateVersionsInput{
 			LaunchTemplateId: aws.String(tpl.id),
 			MaxResults:       aws.Int32(templateVersionsPage),
@@ -292,16 +323,36 @@ func collectLaunchTemplates(ctx context.Context, api InventoryEC2API) ([]launchT
 			if err != nil {
 				return nil, fmt.Errorf("versions of %s: %w", tpl.id, err)
 			}
-			for _, v := range page.LaunchTemplateVersions {
-				tv := templateVersion{number: aws.ToInt64(v.VersionNumber)}
-				if v.LaunchTemplateData != nil {
-					tv.imageID = aws.ToString(v.LaunchTemplateData.ImageId)
-				}
-				tpl.versions = append(tpl.versions, tv)
-			}
+			add(page)
 		}
 	}
 	return templates, nil
+}
+
+// hasOlderVersions reports whether the template may have versions that are neither $Default nor
+// $Latest. Versions are numbered from 1; deleted ones only make this err on the side of reading.
+func (t launchTemplate) hasOlderVersions() bool {
+	for n := int64(1); n <= t.latestVersion; n++ {
+		if n != t.defaultVersion && n != t.latestVersion {
+			return true
+		}
+	}
+	return false
+}
+
+// addVersion records a version once, whichever stream returned it first.
+func (t *launchTemplate) addVersion(v types.LaunchTemplateVersion) {
+	n := aws.ToInt64(v.VersionNumber)
+	for _, have := range t.versions {
+		if have.number == n {
+			return
+		}
+	}
+	tv := templateVersion{number: n}
+	if v.LaunchTemplateData != nil {
+		tv.imageID = aws.ToString(v.LaunchTemplateData.ImageId)
+	}
+	t.versions = append(t.versions, tv)
 }
 
 // imageOf resolves a template version's image, following resolve:ssm: through the values read.

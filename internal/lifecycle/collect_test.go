@@ -41,11 +41,12 @@ func simSources(t *testing.T, sim *ec2sim.Server, region string) Sources {
 	return Sources{Region: region, AccountID: sim.AccountID(), EC2: ec2c, SSM: ssmc, AutoScaling: asc}
 }
 
-// seedFleet creates images AMIs of the pipeline, templates launch templates of 3 versions each
-// pointing at random images (one in ten through resolve:ssm:), instances running from random images
-// and a few Auto Scaling groups, launch configurations and parameters. It returns the ids of the
-// images something refers to.
-func seedFleet(sim *ec2sim.Server, region string, images, templates, instances int, rng *rand.Rand) map[string]bool {
+// seedFleet creates images AMIs of the pipeline, templates launch templates pointing at random
+// images (one version in ten through resolve:ssm:; one template in four has 3 versions with the
+// second as default, the others one version), instances running from random images and a few Auto
+// Scaling groups, launch configurations and parameters. It returns the ids of the images something
+// refers to, and how many template versions resolve an SSM parameter.
+func seedFleet(sim *ec2sim.Server, region string, images, templates, instances int, rng *rand.Rand) (used map[string]bool, resolved int) {
 	base := time.Date(2025, 1, 1, 0, 0, 0, 0, time.UTC)
 	ids := make([]string, images)
 	for i := range ids {
@@ -54,19 +55,24 @@ func seedFleet(sim *ec2sim.Server, region string, images, templates, instances i
 			Tags: map[string]string{"Pipeline": "scale"},
 		})
 	}
-	used := map[string]bool{}
+	used = map[string]bool{}
 	pick := func() string {
 		id := ids[rng.Intn(len(ids))]
 		used[id] = true
 		return id
 	}
 	for i := range templates {
+		count := 1
+		if i%4 == 0 {
+			count = 3
+		}
 		var versions []string
-		for v := range 3 {
+		for v := range count {
 			if (i+v)%10 == 0 {
 				param := fmt.Sprintf("/scale/lt-%d-v%d", i, v)
 				sim.PutParameter(region, param, pick(), "text")
 				versions = append(versions, "resolve:ssm:"+param)
+				resolved++
 				continue
 			}
 			versions = append(versions, pick())
@@ -82,7 +88,7 @@ func seedFleet(sim *ec2sim.Server, region string, images, templates, instances i
 		sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: fmt.Sprintf("scale-asg-%d", i), LaunchConfigurationName: lc})
 		sim.PutParameter(region, fmt.Sprintf("/scale/published-%d", i), pick(), "aws:ec2:image")
 	}
-	return used
+	return used, resolved
 }
 
 // TestCollectCallsGrowWithTheSum seeds 1,000 images and 200 launch templates, then twice that, and
@@ -93,9 +99,11 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 		t.Skip("seeds thousands of resources")
 	}
 	policy := PrunePolicy{MatchTags: map[string]string{"Pipeline": "scale"}, KeepLatest: 1}
+	var resolved int
 	measure := func(images, templates, instances int) (map[string]int, Inventory, map[string]bool) {
 		sim := startSim(t)
-		used := seedFleet(sim, "us-east-1", images, templates, instances, rand.New(rand.NewSource(int64(images))))
+		var used map[string]bool
+		used, resolved = seedFleet(sim, "us-east-1", images, templates, instances, rand.New(rand.NewSource(int64(images))))
 		src := simSources(t, sim, "us-east-1")
 		sim.ResetCalls()
 		inv, err := Collect(context.Background(), src, policy, nil)
@@ -117,10 +125,12 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 
 	// Exact counts, from the page and batch sizes.
 	want := map[string]int{
-		"DescribeImages":                 1,   // 1,000 per page
-		"DescribeInstances":              6,   // 1,000 candidates / 195 per call
-		"DescribeLaunchTemplates":        1,   // 200 per page
-		"DescribeLaunchTemplateVersions": 200, // one stream per template (3 versions: one page)
+		"DescribeImages":          1, // 1,000 per page
+		"DescribeInstances":       6, // 1,000 candidates / 195 per call
+		"DescribeLaunchTemplates": 1, // 200 per page
+		// One stream of the 250 $Default/$Latest versions (200 per page), then one stream for
+		// each of the 50 templates with an older version.
+		"DescribeLaunchTemplateVersions": 2 + 50,
 		"DescribeAutoScalingGroups":      1,
 		"DescribeLaunchConfigurations":   1,
 		"DescribeParameters":             1, // 5 image parameters, 50 per page
@@ -130,9 +140,9 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 			t.Errorf("%s: %d calls, want %d", action, small[action], n)
 		}
 	}
-	// 60 resolve:ssm names + 5 published parameters, ten per GetParameters.
-	if got := small["GetParameters"]; got != 7 {
-		t.Errorf("GetParameters: %d calls, want 7", got)
+	// The resolve:ssm names (one version in ten) and the 5 published parameters, ten per call.
+	if got, want := small["GetParameters"], (resolved+5+9)/10; got != want {
+		t.Errorf("GetParameters: %d calls, want %d", got, want)
 	}
 
 	// Correctness at scale: every image something refers to is in use.
