@@ -89,7 +89,8 @@ func (a *Artifact) amis() map[string]string {
 }
 
 // State returns "amis" (region -> image id), "manifest" (the manifest's path), "prune" (the
-// prune report), the metadata HCP Packer and Atlas read, and otherwise the input artifact's state.
+// prune report as JSON), the metadata HCP Packer and Atlas read, and otherwise the input artifact's
+// state. Values cross Packer's plugin RPC, so they are plain strings and string maps.
 func (a *Artifact) State(name string) interface{} {
 	switch name {
 	case "amis":
@@ -97,7 +98,14 @@ func (a *Artifact) State(name string) interface{} {
 	case "manifest":
 		return a.ManifestPath
 	case "prune":
-		return a.Prune
+		if a.Prune == nil {
+			return ""
+		}
+		data, err := a.Prune.JSON()
+		if err != nil {
+			return ""
+		}
+		return string(data)
 	case "atlas.artifact.metadata":
 		meta := map[string]string{}
 		for region, id := range a.amis() {

@@ -285,6 +285,12 @@ func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	if len(report.Plans) != 3 || report.MonthlySavings <= 0 {
 		t.Errorf("prune report: %d plans, savings %v", len(report.Plans), report.MonthlySavings)
 	}
+	if state, _ := art.State("prune").(string); !strings.Contains(state, `"reclaimed_gib": 138`) {
+		t.Errorf("artifact state prune = %.200q", state)
+	}
+	if art.State("manifest") != raw["manifest"] || !slices.Contains(art.Files(), raw["manifest"].(string)) {
+		t.Errorf("artifact manifest state %v, files %v", art.State("manifest"), art.Files())
+	}
 	// 8 + 100 + 10 + 10 GiB in us-east-1 and 10 in us-west-2; the shared snapshot stays.
 	if report.ReclaimedGiB != 138 {
 		t.Errorf("reclaimed %d GiB, want 138", report.ReclaimedGiB)
