@@ -95,6 +95,9 @@ type Collector struct {
 	endCount int
 	// OnResult, when set, is called with each control result as soon as it arrives.
 	OnResult func(Result)
+	// OnModule, when set, is called when a module's Finalize has run (or was not needed), before
+	// the results of the controls it fixed.
+	OnModule func(ModuleRun)
 }
 
 // NewCollector expects one result per planned control id.
@@ -128,7 +131,11 @@ func (c *Collector) Add(line []byte) error {
 		c.sawBegin = true
 		c.run.RunID, c.run.Mode, c.run.InContainer, c.run.BackupDir = r.RunID, Mode(r.Mode), r.InContainer, r.BackupDir
 	case "module":
-		c.run.Modules = append(c.run.Modules, ModuleRun{Name: r.Name, Finalize: r.Finalize, Duration: ms(r.DurationMS), Message: r.Message})
+		m := ModuleRun{Name: r.Name, Finalize: r.Finalize, Duration: ms(r.DurationMS), Message: r.Message}
+		c.run.Modules = append(c.run.Modules, m)
+		if c.OnModule != nil {
+			c.OnModule(m)
+		}
 	case "control":
 		if _, ok := c.index[r.ID]; !ok {
 			return fmt.Errorf("the script reported control %q, which was not planned", r.ID)

@@ -168,6 +168,12 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 	collector.OnResult = func(r hardening.Result) {
 		ui.Say(progressLine(r, titles[r.ID], waived[r.ID]))
 	}
+	collector.OnModule = func(m hardening.ModuleRun) {
+		if m.Finalize == "failed" {
+			ui.Error(fmt.Sprintf("  module %s: applying its new configuration failed, so it was rolled back:\n%s",
+				m.Name, indent(firstLines(m.Message, 8), "    ")))
+		}
+	}
 	var stderrTail []string
 	ui.Say(fmt.Sprintf("golden-harden: %s mode, profile %s, %d controls in %d modules on %s as %s",
 		req.Mode, req.Profile, countControls(selected), len(plan.Modules), target.OS, target.User))
@@ -244,6 +250,8 @@ func progressLine(r hardening.Result, title string, waived bool) string {
 	}
 	detail := title
 	switch {
+	case r.RolledBack:
+		detail = fmt.Sprintf("rolled back with module %s (see above)", r.Module)
 	case r.Status == hardening.StatusFailed || r.Status == hardening.StatusSkipped:
 		if m := firstLine(r.Message); m != "" {
 			detail = m
@@ -260,6 +268,18 @@ func firstLine(s string) string {
 		s = s[:i]
 	}
 	return s
+}
+
+func firstLines(s string, n int) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	if len(lines) > n {
+		lines = append(lines[:n], "...")
+	}
+	return strings.Join(lines, "\n")
+}
+
+func indent(s, prefix string) string {
+	return prefix + strings.ReplaceAll(s, "\n", "\n"+prefix)
 }
 
 func lastLines(lines []string) string {

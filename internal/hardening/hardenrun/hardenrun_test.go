@@ -165,3 +165,39 @@ func TestApplyFailsOnABrokenRun(t *testing.T) {
 		t.Errorf("err = %v", err)
 	}
 }
+
+func TestApplyShowsARolledBackModuleOnce(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "svc.conf")
+	if err := os.WriteFile(conf, []byte("Option old\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cat := []hardening.Module{{Name: "svc", Finalize: "echo \"svc.conf line 1: Bad option 'new'\"; exit 1", Controls: []hardening.Control{
+		{ID: "svc.option", Title: "Option is new", Level: 1, Check: `g_kv_is '` + conf + `' Option new`, Fix: `g_set_kv '` + conf + `' Option new`},
+	}}}
+	req := Request{Profile: hardening.ProfileCISLevel1Server, Mode: hardening.ModeEnforce, SSHPort: 22, RemoteDir: dir,
+		BackupRoot: filepath.Join(dir, "backups"), Threshold: 100, Catalogue: cat}
+	ui, out := testUI()
+	runner := &remote.Runner{Comm: &remotetest.Local{Env: []string{"G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0"}}}
+	target := Target{OS: hardening.OSInfo{ID: "debian", VersionID: "12", Family: "debian"}, User: "admin"}
+	outcome, err := Apply(context.Background(), runner, ui, target, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	text := out.String()
+	for _, want := range []string{
+		"  module svc: applying its new configuration failed, so it was rolled back:\n    finalize of module svc failed (exit 1)",
+		"    svc.conf line 1: Bad option 'new'",
+		"  [failed] svc.option: rolled back with module svc (see above)",
+	} {
+		if !strings.Contains(text, want) {
+			t.Errorf("UI output lacks %q:\n%s", want, text)
+		}
+	}
+	if b, _ := os.ReadFile(conf); string(b) != "Option old\n" {
+		t.Errorf("svc.conf = %q after the rollback", b)
+	}
+	if it := outcome.Report.Items[0]; it.Status != report.StatusFailed || !it.RolledBack || outcome.Report.Passed {
+		t.Errorf("report item %+v", it)
+	}
+}
