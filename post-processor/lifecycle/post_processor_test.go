@@ -488,6 +488,9 @@ func TestPostProcessPruneDryRunOnly(t *testing.T) {
 
 // TestPostProcessThrottled: with 30% of all calls throttled, the whole run still completes.
 func TestPostProcessThrottled(t *testing.T) {
+	if testing.Short() {
+		t.Skip("the SDK's retry backoff makes this run take most of a minute")
+	}
 	sim := startSim(t, ec2sim.Delays{CopyPending: time.Second})
 	f := seedFleet(t, sim)
 	p := configure(t, fullConfig(t))
