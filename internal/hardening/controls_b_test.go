@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -276,5 +277,78 @@ func TestControlsBReportOnlyControls(t *testing.T) {
 				t.Errorf("%s: report-only %v but fix %q", c.ID, reportOnly[c.ID], c.Fix)
 			}
 		}
+	}
+}
+
+// settingAwk decides the pwquality, faillock and login.defs controls: run it (with Debian's
+// mawk, the awk of the targets) on configuration files written the ways those files are written.
+func TestSettingAwkVerdicts(t *testing.T) {
+	awk := requireTool(t, "mawk")
+	cases := []struct {
+		name, content, key, op, want string
+		ok                           bool
+	}{
+		{"equal", "minlen = 14\n", "minlen", "ge", "14", true},
+		{"stricter kept", "minlen=20\n", "minlen", "ge", "14", true},
+		{"weaker", "minlen = 12\n", "minlen", "ge", "14", false},
+		{"unset", "# minlen = 20\ndifok = 3\n", "minlen", "ge", "14", false},
+		{"one weak occurrence among two", "minlen = 16\nminlen = 8\n", "minlen", "ge", "14", false},
+		{"another key with the same prefix", "minlength = 20\n", "minlen", "ge", "14", false},
+		{"trailing comment", "minlen = 15 # site policy\n", "minlen", "ge", "14", true},
+		{"not a number", "minlen = lots\n", "minlen", "ge", "14", false},
+		{"deny lower", "deny = 3\n", "deny", "le", "5", true},
+		{"deny higher", "deny = 6\n", "deny", "le", "5", false},
+		{"deny zero disables", "deny = 0\n", "deny", "le", "5", false},
+		{"unlock never", "unlock_time = 0\n", "unlock_time", "zero_or_ge", "900", true},
+		{"unlock short", "unlock_time = 600\n", "unlock_time", "zero_or_ge", "900", false},
+		{"unlock long", "unlock_time = 1800\n", "unlock_time", "zero_or_ge", "900", true},
+		{"dictcheck default", "minlen = 14\n", "dictcheck", "nonzero", "1", true},
+		{"dictcheck off", "dictcheck = 0\n", "dictcheck", "nonzero", "1", false},
+		{"flag present", "  enforce_for_root\n", "enforce_for_root", "flag", "", true},
+		{"flag commented", "# enforce_for_root\n", "enforce_for_root", "flag", "", false},
+		{"login.defs tab", "PASS_MAX_DAYS\t99999\n", "PASS_MAX_DAYS", "le", "365", false},
+		{"login.defs space", "PASS_MAX_DAYS 90\n", "PASS_MAX_DAYS", "le", "365", true},
+		{"exact", "ENCRYPT_METHOD YESCRYPT\n", "ENCRYPT_METHOD", "eq", "YESCRYPT", true},
+	}
+	dir := t.TempDir()
+	for i, c := range cases {
+		path := filepath.Join(dir, fmt.Sprintf("case%d.conf", i))
+		if err := os.WriteFile(path, []byte(c.content), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(awk, "-v", "key="+c.key, "-v", "op="+c.op, "-v", "want="+c.want, "-v", "mod=",
+			settingAwk, path).CombinedOutput()
+		if got := err == nil; got != c.ok {
+			t.Errorf("%s: compliant %v, want %v (output %q, err %v)", c.name, got, c.ok, out, err)
+		}
+		if len(out) == 0 {
+			t.Errorf("%s: no evidence printed", c.name)
+		}
+	}
+}
+
+// sudoDefaultAwk reads the effective global Defaults the way sudo does: the last setting wins,
+// per-user Defaults do not count.
+func TestSudoDefaultAwk(t *testing.T) {
+	sh := requireTool(t, "dash")
+	requireTool(t, "mawk")
+	dir := t.TempDir()
+	main := filepath.Join(dir, "sudoers")
+	dropIn := filepath.Join(dir, "golden")
+	writeFile(t, main, "Defaults\tenv_reset\nDefaults use_pty, logfile = \"/var/log/a.log\"\nDefaults:admin !use_pty\n# Defaults !use_pty\n", 0o600)
+	writeFile(t, dropIn, "Defaults timestamp_timeout=5\nDefaults logfile=\"/var/log/sudo.log\"\n", 0o600)
+	for key, want := range map[string]string{"use_pty": "on", "logfile": "/var/log/sudo.log", "timestamp_timeout": "5", "requiretty": ""} {
+		out, err := exec.Command(sh, "-c", `_key=`+key+`; set -- "$1" "$2"; `+sudoDefaultAwk, "sh", main, dropIn).CombinedOutput()
+		if err != nil {
+			t.Fatalf("%s: %v\n%s", key, err, out)
+		}
+		if got := strings.SplitN(string(out), "\n", 2)[0]; got != want {
+			t.Errorf("%s: effective %q, want %q (output %q)", key, got, want, out)
+		}
+	}
+	writeFile(t, dropIn, "Defaults !use_pty\n", 0o600)
+	out, _ := exec.Command(sh, "-c", `_key=use_pty; `+sudoDefaultAwk, "sh", main, dropIn).CombinedOutput()
+	if got := strings.SplitN(string(out), "\n", 2)[0]; got != "off" {
+		t.Errorf("a later !use_pty: effective %q, want off", got)
 	}
 }

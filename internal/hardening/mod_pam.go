@@ -193,29 +193,44 @@ func pamStripArg(file, module, key string) string {
 fi`, file, strings.ReplaceAll(module, ".", `\.`), key)
 }
 
-// pwqualityControl is one pwquality.conf setting: set in /etc/security/pwquality.conf, made
-// consistent in pwquality.conf.d files that also set it, and removed from pam_pwquality's
-// arguments in common-password where it would override the files.
-func pwqualityControl(name, title, cisID, key, op, want string) Control {
-	const files = "/etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf /etc/pam.d/common-password"
-	fix := fmt.Sprintf(`g_set_kv /etc/security/pwquality.conf %[1]s "%[2]s" ' = ' || return 1
-for _f in /etc/security/pwquality.conf.d/*.conf; do
-	if [ -f "$_f" ] && grep -Eq '^[[:space:]]*%[1]s([[:space:]]|=|$)' "$_f"; then
-		g_set_kv "$_f" %[1]s "%[2]s" ' = ' || return 1
-	fi
-done
-`, key, want) + pamStripArg("/etc/pam.d/common-password", "pam_pwquality.so", key)
+// settingFix renders the fix for a settingCheck over configuration files plus a PAM module's
+// arguments. Only what is out of bounds changes, so a stricter value elsewhere survives: each file
+// among confFiles (globs allowed) that sets the key to a bad value gets the wanted one; when no
+// file sets it, mainFile does; a bad argument on the module's lines in pamFile is removed (it
+// would override the files; pam-auth-update keeps such removals). A flag (op "flag") is a bare
+// line added to mainFile.
+func settingFix(confFiles, mainFile, pamFile, pamModule, key, op, want string) string {
 	if op == "flag" {
-		fix = `g_ensure_line /etc/security/pwquality.conf ` + key
+		return `g_ensure_line ` + mainFile + ` ` + key
 	}
+	return fmt.Sprintf(`_found=0
+_files='%[1]s'
+for _f in $_files; do
+	[ -f "$_f" ] || continue
+	grep -Eq '^[[:space:]]*%[3]s([[:space:]]|=|$)' "$_f" || continue
+	_found=1
+	if awk -v key=%[3]s -v op=%[4]s -v want="%[5]s" -v mod= '%[6]s' "$_f" >/dev/null; then continue; fi
+	g_set_kv "$_f" %[3]s "%[5]s" ' = ' || return 1
+done
+if [ "$_found" -eq 0 ]; then g_set_kv %[2]s %[3]s "%[5]s" ' = ' || return 1; fi
+if ! awk -v key=%[3]s -v op=%[4]s -v want="%[5]s" -v mod=%[8]s '%[6]s' %[7]s >/dev/null; then
+	%[9]s
+fi`, confFiles, mainFile, key, op, want, settingAwk, pamFile, pamModule,
+		strings.ReplaceAll(pamStripArg(pamFile, pamModule, key), "\n", "\n\t"))
+}
+
+// pwqualityControl is one pwquality setting: in /etc/security/pwquality.conf and the
+// pwquality.conf.d files, and pam_pwquality's arguments in common-password.
+func pwqualityControl(name, title, cisID, key, op, want string) Control {
+	const confs = "/etc/security/pwquality.conf /etc/security/pwquality.conf.d/*.conf"
 	return Control{
 		ID:    "pam." + name,
 		Title: title,
 		Refs:  cisRefsSame(cisID),
 		Level: 1,
 		OS:    debianFamilies,
-		Check: settingCheck(files, "pam_pwquality.so", key, op, want),
-		Fix:   fix,
+		Check: settingCheck(confs+" /etc/pam.d/common-password", "pam_pwquality.so", key, op, want),
+		Fix:   settingFix(confs, "/etc/security/pwquality.conf", "/etc/pam.d/common-password", "pam_pwquality.so", key, op, want),
 	}
 }
 
@@ -224,11 +239,6 @@ const faillockFiles = "/etc/security/faillock.conf /etc/pam.d/common-auth"
 // faillockControl is one /etc/security/faillock.conf setting (pam_faillock reads it since
 // Linux-PAM 1.4; arguments on the pam_faillock lines in common-auth would override it).
 func faillockControl(name, title, cisID string, level int, key, op, want string) Control {
-	fix := fmt.Sprintf(`g_set_kv /etc/security/faillock.conf %s "%s" ' = ' || return 1
-`, key, want) + pamStripArg("/etc/pam.d/common-auth", "pam_faillock.so", key)
-	if op == "flag" {
-		fix = `g_ensure_line /etc/security/faillock.conf ` + key
-	}
 	return Control{
 		ID:    "pam." + name,
 		Title: title,
@@ -236,7 +246,8 @@ func faillockControl(name, title, cisID string, level int, key, op, want string)
 		Level: level,
 		OS:    debianFamilies,
 		Check: settingCheck(faillockFiles, "pam_faillock.so", key, op, want),
-		Fix:   fix,
+		Fix: settingFix("/etc/security/faillock.conf", "/etc/security/faillock.conf", "/etc/pam.d/common-auth",
+			"pam_faillock.so", key, op, want),
 	}
 }
 
@@ -390,7 +401,8 @@ return 1`),
 				Check: settingCheck(faillockFiles, "pam_faillock.so", "even_deny_root", "flag", "") + " &&\n" +
 					settingCheck(faillockFiles, "pam_faillock.so", "root_unlock_time", "ge", "$PAM_FAILLOCK_ROOT_UNLOCK_TIME"),
 				Fix: `g_ensure_line /etc/security/faillock.conf even_deny_root || return 1
-g_set_kv /etc/security/faillock.conf root_unlock_time "$PAM_FAILLOCK_ROOT_UNLOCK_TIME" ' = '`,
+` + settingFix("/etc/security/faillock.conf", "/etc/security/faillock.conf", "/etc/pam.d/common-auth",
+					"pam_faillock.so", "root_unlock_time", "ge", "$PAM_FAILLOCK_ROOT_UNLOCK_TIME"),
 			},
 			pwqualityControl("pwquality-difok", "Ensure password number of changed characters is configured", "5.3.3.2.1",
 				"difok", "ge", "$PAM_DIFOK"),
