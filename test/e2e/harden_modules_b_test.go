@@ -151,7 +151,7 @@ func TestHardenModulesB(t *testing.T) {
 		t.Errorf("the second run is not clean:\n%s", bad)
 	}
 	if after := h.MustRun(t, stateSnapshot); after != before {
-		t.Errorf("the second run changed files:\n%s", lineDiff(before, after))
+		t.Errorf("the second run changed files:\n%s", diffLines(before, after))
 	}
 
 	// An audit run agrees and writes nothing.
@@ -160,7 +160,7 @@ func TestHardenModulesB(t *testing.T) {
 		t.Errorf("the audit run disagrees:\n%s", bad)
 	}
 	if after := h.MustRun(t, stateSnapshot); after != before {
-		t.Errorf("the audit run changed files:\n%s", lineDiff(before, after))
+		t.Errorf("the audit run changed files:\n%s", diffLines(before, after))
 	}
 
 	// The build user still logs in (a new connection) and has passwordless sudo.
@@ -262,28 +262,4 @@ func assertModulesBState(t *testing.T, h *lab.TargetHost) {
 	expect("build info", "grep -v GOLDEN_BUILD_TIME /etc/golden-build-info", "GOLDEN_BUILD_USER='admin'\nGOLDEN_OS='debian 12'")
 	expectOK("build time", `grep -Eq "^GOLDEN_BUILD_TIME='[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z'$" /etc/golden-build-info`)
 	expectOK("sourceable", `sh -c '. /etc/golden-build-info && [ "$GOLDEN_BUILD_USER" = admin ]'`)
-}
-
-// lineDiff lists the lines only in a or only in b.
-func lineDiff(a, b string) string {
-	in := func(s string) map[string]bool {
-		m := map[string]bool{}
-		for _, l := range strings.Split(s, "\n") {
-			m[l] = true
-		}
-		return m
-	}
-	ma, mb := in(a), in(b)
-	var out strings.Builder
-	for _, l := range strings.Split(a, "\n") {
-		if !mb[l] {
-			out.WriteString("- " + l + "\n")
-		}
-	}
-	for _, l := range strings.Split(b, "\n") {
-		if !ma[l] {
-			out.WriteString("+ " + l + "\n")
-		}
-	}
-	return out.String()
 }
