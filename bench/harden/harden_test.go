@@ -91,6 +91,7 @@ func TestBenchmarkHarden(t *testing.T) {
 			rows = append(rows, rw)
 			if i == 0 {
 				t.Logf("%s: slowest controls of the first apply: %s", sc.profile, slowest(r, 8))
+				t.Logf("%s: modules of the first apply (checks, fixes and finalize): %s", sc.profile, timings(r))
 			}
 		}
 	}
@@ -118,4 +119,12 @@ func slowest(r *report.Report, n int) string {
 		}
 	}
 	return fmt.Sprintf("%s; all controls %dms, the rest (finalize, driver) %dms", strings.Join(parts, ", "), sum, r.DurationMS-sum)
+}
+
+func timings(r *report.Report) string {
+	var parts []string
+	for _, tm := range r.Timings {
+		parts = append(parts, fmt.Sprintf("%s %dms", strings.TrimPrefix(tm.Name, "module "), tm.DurationMS))
+	}
+	return strings.Join(parts, ", ")
 }

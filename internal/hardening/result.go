@@ -40,9 +40,11 @@ type Result struct {
 // ModuleRun is how one module's Finalize went.
 type ModuleRun struct {
 	Name     string
-	Finalize string // not_needed (no fix ran), none (no finalize), ok, failed (changes rolled back)
-	Duration time.Duration
-	Message  string
+	Finalize string        // not_needed (no fix ran), none (no finalize), ok, failed (changes rolled back)
+	Duration time.Duration // checks, fixes and Finalize (re-checks come after)
+	// FinalizeDuration is the time Finalize took (the first attempt).
+	FinalizeDuration time.Duration
+	Message          string
 }
 
 // Run is everything one script run reported.
@@ -76,8 +78,9 @@ type record struct {
 	Backups        []string `json:"backups"`
 	RolledBack     bool     `json:"rolled_back"`
 	// module
-	Name     string `json:"name"`
-	Finalize string `json:"finalize"`
+	Name       string `json:"name"`
+	Finalize   string `json:"finalize"`
+	FinalizeMS int64  `json:"finalize_ms"`
 	// end
 	Controls   *int  `json:"controls"`
 	DurationMS int64 `json:"duration_ms"`
@@ -131,7 +134,7 @@ func (c *Collector) Add(line []byte) error {
 		c.sawBegin = true
 		c.run.RunID, c.run.Mode, c.run.InContainer, c.run.BackupDir = r.RunID, Mode(r.Mode), r.InContainer, r.BackupDir
 	case "module":
-		m := ModuleRun{Name: r.Name, Finalize: r.Finalize, Duration: ms(r.DurationMS), Message: r.Message}
+		m := ModuleRun{Name: r.Name, Finalize: r.Finalize, Duration: ms(r.DurationMS), FinalizeDuration: ms(r.FinalizeMS), Message: r.Message}
 		c.run.Modules = append(c.run.Modules, m)
 		if c.OnModule != nil {
 			c.OnModule(m)

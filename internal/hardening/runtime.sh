@@ -651,9 +651,14 @@ g_module_end() {
 		return 0
 	}
 	_g_failed_fin=0
+	_g_fin_ms=0
 	if [ "$_g_fin" != - ]; then
+		_g_now
+		_g_fin_t0=$_g_t
 		("$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null
 		_g_frc=$?
+		_g_now
+		_g_fin_ms=$(((_g_t - _g_fin_t0) * 10))
 		if [ "$_g_frc" -ne 0 ]; then
 			_g_failed_fin=1
 			if _g_rollback "$G_MODULE"; then
@@ -710,10 +715,11 @@ g_module_end() {
 	done
 }
 
-# _g_module_record FINALIZE_STATE MESSAGE_FILE
+# _g_module_record FINALIZE_STATE MESSAGE_FILE (the module's time so far and Finalize's, in ms)
 _g_module_record() {
 	_g_now
-	_g_emit module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" message="^${2:-/dev/null}"
+	_g_emit module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" \
+		finalize_ms="#${_g_fin_ms:-0}" message="^${2:-/dev/null}"
 }
 
 # g_end : the closing record; its absence tells the reader that the run was cut short.

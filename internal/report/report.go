@@ -113,7 +113,15 @@ type Report struct {
 	ChangedFiles []string `json:"changed_files,omitempty"`
 	BackupDir    string   `json:"backup_dir,omitempty"`
 	Warnings     []string `json:"warnings,omitempty"`
-	Items        []Item   `json:"items"`
+	// Timings are durations of the run's phases (per module for golden-harden), in run order.
+	Timings []Timing `json:"timings,omitempty"`
+	Items   []Item   `json:"items"`
+}
+
+// Timing is how long one phase of a run took.
+type Timing struct {
+	Name       string `json:"name"`
+	DurationMS int64  `json:"duration_ms"`
 }
 
 // Summarize fills the counts, the score and the verdict from the items and the threshold.

@@ -327,6 +327,12 @@ func buildReport(req Request, out *Outcome, started, ended time.Time) *report.Re
 			r.BackupDir = out.Run.BackupDir
 		}
 	}
+	for _, m := range out.Run.Modules {
+		r.Timings = append(r.Timings, report.Timing{Name: "module " + m.Name, DurationMS: m.Duration.Milliseconds()})
+		if m.FinalizeDuration > 0 {
+			r.Timings = append(r.Timings, report.Timing{Name: "finalize " + m.Name, DurationMS: m.FinalizeDuration.Milliseconds()})
+		}
+	}
 	for _, res := range out.Run.Results {
 		c := controls[res.ID]
 		it := report.Item{
