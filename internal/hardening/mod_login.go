@@ -26,7 +26,7 @@ type LoginOptions struct {
 	PassWarnAge int `mapstructure:"pass_warn_age"`
 	// Password hashing of the shadow tools (`ENCRYPT_METHOD`): `YESCRYPT`, `SHA512`, or `auto`
 	// (default): YESCRYPT where the installed shadow tools support it (Debian 12, Ubuntu 22.04 and
-	// later), SHA512 elsewhere. Either value passes the check in `auto`.
+	// later; pam_unix already hashes with yescrypt there), SHA512 elsewhere.
 	EncryptMethod string `mapstructure:"encrypt_method"`
 	// Days after a password expires before the account is locked, for new accounts
 	// (`useradd -D -f`). Default 30; the benchmark asks for 45 or less.
@@ -113,12 +113,10 @@ func (o *LoginOptions) validate() []error {
 }
 
 // encryptMethodWant sets _want to the ENCRYPT_METHOD to enforce. In auto mode, YESCRYPT when the
-// shadow tools know its settings (they are linked into chpasswd), SHA512 otherwise; _ok lists the
-// values the check accepts.
+// shadow tools know its settings (they are linked into chpasswd), SHA512 otherwise.
 const encryptMethodWant = `_want=$LOGIN_ENCRYPT_METHOD
-_ok=$_want
 if [ "$_want" = auto ]; then
-	if grep -q YESCRYPT_COST_FACTOR /usr/sbin/chpasswd 2>/dev/null; then _want=YESCRYPT; _ok="YESCRYPT SHA512"; else _want=SHA512; _ok=SHA512; fi
+	if grep -q YESCRYPT_COST_FACTOR /usr/sbin/chpasswd 2>/dev/null; then _want=YESCRYPT; else _want=SHA512; fi
 fi`
 
 // loginDefsControl is one numeric /etc/login.defs setting (op as in settingAwk).
@@ -159,11 +157,8 @@ func init() {
 				Refs: cisRefsSame("5.4.1.4"), Level: 1, OS: debianFamilies,
 				Check: encryptMethodWant + `
 _cur=$(awk '$1 == "ENCRYPT_METHOD" { v = $2 } END { print v }' /etc/login.defs)
-g_say "ENCRYPT_METHOD ${_cur:-unset} (accepted: $_ok)"
-case " $_ok " in
-*" $_cur "*) [ -n "$_cur" ] ;;
-*) false ;;
-esac`,
+g_say "ENCRYPT_METHOD ${_cur:-unset} (wanted $_want)"
+[ "$_cur" = "$_want" ]`,
 				Fix: encryptMethodWant + `
 g_set_kv /etc/login.defs ENCRYPT_METHOD "$_want"`,
 			},
