@@ -229,8 +229,8 @@ func assertModulesBState(t *testing.T, h *lab.TargetHost) {
 	expectOK("remove test user", "sudo userdel -r golden-e2e-b 2>/dev/null; ! id golden-e2e-b")
 
 	// login
-	expect("login.defs", `awk '$1 ~ /^(PASS_MAX_DAYS|PASS_MIN_DAYS|PASS_WARN_AGE|UMASK)$/ { print $1, $2 }' /etc/login.defs`,
-		"UMASK 027\nPASS_MAX_DAYS 365\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7")
+	expect("login.defs", `awk '$1 ~ /^(PASS_MAX_DAYS|PASS_MIN_DAYS|PASS_WARN_AGE|UMASK|ENCRYPT_METHOD)$/ { print $1, $2 }' /etc/login.defs`,
+		"UMASK 027\nPASS_MAX_DAYS 365\nPASS_MIN_DAYS 1\nPASS_WARN_AGE 7\nENCRYPT_METHOD YESCRYPT")
 	expect("useradd inactive", "sudo useradd -D | grep INACTIVE", "INACTIVE=30")
 	expect("login shell TMOUT, read-only", `bash -lc 'echo $TMOUT; readonly -p | grep -c " TMOUT="'`, "900\n1")
 	expect("login shell umask", "bash -lc umask", "0027")
