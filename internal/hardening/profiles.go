@@ -63,6 +63,7 @@ var baselineControls = map[string]bool{
 	"auditd.rules-loaded":         true,
 
 	"login.pass-max-days":  true,
+	"login.pass-min-days":  true,
 	"login.pass-warn-age":  true,
 	"login.encrypt-method": true,
 

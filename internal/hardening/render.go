@@ -40,6 +40,16 @@ type Plan struct {
 	BackupDir  string // default DefaultBackupRoot/RunID
 	Params     []ShellParam
 	Modules    []Module // selected modules in run order, each holding only its selected controls
+	// Provenance is recorded on the image by build_info; every field is optional.
+	Provenance Provenance
+}
+
+// Provenance says what produced the image: the run variables G_PROFILE, G_PLUGIN_VERSION and
+// G_SOURCE_AMI.
+type Provenance struct {
+	Profile       string
+	PluginVersion string
+	SourceAMI     string // the AMI the build started from, when the builder says (amazon-ebs, golden-ebs)
 }
 
 var (
@@ -134,6 +144,9 @@ func Render(p Plan) ([]byte, error) {
 		{"G_BACKUP_DIR", p.BackupDir},
 		{"G_SCRIPT", p.ScriptPath},
 		{"G_MARKER", Marker},
+		{"G_PROFILE", p.Provenance.Profile},
+		{"G_PLUGIN_VERSION", p.Provenance.PluginVersion},
+		{"G_SOURCE_AMI", p.Provenance.SourceAMI},
 	}
 	for _, sp := range append(runVars, p.Params...) {
 		fmt.Fprintf(&b, "\t%s=%s\n", sp.Name, shellQuote(sp.Value))

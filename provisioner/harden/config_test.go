@@ -131,3 +131,20 @@ func TestSSHPort(t *testing.T) {
 		}
 	}
 }
+
+func TestSourceAMIFromGeneratedData(t *testing.T) {
+	cases := []struct {
+		data map[string]interface{}
+		want string
+	}{
+		{map[string]interface{}{"SourceAMI": "ami-0123456789abcdef0"}, "ami-0123456789abcdef0"},
+		{map[string]interface{}{"SourceAMI": "ERR_SOURCE_AMI_NOT_SET"}, ""},
+		{map[string]interface{}{"SourceAMI": 42}, ""},
+		{map[string]interface{}{}, ""},
+	}
+	for _, c := range cases {
+		if got := sourceAMI(c.data); got != c.want {
+			t.Errorf("sourceAMI(%v) = %q, want %q", c.data, got, c.want)
+		}
+	}
+}

@@ -64,6 +64,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		RemoteDir: c.RemoteDir,
 		Threshold: c.threshold,
 		Version:   version.PluginVersion.FormattedVersion(),
+		SourceAMI: sourceAMI(generatedData),
 		Now:       timeNow,
 	})
 	if err != nil {
@@ -173,4 +174,13 @@ func failureText(r *report.Report) string {
 		}
 	}
 	return s
+}
+
+// sourceAMI is the AMI the build started from, as EC2 builders (amazon-ebs, golden-ebs) publish it
+// in the build's generated data; empty for other builders.
+func sourceAMI(generatedData map[string]interface{}) string {
+	if id, ok := generatedData["SourceAMI"].(string); ok && strings.HasPrefix(id, "ami-") {
+		return id
+	}
+	return ""
 }

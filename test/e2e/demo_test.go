@@ -61,6 +61,13 @@ func TestDemoPipeline(t *testing.T) {
 			t.Errorf("reports/%s is empty", name)
 		}
 	}
+	// The image records what produced it, and who built it is the build user, not root.
+	info := target.MustRun(t, "cat /etc/golden-build-info")
+	for _, want := range []string{"GOLDEN_HARDEN_PROFILE='cis-level1-server'", "GOLDEN_PLUGIN_VERSION='0.1.0", "GOLDEN_BUILD_USER='" + target.User + "'"} {
+		if !strings.Contains(info, want) {
+			t.Errorf("/etc/golden-build-info lacks %s:\n%s", want, info)
+		}
+	}
 	if calls := sim.Calls("DescribeImages"); calls == 0 {
 		t.Error("the data source never asked the simulator for images")
 	}

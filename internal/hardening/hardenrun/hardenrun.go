@@ -95,7 +95,8 @@ type Request struct {
 	// hardening.DefaultBackupRoot).
 	BackupRoot string
 	Threshold  float64 // score below which the report says failed
-	Version    string  // plugin version, for the report
+	Version    string  // plugin version, for the report and the image's build info
+	SourceAMI  string  // the AMI the build started from, when known, for the image's build info
 
 	Catalogue []hardening.Module // default: hardening.Modules()
 	Now       func() time.Time   // default: time.Now
@@ -149,6 +150,7 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 		ScriptPath: req.RemoteDir + "/golden-harden-" + out.RunID + ".sh",
 		Params:     req.Options.ShellParams(),
 		Modules:    selected,
+		Provenance: hardening.Provenance{Profile: string(req.Profile), PluginVersion: req.Version, SourceAMI: req.SourceAMI},
 	}
 	if req.BackupRoot != "" {
 		plan.BackupDir = req.BackupRoot + "/" + out.RunID
