@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
@@ -251,6 +252,9 @@ func (r *recorder) server(t *testing.T, name string) *httptest.Server {
 		case action == "GetParameter":
 			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 			io.WriteString(w, `{"Parameter":{"Name":"/p","Type":"String","Value":"ami-0123456789abcdef0","Version":1}}`)
+		case action == "DescribeKey":
+			w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+			io.WriteString(w, `{"KeyMetadata":{"KeyId":"0a1b2c3d-1111-2222-3333-444455556666","KeyManager":"CUSTOMER","Enabled":true}}`)
 		case action == "AssumeRole":
 			expires := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
 			fmt.Fprintf(w, `<AssumeRoleResponse xmlns="https://sts.amazonaws.com/doc/2011-06-15/"><AssumeRoleResult>
@@ -328,6 +332,51 @@ func TestEndpointPrecedence(t *testing.T) {
 			want := []string{tt.wantEC2 + " DescribeImages", tt.wantSSM + " GetParameter"}
 			if got := rec.snapshot(); strings.Join(got, ",") != strings.Join(want, ",") {
 				t.Errorf("calls = %q, want %q", got, want)
+			}
+		})
+	}
+}
+
+// TestKMSClient: KMS follows AWS_ENDPOINT_URL_KMS or AWS_ENDPOINT_URL, never custom_endpoint_ec2,
+// and signs for the region ForRegion names.
+func TestKMSClient(t *testing.T) {
+	for _, tt := range []struct {
+		name   string
+		kmsEnv bool // AWS_ENDPOINT_URL_KMS set
+		want   string
+	}{
+		{name: "AWS_ENDPOINT_URL", want: "general DescribeKey"},
+		{name: "AWS_ENDPOINT_URL_KMS over AWS_ENDPOINT_URL", kmsEnv: true, want: "kmsenv DescribeKey"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			isolateEnv(t)
+			t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+			t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+			rec := &recorder{}
+			t.Setenv("AWS_ENDPOINT_URL", rec.server(t, "general").URL)
+			if tt.kmsEnv {
+				t.Setenv("AWS_ENDPOINT_URL_KMS", rec.server(t, "kmsenv").URL)
+			}
+			c := AccessConfig{Region: "us-east-1", CustomEndpointEC2: rec.server(t, "custom").URL}
+			if errs := c.Prepare(); len(errs) != 0 {
+				t.Fatal(errs)
+			}
+			client, err := c.ForRegion("eu-west-1").KMSClient(context.Background())
+			if err != nil {
+				t.Fatal(err)
+			}
+			out, err := client.DescribeKey(context.Background(), &kms.DescribeKeyInput{KeyId: aws.String("alias/golden")})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := rec.snapshot(); len(got) != 1 || got[0] != tt.want {
+				t.Errorf("calls = %q, want %q", got, tt.want)
+			}
+			if auth := rec.auth[0]; !strings.Contains(auth, "/eu-west-1/kms/aws4_request") {
+				t.Errorf("signed for %q, want eu-west-1 and kms", auth)
+			}
+			if out.KeyMetadata == nil || string(out.KeyMetadata.KeyManager) != "CUSTOMER" {
+				t.Errorf("key metadata %+v", out.KeyMetadata)
 			}
 		})
 	}

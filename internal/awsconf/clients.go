@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
@@ -49,4 +50,15 @@ func (c *AccessConfig) AutoScalingClient(ctx context.Context) (*autoscaling.Clie
 		return nil, err
 	}
 	return autoscaling.NewFromConfig(cfg), nil
+}
+
+// KMSClient returns a Key Management Service client for c.Region. custom_endpoint_ec2 does not
+// apply to it: KMS is reached through AWS_ENDPOINT_URL_KMS, AWS_ENDPOINT_URL or the regional
+// default.
+func (c *AccessConfig) KMSClient(ctx context.Context) (*kms.Client, error) {
+	cfg, err := c.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return kms.NewFromConfig(cfg), nil
 }

@@ -347,12 +347,6 @@ func createImage(s *Server, rs *regionState, req *request) (any, error) {
 	return &imageIDResponse{ImageID: img.ID}, nil
 }
 
-// defaultEBSKey is the ARN of the AWS managed EBS key of a region, used when encryption is
-// asked for without a key.
-func (s *Server) defaultEBSKey(region string) string {
-	return fmt.Sprintf("arn:aws:kms:%s:%s:alias/aws/ebs", region, s.opts.AccountID)
-}
-
 // copyImage copies an image from SourceRegion into the request's region: new image, new
 // snapshots, pending until Delays.CopyPending has passed.
 func copyImage(s *Server, rs *regionState, req *request) (any, error) {
@@ -404,15 +398,10 @@ func copyImage(s *Server, rs *regionState, req *request) (any, error) {
 	}
 	for _, bd := range src.BlockDevices {
 		enc, key := bd.Encrypted, bd.KmsKeyID
-		if encrypted {
-			enc = true
-			key = kmsKey
-			if key == "" && bd.KmsKeyID != "" {
-				key = bd.KmsKeyID
-			}
-			if key == "" {
-				key = s.defaultEBSKey(rs.name)
-			}
+		if encrypted || bd.Encrypted {
+			// A copy of an encrypted snapshot is encrypted too. KMS keys are regional, so a copy
+			// never keeps its source's key: it gets the key named, else the region's aws/ebs key.
+			enc, key = true, s.ebsKeyARN(rs, kmsKey)
 		}
 		sn := &snapshot{seq: s.next(), Snapshot: Snapshot{
 			ID: s.newID("snap"), VolumeID: "vol-ffffffff", OwnerID: s.opts.AccountID, SizeGiB: bd.SizeGiB,

@@ -183,7 +183,7 @@ func runInstances(s *Server, rs *regionState, req *request) (any, error) {
 			Architecture: img.Architecture, RootDeviceName: img.RootDeviceName, UserData: userData,
 			MetadataOptions: meta, ReservationID: reservation,
 		}}
-		in.Volumes = s.instanceVolumes(rs.name, img, mappings, tags["volume"])
+		in.Volumes = s.instanceVolumes(rs, img, mappings, tags["volume"])
 		s.setState(in, "pending", now)
 		rs.instances[in.ID] = in
 		res.Instances.Items = append(res.Instances.Items, s.instanceXML(rs, in, i))
@@ -244,7 +244,7 @@ func readBlockDeviceMappings(list []queryParams) ([]blockDeviceRequest, error) {
 
 // instanceVolumes creates the volumes of a new instance: the image's mappings, changed or
 // extended by the request's BlockDeviceMappings.
-func (s *Server) instanceVolumes(region string, img *image, req []blockDeviceRequest, tags map[string]string) []Volume {
+func (s *Server) instanceVolumes(rs *regionState, img *image, req []blockDeviceRequest, tags map[string]string) []Volume {
 	var vols []Volume
 	for _, bd := range img.BlockDevices {
 		vols = append(vols, Volume{DeviceName: bd.DeviceName, SnapshotID: bd.SnapshotID, SizeGiB: bd.SizeGiB,
@@ -282,8 +282,8 @@ func (s *Server) instanceVolumes(region string, img *image, req []blockDeviceReq
 	for i := range vols {
 		vols[i].ID = s.newID("vol")
 		vols[i].Tags = cloneTags(tags)
-		if vols[i].Encrypted && vols[i].KmsKeyID == "" {
-			vols[i].KmsKeyID = s.defaultEBSKey(region)
+		if vols[i].Encrypted {
+			vols[i].KmsKeyID = s.ebsKeyARN(rs, vols[i].KmsKeyID)
 		}
 	}
 	return vols

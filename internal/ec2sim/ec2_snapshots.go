@@ -190,8 +190,13 @@ func modifySnapshotAttribute(s *Server, rs *regionState, req *request) (any, err
 			return nil, errorf("InvalidParameterValue", "Invalid group: %s", c.Group)
 		}
 		if c.Group == "all" && sn.Encrypted {
-			return nil, errorf("OperationNotPermitted", "Encrypted snapshots with EBS default key cannot be shared")
+			return nil, errorf("OperationNotPermitted", "Encrypted snapshots cannot be made public")
 		}
+	}
+	// AWS refuses to share a snapshot encrypted with the AWS managed key: no other account can
+	// ever use that key.
+	if len(add) > 0 && sn.Encrypted && s.isEBSManagedKey(rs, sn.KmsKeyID) {
+		return nil, errorf("OperationNotPermitted", "Snapshots encrypted with the AWS managed key (%s) cannot be shared", EBSManagedKeyAlias)
 	}
 	for _, c := range add {
 		if !slices.Contains(sn.CreateVolumePermissions, c) {

@@ -44,8 +44,8 @@ func (s *Server) ResetCalls() {
 
 // Throttle makes percent of the calls to actions (every action when none is named) fail with the
 // service's throttling error: RequestLimitExceeded (EC2, HTTP 503), Throttling (Auto Scaling and
-// STS, HTTP 400) or ThrottlingException (SSM, HTTP 400). Which calls fail follows a fixed seed, so
-// a test sees the same sequence on every run. Throttle(0) stops throttling.
+// STS, HTTP 400) or ThrottlingException (SSM and KMS, HTTP 400). Which calls fail follows a fixed
+// seed, so a test sees the same sequence on every run. Throttle(0) stops throttling.
 func (s *Server) Throttle(percent int, actions ...string) {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -125,7 +125,7 @@ func throttlingError(service string) *apiError {
 	switch service {
 	case "ec2":
 		return &apiError{Code: "RequestLimitExceeded", Message: "Request limit exceeded.", Status: http.StatusServiceUnavailable}
-	case "ssm":
+	case "ssm", "kms":
 		return &apiError{Code: "ThrottlingException", Message: "Rate exceeded", Status: http.StatusBadRequest}
 	default:
 		return &apiError{Code: "Throttling", Message: "Rate exceeded", Status: http.StatusBadRequest}

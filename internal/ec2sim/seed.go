@@ -54,6 +54,7 @@ var publicImages = []publicImage{
 
 // seedRegionLocked creates what exists in every AWS region before anyone uses it.
 func (s *Server) seedRegionLocked(rs *regionState) {
+	s.seedEBSManagedKey(rs)
 	v := &vpc{seq: s.next(), id: stableID("vpc", rs.name), cidr: "172.31.0.0/16", isDefault: true, tags: map[string]string{}}
 	rs.vpcs[v.id] = v
 	for i, z := range zones(rs.name) {
@@ -111,7 +112,10 @@ type SnapshotSeed struct {
 	ID        string `json:"id,omitempty"`
 	SizeGiB   int32  `json:"sizeGiB,omitempty"` // default 8
 	Encrypted bool   `json:"encrypted,omitempty"`
-	KmsKeyID  string `json:"kmsKeyId,omitempty"`
+	// KmsKeyID of an encrypted snapshot: a key id, key ARN, alias or alias ARN. A key the
+	// simulator knows is recorded as its key ARN, as EC2 reports it; empty means the region's
+	// aws/ebs key.
+	KmsKeyID string `json:"kmsKeyId,omitempty"`
 }
 
 // AddImage creates an image (and its snapshots) in region and returns its id.
@@ -164,6 +168,9 @@ func (s *Server) addImageLocked(rs *regionState, seed ImageSeed) string {
 		}
 		if ss.SizeGiB == 0 {
 			ss.SizeGiB = 8
+		}
+		if ss.Encrypted {
+			ss.KmsKeyID = s.ebsKeyARN(rs, ss.KmsKeyID)
 		}
 		device := img.RootDeviceName
 		if i > 0 {

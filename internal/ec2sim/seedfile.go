@@ -6,6 +6,7 @@ import (
 	"io"
 	"os"
 	"sort"
+	"strings"
 )
 
 // SeedFile is the JSON document the standalone server loads with -seed: what exists in each
@@ -18,12 +19,19 @@ type SeedFile struct {
 // RegionSeed is what one region starts with, on top of the public images and parameters every
 // region has.
 type RegionSeed struct {
+	// KMSKeys are customer managed keys, created first so that snapshots can name them by alias.
+	KMSKeys              []KMSKeySeed              `json:"kmsKeys,omitempty"`
 	Images               []ImageSeed               `json:"images,omitempty"`
 	LaunchTemplates      []LaunchTemplateSeed      `json:"launchTemplates,omitempty"`
 	Instances            []InstanceSeed            `json:"instances,omitempty"`
 	LaunchConfigurations []LaunchConfigurationSeed `json:"launchConfigurations,omitempty"`
 	AutoScalingGroups    []ASGSeed                 `json:"autoScalingGroups,omitempty"`
 	Parameters           []ParameterSeed           `json:"parameters,omitempty"`
+}
+
+// KMSKeySeed is a customer managed KMS key, known by its alias ("alias/golden" or "golden").
+type KMSKeySeed struct {
+	Alias string `json:"alias"`
 }
 
 // LaunchConfigurationSeed is an Auto Scaling launch configuration.
@@ -73,9 +81,15 @@ func (s *Server) Seed(sf SeedFile) error {
 		if err := checkRegionSeed(name, sf.Regions[name]); err != nil {
 			return err
 		}
+		if err := s.checkAliasesFree(name, sf.Regions[name].KMSKeys); err != nil {
+			return err
+		}
 	}
 	for _, name := range regions {
 		rs := sf.Regions[name]
+		for _, k := range rs.KMSKeys {
+			s.AddKMSKey(name, k.Alias)
+		}
 		for _, img := range rs.Images {
 			s.AddImage(name, img)
 		}
@@ -101,6 +115,19 @@ func (s *Server) Seed(sf SeedFile) error {
 func checkRegionSeed(region string, rs RegionSeed) error {
 	if !knownRegion(region) {
 		return fmt.Errorf("seed: unknown region %q", region)
+	}
+	aliases := map[string]bool{}
+	for i, k := range rs.KMSKeys {
+		alias := aliasName(k.Alias)
+		switch {
+		case k.Alias == "":
+			return fmt.Errorf("seed: %s: KMS key %d has no alias", region, i+1)
+		case strings.HasPrefix(alias, "alias/aws/"):
+			return fmt.Errorf("seed: %s: KMS key alias %s is reserved for AWS managed keys", region, k.Alias)
+		case aliases[alias]:
+			return fmt.Errorf("seed: %s: KMS key alias %s is given twice", region, k.Alias)
+		}
+		aliases[alias] = true
 	}
 	for i, img := range rs.Images {
 		if img.Name == "" {
@@ -142,4 +169,18 @@ func checkRegionSeed(region string, rs RegionSeed) error {
 		}
 	}
 	return nil
+}
+
+// checkAliasesFree refuses seed keys whose alias a region already has.
+func (s *Server) checkAliasesFree(region string, keys []KMSKeySeed) error {
+	var err error
+	s.withRegion(region, func(rs *regionState) {
+		for _, k := range keys {
+			alias := aliasName(k.Alias)
+			if _, taken := rs.kmsAliases[alias]; taken && err == nil {
+				err = fmt.Errorf("seed: %s: KMS key alias %s already exists", region, alias)
+			}
+		}
+	})
+	return err
 }

@@ -1,7 +1,7 @@
 // Package ec2sim is a stateful, in-process simulator of the parts of Amazon EC2, Auto Scaling,
-// Systems Manager Parameter Store and STS that the plugin's components call.
+// Systems Manager Parameter Store, STS and KMS that the plugin's components call.
 //
-// It is one HTTP server for all four services. The real aws-sdk-go-v2 clients reach it through
+// It is one HTTP server for all five services. The real aws-sdk-go-v2 clients reach it through
 // AWS_ENDPOINT_URL (or BaseEndpoint); the service and the region are read from the SigV4
 // credential scope of each request, so one server answers every region. Responses follow the
 // wire protocols the SDK expects (EC2 Query, AWS Query, JSON 1.1), including AWS's error shapes,
@@ -177,7 +177,7 @@ func (s *Server) SetDelays(d Delays) {
 // request is one decoded API call.
 type request struct {
 	ctx       context.Context
-	service   string // ec2, autoscaling, ssm, sts
+	service   string // ec2, autoscaling, ssm, sts, kms
 	region    string
 	action    string
 	params    queryParams // Query protocols
@@ -198,7 +198,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	if req == nil {
 		// Not an AWS call at all: a health check or a browser.
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
-		fmt.Fprintln(w, "golden AWS simulator: EC2, Auto Scaling, SSM and STS")
+		fmt.Fprintln(w, "golden AWS simulator: EC2, Auto Scaling, SSM, STS and KMS")
 		return
 	}
 	s.logf("%s %s %s", req.region, req.service, req.action)
@@ -249,6 +249,8 @@ func (s *Server) dispatch(req *request) (any, error) {
 		table = ssmHandlers
 	case "sts":
 		table = stsHandlers
+	case "kms":
+		table = kmsHandlers
 	}
 	h, ok := table[req.action]
 	if !ok {
@@ -298,7 +300,7 @@ func unsupportedAction(req *request) error {
 	switch req.service {
 	case "ec2":
 		return errorf("InvalidAction", "The action %s is not valid for this web service.", req.action)
-	case "ssm":
+	case "ssm", "kms":
 		return &apiError{Code: "UnknownOperationException", Message: "Unknown operation " + req.action, Status: 400}
 	default:
 		return errorf("InvalidAction", "Could not find operation %s for version %s", req.action, req.params.get("Version"))
@@ -316,7 +318,7 @@ func (s *Server) decode(hr *http.Request) (*request, error) {
 	target := hr.Header.Get("X-Amz-Target")
 	if target != "" {
 		if req.service == "" {
-			req.service = "ssm"
+			req.service = serviceForTarget(target)
 		}
 		req.action = target[strings.LastIndex(target, ".")+1:]
 		req.body = body
@@ -337,7 +339,7 @@ func (s *Server) decode(hr *http.Request) (*request, error) {
 		return req, authError(req, "MissingAuthenticationToken", "Request is missing Authentication Token")
 	}
 	switch req.service {
-	case "ec2", "autoscaling", "ssm", "sts":
+	case "ec2", "autoscaling", "ssm", "sts", "kms":
 	default:
 		return req, errorf("InvalidAction", "service %q is not simulated", req.service)
 	}
@@ -356,7 +358,7 @@ func authError(req *request, code, message string) *apiError {
 		switch req.service {
 		case "ec2":
 			code = "AuthFailure"
-		case "ssm":
+		case "ssm", "kms":
 			code = "InvalidSignatureException"
 		default:
 			code = "SignatureDoesNotMatch"
@@ -366,7 +368,7 @@ func authError(req *request, code, message string) *apiError {
 	switch req.service {
 	case "ec2":
 		status = http.StatusUnauthorized
-	case "ssm":
+	case "ssm", "kms":
 		status = http.StatusBadRequest
 	}
 	return &apiError{Code: code, Message: message, Status: status}
@@ -382,6 +384,15 @@ func serviceForVersion(version string) string {
 		return "sts"
 	}
 	return ""
+}
+
+// serviceForTarget names the JSON service of an X-Amz-Target ("TrentService.DescribeKey") for
+// requests that carry no signature to read it from.
+func serviceForTarget(target string) string {
+	if strings.HasPrefix(target, "TrentService.") {
+		return "kms"
+	}
+	return "ssm"
 }
 
 type scope struct{ accessKey, region, service string }
@@ -407,6 +418,5 @@ func credentialScope(auth string) (scope, bool) {
 func (s *Server) newRequestID() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", s.rng.Uint32(), s.rng.Uint32()&0xffff,
-		0x4000|s.rng.Uint32()&0x0fff, 0x8000|s.rng.Uint32()&0x3fff, s.rng.Uint64()&0xffffffffffff)
+	return s.newUUIDLocked()
 }

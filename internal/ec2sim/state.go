@@ -43,7 +43,9 @@ type regionState struct {
 	launchConfigs map[string]*launchConfiguration
 	groupsASG     map[string]*autoScalingGroup
 	params        map[string]*parameter
-	idempotent    map[string]any // action/ClientToken -> first response
+	kmsKeys       map[string]*kmsKey // by key id
+	kmsAliases    map[string]*kmsKey // by alias name, "alias/..."
+	idempotent    map[string]any     // action/ClientToken -> first response
 }
 
 // seq orders resources by creation, so listings and pagination are stable.
@@ -143,6 +145,8 @@ func newRegionState(name string) *regionState {
 		launchConfigs: map[string]*launchConfiguration{},
 		groupsASG:     map[string]*autoScalingGroup{},
 		params:        map[string]*parameter{},
+		kmsKeys:       map[string]*kmsKey{},
+		kmsAliases:    map[string]*kmsKey{},
 		idempotent:    map[string]any{},
 	}
 }
@@ -214,14 +218,26 @@ func (s *Server) newID(prefix string) string {
 	return prefix + "-" + string(b)
 }
 
+// newUUIDLocked returns a random version 4 UUID: the form of request ids and KMS key ids.
+// Callers hold s.mu.
+func (s *Server) newUUIDLocked() string {
+	return fmt.Sprintf("%08x-%04x-%04x-%04x-%012x", s.rng.Uint32(), s.rng.Uint32()&0xffff,
+		0x4000|s.rng.Uint32()&0x0fff, 0x8000|s.rng.Uint32()&0x3fff, s.rng.Uint64()&0xffffffffffff)
+}
+
 // stableID derives an id from names, so seeded resources keep their ids across restarts.
 func stableID(prefix string, parts ...string) string {
+	return prefix + "-" + digest(parts...)[:17]
+}
+
+// digest is 64 hex digits derived from names.
+func digest(parts ...string) string {
 	h := sha256.New()
 	for _, p := range parts {
 		h.Write([]byte(p))
 		h.Write([]byte{0})
 	}
-	return prefix + "-" + hex.EncodeToString(h.Sum(nil))[:17]
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 // sortedBySeq returns the map's values in creation order.

@@ -38,7 +38,7 @@ func statusForCode(code string) int {
 	switch code {
 	case "RequestLimitExceeded", "Unavailable", "ServiceUnavailable", "InsufficientInstanceCapacity":
 		return http.StatusServiceUnavailable
-	case "InternalError", "InternalFailure", "InternalServerError", "ServerInternal":
+	case "InternalError", "InternalFailure", "InternalServerError", "ServerInternal", "KMSInternalException":
 		return http.StatusInternalServerError
 	case "AuthFailure", "MissingAuthenticationToken":
 		return http.StatusUnauthorized
@@ -52,6 +52,8 @@ func internalErrorCode(service string) string {
 	switch service {
 	case "ssm":
 		return "InternalServerError"
+	case "kms":
+		return "KMSInternalException"
 	case "ec2":
 		return "InternalError"
 	}
@@ -86,7 +88,7 @@ func writeResult(w http.ResponseWriter, req *request, out any) {
 			Name: xml.Name{Local: req.action + "Response"},
 			Attr: []xml.Attr{{Name: xml.Name{Local: "xmlns"}, Value: ec2Namespace}},
 		})
-	case "ssm":
+	case "ssm", "kms":
 		if out == nil {
 			out = struct{}{}
 		}
@@ -179,7 +181,7 @@ func writeError(w http.ResponseWriter, req *request, e *apiError) {
 	}
 	w.Header().Set("X-Amzn-Requestid", req.requestID)
 	switch req.service {
-	case "ssm":
+	case "ssm", "kms":
 		b, _ := json.Marshal(map[string]string{"__type": e.Code, "message": e.Message})
 		w.Header().Set("Content-Type", "application/x-amz-json-1.1")
 		w.WriteHeader(status)
