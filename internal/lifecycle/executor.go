@@ -41,6 +41,8 @@ type RegionClients struct {
 	EC2         EC2API
 	SSM         SSMAPI
 	AutoScaling InventoryAutoScalingAPI
+	// KMS tells customer managed keys from the AWS-managed one before sharing.
+	KMS KMSAPI
 }
 
 // ClientFactory returns the clients of a region.
@@ -190,10 +192,10 @@ func (e *Executor) Run(ctx context.Context, job Job) (Result, error) {
 		if err != nil {
 			return Result{}, err
 		}
-		if err := checkShareable(job, src); err != nil {
-			return Result{}, err
-		}
 		sources = append(sources, src)
+	}
+	if err := e.checkShareable(ctx, job, sources); err != nil {
+		return Result{}, err
 	}
 	var result Result
 	for _, src := range sources {
@@ -239,6 +241,16 @@ type sourceImage struct {
 	ref       ImageRef
 	image     types.Image
 	snapshots []types.Snapshot
+}
+
+// encrypted reports whether any snapshot of the image is encrypted.
+func (s sourceImage) encrypted() bool {
+	for _, snap := range s.snapshots {
+		if aws.ToBool(snap.Encrypted) {
+			return true
+		}
+	}
+	return false
 }
 
 func (s sourceImage) regionImage(job Job) RegionImage {
@@ -290,28 +302,6 @@ func (e *Executor) describeSource(ctx context.Context, ref ImageRef) (sourceImag
 		})
 	}
 	return src, nil
-}
-
-// IsAWSManagedEBSKey reports whether a KMS key reference is the AWS-managed EBS key: its alias
-// alias/aws/ebs in any form, or no key at all on an encrypted snapshot (EC2 then used the default).
-// Other accounts can never use that key, so an image encrypted with it cannot be shared.
-func IsAWSManagedEBSKey(keyID string) bool {
-	return keyID == "" || keyID == "alias/aws/ebs" || strings.HasSuffix(keyID, ":alias/aws/ebs")
-}
-
-// checkShareable refuses, before any change, to share an image whose snapshots are encrypted with
-// the AWS-managed key: the accounts it is shared with could not launch it.
-func checkShareable(job Job, src sourceImage) error {
-	if len(job.ShareWithAccounts)+len(job.ShareWithOrgARNs)+len(job.ShareWithOUARNs) == 0 {
-		return nil
-	}
-	for _, s := range src.snapshots {
-		if aws.ToBool(s.Encrypted) && IsAWSManagedEBSKey(aws.ToString(s.KmsKeyId)) {
-			return fmt.Errorf("share_with: %s cannot be shared: its snapshot %s is encrypted with the AWS-managed key (aws/ebs), which other accounts cannot use; build it with a customer managed KMS key",
-				src.ref, aws.ToString(s.SnapshotId))
-		}
-	}
-	return nil
 }
 
 func (e *Executor) tagSource(ctx context.Context, job Job, src sourceImage) error {

@@ -131,7 +131,8 @@ type Config struct {
 	// ARNs are accepted. Every region must be in `copy_to`.
 	KMSKeyIDs map[string]string `mapstructure:"kms_key_ids"`
 	// Encrypt every copy: with the region's key from `kms_key_ids`, else with the account's default
-	// EBS key. Defaults to `false` (a copy keeps the encryption of the source).
+	// EBS key. Defaults to `false`: a copy is encrypted when the source is, and since KMS keys are
+	// regional, with the region's key from `kms_key_ids`, else with the account's default EBS key.
 	EncryptCopies bool `mapstructure:"encrypt_copies"`
 	// How long all copies together may take, e.g. `2h`. A copy still running then is deregistered
 	// with its snapshots, and the post-processor fails. Defaults to `2h`.
@@ -140,7 +141,9 @@ type Config struct {
 	PollInterval string `mapstructure:"poll_interval"`
 
 	// AWS account ids (12 digits) to share the image with, in every region. Their accounts also get
-	// create-volume permission on the snapshots.
+	// create-volume permission on the snapshots. An image that is, or whose copy would be, encrypted
+	// with the AWS-managed key `aws/ebs` is never shared, with accounts, organizations or
+	// organizational units: the run fails before changing anything (see the safety rules of sharing).
 	ShareWith []string `mapstructure:"share_with"`
 	// ARNs of AWS Organizations to share the image with, e.g.
 	// `arn:aws:organizations::111122223333:organization/o-exampleorgid`.
@@ -332,7 +335,9 @@ func (c *Config) prepareSharing() []error {
 		return errs
 	}
 	// A shared image encrypted with the AWS-managed key cannot be launched by anyone else. What
-	// can be known now is checked now; the source's own encryption is checked before any change.
+	// can be known now is checked now: the aws/ebs alias. EC2 reports the keys of the image's
+	// snapshots by key ARN, so those, and keys given here by id or ARN, are resolved with KMS
+	// DescribeKey before the run's first change.
 	for region, key := range c.KMSKeyIDs {
 		if lifecycle.IsAWSManagedEBSKey(key) {
 			errs = append(errs, fmt.Errorf("kms_key_ids: %s uses the AWS-managed key %q, which other accounts cannot use; the image is shared (share_with...), so use a customer managed key", region, key))

@@ -190,7 +190,11 @@ func (p *PostProcessor) clients() lifecycle.ClientFactory {
 		if err != nil {
 			return lifecycle.RegionClients{}, fmt.Errorf("Auto Scaling client for %s: %w", region, err)
 		}
-		c := lifecycle.RegionClients{EC2: ec2c, SSM: ssmc, AutoScaling: asc}
+		kmsc, err := access.KMSClient(ctx)
+		if err != nil {
+			return lifecycle.RegionClients{}, fmt.Errorf("KMS client for %s: %w", region, err)
+		}
+		c := lifecycle.RegionClients{EC2: ec2c, SSM: ssmc, AutoScaling: asc, KMS: kmsc}
 		cache[region] = c
 		return c, nil
 	}

@@ -20,12 +20,9 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
 )
 
-// Keys of the test's customer managed keys, and the accounts and organisation it shares with.
+// The build region, and the accounts and organisation the test shares with.
 const (
 	buildRegion = "us-east-1"
-	cmkSource   = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
-	cmkWest     = "arn:aws:kms:us-west-2:123456789012:key/0a1b2c3d-aaaa-bbbb-cccc-ddddeeeeffff"
-	cmkEU       = "alias/golden-eu"
 	shareAcct   = "444455556666"
 	orgARN      = "arn:aws:organizations::123456789012:organization/o-exampleorg1"
 	foreignAcct = "999988887777"
@@ -33,6 +30,22 @@ const (
 )
 
 var copyRegions = []string{"us-west-2", "eu-west-1"}
+
+// cmks are a test's customer managed KMS keys: the built image's, and one per copy region.
+type cmks struct {
+	// source encrypts the seeded images; west is us-west-2's key by ARN, euAlias eu-west-1's by
+	// alias, as kms_key_ids takes either.
+	source, west, euAlias string
+	// copyARN is the key ARN EC2 records on the snapshots of the copy to each region.
+	copyARN map[string]string
+}
+
+func addKeys(sim *ec2sim.Server) cmks {
+	_, source := sim.AddKMSKey(buildRegion, "golden")
+	_, west := sim.AddKMSKey("us-west-2", "golden-west")
+	_, eu := sim.AddKMSKey("eu-west-1", "golden-eu")
+	return cmks{source: source, west: west, euAlias: "alias/golden-eu", copyARN: map[string]string{"us-west-2": west, "eu-west-1": eu}}
+}
 
 // testArtifact is an artifact of the shape EC2 builders produce.
 type testArtifact struct {
@@ -102,6 +115,7 @@ func daysAgo(n int) time.Time { return time.Now().UTC().Add(-time.Duration(n) * 
 // images of the pipeline in every situation the prune must tell apart.
 type fleet struct {
 	built, base string
+	keys        cmks
 	// keep lists region -> images that must survive, with why; gone lists images to be deleted.
 	keep, gone map[string][]string
 	// keptSnapshots must survive, goneSnapshots must be deleted (region -> ids).
@@ -110,14 +124,14 @@ type fleet struct {
 
 func seedFleet(t *testing.T, sim *ec2sim.Server) fleet {
 	t.Helper()
-	f := fleet{keep: map[string][]string{}, gone: map[string][]string{}, keptSnapshots: map[string][]string{}, goneSnapshots: map[string][]string{}}
+	f := fleet{keys: addKeys(sim), keep: map[string][]string{}, gone: map[string][]string{}, keptSnapshots: map[string][]string{}, goneSnapshots: map[string][]string{}}
 	n := 0
 	img := func(region string, age int, mods ...func(*ec2sim.ImageSeed)) string {
 		n++
 		seed := ec2sim.ImageSeed{
 			Name: "golden-ubuntu-22.04-" + time.Now().Add(time.Duration(n)*time.Second).Format("20060102150405"), CreationDate: daysAgo(age),
 			Tags:      map[string]string{"Pipeline": pipeline},
-			Snapshots: []ec2sim.SnapshotSeed{{SizeGiB: 10, Encrypted: true, KmsKeyID: cmkSource}},
+			Snapshots: []ec2sim.SnapshotSeed{{SizeGiB: 10, Encrypted: true, KmsKeyID: f.keys.source}},
 		}
 		for _, m := range mods {
 			m(&seed)
@@ -202,7 +216,7 @@ func seedFleet(t *testing.T, sim *ec2sim.Server) fleet {
 }
 
 // fullConfig uses every option, pruning for real.
-func fullConfig(t *testing.T) map[string]interface{} {
+func fullConfig(t *testing.T, keys cmks) map[string]interface{} {
 	dir := t.TempDir()
 	return map[string]interface{}{
 		"region":                    buildRegion,
@@ -213,7 +227,7 @@ func fullConfig(t *testing.T) map[string]interface{} {
 		"git_ref":                   "refs/heads/main",
 		"copy_to":                   slices.Clone(copyRegions),
 		"encrypt_copies":            true,
-		"kms_key_ids":               map[string]string{"us-west-2": cmkWest, "eu-west-1": cmkEU},
+		"kms_key_ids":               map[string]string{"us-west-2": keys.west, "eu-west-1": keys.euAlias},
 		"poll_interval":             "1s",
 		"share_with":                []string{shareAcct},
 		"share_with_org_arns":       []string{orgARN},
@@ -244,7 +258,7 @@ func configure(t *testing.T, raw map[string]interface{}) *PostProcessor {
 func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	sim := startSim(t, ec2sim.Delays{CopyPending: 1500 * time.Millisecond, SnapshotPending: 500 * time.Millisecond})
 	f := seedFleet(t, sim)
-	raw := fullConfig(t)
+	raw := fullConfig(t, f.keys)
 	p := configure(t, raw)
 	ui, out := testUI()
 
@@ -257,6 +271,10 @@ func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	}
 	checkDistribution(t, sim, f, art, "run-0001")
 	checkPrune(t, sim, f)
+	// The keys of the built image and of the two copies were each asked about once.
+	if n := sim.Calls("DescribeKey"); n != 3 {
+		t.Errorf("%d DescribeKey calls, want 3", n)
+	}
 
 	// The plan was printed with reasons, and the copies reported progress while pending.
 	for _, want := range []string{
@@ -334,7 +352,7 @@ func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.
 			if img.Tags[lifecycle.CopiedFromTag] != buildRegion+":"+f.built || img.SourceImageID != f.built {
 				t.Errorf("%s:%s is not a copy of the built image: %+v", region, id, img.Tags)
 			}
-			want := map[string]string{"us-west-2": cmkWest, "eu-west-1": cmkEU}[region]
+			want := f.keys.copyARN[region]
 			if len(img.BlockDevices) == 0 || !img.BlockDevices[0].Encrypted || img.BlockDevices[0].KmsKeyID != want {
 				t.Errorf("%s:%s block devices %+v, want encrypted with %s", region, id, img.BlockDevices, want)
 			}
@@ -417,7 +435,7 @@ var mutatingActions = []string{
 func TestPostProcessGoldenEBSArtifactDryRun(t *testing.T) {
 	sim := startSim(t, ec2sim.Delays{})
 	f := seedFleet(t, sim)
-	raw := fullConfig(t)
+	raw := fullConfig(t, f.keys)
 	raw["dry_run"] = true
 	p := configure(t, raw)
 	ui, out := testUI()
@@ -447,7 +465,7 @@ func TestPostProcessGoldenEBSArtifactDryRun(t *testing.T) {
 		}
 	}
 	for _, want := range []string{
-		"[dry run] would copy " + buildRegion + ":" + f.built + " to us-west-2 encrypted with " + cmkWest,
+		"[dry run] would copy " + buildRegion + ":" + f.built + " to us-west-2 encrypted with " + f.keys.west,
 		"[dry run] would share", "[dry run] would deprecate", "[dry run] would enable deregistration protection",
 		"[dry run] would publish", "[dry run] would tag", "would delete (dry run)",
 	} {
@@ -469,7 +487,7 @@ func TestPostProcessGoldenEBSArtifactDryRun(t *testing.T) {
 func TestPostProcessPruneDryRunOnly(t *testing.T) {
 	sim := startSim(t, ec2sim.Delays{})
 	f := seedFleet(t, sim)
-	raw := fullConfig(t)
+	raw := fullConfig(t, f.keys)
 	raw["prune"].(map[string]interface{})["dry_run"] = true
 	p := configure(t, raw)
 	ui, out := testUI()
@@ -493,7 +511,7 @@ func TestPostProcessThrottled(t *testing.T) {
 	}
 	sim := startSim(t, ec2sim.Delays{CopyPending: time.Second})
 	f := seedFleet(t, sim)
-	p := configure(t, fullConfig(t))
+	p := configure(t, fullConfig(t, f.keys))
 	ui, out := testUI()
 	sim.ResetCalls()
 	sim.Throttle(30)
@@ -580,7 +598,7 @@ func TestPostProcessInterruptedCopyLeavesNothing(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			sim := startSim(t, ec2sim.Delays{CopyPending: 6 * time.Second, SnapshotPending: 6 * time.Second})
 			f := seedFleet(t, sim)
-			raw := fullConfig(t)
+			raw := fullConfig(t, f.keys)
 			delete(raw, "prune")
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
@@ -608,23 +626,111 @@ func TestPostProcessInterruptedCopyLeavesNothing(t *testing.T) {
 	}
 }
 
+// TestPostProcessRefusesToShareDefaultKeyImage: an image that is, or whose copy would be, encrypted
+// with the AWS-managed key aws/ebs is not shared, and nothing at all is changed: EC2 reports the key
+// by ARN, so the refusal rests on what KMS says about it, not on its name.
 func TestPostProcessRefusesToShareDefaultKeyImage(t *testing.T) {
-	sim := startSim(t, ec2sim.Delays{})
-	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{
-		Name: "golden-default-key", Snapshots: []ec2sim.SnapshotSeed{{Encrypted: true, KmsKeyID: "arn:aws:kms:us-east-1:123456789012:alias/aws/ebs"}},
-	})
-	raw := fullConfig(t)
-	delete(raw, "prune")
-	p := configure(t, raw)
-	ui, _ := testUI()
-	sim.ResetCalls()
-	_, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
-	if err == nil || !strings.Contains(err.Error(), "share_with") || !strings.Contains(err.Error(), "AWS-managed key") {
-		t.Fatalf("PostProcess: %v, want a refusal naming share_with and the AWS-managed key", err)
+	cases := []struct {
+		name string
+		// setup seeds the built image's snapshots and adjusts the configuration; it returns what
+		// the error must name.
+		setup func(sim *ec2sim.Server, keys cmks, raw map[string]interface{}) ([]ec2sim.SnapshotSeed, []string)
+	}{
+		{"snapshot under aws/ebs named by key id", func(sim *ec2sim.Server, keys cmks, _ map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
+			id, arn := sim.EBSManagedKey(buildRegion)
+			return []ec2sim.SnapshotSeed{{Encrypted: true, KmsKeyID: keys.source}, {Encrypted: true, KmsKeyID: id}},
+				[]string{"share_with, share_with_org_arns", "AWS-managed key", "snapshot", arn}
+		}},
+		{"snapshot encrypted by default", func(sim *ec2sim.Server, _ cmks, raw map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
+			delete(raw, "share_with")
+			_, arn := sim.EBSManagedKey(buildRegion)
+			return []ec2sim.SnapshotSeed{{Encrypted: true}}, []string{"share_with_org_arns:", "AWS-managed key", arn}
+		}},
+		{"copy key is aws/ebs by key ARN", func(sim *ec2sim.Server, keys cmks, raw map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
+			_, arn := sim.EBSManagedKey("us-west-2")
+			raw["kms_key_ids"].(map[string]string)["us-west-2"] = arn
+			return []ec2sim.SnapshotSeed{{Encrypted: true, KmsKeyID: keys.source}}, []string{"copy", "to us-west-2", "kms_key_ids", "AWS-managed key", arn}
+		}},
+		{"encrypted image copied without a key", func(_ *ec2sim.Server, keys cmks, raw map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
+			raw["encrypt_copies"] = false
+			delete(raw["kms_key_ids"].(map[string]string), "eu-west-1")
+			return []ec2sim.SnapshotSeed{{Encrypted: true, KmsKeyID: keys.source}}, []string{"copy", "to eu-west-1", "default EBS key", "set kms_key_ids for eu-west-1"}
+		}},
+		{"key KMS does not know", func(_ *ec2sim.Server, _ cmks, _ map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
+			const gone = "arn:aws:kms:us-east-1:123456789012:key/0a1b2c3d-1111-2222-3333-444455556666"
+			return []ec2sim.SnapshotSeed{{Encrypted: true, KmsKeyID: gone}}, []string{"cannot tell", gone, "NotFoundException", "kms:DescribeKey"}
+		}},
 	}
-	for _, action := range mutatingActions {
-		if n := sim.Calls(action); n != 0 {
-			t.Errorf("refused run still called %s %d times", action, n)
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := startSim(t, ec2sim.Delays{})
+			keys := addKeys(sim)
+			raw := fullConfig(t, keys)
+			delete(raw, "prune")
+			snaps, want := tc.setup(sim, keys, raw)
+			built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-default-key", Snapshots: snaps})
+			img, _ := sim.Image(buildRegion, built)
+			want = append(want, buildRegion+":"+built)
+			if strings.Contains(tc.name, "snapshot") {
+				want = append(want, img.BlockDevices[len(img.BlockDevices)-1].SnapshotID)
+			}
+			p := configure(t, raw)
+			ui, out := testUI()
+			sim.ResetCalls()
+
+			_, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
+			if err == nil {
+				t.Fatalf("PostProcess shared it:\n%s", out)
+			}
+			for _, w := range want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("the refusal does not name %q: %v", w, err)
+				}
+			}
+			for _, action := range mutatingActions {
+				if n := sim.Calls(action); n != 0 {
+					t.Errorf("refused run still called %s %d times", action, n)
+				}
+			}
+			if img, _ := sim.Image(buildRegion, built); len(img.LaunchPermissions) != 0 || len(img.Tags) != 0 {
+				t.Errorf("refused image changed: permissions %v, tags %v", img.LaunchPermissions, img.Tags)
+			}
+		})
+	}
+}
+
+// TestPostProcessSharesCustomerKeyImage: an image under a customer managed key is shared with
+// accounts and the organisation, its snapshots with the accounts, after one DescribeKey for its
+// two snapshots' one key; without copies, no copy key is asked about.
+func TestPostProcessSharesCustomerKeyImage(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	keys := addKeys(sim)
+	keyID, _ := sim.AddKMSKey(buildRegion, "golden-shared")
+	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-cmk", Snapshots: []ec2sim.SnapshotSeed{
+		{Encrypted: true, KmsKeyID: keyID}, {Encrypted: true, SizeGiB: 20, KmsKeyID: "alias/golden-shared"},
+	}})
+	raw := fullConfig(t, keys)
+	for _, option := range []string{"prune", "copy_to", "kms_key_ids", "encrypt_copies"} {
+		delete(raw, option)
+	}
+	p := configure(t, raw)
+	ui, out := testUI()
+	sim.ResetCalls()
+	if _, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, "")); err != nil {
+		t.Fatalf("PostProcess: %v\n%s", err, out)
+	}
+	if n := sim.Calls("DescribeKey"); n != 1 {
+		t.Errorf("%d DescribeKey calls, want 1", n)
+	}
+	img, _ := sim.Image(buildRegion, built)
+	if !slices.Contains(img.LaunchPermissions, ec2sim.LaunchPermission{UserID: shareAcct}) ||
+		!slices.Contains(img.LaunchPermissions, ec2sim.LaunchPermission{OrganizationArn: orgARN}) {
+		t.Errorf("launch permissions %+v", img.LaunchPermissions)
+	}
+	for _, bd := range img.BlockDevices {
+		snap, _ := sim.Snapshot(buildRegion, bd.SnapshotID)
+		if !slices.Contains(snap.CreateVolumePermissions, ec2sim.CreateVolumePermission{UserID: shareAcct}) {
+			t.Errorf("snapshot %s (key %s) volume permissions %+v", snap.ID, snap.KmsKeyID, snap.CreateVolumePermissions)
 		}
 	}
 }
