@@ -7,18 +7,15 @@ package lifecycle
 import (
 	"context"
 	"fmt"
-	"net/http"
 	"os"
 	"path/filepath"
 	"reflect"
 	"runtime"
 	"sort"
 	"strings"
-	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/autoscaling"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
@@ -191,7 +188,7 @@ func TestBenchmarkCollect(t *testing.T) {
 		sim := ec2sim.StartTest(t, ec2sim.Options{Logf: func(string, ...any) {}})
 		f := newFleet(size, 2)
 		f.seed(sim, region)
-		src, retries := simSources(t, sim, region)
+		src := simSources(t, sim, region)
 		pinned := map[string]string{f.newest: "built by this run"}
 
 		sim.ResetCalls()
@@ -202,7 +199,11 @@ func TestBenchmarkCollect(t *testing.T) {
 		}
 		collected := time.Now()
 		plan := lifecycle.Plan(inv, benchPolicy, f.now)
-		run := collectRun{size: size, calls: sim.CallCounts(), retried: int(retries.retried.Load()),
+		calls, retried := sim.CallCounts(), 0
+		for action := range calls {
+			retried += sim.Retries(action)
+		}
+		run := collectRun{size: size, calls: calls, retried: retried,
 			collect: collected.Sub(started), plan: time.Since(collected)}
 		runs = append(runs, run)
 
@@ -218,10 +219,8 @@ func TestBenchmarkCollect(t *testing.T) {
 	fmt.Print(collectTable(runs))
 }
 
-// simSources points the real AWS clients of this process at the simulator. The clients share one
-// HTTP client that counts the attempts the SDK retried, so that the table can tell the calls the
-// inventory makes from the ones a transient transport error repeated.
-func simSources(t *testing.T, sim *ec2sim.Server, region string) (lifecycle.Sources, *retryCounter) {
+// simSources points the real AWS clients of this process at the simulator.
+func simSources(t *testing.T, sim *ec2sim.Server, region string) lifecycle.Sources {
 	t.Helper()
 	t.Setenv("AWS_ENDPOINT_URL", sim.URL())
 	// A developer's own AWS configuration must not reach the simulator (profiles, SSO).
@@ -235,23 +234,8 @@ func simSources(t *testing.T, sim *ec2sim.Server, region string) (lifecycle.Sour
 	if err != nil {
 		t.Fatal(err)
 	}
-	retries := &retryCounter{next: cfg.HTTPClient}
-	cfg.HTTPClient = retries
 	return lifecycle.Sources{Region: region, AccountID: sim.AccountID(), EC2: ec2.NewFromConfig(cfg),
-		SSM: ssm.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg)}, retries
-}
-
-// retryCounter counts the requests the SDK sent as a retry (amz-sdk-request: attempt=2 and up).
-type retryCounter struct {
-	next    aws.HTTPClient
-	retried atomic.Int64
-}
-
-func (c *retryCounter) Do(req *http.Request) (*http.Response, error) {
-	if a := req.Header.Get("Amz-Sdk-Request"); a != "" && !strings.HasPrefix(a, "attempt=1;") {
-		c.retried.Add(1)
-	}
-	return c.next.Do(req)
+		SSM: ssm.NewFromConfig(cfg), AutoScaling: autoscaling.NewFromConfig(cfg)}
 }
 
 // collectTable prints one row per AWS action and one column per fleet, then the totals, times and

@@ -4,6 +4,7 @@ import (
 	"maps"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -28,6 +29,14 @@ func (s *Server) Calls(action string) int {
 	return s.calls[action]
 }
 
+// Retries is how many of action's calls were the SDK's retry attempts of an earlier call
+// (throttled, failed, or lost on the way), so Calls - Retries is how many calls the client code made.
+func (s *Server) Retries(action string) int {
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	return s.retries[action]
+}
+
 // CallCounts is a copy of every action's call count.
 func (s *Server) CallCounts() map[string]int {
 	s.faultMu.Lock()
@@ -40,6 +49,7 @@ func (s *Server) ResetCalls() {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
 	s.calls = map[string]int{}
+	s.retries = map[string]int{}
 }
 
 // Throttle makes percent of the calls to actions (every action when none is named) fail with the
@@ -79,6 +89,9 @@ func (s *Server) SetLatency(d time.Duration) {
 func (s *Server) applyFaults(req *request) error {
 	s.faultMu.Lock()
 	s.calls[req.action]++
+	if req.retry {
+		s.retries[req.action]++
+	}
 	latency := s.latency
 	var failure *apiError
 	queue := s.failNth[req.action]
@@ -130,4 +143,12 @@ func throttlingError(service string) *apiError {
 	default:
 		return &apiError{Code: "Throttling", Message: "Rate exceeded", Status: http.StatusBadRequest}
 	}
+}
+
+// isRetryAttempt reads the SDK's amz-sdk-request header ("attempt=2; max=3"): attempts after the
+// first are retries.
+func isRetryAttempt(header string) bool {
+	attempt, _, _ := strings.Cut(header, ";")
+	n, ok := strings.CutPrefix(strings.TrimSpace(attempt), "attempt=")
+	return ok && n != "1" && n != ""
 }

@@ -34,6 +34,11 @@ func TestThrottlingIsRetriedBySDK(t *testing.T) {
 	if n := s.Calls("DescribeImages"); n <= 10 {
 		t.Fatalf("DescribeImages called %d times; 50%% throttling should force retries", n)
 	}
+	// The SDK marks its retries, so the calls the client code made can be told apart.
+	if made := s.Calls("DescribeImages") - s.Retries("DescribeImages"); made != 10 {
+		t.Fatalf("calls %d - retries %d = %d, want the 10 the client made",
+			s.Calls("DescribeImages"), s.Retries("DescribeImages"), made)
+	}
 	// Other actions are untouched.
 	_, err := client.DescribeRegions(ctx(t), &ec2.DescribeRegionsInput{}, noRetries)
 	must(t, err)

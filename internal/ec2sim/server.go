@@ -64,6 +64,7 @@ type Server struct {
 
 	faultMu  sync.Mutex
 	calls    map[string]int
+	retries  map[string]int // the part of calls that were SDK retry attempts
 	failNth  map[string][]pendingFailure
 	throttle throttleRule
 	latency  time.Duration
@@ -96,6 +97,7 @@ func New(opts Options) *Server {
 		rng:     rand.New(rand.NewPCG(uint64(time.Now().UnixNano()), 0x9e3779b97f4a7c15)),
 		tokens:  map[string]identity{},
 		calls:   map[string]int{},
+		retries: map[string]int{},
 		failNth: map[string][]pendingFailure{},
 	}
 }
@@ -185,6 +187,9 @@ type request struct {
 	accessKey string
 	requestID string
 	bodyLen   int
+	// retry is set when the SDK says this is its second or later attempt at the same call
+	// (header amz-sdk-request: attempt=N).
+	retry bool
 }
 
 // clientWriteBuffer is the Go HTTP client's write buffer: bodies at least this large are
@@ -311,7 +316,8 @@ func unsupportedAction(req *request) error {
 // It returns a nil request for calls that carry no AWS signature and no action.
 func (s *Server) decode(hr *http.Request) (*request, error) {
 	body, err := readBody(hr)
-	req := &request{ctx: hr.Context(), requestID: s.newRequestID(), bodyLen: len(body)}
+	req := &request{ctx: hr.Context(), requestID: s.newRequestID(), bodyLen: len(body),
+		retry: isRetryAttempt(hr.Header.Get("Amz-Sdk-Request"))}
 	if scope, ok := credentialScope(hr.Header.Get("Authorization")); ok {
 		req.accessKey, req.region, req.service = scope.accessKey, scope.region, scope.service
 	}
