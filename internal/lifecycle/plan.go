@@ -190,7 +190,8 @@ func keepReasons(inv Inventory, policy PrunePolicy, img Image, rank int, uses []
 	if rank > 0 && rank <= policy.KeepLatest {
 		add(ReasonNewest, "newest %d of keep_latest %d", rank, policy.KeepLatest)
 	}
-	if age := now.Sub(img.CreationDate); age < policy.OlderThan {
+	// Without older_than, age keeps nothing: not even a creation date ahead of the clock.
+	if age := now.Sub(img.CreationDate); policy.OlderThan > 0 && age < policy.OlderThan {
 		add(ReasonYoung, "%s old, younger than older_than %s", formatElapsed(age), FormatAge(policy.OlderThan))
 	}
 	return reasons

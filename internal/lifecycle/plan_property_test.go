@@ -34,6 +34,10 @@ func (fleet) Generate(r *rand.Rand, size int) reflect.Value {
 			Tags:                    map[string]string{},
 			DeregistrationProtected: r.Intn(10) == 0,
 		}
+		if r.Intn(20) == 0 {
+			// A creation date ahead of the clock: a concurrent build, or a skewed clock.
+			img.CreationDate = now.Add(time.Duration(r.Intn(48)+1) * time.Hour)
+		}
 		if r.Intn(8) == 0 {
 			img.OwnerID = "999988887777"
 		}
@@ -114,7 +118,7 @@ func TestPlanNeverDeletesProtectedImages(t *testing.T) {
 				why = "state " + img.State
 			case d.Rank > 0 && d.Rank <= f.Policy.KeepLatest:
 				why = "among the newest"
-			case now.Sub(img.CreationDate) < f.Policy.OlderThan:
+			case f.Policy.OlderThan > 0 && now.Sub(img.CreationDate) < f.Policy.OlderThan:
 				why = "young"
 			}
 			if why != "" {

@@ -76,6 +76,20 @@ func TestPlanDecisions(t *testing.T) {
 			deleted: []string{"c"},
 		},
 		{
+			name:    "older_than unset: a creation date ahead of the clock keeps nothing",
+			inv:     Inventory{Images: []Image{ami("a", -2), ami("b", -1), ami("c", 0)}},
+			policy:  with(byName, 1, 0),
+			want:    map[string]ReasonCode{"a": ReasonNewest, "b": ReasonExpired, "c": ReasonExpired},
+			deleted: []string{"b", "c"},
+		},
+		{
+			name:    "older_than set: a creation date ahead of the clock is young",
+			inv:     Inventory{Images: []Image{ami("a", -2), ami("b", -1), ami("c", 40)}},
+			policy:  with(byName, 1, days(30)),
+			want:    map[string]ReasonCode{"a": ReasonNewest, "b": ReasonYoung, "c": ReasonExpired},
+			deleted: []string{"c"},
+		},
+		{
 			name:    "combined: young images beyond keep_latest stay",
 			inv:     Inventory{Images: []Image{ami("a", 1), ami("b", 2), ami("c", 3), ami("d", 4)}},
 			policy:  with(byName, 2, days(30)),
