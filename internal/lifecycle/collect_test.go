@@ -16,7 +16,13 @@ import (
 // startSim starts the simulator quietly and points the AWS SDK of this process at it.
 func startSim(t *testing.T) *ec2sim.Server {
 	t.Helper()
-	sim := ec2sim.StartTest(t, ec2sim.Options{Logf: func(string, ...any) {}})
+	return startSimWith(t, ec2sim.Delays{})
+}
+
+// startSimWith is startSim with state transitions that take their time.
+func startSimWith(t *testing.T, delays ec2sim.Delays) *ec2sim.Server {
+	t.Helper()
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: delays, Logf: func(string, ...any) {}})
 	t.Setenv("AWS_ENDPOINT_URL", sim.URL())
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSIMULATOR")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "simulator")
@@ -182,18 +188,25 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 
 // TestCollectFindsEveryKindOfUse seeds one image per kind of use and checks the reason text.
 func TestCollectFindsEveryKindOfUse(t *testing.T) {
-	sim := startSim(t)
+	// Instances stay in their transitional states for the whole test.
+	sim := startSimWith(t, ec2sim.Delays{InstancePending: time.Hour, InstanceStopping: time.Hour, InstanceShuttingDown: time.Hour})
 	const region = "eu-west-1"
 	mk := func(name string) string {
 		return sim.AddImage(region, ec2sim.ImageSeed{Name: "golden-" + name, Tags: map[string]string{"Pipeline": "p"}})
 	}
-	stopped, oldVersion, viaSSM, asgLT, mixed, lcOnly, asgLC, param, unused := mk("stopped"), mk("old-version"), mk("via-ssm"),
-		mk("asg-lt"), mk("mixed"), mk("lc-only"), mk("asg-lc"), mk("param"), mk("unused")
-	terminated := mk("terminated")
+	oldVersion, defaultVersion, viaSSM, asgLT, mixed, lcOnly, asgLC, param, textParam, unused := mk("old-version"), mk("default-version"),
+		mk("via-ssm"), mk("asg-lt"), mk("mixed"), mk("lc-only"), mk("asg-lc"), mk("param"), mk("text-param"), mk("unused")
+	terminated, unnamedText := mk("terminated"), mk("unnamed-text")
 
-	sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: stopped, State: "stopped"})
+	// An instance in any state but terminated keeps its image.
+	byState := map[string]string{}
+	for _, state := range []string{"pending", "running", "stopping", "stopped", "shutting-down"} {
+		byState[state] = mk("instance-" + state)
+		sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: byState[state], State: state})
+	}
 	sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: terminated, State: "terminated"})
-	sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "web", Versions: []string{oldVersion, unusedLater(sim, region), asgLT}, DefaultVersion: 2})
+	// Version 1 is older than both $Default (2) and $Latest (3).
+	sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "web", Versions: []string{oldVersion, defaultVersion, asgLT}, DefaultVersion: 2})
 	sim.PutParameter(region, "/golden/pinned", viaSSM, "text")
 	ltSSM := sim.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "pinned", Versions: []string{"resolve:ssm:/golden/pinned"}})
 	sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: "web-asg", LaunchTemplateName: "web", LaunchTemplateVersion: "$Latest"})
@@ -203,9 +216,15 @@ func TestCollectFindsEveryKindOfUse(t *testing.T) {
 	sim.AddLaunchConfiguration(region, "asg-lc", asgLC)
 	sim.AddAutoScalingGroup(region, ec2sim.ASGSeed{Name: "legacy-asg", LaunchConfigurationName: "asg-lc"})
 	sim.PutParameter(region, "/golden/prod", param, "aws:ec2:image")
+	// A text parameter counts when the caller names it (the lifecycle's own ssm_parameter), and
+	// only then: a documented limit.
+	sim.PutParameter(region, "/golden/published", textParam, "text")
+	sim.PutParameter(region, "/golden/unnamed", unnamedText, "text")
 
 	policy := PrunePolicy{NamePattern: "golden-*"}
-	inv, err := Collect(context.Background(), simSources(t, sim, region), policy, nil)
+	src := simSources(t, sim, region)
+	src.Parameters = []string{"/golden/published"}
+	inv, err := Collect(context.Background(), src, policy, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -214,14 +233,18 @@ func TestCollectFindsEveryKindOfUse(t *testing.T) {
 		uses[u.ImageID] = append(uses[u.ImageID], u.String())
 	}
 	expect := map[string][]string{
-		stopped:    {"instance i-", "(stopped)"},
-		oldVersion: {"launch template lt-", "web (version 1)"},
-		viaSSM:     {ltSSM, "via resolve:ssm:/golden/pinned"},
-		asgLT:      {"version 3 $Latest", "Auto Scaling group web-asg (launch template lt-", "web $Latest"},
-		mixed:      {"Auto Scaling group batch-asg", "batch $Default"},
-		lcOnly:     {"launch configuration legacy-lc"},
-		asgLC:      {"launch configuration asg-lc", "Auto Scaling group legacy-asg (launch configuration asg-lc)"},
-		param:      {"SSM parameter /golden/prod"},
+		oldVersion:     {"launch template lt-", "web (version 1)"},
+		defaultVersion: {"web (version 2 $Default)"},
+		viaSSM:         {ltSSM, "via resolve:ssm:/golden/pinned"},
+		asgLT:          {"version 3 $Latest", "Auto Scaling group web-asg (launch template lt-", "web $Latest"},
+		mixed:          {"Auto Scaling group batch-asg", "batch $Default"},
+		lcOnly:         {"launch configuration legacy-lc"},
+		asgLC:          {"launch configuration asg-lc", "Auto Scaling group legacy-asg (launch configuration asg-lc)"},
+		param:          {"SSM parameter /golden/prod"},
+		textParam:      {"SSM parameter /golden/published"},
+	}
+	for state, id := range byState {
+		expect[id] = []string{"instance i-", "(" + state + ")"}
 	}
 	for id, fragments := range expect {
 		all := strings.Join(uses[id], " | ")
@@ -231,16 +254,11 @@ func TestCollectFindsEveryKindOfUse(t *testing.T) {
 			}
 		}
 	}
-	for _, id := range []string{unused, terminated} {
+	for _, id := range []string{unused, terminated, unnamedText} {
 		if len(uses[id]) > 0 {
 			t.Errorf("%s has uses %v, want none", id, uses[id])
 		}
 	}
-}
-
-// unusedLater creates an image outside the selector for a template's middle version.
-func unusedLater(sim *ec2sim.Server, region string) string {
-	return sim.AddImage(region, ec2sim.ImageSeed{Name: "other-image"})
 }
 
 // TestCollectFailsClosed: when one inventory source fails, nothing is returned as unused.
