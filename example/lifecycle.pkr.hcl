@@ -3,6 +3,9 @@
 # The post-processor reads the artifact of an EBS-backed builder: golden-ebs, or packer-plugin-amazon's
 # amazon-ebs. To check this file without AWS (`packer validate example/lifecycle.pkr.hcl`), the
 # build below uses the null builder; in a pipeline, put your golden-ebs or amazon-ebs source there.
+# Credentials are left to the environment (AWS_PROFILE, SSO, instance roles...): the static
+# credential options (profile, access_key, secret_key, token) and custom_endpoint_ec2 exist, but
+# belong in no template kept in a repository.
 
 packer {
   required_plugins {
@@ -43,8 +46,9 @@ build {
 
   post-processor "golden-lifecycle" {
     # AWS access (shared by every golden-* component).
-    region      = var.region
-    max_retries = 10
+    region                 = var.region
+    skip_region_validation = false
+    max_retries            = 10
     assume_role {
       role_arn     = "arn:aws:iam::111122223333:role/golden-image-publisher"
       session_name = "golden-lifecycle"
@@ -64,6 +68,9 @@ build {
     }
     git_commit = var.git_commit
     git_ref    = var.git_ref
+    # The report of the build's golden-harden provisioner: its profile and score become the
+    # golden:harden-profile and golden:harden-score tags (a golden-ebs artifact carries them itself).
+    harden_report = "reports/harden.json"
 
     # Copies, all at once, each encrypted with its region's customer managed key.
     copy_to        = ["us-west-2", "eu-west-1"]

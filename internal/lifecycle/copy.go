@@ -132,8 +132,8 @@ func (e *Executor) copyOne(ctx context.Context, job Job, src sourceImage, region
 	if err != nil {
 		return RegionImage{}, err
 	}
-	imageTags := mergeTags(userTags(src.image.Tags), job.Tags, map[string]string{CopiedFromTag: src.ref.String(), CopyTokenTag: token})
-	snapshotTags := mergeTags(imageTags, job.SnapshotTags)
+	imageTags := MergeTags(userTags(src.image.Tags), job.Tags, map[string]string{CopiedFromTag: src.ref.String(), CopyTokenTag: token})
+	snapshotTags := MergeTags(imageTags, job.SnapshotTags)
 	in := &ec2.CopyImageInput{
 		Name:          src.image.Name,
 		SourceImageId: aws.String(src.ref.ImageID),

@@ -258,7 +258,7 @@ func (s sourceImage) regionImage(job Job) RegionImage {
 		Region:  s.ref.Region,
 		ImageID: s.ref.ImageID,
 		Name:    aws.ToString(s.image.Name),
-		Tags:    mergeTags(userTags(s.image.Tags), job.Tags),
+		Tags:    MergeTags(userTags(s.image.Tags), job.Tags),
 	}
 	for _, snap := range s.snapshots {
 		ri.Snapshots = append(ri.Snapshots, aws.ToString(snap.SnapshotId))
@@ -330,7 +330,7 @@ func (e *Executor) tagImage(ctx context.Context, api EC2API, job Job, ref ImageR
 		}
 	}
 	if len(snapshots) > 0 {
-		tags := mergeTags(job.Tags, job.SnapshotTags)
+		tags := MergeTags(job.Tags, job.SnapshotTags)
 		if _, err := api.CreateTags(ctx, &ec2.CreateTagsInput{Resources: snapshots, Tags: ec2Tags(tags)}); err != nil {
 			return fmt.Errorf("tagging the snapshots of %s: %w", ref, err)
 		}
@@ -349,8 +349,8 @@ func userTags(tags []types.Tag) map[string]string {
 	return m
 }
 
-// mergeTags returns the union of the maps, later maps winning.
-func mergeTags(maps ...map[string]string) map[string]string {
+// MergeTags returns the union of the maps, later maps winning.
+func MergeTags(maps ...map[string]string) map[string]string {
 	out := map[string]string{}
 	for _, m := range maps {
 		for k, v := range m {

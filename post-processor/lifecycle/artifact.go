@@ -31,6 +31,8 @@ type Artifact struct {
 	ManifestPath, ReportPath string
 	// Prune is the prune report, when the run pruned.
 	Prune *lifecycle.Report
+	// SourceAMI is the image the build started from, when known.
+	SourceAMI string
 	// Input is the artifact the post-processor received; state this artifact does not hold is
 	// read from it, so later post-processors still see the builder's data.
 	Input packersdk.Artifact
@@ -122,19 +124,13 @@ func (a *Artifact) State(name string) interface{} {
 }
 
 func (a *Artifact) registryImages() []*registryimage.Image {
-	var source string
-	if a.Input != nil {
-		if gd, ok := a.Input.State("generated_data").(map[string]interface{}); ok {
-			source, _ = gd["SourceAMI"].(string)
-		}
-	}
 	images := make([]*registryimage.Image, 0, len(a.Images))
 	for _, img := range a.Images {
 		images = append(images, &registryimage.Image{
 			ImageID:        img.ImageID,
 			ProviderName:   "aws",
 			ProviderRegion: img.Region,
-			SourceImageID:  source,
+			SourceImageID:  a.SourceAMI,
 			Labels:         img.Tags,
 		})
 	}

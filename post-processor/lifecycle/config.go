@@ -114,7 +114,8 @@ type Config struct {
 	// Tags to put on the image in every region. Provenance tags are added to them: `golden:build-id`,
 	// `golden:build-name`, `golden:packer-version`, `golden:source-ami`, `golden:git-commit` and
 	// `golden:git-ref` when set, and `golden:harden-profile`/`golden:harden-score` when the
-	// artifact carries them. Keys starting with `aws:` are reserved by AWS and refused.
+	// artifact or `harden_report` carries them. Keys starting with `aws:` are reserved by AWS and
+	// refused.
 	Tags map[string]string `mapstructure:"tags"`
 	// Tags to put on the snapshots of the image in every region, in addition to `tags` (a key in
 	// both takes this value).
@@ -123,6 +124,13 @@ type Config struct {
 	GitCommit string `mapstructure:"git_commit"`
 	// The branch or tag the image was built from, recorded as the `golden:git-ref` tag.
 	GitRef string `mapstructure:"git_ref"`
+	// The JSON report of the build's golden-harden provisioner (its `report` option), e.g.
+	// `reports/harden.json`. Its profile and compliance score become the `golden:harden-profile`
+	// and `golden:harden-score` tags. Use it with builders whose artifact does not carry the
+	// hardening result, such as amazon-ebs; a golden-ebs artifact carries it, and its values win.
+	// The file is read when the post-processor runs, after the provisioner wrote it: a missing file,
+	// or one that is not a golden-harden report, fails the run before anything changes.
+	HardenReport string `mapstructure:"harden_report"`
 
 	// Regions to copy the image to. All copies run at once. The build region is skipped.
 	CopyTo []string `mapstructure:"copy_to"`
@@ -241,6 +249,9 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	if strings.HasSuffix(c.Manifest, "/") {
 		add(fmt.Errorf("manifest: %q is a folder; name a file, e.g. manifest.json", c.Manifest))
 	}
+	if strings.HasSuffix(c.HardenReport, "/") {
+		add(fmt.Errorf("harden_report: %q is a folder; name golden-harden's JSON report, e.g. reports/harden.json", c.HardenReport))
+	}
 	if c.Prune != nil {
 		add(c.preparePrune()...)
 	}
@@ -263,20 +274,27 @@ func (c *Config) validRegion(option, region string) error {
 	return nil
 }
 
-func (c *Config) prepareCopies() []error {
+// validRegions checks a list of regions: each known (or well formed, with
+// skip_region_validation), none listed twice.
+func (c *Config) validRegions(option string, regions []string) []error {
 	var errs []error
 	seen := map[string]bool{}
-	for _, r := range c.CopyTo {
-		if err := c.validRegion("copy_to", r); err != nil {
+	for _, r := range regions {
+		if err := c.validRegion(option, r); err != nil {
 			errs = append(errs, err)
 		}
 		if seen[r] {
-			errs = append(errs, fmt.Errorf("copy_to: %q is listed twice", r))
+			errs = append(errs, fmt.Errorf("%s: %q is listed twice", option, r))
 		}
 		seen[r] = true
 	}
+	return errs
+}
+
+func (c *Config) prepareCopies() []error {
+	errs := c.validRegions("copy_to", c.CopyTo)
 	for region, key := range c.KMSKeyIDs {
-		if !seen[region] {
+		if !slices.Contains(c.CopyTo, region) {
 			errs = append(errs, fmt.Errorf("kms_key_ids: region %q is not in copy_to", region))
 		}
 		if !kmsKeySyntax.MatchString(key) {
@@ -426,16 +444,7 @@ func (c *Config) preparePrune() []error {
 	if p.KeepTag == "" {
 		p.KeepTag = DefaultKeepTag
 	}
-	seen := map[string]bool{}
-	for _, r := range p.Regions {
-		if err := c.validRegion("prune.regions", r); err != nil {
-			errs = append(errs, err)
-		}
-		if seen[r] {
-			errs = append(errs, fmt.Errorf("prune.regions: %q is listed twice", r))
-		}
-		seen[r] = true
-	}
+	errs = append(errs, c.validRegions("prune.regions", p.Regions)...)
 	if p.DeleteSnapshots == nil {
 		p.DeleteSnapshots = boolPtr(true)
 	}

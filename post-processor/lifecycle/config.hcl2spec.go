@@ -32,6 +32,7 @@ type FlatConfig struct {
 	SnapshotTags             map[string]string                   `mapstructure:"snapshot_tags" cty:"snapshot_tags" hcl:"snapshot_tags"`
 	GitCommit                *string                             `mapstructure:"git_commit" cty:"git_commit" hcl:"git_commit"`
 	GitRef                   *string                             `mapstructure:"git_ref" cty:"git_ref" hcl:"git_ref"`
+	HardenReport             *string                             `mapstructure:"harden_report" cty:"harden_report" hcl:"harden_report"`
 	CopyTo                   []string                            `mapstructure:"copy_to" cty:"copy_to" hcl:"copy_to"`
 	KMSKeyIDs                map[string]string                   `mapstructure:"kms_key_ids" cty:"kms_key_ids" hcl:"kms_key_ids"`
 	EncryptCopies            *bool                               `mapstructure:"encrypt_copies" cty:"encrypt_copies" hcl:"encrypt_copies"`
@@ -81,6 +82,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"snapshot_tags":              &hcldec.AttrSpec{Name: "snapshot_tags", Type: cty.Map(cty.String), Required: false},
 		"git_commit":                 &hcldec.AttrSpec{Name: "git_commit", Type: cty.String, Required: false},
 		"git_ref":                    &hcldec.AttrSpec{Name: "git_ref", Type: cty.String, Required: false},
+		"harden_report":              &hcldec.AttrSpec{Name: "harden_report", Type: cty.String, Required: false},
 		"copy_to":                    &hcldec.AttrSpec{Name: "copy_to", Type: cty.List(cty.String), Required: false},
 		"kms_key_ids":                &hcldec.AttrSpec{Name: "kms_key_ids", Type: cty.Map(cty.String), Required: false},
 		"encrypt_copies":             &hcldec.AttrSpec{Name: "encrypt_copies", Type: cty.Bool, Required: false},

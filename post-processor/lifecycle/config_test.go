@@ -14,6 +14,7 @@ func validConfig() map[string]interface{} {
 		"snapshot_tags":  map[string]string{"Backup": "none"},
 		"git_commit":     "4b825dc642cb6eb9a060e54bf8d69288fbee4904",
 		"git_ref":        "refs/heads/main",
+		"harden_report":  "reports/harden.json",
 		"copy_to":        []string{"us-west-2", "eu-west-1"},
 		"encrypt_copies": true,
 		"kms_key_ids":    map[string]string{"us-west-2": "alias/golden", "eu-west-1": "arn:aws:kms:eu-west-1:111122223333:key/1234abcd-12ab-34cd-56ef-1234567890ab"},
@@ -121,6 +122,7 @@ func TestPrepareRejects(t *testing.T) {
 			m["deregistration_protection"] = map[string]interface{}{"with_cooldown": true}
 		}, []string{"deregistration_protection.with_cooldown"}},
 		{"manifest folder", func(m map[string]interface{}) { m["manifest"] = "build/" }, []string{"manifest"}},
+		{"harden_report folder", func(m map[string]interface{}) { m["harden_report"] = "reports/" }, []string{"harden_report", "folder"}},
 		{"unknown region", func(m map[string]interface{}) { m["region"] = "us-nowhere-1" }, []string{"region", "us-nowhere-1"}},
 	}
 	for _, tt := range tests {

@@ -9,6 +9,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -50,7 +51,11 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 	if err != nil {
 		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
 	}
-	job := p.job(ui, input, refs)
+	prov, err := provenanceFrom(&p.config, input)
+	if err != nil {
+		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
+	}
+	job := p.job(ui, input, refs, prov)
 
 	exec := &lifecycle.Executor{
 		Clients:       p.clients(),
@@ -68,11 +73,11 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 	}
 	result, runErr := exec.Run(ctx, job)
 
-	artifact := &Artifact{Images: result.Images, Prune: result.Prune, Input: input, access: &p.config.AccessConfig}
+	artifact := &Artifact{Images: result.Images, Prune: result.Prune, SourceAMI: prov.sourceAMI, Input: input, access: &p.config.AccessConfig}
 	if len(result.Images) == 0 {
 		return nil, false, false, runErr
 	}
-	if err := p.writeFiles(job, result, artifact); err != nil {
+	if err := p.writeFiles(job, result, artifact, prov); err != nil {
 		runErr = errors.Join(runErr, err)
 	}
 	if runErr != nil {
@@ -82,7 +87,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 }
 
 // job turns the configuration and the artifact's images into what the executor does.
-func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []amiref.Ref) lifecycle.Job {
+func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []amiref.Ref, prov provenance) lifecycle.Job {
 	c := &p.config
 	source, also := splitSource(refs, c.Region, input)
 	present := []string{source.Region}
@@ -91,16 +96,15 @@ func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []am
 	}
 	copyTo := c.copyRegions(present)
 	for _, r := range c.CopyTo {
-		if !contains(copyTo, r) {
+		if !slices.Contains(copyTo, r) {
 			ui.Message(fmt.Sprintf("copy_to: the image is already in %s, not copying it there", r))
 		}
 	}
-	prov := provenanceFrom(c, input)
 	job := lifecycle.Job{
 		Source:                           source,
 		AlsoIn:                           also,
 		SourceImageID:                    prov.sourceAMI,
-		Tags:                             mergeMaps(prov.tags(), c.Tags),
+		Tags:                             lifecycle.MergeTags(prov.tags(), c.Tags),
 		SnapshotTags:                     c.SnapshotTags,
 		CopyTo:                           copyTo,
 		KMSKeyIDs:                        c.KMSKeyIDs,
@@ -146,25 +150,6 @@ func splitSource(refs []amiref.Ref, region string, input packersdk.Artifact) (li
 		}
 	}
 	return source, also
-}
-
-func contains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
-func mergeMaps(maps ...map[string]string) map[string]string {
-	out := map[string]string{}
-	for _, m := range maps {
-		for k, v := range m {
-			out[k] = v
-		}
-	}
-	return out
 }
 
 // clients builds each region's clients once, from the shared access configuration.
@@ -215,12 +200,11 @@ func (p *PostProcessor) accountID(ctx context.Context) (string, error) {
 }
 
 // writeFiles writes the manifest and the prune report when configured.
-func (p *PostProcessor) writeFiles(job lifecycle.Job, result lifecycle.Result, artifact *Artifact) error {
+func (p *PostProcessor) writeFiles(job lifecycle.Job, result lifecycle.Result, artifact *Artifact, prov provenance) error {
 	c := &p.config
 	var errs []error
 	if c.Manifest != "" {
 		m := lifecycle.NewManifest(job, result, time.Now())
-		prov := provenanceFrom(c, artifact.Input)
 		m.BuildName, m.BuildID, m.PackerVersion = c.PackerBuildName, prov.buildID, c.PackerCoreVersion
 		if err := lifecycle.WriteJSON(c.Manifest, m); err != nil {
 			errs = append(errs, fmt.Errorf("manifest: %w", err))

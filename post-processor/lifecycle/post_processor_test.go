@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -12,12 +13,17 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	registryimage "github.com/hashicorp/packer-plugin-sdk/packer/registry/image"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
+	"github.com/golden-ami/packer-plugin-golden/internal/report"
 )
 
 // The build region, and the accounts and organisation the test shares with.
@@ -25,6 +31,7 @@ const (
 	buildRegion = "us-east-1"
 	shareAcct   = "444455556666"
 	orgARN      = "arn:aws:organizations::123456789012:organization/o-exampleorg1"
+	ouARN       = "arn:aws:organizations::123456789012:ou/o-exampleorg1/ou-ab12-cdefgh34"
 	foreignAcct = "999988887777"
 	pipeline    = "golden-ubuntu"
 )
@@ -65,13 +72,50 @@ func amazonEBSArtifact(id, sourceAMI string) *testArtifact {
 	}}
 }
 
+// goldenEBSArtifact carries its provenance in its state, as golden-ebs does, with a hardening
+// result other than the harden_report of fullConfig: the artifact's must win.
 func goldenEBSArtifact(id, sourceAMI string) *testArtifact {
 	return &testArtifact{builderID: amiref.BuilderIDGoldenEBS, id: buildRegion + ":" + id, state: map[string]interface{}{
 		goldentag.BuildID:       "golden-build-0002",
 		goldentag.SourceAMI:     sourceAMI,
-		goldentag.HardenProfile: "cis-level1-server",
+		goldentag.HardenProfile: "cis-level2-server",
 		goldentag.HardenScore:   97.5,
 	}}
+}
+
+// writeHardenReport writes a golden-harden JSON report as the provisioner does.
+func writeHardenReport(t *testing.T, dir, suite, profile string, score float64) string {
+	t.Helper()
+	r := &report.Report{Suite: suite, Score: score}
+	if profile != "" {
+		r.Properties = []report.Property{{Name: "profile", Value: profile}, {Name: "mode", Value: "enforce"}}
+	}
+	path := filepath.Join(dir, "harden.json")
+	if err := r.WriteFile(path, report.FormatJSON); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// provenanceTags are the provenance tags fullConfig's runs must write, beside the build id and
+// hardening result that depend on the artifact.
+func provenanceTags(f fleet, buildID, hardenProfile, hardenScore string) map[string]string {
+	return map[string]string{
+		goldentag.BuildID: buildID, goldentag.SourceAMI: f.base,
+		goldentag.GitCommit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", goldentag.GitRef: "refs/heads/main",
+		goldentag.BuildName: "ubuntu", goldentag.PackerVersion: "1.12.0",
+		goldentag.HardenProfile: hardenProfile, goldentag.HardenScore: hardenScore,
+	}
+}
+
+// The provenance of fullConfig's runs on each kind of artifact: amazon-ebs has its hardening
+// result from harden_report (91.66... rounds to 91.7), golden-ebs from its state.
+func amazonEBSProvenance(f fleet) map[string]string {
+	return provenanceTags(f, "run-0001", "cis-level1-server", "91.7")
+}
+
+func goldenEBSProvenance(f fleet) map[string]string {
+	return provenanceTags(f, "golden-build-0002", "cis-level2-server", "97.5")
 }
 
 // syncBuffer collects UI output from the copy goroutines.
@@ -99,7 +143,14 @@ func testUI() (packersdk.Ui, *syncBuffer) {
 
 func startSim(t *testing.T, delays ec2sim.Delays) *ec2sim.Server {
 	t.Helper()
-	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: delays, Logf: func(string, ...any) {}})
+	return startSimLogging(t, delays, func(string, ...any) {})
+}
+
+// startSimLogging is startSim with the simulator's request log ("region service action" per
+// request) going to logf.
+func startSimLogging(t *testing.T, delays ec2sim.Delays, logf func(string, ...any)) *ec2sim.Server {
+	t.Helper()
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: delays, Logf: logf})
 	t.Setenv("AWS_ENDPOINT_URL", sim.URL())
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSIMULATOR")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "simulator")
@@ -229,10 +280,12 @@ func fullConfig(t *testing.T, keys cmks) map[string]interface{} {
 		"encrypt_copies":            true,
 		"kms_key_ids":               map[string]string{"us-west-2": keys.west, "eu-west-1": keys.euAlias},
 		"poll_interval":             "1s",
+		"harden_report":             writeHardenReport(t, dir, "golden-harden", "cis-level1-server", 91.66666),
 		"share_with":                []string{shareAcct},
 		"share_with_org_arns":       []string{orgARN},
+		"share_with_ou_arns":        []string{ouARN},
 		"deprecate_after":           "90d",
-		"deregistration_protection": map[string]interface{}{"enabled": true},
+		"deregistration_protection": map[string]interface{}{"enabled": true, "with_cooldown": true},
 		"ssm_parameter":             "/golden/ubuntu/latest",
 		"manifest":                  filepath.Join(dir, "manifest.json"),
 		"prune": map[string]interface{}{
@@ -255,6 +308,17 @@ func configure(t *testing.T, raw map[string]interface{}) *PostProcessor {
 	return p
 }
 
+// mustPostProcess runs the post-processor on input with a recording UI and fails the test on error.
+func mustPostProcess(t *testing.T, p *PostProcessor, input packersdk.Artifact) (packersdk.Artifact, *syncBuffer) {
+	t.Helper()
+	ui, out := testUI()
+	art, _, _, err := p.PostProcess(context.Background(), ui, input)
+	if err != nil {
+		t.Fatalf("PostProcess: %v\n%s", err, out)
+	}
+	return art, out
+}
+
 func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	sim := startSim(t, ec2sim.Delays{CopyPending: 1500 * time.Millisecond, SnapshotPending: 500 * time.Millisecond})
 	f := seedFleet(t, sim)
@@ -269,7 +333,7 @@ func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	if !keep || !force {
 		t.Errorf("keep=%v forceOverride=%v, want both true", keep, force)
 	}
-	checkDistribution(t, sim, f, art, "run-0001")
+	checkDistribution(t, sim, f, art, amazonEBSProvenance(f))
 	checkPrune(t, sim, f)
 	// The keys of the built image and of the two copies were each asked about once.
 	if n := sim.Calls("DescribeKey"); n != 3 {
@@ -290,11 +354,9 @@ func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	}
 
 	// The manifest and the prune report.
+	checkRunManifest(t, sim, raw["manifest"].(string), art, amazonEBSProvenance(f))
 	var m lifecycle.Manifest
 	readJSON(t, raw["manifest"].(string), &m)
-	if len(m.AMIs) != 3 || m.AMIs[buildRegion] != f.built || m.BuildName != "ubuntu" || m.BuildID != "run-0001" || m.PackerVersion != "1.12.0" {
-		t.Errorf("manifest: %+v", m)
-	}
 	if m.Prune == nil || m.Prune.ImagesDeleted != len(f.gone[buildRegion])+len(f.gone["us-west-2"]) || m.Prune.ReclaimedGiB == 0 {
 		t.Errorf("manifest prune report: %+v", m.Prune)
 	}
@@ -315,9 +377,77 @@ func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 	}
 }
 
-// checkDistribution asserts the image is tagged, copied, shared, deprecated, protected and
-// published in every region.
-func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.Artifact, buildID string) {
+// checkRunManifest asserts the manifest records every region's image as the simulator has it: id,
+// snapshots, tags, deprecation time and SSM parameter, with the build's identity and the time.
+func checkRunManifest(t *testing.T, sim *ec2sim.Server, path string, art packersdk.Artifact, prov map[string]string) {
+	t.Helper()
+	var m lifecycle.Manifest
+	readJSON(t, path, &m)
+	if m.BuildName != "ubuntu" || m.BuildID != prov[goldentag.BuildID] || m.PackerVersion != "1.12.0" ||
+		m.Source != (lifecycle.ImageRef{Region: buildRegion, ImageID: art.State("amis").(map[string]string)[buildRegion]}) {
+		t.Errorf("manifest build fields: %+v", m)
+	}
+	if age := time.Since(m.GeneratedAt); age < 0 || age > 10*time.Minute {
+		t.Errorf("manifest generated_at %s", m.GeneratedAt)
+	}
+	amis := art.State("amis").(map[string]string)
+	if len(m.AMIs) != len(amis) || len(m.Images) != len(amis) {
+		t.Fatalf("manifest lists %v and %d images, the artifact %v", m.AMIs, len(m.Images), amis)
+	}
+	for _, mi := range m.Images {
+		if amis[mi.Region] != mi.ImageID || m.AMIs[mi.Region] != mi.ImageID {
+			t.Errorf("manifest image %s:%s, artifact has %s", mi.Region, mi.ImageID, amis[mi.Region])
+		}
+		img, ok := sim.Image(mi.Region, mi.ImageID)
+		if !ok {
+			t.Errorf("manifest image %s:%s does not exist", mi.Region, mi.ImageID)
+			continue
+		}
+		var snaps []string
+		for _, bd := range img.BlockDevices {
+			snaps = append(snaps, bd.SnapshotID)
+		}
+		if !slices.Equal(mi.Snapshots, snaps) {
+			t.Errorf("manifest %s snapshots %v, the image has %v", mi.Region, mi.Snapshots, snaps)
+		}
+		for k, v := range prov {
+			if mi.Tags[k] != v || img.Tags[k] != v {
+				t.Errorf("manifest %s tag %s = %q (image: %q), want %q", mi.Region, k, mi.Tags[k], img.Tags[k], v)
+			}
+		}
+		if mi.DeprecationTime == nil || !mi.DeprecationTime.Equal(img.DeprecationTime) {
+			t.Errorf("manifest %s deprecation time %v, the image's %s", mi.Region, mi.DeprecationTime, img.DeprecationTime)
+		}
+		if mi.SSMParameter != "/golden/ubuntu/latest" {
+			t.Errorf("manifest %s ssm_parameter %q", mi.Region, mi.SSMParameter)
+		}
+		if (mi.Region != buildRegion) != (mi.CopiedFrom == buildRegion+":"+amis[buildRegion]) {
+			t.Errorf("manifest %s copied_from %q", mi.Region, mi.CopiedFrom)
+		}
+	}
+}
+
+// parameterDataType reads a parameter's data type through the SSM API.
+func parameterDataType(t *testing.T, region, name string) string {
+	t.Helper()
+	access := &awsconf.AccessConfig{Region: region}
+	if errs := access.Prepare(); len(errs) > 0 {
+		t.Fatal(errs)
+	}
+	client, err := access.SSMClient(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := client.GetParameter(context.Background(), &ssm.GetParameterInput{Name: aws.String(name)})
+	if err != nil {
+		t.Fatalf("GetParameter %s in %s: %v", name, region, err)
+	}
+	return aws.ToString(out.Parameter.DataType)
+}
+
+// checkDistribution asserts the image is tagged (provenance on the image and on its snapshots),
+// copied, shared, deprecated, protected and published in every region.
+func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.Artifact, prov map[string]string) {
 	t.Helper()
 	if art.BuilderId() != BuilderID {
 		t.Errorf("BuilderId %q", art.BuilderId())
@@ -339,11 +469,8 @@ func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.
 		if img.State != "available" {
 			t.Errorf("%s:%s is %s", region, id, img.State)
 		}
-		for k, v := range map[string]string{
-			"Pipeline": pipeline, "Team": "platform", goldentag.BuildID: buildID, goldentag.SourceAMI: f.base,
-			goldentag.GitCommit: "4b825dc642cb6eb9a060e54bf8d69288fbee4904", goldentag.GitRef: "refs/heads/main",
-			goldentag.BuildName: "ubuntu", goldentag.PackerVersion: "1.12.0",
-		} {
+		imageTags := lifecycle.MergeTags(prov, map[string]string{"Pipeline": pipeline, "Team": "platform"})
+		for k, v := range imageTags {
 			if img.Tags[k] != v {
 				t.Errorf("%s:%s tag %s = %q, want %q", region, id, k, img.Tags[k], v)
 			}
@@ -357,20 +484,23 @@ func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.
 				t.Errorf("%s:%s block devices %+v, want encrypted with %s", region, id, img.BlockDevices, want)
 			}
 		}
-		if !slices.Contains(img.LaunchPermissions, ec2sim.LaunchPermission{UserID: shareAcct}) ||
-			!slices.Contains(img.LaunchPermissions, ec2sim.LaunchPermission{OrganizationArn: orgARN}) {
-			t.Errorf("%s:%s launch permissions %+v", region, id, img.LaunchPermissions)
+		for _, perm := range []ec2sim.LaunchPermission{{UserID: shareAcct}, {OrganizationArn: orgARN}, {OrganizationalUnitArn: ouARN}} {
+			if !slices.Contains(img.LaunchPermissions, perm) {
+				t.Errorf("%s:%s launch permissions %+v lack %+v", region, id, img.LaunchPermissions, perm)
+			}
 		}
 		if d := time.Until(img.DeprecationTime); d < 89*24*time.Hour || d > 91*24*time.Hour {
 			t.Errorf("%s:%s deprecation time %s, want in 90 days", region, id, img.DeprecationTime)
 		}
-		if !img.DeregistrationProtection {
-			t.Errorf("%s:%s is not protected from deregistration", region, id)
+		if !img.DeregistrationProtection || !img.ProtectionCooldown {
+			t.Errorf("%s:%s deregistration protection %v, cooldown %v; want both", region, id, img.DeregistrationProtection, img.ProtectionCooldown)
 		}
 		for _, bd := range img.BlockDevices {
 			snap, _ := sim.Snapshot(region, bd.SnapshotID)
-			if snap.Tags["Backup"] != "none" || snap.Tags["Team"] != "platform" {
-				t.Errorf("%s snapshot %s tags %v", region, snap.ID, snap.Tags)
+			for k, v := range lifecycle.MergeTags(imageTags, map[string]string{"Backup": "none"}) {
+				if k != "Pipeline" && snap.Tags[k] != v {
+					t.Errorf("%s snapshot %s tag %s = %q, want %q", region, snap.ID, k, snap.Tags[k], v)
+				}
 			}
 			if !slices.Contains(snap.CreateVolumePermissions, ec2sim.CreateVolumePermission{UserID: shareAcct}) {
 				t.Errorf("%s snapshot %s volume permissions %+v", region, snap.ID, snap.CreateVolumePermissions)
@@ -378,6 +508,8 @@ func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.
 		}
 		if v, ok := sim.Parameter(region, "/golden/ubuntu/latest"); !ok || v != id {
 			t.Errorf("SSM parameter in %s = %q, want %s", region, v, id)
+		} else if dt := parameterDataType(t, region, "/golden/ubuntu/latest"); dt != lifecycle.ImageDataType {
+			t.Errorf("SSM parameter in %s has data type %q, want %s", region, dt, lifecycle.ImageDataType)
 		}
 	}
 }
@@ -385,31 +517,24 @@ func checkDistribution(t *testing.T, sim *ec2sim.Server, f fleet, art packersdk.
 // checkPrune asserts what the prune deleted and what it kept.
 func checkPrune(t *testing.T, sim *ec2sim.Server, f fleet) {
 	t.Helper()
-	for region, ids := range f.gone {
-		for _, id := range ids {
-			if _, ok := sim.Image(region, id); ok {
-				t.Errorf("%s:%s should have been pruned", region, id)
-			}
-		}
-	}
-	for region, ids := range f.keep {
-		for _, id := range ids {
-			if _, ok := sim.Image(region, id); !ok {
-				t.Errorf("%s:%s was pruned but must stay", region, id)
-			}
-		}
-	}
-	for region, ids := range f.goneSnapshots {
-		for _, id := range ids {
-			if _, ok := sim.Snapshot(region, id); ok {
-				t.Errorf("%s snapshot %s should have been deleted", region, id)
-			}
-		}
-	}
-	for region, ids := range f.keptSnapshots {
-		for _, id := range ids {
-			if _, ok := sim.Snapshot(region, id); !ok {
-				t.Errorf("%s snapshot %s is still used by a kept image but was deleted", region, id)
+	imageExists := func(region, id string) bool { _, ok := sim.Image(region, id); return ok }
+	snapshotExists := func(region, id string) bool { _, ok := sim.Snapshot(region, id); return ok }
+	for _, c := range []struct {
+		ids    map[string][]string
+		exists func(region, id string) bool
+		want   bool
+		wrong  string
+	}{
+		{f.gone, imageExists, false, "image %s:%s should have been pruned"},
+		{f.keep, imageExists, true, "image %s:%s was pruned but must stay"},
+		{f.goneSnapshots, snapshotExists, false, "%s snapshot %s should have been deleted"},
+		{f.keptSnapshots, snapshotExists, true, "%s snapshot %s is still used by a kept image but was deleted"},
+	} {
+		for region, ids := range c.ids {
+			for _, id := range ids {
+				if c.exists(region, id) != c.want {
+					t.Errorf(c.wrong, region, id)
+				}
 			}
 		}
 	}
@@ -438,14 +563,10 @@ func TestPostProcessGoldenEBSArtifactDryRun(t *testing.T) {
 	raw := fullConfig(t, f.keys)
 	raw["dry_run"] = true
 	p := configure(t, raw)
-	ui, out := testUI()
 	before := len(sim.Images("us-west-2"))
 	sim.ResetCalls()
 
-	art, _, _, err := p.PostProcess(context.Background(), ui, goldenEBSArtifact(f.built, f.base))
-	if err != nil {
-		t.Fatalf("PostProcess: %v\n%s", err, out)
-	}
+	art, out := mustPostProcess(t, p, goldenEBSArtifact(f.built, f.base))
 	for _, action := range mutatingActions {
 		if n := sim.Calls(action); n != 0 {
 			t.Errorf("dry run called %s %d times", action, n)
@@ -473,13 +594,121 @@ func TestPostProcessGoldenEBSArtifactDryRun(t *testing.T) {
 			t.Errorf("UI output lacks %q:\n%s", want, out)
 		}
 	}
-	// The provenance of a golden-ebs artifact comes from its state.
-	job := p.job(ui, goldenEBSArtifact(f.built, f.base), []amiref.Ref{{Region: buildRegion, ImageID: f.built}})
-	for k, v := range map[string]string{
-		goldentag.BuildID: "golden-build-0002", goldentag.HardenProfile: "cis-level1-server", goldentag.HardenScore: "97.5", goldentag.SourceAMI: f.base,
-	} {
-		if job.Tags[k] != v {
-			t.Errorf("tag %s = %q, want %q", k, job.Tags[k], v)
+	// The tags the dry run would have written: a golden-ebs artifact's provenance from its state.
+	var m lifecycle.Manifest
+	readJSON(t, raw["manifest"].(string), &m)
+	if !m.DryRun || len(m.Images) != 1 {
+		t.Fatalf("dry-run manifest: %+v", m)
+	}
+	for k, v := range goldenEBSProvenance(f) {
+		if m.Images[0].Tags[k] != v {
+			t.Errorf("tag %s = %q, want %q", k, m.Images[0].Tags[k], v)
+		}
+	}
+}
+
+// TestPostProcessGoldenEBSProvenance: the provenance a golden-ebs artifact carries in its state,
+// hardening result included, is on the image and its snapshots in every region, the copies' too;
+// it wins over harden_report.
+func TestPostProcessGoldenEBSProvenance(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	f := seedFleet(t, sim)
+	raw := fullConfig(t, f.keys)
+	delete(raw, "prune")
+	p := configure(t, raw)
+	art, _ := mustPostProcess(t, p, goldenEBSArtifact(f.built, f.base))
+	checkDistribution(t, sim, f, art, goldenEBSProvenance(f))
+	checkRunManifest(t, sim, raw["manifest"].(string), art, goldenEBSProvenance(f))
+	if got := art.State(registryimage.ArtifactStateURI).([]*registryimage.Image); len(got) != 3 || got[0].SourceImageID != f.base {
+		t.Errorf("HCP Packer images %+v, want 3 with source %s", got, f.base)
+	}
+}
+
+// TestPostProcessHardenReportErrors: a harden_report that cannot give a hardening result fails
+// the run, naming the option, before any change.
+func TestPostProcessHardenReportErrors(t *testing.T) {
+	cases := []struct {
+		name  string
+		write func(t *testing.T, dir string) string
+		want  []string
+	}{
+		{"missing file", func(t *testing.T, dir string) string { return filepath.Join(dir, "none.json") }, []string{"harden_report", "none.json", "no such file"}},
+		{"not JSON", func(t *testing.T, dir string) string {
+			path := filepath.Join(dir, "harden.xml")
+			if err := os.WriteFile(path, []byte("<testsuites/>"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			return path
+		}, []string{"harden_report", "harden.xml", "JSON"}},
+		{"another suite's report", func(t *testing.T, dir string) string {
+			return writeHardenReport(t, dir, "golden-validate", "cis-level1-server", 100)
+		}, []string{"harden_report", `"golden-validate"`, "not of golden-harden"}},
+		{"no profile", func(t *testing.T, dir string) string {
+			return writeHardenReport(t, dir, "golden-harden", "", 100)
+		}, []string{"harden_report", "names no profile"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			sim := startSim(t, ec2sim.Delays{})
+			built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-report"})
+			p := configure(t, map[string]interface{}{
+				"region": buildRegion, "copy_to": []string{"us-west-2"}, "tags": map[string]string{"Team": "platform"},
+				"harden_report": tc.write(t, t.TempDir()),
+			})
+			ui, out := testUI()
+			sim.ResetCalls()
+			_, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
+			if err == nil {
+				t.Fatalf("PostProcess succeeded:\n%s", out)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("error %q lacks %q", err, w)
+				}
+			}
+			if calls := sim.CallCounts(); len(calls) != 0 {
+				t.Errorf("AWS was called: %v", calls)
+			}
+		})
+	}
+}
+
+// TestPostProcessPrunePinsTheBuildAndItsCopies: the image this run built and its copies are never
+// pruned, even where other images rank before them: here two images registered a day later (a
+// concurrent build, or a clock ahead) push them out of keep_latest, and older_than is not set.
+func TestPostProcessPrunePinsTheBuildAndItsCopies(t *testing.T) {
+	sim := startSim(t, ec2sim.Delays{})
+	tags := map[string]string{"Pipeline": pipeline}
+	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-pin-0", Tags: tags, CreationDate: time.Now().UTC()})
+	later := map[string][]string{}
+	for _, region := range []string{buildRegion, "us-west-2"} {
+		for day := 1; day <= 2; day++ {
+			later[region] = append(later[region], sim.AddImage(region, ec2sim.ImageSeed{
+				Name: fmt.Sprintf("golden-pin-%d", day), Tags: tags, CreationDate: time.Now().UTC().Add(time.Duration(day) * 24 * time.Hour),
+			}))
+		}
+	}
+	p := configure(t, map[string]interface{}{
+		"region": buildRegion, "copy_to": []string{"us-west-2"}, "poll_interval": "1s",
+		"prune": map[string]interface{}{"match_tags": tags, "keep_latest": 1},
+	})
+	art, out := mustPostProcess(t, p, amazonEBSArtifact(built, ""))
+	amis := art.State("amis").(map[string]string)
+	for region, id := range amis {
+		if _, ok := sim.Image(region, id); !ok {
+			t.Errorf("%s:%s, made by this run, was pruned", region, id)
+		}
+		// The newest stays (keep_latest 1); the second newest, ranked before this run's image, goes.
+		if _, ok := sim.Image(region, later[region][1]); !ok {
+			t.Errorf("%s: the newest image %s was pruned", region, later[region][1])
+		}
+		if _, ok := sim.Image(region, later[region][0]); ok {
+			t.Errorf("%s: %s, second newest and unused, was kept", region, later[region][0])
+		}
+	}
+	for _, want := range []string{"produced by this build", "copy made by this run"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the plan does not say %q:\n%s", want, out)
 		}
 	}
 }
@@ -490,12 +719,8 @@ func TestPostProcessPruneDryRunOnly(t *testing.T) {
 	raw := fullConfig(t, f.keys)
 	raw["prune"].(map[string]interface{})["dry_run"] = true
 	p := configure(t, raw)
-	ui, out := testUI()
-	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(f.built, f.base))
-	if err != nil {
-		t.Fatalf("PostProcess: %v\n%s", err, out)
-	}
-	checkDistribution(t, sim, f, art, "run-0001")
+	art, out := mustPostProcess(t, p, amazonEBSArtifact(f.built, f.base))
+	checkDistribution(t, sim, f, art, amazonEBSProvenance(f))
 	if n := sim.Calls("DeregisterImage") + sim.Calls("DeleteSnapshot"); n != 0 {
 		t.Errorf("prune dry run made %d deletions", n)
 	}
@@ -520,7 +745,7 @@ func TestPostProcessThrottled(t *testing.T) {
 	if err != nil {
 		t.Fatalf("PostProcess under throttling: %v\n%s", err, out)
 	}
-	checkDistribution(t, sim, f, art, "run-0001")
+	checkDistribution(t, sim, f, art, amazonEBSProvenance(f))
 	checkPrune(t, sim, f)
 	total := 0
 	for _, n := range sim.CallCounts() {
@@ -644,7 +869,7 @@ func TestPostProcessRefusesToShareDefaultKeyImage(t *testing.T) {
 		{"snapshot encrypted by default", func(sim *ec2sim.Server, _ cmks, raw map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
 			delete(raw, "share_with")
 			_, arn := sim.EBSManagedKey(buildRegion)
-			return []ec2sim.SnapshotSeed{{Encrypted: true}}, []string{"share_with_org_arns:", "AWS-managed key", arn}
+			return []ec2sim.SnapshotSeed{{Encrypted: true}}, []string{"share_with_org_arns, share_with_ou_arns:", "AWS-managed key", arn}
 		}},
 		{"copy key is aws/ebs by key ARN", func(sim *ec2sim.Server, keys cmks, raw map[string]interface{}) ([]ec2sim.SnapshotSeed, []string) {
 			_, arn := sim.EBSManagedKey("us-west-2")
@@ -714,11 +939,8 @@ func TestPostProcessSharesCustomerKeyImage(t *testing.T) {
 		delete(raw, option)
 	}
 	p := configure(t, raw)
-	ui, out := testUI()
 	sim.ResetCalls()
-	if _, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, "")); err != nil {
-		t.Fatalf("PostProcess: %v\n%s", err, out)
-	}
+	mustPostProcess(t, p, amazonEBSArtifact(built, ""))
 	if n := sim.Calls("DescribeKey"); n != 1 {
 		t.Errorf("%d DescribeKey calls, want 1", n)
 	}
@@ -750,11 +972,7 @@ func TestArtifactDestroy(t *testing.T) {
 	sim := startSim(t, ec2sim.Delays{})
 	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-destroy"})
 	p := configure(t, map[string]interface{}{"region": buildRegion, "copy_to": []string{"us-west-2"}, "poll_interval": "1s"})
-	ui, out := testUI()
-	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
-	if err != nil {
-		t.Fatalf("PostProcess: %v\n%s", err, out)
-	}
+	art, _ := mustPostProcess(t, p, amazonEBSArtifact(built, ""))
 	a := art.(*Artifact)
 	if err := a.Destroy(); err != nil {
 		t.Fatalf("Destroy: %v", err)
@@ -771,25 +989,50 @@ func TestArtifactDestroy(t *testing.T) {
 	}
 }
 
-// TestPostProcessCopiesInParallel: two copies of 2 seconds each take about 2 seconds, not 4.
+// TestPostProcessCopiesInParallel: two copies of 2 seconds each take about 2 seconds, not 4, and
+// they are tagged when created: no CreateTags call is made in their regions.
 func TestPostProcessCopiesInParallel(t *testing.T) {
 	const copyTime = 2 * time.Second
-	sim := startSim(t, ec2sim.Delays{CopyPending: copyTime})
+	var (
+		mu       sync.Mutex
+		requests []string
+	)
+	sim := startSimLogging(t, ec2sim.Delays{CopyPending: copyTime}, func(format string, args ...any) {
+		mu.Lock()
+		defer mu.Unlock()
+		requests = append(requests, fmt.Sprintf(format, args...))
+	})
 	built := sim.AddImage(buildRegion, ec2sim.ImageSeed{Name: "golden-parallel"})
-	p := configure(t, map[string]interface{}{"region": buildRegion, "copy_to": slices.Clone(copyRegions), "poll_interval": "1s"})
-	ui, out := testUI()
+	p := configure(t, map[string]interface{}{
+		"region": buildRegion, "copy_to": slices.Clone(copyRegions), "poll_interval": "1s",
+		"tags": map[string]string{"Team": "platform"}, "snapshot_tags": map[string]string{"Backup": "none"},
+	})
 	started := time.Now()
-	art, _, _, err := p.PostProcess(context.Background(), ui, amazonEBSArtifact(built, ""))
+	art, _ := mustPostProcess(t, p, amazonEBSArtifact(built, ""))
 	took := time.Since(started)
-	if err != nil {
-		t.Fatalf("PostProcess: %v\n%s", err, out)
-	}
 	if n := len(art.State("amis").(map[string]string)); n != 3 {
 		t.Fatalf("%d images, want 3", n)
 	}
 	// One poll interval of slack on top of one copy; sequential copies take twice copyTime.
 	if took >= 2*copyTime {
 		t.Errorf("two %s copies took %s: not in parallel", copyTime, took)
+	}
+	for region, id := range art.State("amis").(map[string]string) {
+		img, _ := sim.Image(region, id)
+		snap, _ := sim.Snapshot(region, img.BlockDevices[0].SnapshotID)
+		if img.Tags["Team"] != "platform" || snap.Tags["Team"] != "platform" || snap.Tags["Backup"] != "none" {
+			t.Errorf("%s:%s tags %v, snapshot tags %v", region, id, img.Tags, snap.Tags)
+		}
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	for _, region := range copyRegions {
+		if slices.Contains(requests, "awssim: "+region+" ec2 CreateTags") {
+			t.Errorf("the copy in %s was tagged after its creation:\n%s", region, strings.Join(requests, "\n"))
+		}
+		if !slices.Contains(requests, "awssim: "+region+" ec2 CopyImage") {
+			t.Errorf("no CopyImage in %s in the request log:\n%s", region, strings.Join(requests, "\n"))
+		}
 	}
 }
 
@@ -805,12 +1048,8 @@ func TestPostProcessMultiRegionArtifact(t *testing.T) {
 		"region": buildRegion, "copy_to": slices.Clone(copyRegions), "poll_interval": "1s",
 		"tags": map[string]string{"Team": "platform"}, "ssm_parameter": "/golden/multi",
 	})
-	ui, out := testUI()
 	sim.ResetCalls()
-	res, _, _, err := p.PostProcess(context.Background(), ui, art)
-	if err != nil {
-		t.Fatalf("PostProcess: %v\n%s", err, out)
-	}
+	res, out := mustPostProcess(t, p, art)
 	if n := sim.Calls("CopyImage"); n != 1 {
 		t.Errorf("%d copies, want 1 (to eu-west-1 only)", n)
 	}

@@ -2,12 +2,18 @@ package lifecycle
 
 import (
 	"fmt"
+	"math"
 	"os"
+	"strconv"
 
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
+	"github.com/golden-ami/packer-plugin-golden/internal/report"
 )
+
+// hardenSuite is the suite name golden-harden writes in its reports.
+const hardenSuite = "golden-harden"
 
 // provenance is what the image records about how it was made.
 type provenance struct {
@@ -17,10 +23,16 @@ type provenance struct {
 	hardenProfile, hardenScore        string
 }
 
-// provenanceFrom reads the provenance from the configuration and the input artifact. golden-ebs
-// puts it in its state under the golden:* tag keys; amazon-ebs has the source AMI in its
-// generated data; the build id falls back to the PACKER_RUN_UUID Packer gives every build.
-func provenanceFrom(c *Config, input packersdk.Artifact) provenance {
+// provenanceFrom reads the provenance from the configuration, the input artifact and, when
+// harden_report is set, golden-harden's report.
+//
+// golden-ebs puts what it knows in its artifact's state under the golden:* tag keys
+// (goldentag.BuildID, SourceAMI, HardenProfile, HardenScore); amazon-ebs has the source AMI and
+// the run id in its generated data, and nothing about hardening, which harden_report supplies.
+// What the artifact carries wins over the report: it comes from this very build, while a report
+// file could be left over from another. The build id falls back to the PACKER_RUN_UUID Packer
+// gives every build.
+func provenanceFrom(c *Config, input packersdk.Artifact) (provenance, error) {
 	p := provenance{
 		buildName:     c.PackerBuildName,
 		packerVersion: c.PackerCoreVersion,
@@ -31,16 +43,14 @@ func provenanceFrom(c *Config, input packersdk.Artifact) provenance {
 	if input != nil {
 		generated, _ = input.State("generated_data").(map[string]interface{})
 	}
-	read := func(stateKey string, generatedKeys ...string) string {
+	read := func(stateKey, generatedKey string) string {
 		if input != nil {
 			if v := stateString(input.State(stateKey)); v != "" {
 				return v
 			}
 		}
-		for _, k := range generatedKeys {
-			if v := stateString(generated[k]); v != "" {
-				return v
-			}
+		if generatedKey != "" {
+			return stateString(generated[generatedKey])
 		}
 		return ""
 	}
@@ -49,18 +59,64 @@ func provenanceFrom(c *Config, input packersdk.Artifact) provenance {
 		p.buildID = os.Getenv("PACKER_RUN_UUID")
 	}
 	p.sourceAMI = read(goldentag.SourceAMI, "SourceAMI")
-	p.hardenProfile = read(goldentag.HardenProfile, "HardenProfile")
-	p.hardenScore = read(goldentag.HardenScore, "HardenScore")
-	return p
+	p.hardenProfile = read(goldentag.HardenProfile, "")
+	p.hardenScore = read(goldentag.HardenScore, "")
+
+	if c.HardenReport != "" {
+		profile, score, err := readHardenReport(c.HardenReport)
+		if err != nil {
+			return provenance{}, err
+		}
+		if p.hardenProfile == "" {
+			p.hardenProfile = profile
+		}
+		if p.hardenScore == "" {
+			p.hardenScore = score
+		}
+	}
+	return p, nil
+}
+
+// readHardenReport reads the profile and the score of a golden-harden JSON report.
+func readHardenReport(path string) (profile, score string, err error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return "", "", fmt.Errorf("harden_report: %w", err)
+	}
+	r, err := report.ParseJSON(data)
+	if err != nil {
+		return "", "", fmt.Errorf("harden_report: %s: %w", path, err)
+	}
+	if r.Suite != hardenSuite {
+		return "", "", fmt.Errorf("harden_report: %s is a report of %q, not of %s", path, r.Suite, hardenSuite)
+	}
+	profile = r.Property("profile")
+	if profile == "" {
+		return "", "", fmt.Errorf("harden_report: %s names no profile", path)
+	}
+	return profile, formatScore(r.Score), nil
+}
+
+// formatScore renders a compliance percentage to one decimal, without trailing zeros: "97.5",
+// "100".
+func formatScore(score float64) string {
+	return strconv.FormatFloat(math.Round(score*10)/10, 'f', -1, 64)
 }
 
 // stateString renders a state value that is a string or a number; anything else is not provenance.
+// Fractional numbers are scores and get one decimal.
 func stateString(v interface{}) string {
 	switch v := v.(type) {
 	case string:
 		return v
-	case int, int64, float64, float32:
-		return fmt.Sprint(v)
+	case int:
+		return strconv.Itoa(v)
+	case int64:
+		return strconv.FormatInt(v, 10)
+	case float64:
+		return formatScore(v)
+	case float32:
+		return formatScore(float64(v))
 	}
 	return ""
 }

@@ -6,7 +6,12 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/hashicorp/hcl/v2"
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/hcl/v2/hclsyntax"
+
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	pplifecycle "github.com/golden-ami/packer-plugin-golden/post-processor/lifecycle"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
@@ -20,17 +25,102 @@ func lifecycleExample(t *testing.T) string {
 	return string(data)
 }
 
-// TestLifecycleValidateExample: the real packer accepts the example using every option.
+// accessOptionsLeftOut are the options the example leaves to the environment, as a template kept
+// in a repository should; the test adds them.
+const accessOptionsLeftOut = `
+    profile             = "golden"
+    access_key          = "AKIDEXAMPLE"
+    secret_key          = "example-secret"
+    token               = "example-token"
+    custom_endpoint_ec2 = "http://127.0.0.1:4566"
+`
+
+// TestLifecycleValidateExample: the real packer accepts a template that sets every option of
+// golden-lifecycle: the example, plus the credential options it leaves to the environment. That
+// it is every option is checked against the post-processor's own HCL2 spec.
 func TestLifecycleValidateExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	anchor := "    max_retries            = 10\n"
+	example := lifecycleExample(t)
+	if !strings.Contains(example, anchor) {
+		t.Fatalf("the example no longer contains %q", anchor)
+	}
+	template := strings.Replace(example, anchor, anchor+accessOptionsLeftOut, 1)
+
+	set := lifecycleBlockOptions(t, template)
+	var missing []string
+	for _, option := range specOptions((&pplifecycle.PostProcessor{}).ConfigSpec(), "") {
+		if !set[option] {
+			missing = append(missing, option)
+		}
+	}
+	if len(missing) > 0 {
+		t.Errorf("the template leaves out %v", missing)
+	}
+
 	p := lab.Packer(t)
-	path := p.WriteFile(t, "lifecycle.pkr.hcl", lifecycleExample(t))
+	path := p.WriteFile(t, "lifecycle.pkr.hcl", template)
 	res := p.Run(t, "validate", path)
 	if res.ExitCode != 0 || !strings.Contains(res.Output, "The configuration is valid") {
 		t.Fatalf("packer validate on the example: exit %d\n%s", res.ExitCode, res.Output)
 	}
+}
+
+// specOptions lists the options of an HCL2 spec: attributes and blocks by name, what a block holds
+// as "block.option". The packer_* options are Packer's to set, not the user's.
+func specOptions(spec hcldec.ObjectSpec, prefix string) []string {
+	var out []string
+	for name, s := range spec {
+		if strings.HasPrefix(name, "packer_") {
+			continue
+		}
+		out = append(out, prefix+name)
+		if block, ok := s.(*hcldec.BlockSpec); ok {
+			if nested, ok := block.Nested.(hcldec.ObjectSpec); ok {
+				out = append(out, specOptions(nested, prefix+name+".")...)
+			}
+		}
+	}
+	return out
+}
+
+// lifecycleBlockOptions parses a template and lists what its golden-lifecycle post-processor block
+// sets, named as specOptions names them.
+func lifecycleBlockOptions(t *testing.T, template string) map[string]bool {
+	t.Helper()
+	file, diags := hclsyntax.ParseConfig([]byte(template), "lifecycle.pkr.hcl", hcl.InitialPos)
+	if diags.HasErrors() {
+		t.Fatal(diags)
+	}
+	set := map[string]bool{}
+	var walk func(body *hclsyntax.Body, prefix string)
+	walk = func(body *hclsyntax.Body, prefix string) {
+		for name := range body.Attributes {
+			set[prefix+name] = true
+		}
+		for _, b := range body.Blocks {
+			set[prefix+b.Type] = true
+			walk(b.Body, prefix+b.Type+".")
+		}
+	}
+	found := false
+	for _, build := range file.Body.(*hclsyntax.Body).Blocks {
+		if build.Type != "build" {
+			continue
+		}
+		for _, b := range build.Body.Blocks {
+			if b.Type == "post-processor" && len(b.Labels) == 1 && b.Labels[0] == "golden-lifecycle" {
+				walk(b.Body, "")
+				found = true
+			}
+		}
+	}
+	if !found {
+		t.Fatal(`the template has no post-processor "golden-lifecycle" block`)
+	}
+	return set
 }
 
 // TestLifecycleValidateRejectsBadInput: each bad value fails packer validate with a message
@@ -54,6 +144,10 @@ func TestLifecycleValidateRejectsBadInput(t *testing.T) {
 			[]string{"deprecate_after", "three months", "not a duration"}},
 		{"bad prune duration", `older_than          = "30d"`, `older_than          = "30 days"`,
 			[]string{"prune.older_than"}},
+		{"shared copy under the AWS-managed key", `"us-west-2" = "alias/golden-images"`, `"us-west-2" = "alias/aws/ebs"`,
+			[]string{"kms_key_ids", "us-west-2", "AWS-managed key", "customer managed key"}},
+		{"bad copy timeout", `copy_timeout  = "2h"`, `copy_timeout  = "-2h"`,
+			[]string{"copy_timeout", "-2h"}},
 		{"prune without selector", "      match_tags          = { Pipeline = \"golden-ubuntu-22.04\" }\n      name_pattern        = \"golden-ubuntu-22.04-*\"\n", "",
 			[]string{"prune.match_tags or prune.name_pattern"}},
 	}
