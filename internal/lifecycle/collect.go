@@ -3,6 +3,8 @@ package lifecycle
 import (
 	"context"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -432,12 +434,7 @@ func collectAutoScaling(ctx context.Context, api InventoryAutoScalingAPI) ([]ast
 // mixed instances policy.
 func autoScalingUses(groups []astypes.AutoScalingGroup, configs map[string]string, templates []launchTemplate, values map[string]string) []Use {
 	var uses []Use
-	names := make([]string, 0, len(configs))
-	for name := range configs {
-		names = append(names, name)
-	}
-	sort.Strings(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(configs)) {
 		if img := configs[name]; img != "" {
 			uses = append(uses, Use{ImageID: img, Kind: UseLaunchConfiguration, Resource: name})
 		}

@@ -6,6 +6,8 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"sync"
 	"time"
@@ -377,13 +379,8 @@ func (e *Executor) removeCopy(ctx context.Context, cp copyInFlight) error {
 	for _, id := range tagged {
 		snaps[id] = true
 	}
-	ids := make([]string, 0, len(snaps))
-	for id := range snaps {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
 	var errs []error
-	for _, id := range ids {
+	for _, id := range slices.Sorted(maps.Keys(snaps)) {
 		if err := deleteSnapshot(ctx, c.EC2, id); err != nil {
 			errs = append(errs, err)
 		}

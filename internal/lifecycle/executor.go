@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -361,11 +363,7 @@ func MergeTags(maps ...map[string]string) map[string]string {
 }
 
 func ec2Tags(m map[string]string) []types.Tag {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
+	keys := slices.Sorted(maps.Keys(m))
 	tags := make([]types.Tag, len(keys))
 	for i, k := range keys {
 		tags[i] = types.Tag{Key: aws.String(k), Value: aws.String(m[k])}

@@ -2,7 +2,8 @@ package lifecycle
 
 import (
 	"fmt"
-	"sort"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -63,12 +64,7 @@ func (p PrunePolicy) String() string {
 	if p.NamePattern != "" {
 		parts = append(parts, fmt.Sprintf("name %q", p.NamePattern))
 	}
-	keys := make([]string, 0, len(p.MatchTags))
-	for k := range p.MatchTags {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
+	for _, k := range slices.Sorted(maps.Keys(p.MatchTags)) {
 		parts = append(parts, fmt.Sprintf("tag %s=%q", k, p.MatchTags[k]))
 	}
 	parts = append(parts, fmt.Sprintf("keep_latest %d", p.KeepLatest))
