@@ -173,13 +173,14 @@ func (e *Executor) copyOne(ctx context.Context, job Job, src sourceImage, region
 	}
 	e.say("%s: %s is available", region, id)
 	ri := RegionImage{
-		Region:     region,
-		ImageID:    id,
-		Name:       aws.ToString(img.Name),
-		CopiedFrom: src.ref.String(),
-		Tags:       imageTags,
-		Encrypted:  aws.ToBool(in.Encrypted),
-		KMSKeyID:   aws.ToString(in.KmsKeyId),
+		Region:       region,
+		ImageID:      id,
+		Name:         aws.ToString(img.Name),
+		CopiedFrom:   src.ref.String(),
+		Tags:         imageTags,
+		Encrypted:    aws.ToBool(in.Encrypted),
+		KMSKeyID:     aws.ToString(in.KmsKeyId),
+		CreationDate: creationDate(img),
 	}
 	for _, s := range SnapshotsOf(img) {
 		ri.Snapshots = append(ri.Snapshots, s.ID)

@@ -115,6 +115,7 @@ type RegionImage struct {
 	Tags            map[string]string `json:"tags"`
 	Encrypted       bool              `json:"encrypted"`
 	KMSKeyID        string            `json:"kms_key_id,omitempty"`
+	CreationDate    *time.Time        `json:"creation_date,omitempty"`
 	DeprecationTime *time.Time        `json:"deprecation_time,omitempty"`
 	SSMParameter    string            `json:"ssm_parameter,omitempty"`
 }
@@ -257,10 +258,11 @@ func (s sourceImage) encrypted() bool {
 
 func (s sourceImage) regionImage(job Job) RegionImage {
 	ri := RegionImage{
-		Region:  s.ref.Region,
-		ImageID: s.ref.ImageID,
-		Name:    aws.ToString(s.image.Name),
-		Tags:    MergeTags(userTags(s.image.Tags), job.Tags),
+		Region:       s.ref.Region,
+		ImageID:      s.ref.ImageID,
+		Name:         aws.ToString(s.image.Name),
+		Tags:         MergeTags(userTags(s.image.Tags), job.Tags),
+		CreationDate: creationDate(s.image),
 	}
 	for _, snap := range s.snapshots {
 		ri.Snapshots = append(ri.Snapshots, aws.ToString(snap.SnapshotId))
@@ -338,6 +340,15 @@ func (e *Executor) tagImage(ctx context.Context, api EC2API, job Job, ref ImageR
 		}
 	}
 	return nil
+}
+
+// creationDate is the image's creation date for the manifest; nil when EC2 gave none it can read.
+func creationDate(img types.Image) *time.Time {
+	t, err := time.Parse(time.RFC3339, aws.ToString(img.CreationDate))
+	if err != nil {
+		return nil
+	}
+	return &t
 }
 
 // userTags drops the tags AWS reserves (aws:*), which cannot be set on a copy.

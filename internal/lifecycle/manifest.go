@@ -9,8 +9,8 @@ import (
 )
 
 // Manifest is the machine-readable record of a lifecycle run, written for Terraform and CI: the
-// image in every region, its snapshots, tags, deprecation time and SSM parameter, and the prune
-// report.
+// image in every region, its snapshots, tags, creation and deprecation times and SSM parameter, and
+// the prune report.
 type Manifest struct {
 	GeneratedAt   time.Time `json:"generated_at"`
 	BuildName     string    `json:"build_name,omitempty"`

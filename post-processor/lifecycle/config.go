@@ -172,7 +172,8 @@ type Config struct {
 	// `resolve:ssm:` with it). It is overwritten on every run.
 	SSMParameter string `mapstructure:"ssm_parameter"`
 	// Write a JSON manifest of the run to this file: every region's image id, snapshots, tags,
-	// deprecation time, SSM parameter and the prune report.
+	// creation and deprecation times, SSM parameter, and the prune report. See the manifest section
+	// below.
 	Manifest string `mapstructure:"manifest"`
 
 	// Delete older images of the same pipeline. See the `prune` block below.

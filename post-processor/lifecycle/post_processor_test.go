@@ -415,6 +415,9 @@ func checkRunManifest(t *testing.T, sim *ec2sim.Server, path string, art packers
 				t.Errorf("manifest %s tag %s = %q (image: %q), want %q", mi.Region, k, mi.Tags[k], img.Tags[k], v)
 			}
 		}
+		if mi.CreationDate == nil || !mi.CreationDate.Equal(img.CreationDate.Truncate(time.Millisecond)) {
+			t.Errorf("manifest %s creation date %v, the image's %s", mi.Region, mi.CreationDate, img.CreationDate)
+		}
 		if mi.DeprecationTime == nil || !mi.DeprecationTime.Equal(img.DeprecationTime) {
 			t.Errorf("manifest %s deprecation time %v, the image's %s", mi.Region, mi.DeprecationTime, img.DeprecationTime)
 		}
