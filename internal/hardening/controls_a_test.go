@@ -43,30 +43,10 @@ func renderModules(t *testing.T, opts Options, names ...string) string {
 	return string(script)
 }
 
-// shellcheckScript runs `shellcheck -s sh` on a script; the test fails with its findings.
-func shellcheckScript(t *testing.T, script string) {
-	t.Helper()
-	sc, err := exec.LookPath("shellcheck")
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatal("shellcheck is not installed (Debian package shellcheck)")
-		}
-		t.Skip("shellcheck is not installed (Debian package shellcheck)")
-	}
-	path := filepath.Join(t.TempDir(), "harden.sh")
-	if err := os.WriteFile(path, []byte(script), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	out, err := exec.Command(sc, "-s", "sh", "-S", "warning", path).CombinedOutput()
-	if err != nil {
-		t.Fatalf("shellcheck -s sh found problems:\n%s", out)
-	}
-}
-
 func TestControlsAShellcheckClean(t *testing.T) {
 	for _, name := range controlsAModules {
 		t.Run(name, func(t *testing.T) {
-			shellcheckScript(t, renderModules(t, Options{}, name))
+			assertShellcheckClean(t, renderModules(t, Options{}, name))
 		})
 	}
 }

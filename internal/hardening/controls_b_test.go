@@ -16,7 +16,7 @@ var controlsBModules = []string{"packages", "timezone", "services", "pam", "logi
 func TestControlsBShellcheckClean(t *testing.T) {
 	for _, name := range controlsBModules {
 		t.Run(name, func(t *testing.T) {
-			shellcheckScript(t, renderModules(t, Options{}, name))
+			assertShellcheckClean(t, renderModules(t, Options{}, name))
 		})
 	}
 }
@@ -47,7 +47,7 @@ func TestControlsBShellcheckWithOptions(t *testing.T) {
 	if err := opts.Validate(); err != nil {
 		t.Fatalf("options should be valid: %v", err)
 	}
-	shellcheckScript(t, renderModules(t, opts, controlsBModules...))
+	assertShellcheckClean(t, renderModules(t, opts, controlsBModules...))
 }
 
 // Every bad value is an error that names its option, as `packer validate` shows it.

@@ -100,8 +100,8 @@ const (
 
 var userNamePattern = regexp.MustCompile(`^[a-z_][a-z0-9_.-]*[$]?$`)
 
-// decode reads the raw configuration into c and validates it.
-func (c *Config) decode(raws ...interface{}) error {
+// decode reads the raw configuration into c and validates it against the catalogue.
+func (c *Config) decode(catalogue []hardening.Module, raws ...interface{}) error {
 	err := config.Decode(c, &config.DecodeOpts{
 		PluginType:         "golden-harden",
 		Interpolate:        true,
@@ -110,7 +110,7 @@ func (c *Config) decode(raws ...interface{}) error {
 	if err != nil {
 		return err
 	}
-	return c.prepare(hardening.Modules())
+	return c.prepare(catalogue)
 }
 
 // prepare applies defaults and collects every configuration error, each naming its option.

@@ -24,6 +24,17 @@ import (
 // Provisioner implements packersdk.Provisioner.
 type Provisioner struct {
 	config Config
+	// catalogue is the control catalogue; nil means hardening.Modules(). Tests set their own,
+	// and backupRoot ("" = hardening.DefaultBackupRoot), as they run on the machine testing.
+	catalogue  []hardening.Module
+	backupRoot string
+}
+
+func (p *Provisioner) modules() []hardening.Module {
+	if p.catalogue != nil {
+		return p.catalogue
+	}
+	return hardening.Modules()
 }
 
 var _ packersdk.Provisioner = (*Provisioner)(nil)
@@ -33,7 +44,7 @@ func (p *Provisioner) ConfigSpec() hcldec.ObjectSpec { return p.config.FlatMapst
 
 // Prepare decodes and validates the configuration; every error names its option.
 func (p *Provisioner) Prepare(raws ...interface{}) error {
-	return p.config.decode(raws...)
+	return p.config.decode(p.modules(), raws...)
 }
 
 // Provision runs the hardening once on the connected machine.
@@ -53,19 +64,21 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		}
 	}
 	outcome, err := hardenrun.Apply(ctx, runner, ui, target, hardenrun.Request{
-		Profile:   c.profile,
-		Only:      c.Only,
-		Skip:      c.Skip,
-		Mode:      c.mode,
-		Options:   &c.Options,
-		Waivers:   c.waivers,
-		BuildUser: c.BuildUser,
-		SSHPort:   sshPort(c.SSHPort, generatedData),
-		RemoteDir: c.RemoteDir,
-		Threshold: c.threshold,
-		Version:   version.PluginVersion.FormattedVersion(),
-		SourceAMI: sourceAMI(generatedData),
-		Now:       timeNow,
+		Profile:    c.profile,
+		Only:       c.Only,
+		Skip:       c.Skip,
+		Mode:       c.mode,
+		Options:    &c.Options,
+		Waivers:    c.waivers,
+		BuildUser:  c.BuildUser,
+		SSHPort:    sshPort(c.SSHPort, generatedData),
+		RemoteDir:  c.RemoteDir,
+		BackupRoot: p.backupRoot,
+		Threshold:  c.threshold,
+		Version:    version.PluginVersion.FormattedVersion(),
+		SourceAMI:  sourceAMI(generatedData),
+		Catalogue:  p.modules(),
+		Now:        timeNow,
 	})
 	if err != nil {
 		return fmt.Errorf("golden-harden: %w", err)
