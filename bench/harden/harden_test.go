@@ -44,10 +44,6 @@ func TestBenchmarkHarden(t *testing.T) {
 	if os.Getenv("GOLDEN_BENCH") != "1" {
 		t.Skip("benchmark: set GOLDEN_BENCH=1 to run it")
 	}
-	template, err := filepath.Abs("bench.pkr.hcl")
-	if err != nil {
-		t.Fatal(err)
-	}
 	scenarios := []scenario{
 		{profile: "baseline", target: 3 * time.Second, rerun: 2 * time.Second},
 		{profile: "cis-level1-server", target: 10 * time.Second},
@@ -58,10 +54,12 @@ func TestBenchmarkHarden(t *testing.T) {
 		p := lab.Packer(t)
 		for i, name := range []string{"apply", "re-run"} {
 			reportFile := filepath.Join(p.Dir, fmt.Sprintf("%s-%d.json", sc.profile, i))
+			template := p.WriteFile(t, fmt.Sprintf("%s-%d.pkr.hcl", sc.profile, i), lab.NullSSHTemplate(fmt.Sprintf(`  provisioner "golden-harden" {
+    profile = %q
+    report  = %q
+  }`, sc.profile, reportFile)))
 			started := time.Now()
-			res := p.Run(t, "build", "-color=false",
-				"-var", "host="+h.Host, "-var", "port="+strconv.Itoa(h.Port), "-var", "user="+h.User, "-var", "key="+h.KeyPath,
-				"-var", "profile="+sc.profile, "-var", "report="+reportFile, template)
+			res := p.Run(t, append(append([]string{"build", "-color=false"}, h.PackerVars()...), template)...)
 			build := time.Since(started)
 			if res.ExitCode != 0 {
 				t.Fatalf("%s %s: packer build failed:\n%s", sc.profile, name, res.Output)

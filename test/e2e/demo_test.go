@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"path/filepath"
-	"strconv"
 	"strings"
 	"testing"
 
@@ -34,11 +33,9 @@ func TestDemoPipeline(t *testing.T) {
 	p.UseSim(sim)
 
 	reports := filepath.Join(p.Dir, "reports")
-	res := p.Run(t, "build", "-color=false",
-		"-var", "ssh_host="+target.Host, "-var", "ssh_port="+strconv.Itoa(target.Port),
-		"-var", "ssh_username="+target.User, "-var", "ssh_private_key_file="+target.KeyPath,
-		"-var", "report_dir="+reports,
-		filepath.Join(root, "example", "demo.pkr.hcl"))
+	args := append([]string{"build", "-color=false", "-var", "report_dir=" + reports},
+		target.PackerVarsNamed(lab.SSHVarNames{Host: "ssh_host", Port: "ssh_port", User: "ssh_username", Key: "ssh_private_key_file"})...)
+	res := p.Run(t, append(args, filepath.Join(root, "example", "demo.pkr.hcl"))...)
 	if res.ExitCode != 0 {
 		t.Fatalf("packer build example/demo.pkr.hcl exited %d:\n%s", res.ExitCode, res.Output)
 	}

@@ -3,7 +3,6 @@ package e2e
 import (
 	"bufio"
 	"bytes"
-	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -96,18 +95,15 @@ func runModulesB(t *testing.T, h *lab.TargetHost, mode hardening.Mode, runID str
 
 // statusReport lists the controls whose status is not in ok, with their evidence and message.
 func statusReport(run *hardening.Run, ok ...hardening.Status) string {
-	var b strings.Builder
+	var all []outcome
 	for _, r := range run.Results {
-		fine := false
-		for _, s := range ok {
-			fine = fine || r.Status == s
-		}
-		if !fine {
-			fmt.Fprintf(&b, "%s: %s (before %s)\n  evidence: %s\n  message: %s\n", r.ID, r.Status, r.Before,
-				strings.ReplaceAll(r.Evidence, "\n", " | "), strings.ReplaceAll(r.Message, "\n", " | "))
-		}
+		all = append(all, outcome{r.ID, string(r.Status), string(r.Before), r.Evidence, r.Message})
 	}
-	return b.String()
+	var okText []string
+	for _, s := range ok {
+		okText = append(okText, string(s))
+	}
+	return listNotOK(all, okText...)
 }
 
 // stateSnapshot is the metadata (mode, owner, size, mtime) of every file the modules may touch.
