@@ -5,7 +5,9 @@ import (
 	"crypto/rand"
 	"encoding/json"
 	"encoding/pem"
+	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,6 +15,7 @@ import (
 	"sort"
 	"strings"
 	"testing"
+	"time"
 
 	"golang.org/x/crypto/ssh"
 
@@ -163,7 +166,9 @@ func TestHardenCISLevel1(t *testing.T) {
 	if !session.dialsWith(t, staleCipher) {
 		t.Fatalf("the stock target refuses %s: the test cannot tell whether sshd reloads", staleCipher)
 	}
+	stopProbing := session.probeNewConnections(t)
 	r, res := hardenBuild(t, p, h, "enforce", cisLevel1Body(kptr))
+	stopProbing()
 	if r == nil {
 		t.Fatalf("enforce build failed: exit %d", res.ExitCode)
 	}
@@ -399,6 +404,72 @@ func (s *sessionProbe) assertSurvived(t *testing.T) {
 	}
 }
 
+// probeNewConnections opens a new SSH connection every quarter second until the returned func is
+// called, which fails the test if any attempt timed out: a firewall that denies before it allows
+// the SSH port drops new connections silently. (An attempt refused while sshd re-executes itself on
+// reload is retried by any client and is only logged.)
+func (s *sessionProbe) probeNewConnections(t *testing.T) (stop func()) {
+	t.Helper()
+	cfg, err := s.h.ClientConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Timeout = 5 * time.Second
+	done := make(chan struct{})
+	var attempts int
+	var timeouts, others []string
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(250 * time.Millisecond):
+			}
+			attempts++
+			err := dialOnce(s.h.Address(), cfg)
+			var netErr net.Error
+			switch {
+			case err == nil:
+			case errors.As(err, &netErr) && netErr.Timeout():
+				timeouts = append(timeouts, fmt.Sprintf("%s: %v", time.Now().Format("15:04:05.000"), err))
+			default:
+				others = append(others, err.Error())
+			}
+		}
+	}()
+	return func() {
+		close(done)
+		<-finished
+		t.Logf("%d new SSH connections during the run; %d refused or reset (retried by any client): %v", attempts, len(others), others)
+		if len(timeouts) > 0 {
+			t.Errorf("new SSH connections timed out during the run (the firewall dropped them):\n%s", strings.Join(timeouts, "\n"))
+		}
+		if attempts == 0 {
+			t.Error("no new SSH connection was tried during the run")
+		}
+	}
+}
+
+// dialOnce opens and closes one SSH connection, bounded in time from the TCP connect to the end
+// of authentication.
+func dialOnce(addr string, cfg *ssh.ClientConfig) error {
+	conn, err := net.DialTimeout("tcp", addr, cfg.Timeout)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	if err := conn.SetDeadline(time.Now().Add(2 * cfg.Timeout)); err != nil {
+		return err
+	}
+	c, chans, reqs, err := ssh.NewClientConn(conn, addr, cfg)
+	if err != nil {
+		return err
+	}
+	return ssh.NewClient(c, chans, reqs).Close()
+}
+
 // dialsWith reports whether a new connection that offers only this cipher gets in.
 func (s *sessionProbe) dialsWith(t *testing.T, cipher string) bool {
 	t.Helper()
@@ -407,12 +478,7 @@ func (s *sessionProbe) dialsWith(t *testing.T, cipher string) bool {
 		t.Fatal(err)
 	}
 	cfg.Ciphers = []string{cipher}
-	c, err := ssh.Dial("tcp", s.h.Address(), cfg)
-	if err != nil {
-		return false
-	}
-	c.Close()
-	return true
+	return dialOnce(s.h.Address(), cfg) == nil
 }
 
 // TestHardenBaselineOnPort2222 runs the baseline profile (auditd with the seed's rules included)
