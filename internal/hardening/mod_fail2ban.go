@@ -83,25 +83,78 @@ bantime = $FAIL2BAN_BANTIME
 ignoreip = $FAIL2BAN_IGNOREIP"
 `
 
+// fail2banQuery is shell that asks the running fail2ban about the sshd jail in one client process
+// (the client's interactive mode reads commands from stdin; each client start costs a Python
+// start and a configuration read) and prints the answers, for fail2banJailAwk.
+const fail2banQuery = `	printf 'status sshd\nget sshd maxretry\nget sshd findtime\nget sshd bantime\nexit\n' |
+		fail2ban-client -i 2>/dev/null`
+
+// fail2banJailAwk reads fail2banQuery's output (each answer follows a "fail2ban> " prompt) and
+// checks that the sshd jail runs, reads the systemd journal, and has the wanted maxretry,
+// findtime and bantime (-v maxretry=... findtime=... bantime=...). It prints the evidence and
+// exits 0 when all hold.
+const fail2banJailAwk = `/^fail2ban> / { n++; sub(/^fail2ban> /, "") }
+n > 0 { answer[n] = answer[n] == "" ? $0 : answer[n] "\n" $0 }
+END {
+	if (answer[1] !~ /^Status for the jail: sshd/) {
+		print "the sshd jail is not running"
+		exit 1
+	}
+	rc = 0
+	if (match(answer[1], /Journal matches:[^\n]*/)) {
+		m = substr(answer[1], RSTART + 16, RLENGTH - 16); gsub(/^[ \t]+|[ \t]+$/, "", m)
+	}
+	if (m != "") print "the sshd jail reads the journal: " m
+	else { print "the sshd jail does not read the systemd journal"; rc = 1 }
+	split("maxretry findtime bantime", names, " ")
+	want["maxretry"] = maxretry; want["findtime"] = findtime; want["bantime"] = bantime
+	for (i = 1; i <= 3; i++) {
+		got = answer[i + 1]; gsub(/^[ \t\n]+|[ \t\n]+$/, "", got)
+		print "jail sshd " names[i] " = " got
+		if (got != want[names[i]]) rc = 1
+	}
+	exit rc
+}`
+
 func init() {
 	register(Module{
 		Name:        "fail2ban",
 		Description: "fail2ban bans addresses that fail SSH authentication; the sshd jail reads the journal and must really run.",
 		Order:       70,
-		Finalize: `	if ! _out=$(fail2ban-client -t 2>&1); then
-		printf 'fail2ban-client -t rejected the configuration:\n%s\n' "$_out"
-		return 1
+		// A running fail2ban is reloaded, not restarted: the client reads and validates the whole
+		// configuration first and leaves the server alone when it is not valid (fail2ban-client -t
+		// passes values that only the server rejects; a restart would then stop a working
+		// fail2ban), and the server re-creates only the jails whose settings changed. When no
+		// server answers (stopped, or still starting after a boot), the configuration is checked
+		// with -t and the service (re)started.
+		Finalize: `	g_unit_enabled fail2ban || systemctl enable -q fail2ban || return 1
+	_out=""
+	if ! g_unit_active fail2ban || ! _out=$(fail2ban-client reload 2>&1); then
+		if g_unit_active fail2ban && fail2ban-client ping >/dev/null 2>&1; then
+			printf 'fail2ban-client reload refused the configuration:\n%s\n' "$_out"
+			return 1
+		fi
+		if ! _out=$(fail2ban-client -t 2>&1); then
+			printf 'fail2ban-client -t rejected the configuration:\n%s\n' "$_out"
+			return 1
+		fi
+		systemctl restart fail2ban || return 1
+		echo "fail2ban (re)started"
+	else
+		# The server answers a reload once it has (re)started the jails.
+		echo "fail2ban reloaded"
+		return 0
 	fi
-	g_unit_enabled fail2ban || systemctl enable -q fail2ban || return 1
-	systemctl restart fail2ban || return 1
-	# The jail starts a moment after the service: wait for it, so the re-check sees it running.
+	# A start returns before the server has read its configuration: wait for the jail, giving
+	# up early when the service stops.
 	_i=0
-	while [ "$_i" -lt 100 ]; do
-		fail2ban-client status sshd >/dev/null 2>&1 && { echo "fail2ban restarted, jail sshd running"; return 0; }
-		sleep 0.2
+	while [ "$_i" -lt 200 ]; do
+		fail2ban-client status sshd >/dev/null 2>&1 && { echo "fail2ban: jail sshd running"; return 0; }
+		g_unit_active fail2ban || break
+		sleep 0.1
 		_i=$((_i + 1))
 	done
-	echo "the sshd jail did not start within 20 s"
+	echo "the sshd jail did not start"
 	journalctl -u fail2ban -n 20 --no-pager 2>/dev/null
 	return 1`,
 		Controls: []Control{
@@ -130,20 +183,12 @@ func init() {
 		g_say "` + fail2banJail + ` differs from the configuration"
 		_rc=1
 	fi
-	if ! g_cmd fail2ban-client || ! fail2ban-client status sshd >/dev/null 2>&1; then
-		g_say "the sshd jail is not running"
+	if ! g_cmd fail2ban-client; then
+		g_say "fail2ban-client is not installed"
 		return 1
 	fi
-	for _kv in "maxretry:$FAIL2BAN_MAXRETRY" "findtime:$FAIL2BAN_FINDTIME" "bantime:$FAIL2BAN_BANTIME"; do
-		_got=$(fail2ban-client get sshd "${_kv%%:*}" 2>/dev/null)
-		g_say "jail sshd ${_kv%%:*} = $_got"
-		[ "$_got" = "${_kv#*:}" ] || _rc=1
-	done
-	_journal=$(fail2ban-client get sshd journalmatch 2>/dev/null)
-	if [ -z "$_journal" ]; then
-		g_say "the sshd jail does not read the journal"
-		_rc=1
-	fi
+` + fail2banQuery + ` | awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" '` +
+					fail2banJailAwk + `' || _rc=1
 	return "$_rc"`,
 				Fix: fail2banJailContent + `	printf '%s\n' "$_jail" | g_write_file ` + fail2banJail + ` 0644 root:root`,
 			},
@@ -153,8 +198,18 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: `	_rc=0
-	g_unit_enabled fail2ban && g_say "fail2ban.service is enabled" || { g_say "fail2ban.service is not enabled"; _rc=1; }
-	g_unit_active fail2ban && g_say "fail2ban.service is active" || { g_say "fail2ban.service is not active"; _rc=1; }
+	if g_unit_enabled fail2ban; then
+		g_say "fail2ban.service is enabled"
+	else
+		g_say "fail2ban.service is not enabled"
+		_rc=1
+	fi
+	if g_unit_active fail2ban; then
+		g_say "fail2ban.service is active"
+	else
+		g_say "fail2ban.service is not active"
+		_rc=1
+	fi
 	return "$_rc"`,
 				Fix: `	g_unit_enable_now fail2ban`,
 			},

@@ -35,3 +35,47 @@ func TestFail2banShellParams(t *testing.T) {
 		t.Errorf("params %v", p)
 	}
 }
+
+// fail2banSession is what `fail2ban-client -i` prints for fail2banQuery (recorded from fail2ban
+// 1.0.2 on Debian 12), with the jail's status and its three values.
+func fail2banSession(status, maxretry, findtime, bantime string) string {
+	return "Fail2Ban v1.0.2 reads log file that contains password failure report\n" +
+		"and bans the corresponding IP addresses using firewall rules.\n\n" +
+		"fail2ban> " + status + "\nfail2ban> " + maxretry + "\nfail2ban> " + findtime + "\nfail2ban> " + bantime + "\nfail2ban> "
+}
+
+const (
+	fail2banJournalStatus = "Status for the jail: sshd\n|- Filter\n|  |- Currently failed:\t0\n|  |- Total failed:\t0\n" +
+		"|  `- Journal matches:\t_SYSTEMD_UNIT=sshd.service + _COMM=sshd\n`- Actions\n   |- Currently banned:\t0\n" +
+		"   |- Total banned:\t0\n   `- Banned IP list:\t"
+	fail2banFileStatus = "Status for the jail: sshd\n|- Filter\n|  |- Currently failed:\t0\n|  |- Total failed:\t0\n" +
+		"|  `- File list:\t/var/log/auth.log\n`- Actions\n   |- Currently banned:\t0\n   |- Total banned:\t0\n   `- Banned IP list:\t"
+)
+
+func TestFail2banJailAwk(t *testing.T) {
+	vars := map[string]string{"maxretry": "3", "findtime": "600", "bantime": "3600"}
+	cases := []struct {
+		name    string
+		session string
+		code    int
+		lines   []string
+	}{
+		{"running as configured", fail2banSession(fail2banJournalStatus, "3", "600", "3600"), 0,
+			[]string{"the sshd jail reads the journal: _SYSTEMD_UNIT=sshd.service + _COMM=sshd",
+				"jail sshd maxretry = 3", "jail sshd findtime = 600", "jail sshd bantime = 3600"}},
+		{"the packaged jail on the log file", fail2banSession(fail2banFileStatus, "5", "600", "600"), 1,
+			[]string{"the sshd jail does not read the systemd journal", "jail sshd maxretry = 5", "jail sshd bantime = 600"}},
+		{"one value differs", fail2banSession(fail2banJournalStatus, "3", "600", "600"), 1,
+			[]string{"jail sshd bantime = 600"}},
+		{"no such jail", fail2banSession("Sorry but the jail 'sshd' does not exist", "Sorry but the jail 'sshd' does not exist", "", ""), 1,
+			[]string{"the sshd jail is not running"}},
+		{"no server: the client prints only its banner and prompts", "Fail2Ban v1.0.2 reads log file\n\nfail2ban> fail2ban> fail2ban> ", 1,
+			[]string{"the sshd jail is not running"}},
+		{"no client output at all", "", 1, []string{"the sshd jail is not running"}},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			wantAwk(t, fail2banJailAwk, awkRun{vars: vars, stdin: c.session}, c.code, c.lines)
+		})
+	}
+}

@@ -170,35 +170,169 @@ const firewallNeedUFW = `	if ! g_cmd ufw; then
 	fi
 `
 
-// ufwRulesCheck is shell that checks that every rule in _rules (one per line) is among UFW's
-// added rules; ufwRulesFix adds the missing ones in that order.
-const ufwRulesCheck = `	_added=$(ufw show added 2>&1) || {
-		g_say "ufw show added failed:" "$_added"
+// ufwBatchPy does what ufw's command line does, for several commands in one Python process:
+// arguments are ufw's path and the work directory, then "OUT:COMMAND" items, COMMAND being ufw's arguments
+// ("allow 22/tcp", "status verbose") and OUT "-" (result on stdout) or a file name in the work
+// directory that receives the result, and "--" items. Commands up to a "--" share one ufw
+// frontend, as the rules of an application profile do in a single ufw call: the firewall's
+// capabilities are probed once (a dozen iptables runs) instead of once per rule. After a "--" a
+// new frontend reads the rules and the firewall afresh, as a new ufw call would. It holds ufw's
+// lock throughout, stops at the first error (exit 1) and exits 3 when ufw's Python modules
+// cannot be imported (the caller then runs the ufw command once per command).
+const ufwBatchPy = `import gettext, os, sys
+try:
+    import ufw.common, ufw.frontend, ufw.util
+except ImportError:
+    sys.exit(3)
+gettext.install(ufw.common.programName)
+# ufw checks the ownership and mode of the running program (argv[0]) and its directories.
+ufwpath, workdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
+sys.argv = [ufwpath]
+lock = ufw.util.create_lock()
+try:
+    ui = None
+    for spec in specs:
+        if spec == "--":
+            ui = None
+            continue
+        out, _, cmd = spec.partition(":")
+        try:
+            if ui is None:
+                ui = ufw.frontend.UFWFrontend(False)
+            pr = ufw.frontend.parse_command(["ufw"] + cmd.split())
+            res = ui.do_action(pr.action, pr.data.get("rule", ""), pr.data.get("iptype", ""), True)
+        except ufw.common.UFWError as e:
+            sys.exit("ufw " + cmd + ": " + e.value)
+        except ValueError:
+            sys.exit("ufw " + cmd + ": not a ufw command")
+        if out == "-":
+            if res:
+                print(res, flush=True)
+        else:
+            with open(os.path.join(workdir, out), "w") as f:
+                f.write(res + "\n")
+finally:
+    ufw.util.release_lock(lock)
+`
+
+// ufwRun and the functions after it are shell that the firewall checks and fixes start with: each
+// ufw call costs a Python start, a new ufw frontend and often a probe of the firewall, so the
+// module reads ufw's state once into two files of the run's work directory, and every change to
+// ufw re-reads it in the same Python process (ufwBatchPy):
+//
+//	_fw_status, _fw_added   the output of "ufw status verbose" and "ufw show added", always
+//	                        read by a ufw frontend created after the module's last change
+//	_fw_read                 makes sure they exist (one process for both)
+//	_fw_change CMD...        runs ufw commands ("allow 22/tcp") in order with one frontend,
+//	                         then re-reads the state with a new one
+//
+// A snippet defines only the functions it calls (ufwRead, ufwChange, ufwReadChange below).
+const ufwRun = `	_fw_status=$G_WORK_DIR/firewall.status
+	_fw_added=$G_WORK_DIR/firewall.added
+	_fw_run() {
+		_fw_ufw=$(command -v ufw) || return 1
+		_fw_py=""
+		if IFS= read -r _fw_l <"$_fw_ufw"; then
+			case $_fw_l in
+			'#!'*python*) _fw_py=${_fw_l#??} ;;
+			esac
+		fi
+		if [ -n "$_fw_py" ]; then
+			# shellcheck disable=SC2086 # the interpreter line may carry arguments
+			$_fw_py -c '` + ufwBatchPy + `' "$_fw_ufw" "$G_WORK_DIR" "$@"
+			_fw_rc=$?
+			[ "$_fw_rc" -eq 3 ] || return "$_fw_rc"
+		fi
+		# Not the Python ufw: one ufw process per command.
+		for _fw_s in "$@"; do
+			[ "$_fw_s" != -- ] || continue
+			_fw_o=${_fw_s%%:*}
+			_fw_c=${_fw_s#*:}
+			if [ "$_fw_o" = - ]; then
+				# shellcheck disable=SC2086 # the command is split into ufw's arguments on purpose
+				ufw $_fw_c || return 1
+			else
+				# shellcheck disable=SC2086
+				ufw $_fw_c >"$G_WORK_DIR/$_fw_o" 2>&1 || {
+					cat -- "$G_WORK_DIR/$_fw_o" >&2
+					return 1
+				}
+			fi
+		done
+	}
+`
+
+const ufwReadFunc = `	_fw_read() {
+		[ -f "$_fw_status" ] && [ -f "$_fw_added" ] && return 0
+		_fw_run "firewall.status:status verbose" "firewall.added:show added" && return 0
+		rm -f -- "$_fw_status" "$_fw_added"
 		return 1
 	}
-	_rc=0
+`
+
+const ufwChangeFunc = `	_fw_change() {
+		rm -f -- "$_fw_status" "$_fw_added"
+		_fw_n=$#
+		for _fw_c in "$@"; do
+			set -- "$@" "-:$_fw_c"
+		done
+		shift "$_fw_n"
+		_fw_run "$@" -- "firewall.status:status verbose" "firewall.added:show added" && return 0
+		rm -f -- "$_fw_status" "$_fw_added"
+		return 1
+	}
+`
+
+// What a snippet needs: reading the state, changing ufw, or both.
+const (
+	ufwRead       = ufwRun + ufwReadFunc
+	ufwChange     = ufwRun + ufwChangeFunc
+	ufwReadChange = ufwRun + ufwReadFunc + ufwChangeFunc
+)
+
+// ufwRulesCheck is shell that checks that every rule in _rules (one per line) is among UFW's
+// added rules; ufwRulesFix adds the missing ones in that order, in one ufw process.
+const ufwRulesCheck = `	_fw_read 2>&1 || return 1
+	_rules=$_rules awk '` + ufwRulesAwk + `' "$_fw_added"`
+
+// ufwRulesAwk reads "ufw show added" and checks that every rule in _rules (environment, one per
+// line) is there; it prints each and exits 1 when one is missing.
+const ufwRulesAwk = `BEGIN { n = split(ENVIRON["_rules"], want, "\n") }
+{ have[$0] = 1 }
+END {
+	rc = 0
+	for (i = 1; i <= n; i++) {
+		if (want[i] == "") continue
+		if (("ufw " want[i]) in have) print "ufw " want[i]
+		else { print "missing: ufw " want[i]; rc = 1 }
+	}
+	exit rc
+}`
+
+const ufwRulesFix = `	_fw_read || return 1
+	set --
 	while IFS= read -r _r; do
 		[ -n "$_r" ] || continue
-		if printf '%s\n' "$_added" | grep -qxF "ufw $_r"; then
-			g_say "ufw $_r"
-		else
-			g_say "missing: ufw $_r"
-			_rc=1
-		fi
+		grep -qxF -- "ufw $_r" "$_fw_added" || set -- "$@" "$_r"
 	done <<EOF
 $_rules
 EOF
-	return "$_rc"`
+	[ "$#" -eq 0 ] || _fw_change "$@"`
 
-const ufwRulesFix = `	_added=$(ufw show added 2>&1) || return 1
-	while IFS= read -r _r; do
-		[ -n "$_r" ] || continue
-		printf '%s\n' "$_added" | grep -qxF "ufw $_r" && continue
-		# shellcheck disable=SC2086 # the rule is split into ufw's arguments on purpose
-		ufw $_r || return 1
-	done <<EOF
-$_rules
-EOF`
+// ufwOpenPortsAwk reads "ufw show added", then "ss -Htuln" (stdin), and checks that every port
+// listening beyond loopback has a rule that names it; it prints each port and exits 1 when one
+// has none.
+const ufwOpenPortsAwk = `FNR == NR { added[++n] = $0; next }
+{
+	a = $5; p = a; sub(/.*:/, "", p); h = a; sub(/:[^:]*$/, "", h)
+	if (h ~ /^127\./ || h == "[::1]" || h ~ /%lo$/ || seen[$1 " " p]++) next
+	re = "( " p "/" $1 "| " p "$| port " p "( |$))"
+	ok = 0
+	for (i = 1; i <= n; i++) if (added[i] ~ re) { ok = 1; break }
+	if (ok) print p "/" $1 ": has a rule"
+	else { print p "/" $1 ": listening without a ufw rule (add it to firewall.allow, or stop the service)"; rc = 1 }
+}
+END { exit rc }`
 
 // ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
 // allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
@@ -219,15 +353,29 @@ func ufwRulesControl(name, title, ubuntu, debian, rules string) Control {
 		Refs:  cisRefs(ubuntu, debian),
 		Level: 1,
 		OS:    debianFamilies,
-		Check: firewallGate + firewallNeedUFW + rules + ufwRulesCheck,
-		Fix:   rules + ufwRulesFix,
+		Check: firewallGate + firewallNeedUFW + ufwRead + rules + ufwRulesCheck,
+		Fix:   ufwReadChange + rules + ufwRulesFix,
 	}
 }
 
-// ufwPolicies is shell that sets _in _out _fwd to UFW's default policies (ACCEPT, DROP, REJECT).
-const ufwPolicies = `	_in=$(sed -n 's/^DEFAULT_INPUT_POLICY="*\([A-Z]*\)"*$/\1/p' /etc/default/ufw)
-	_out=$(sed -n 's/^DEFAULT_OUTPUT_POLICY="*\([A-Z]*\)"*$/\1/p' /etc/default/ufw)
-	_fwd=$(sed -n 's/^DEFAULT_FORWARD_POLICY="*\([A-Z]*\)"*$/\1/p' /etc/default/ufw)
+// ufwPolicies is shell that sets _in _out _fwd to UFW's default policies (ACCEPT, DROP, REJECT)
+// from /etc/default/ufw: the shell's own read, no process.
+const ufwPolicies = `	_in=""
+	_out=""
+	_fwd=""
+	while read -r _l; do
+		case $_l in
+		DEFAULT_INPUT_POLICY=*) _in=${_l#*=} ;;
+		DEFAULT_OUTPUT_POLICY=*) _out=${_l#*=} ;;
+		DEFAULT_FORWARD_POLICY=*) _fwd=${_l#*=} ;;
+		esac
+	done </etc/default/ufw
+	_in=${_in#\"}
+	_in=${_in%\"}
+	_out=${_out#\"}
+	_out=${_out%\"}
+	_fwd=${_fwd#\"}
+	_fwd=${_fwd%\"}
 `
 
 func init() {
@@ -274,8 +422,8 @@ func init() {
 		g_say "outgoing traffic is allowed by default (firewall.default_outgoing)"
 		return 2
 	fi
-` + firewallNeedUFW + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesCheck,
-			Fix: "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesFix,
+` + firewallNeedUFW + ufwRead + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesCheck,
+			Fix: ufwReadChange + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesFix,
 		},
 		{
 			ID:    "firewall.open-ports",
@@ -283,23 +431,8 @@ func init() {
 			Refs:  cisRefs("4.1.6", "4.2.6"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + firewallNeedUFW + `	_added=$(ufw show added 2>&1) || return 1
-	_rc=0
-	_ports=$(ss -Htuln 2>/dev/null | awk '{ a = $5; p = a; sub(/.*:/, "", p); h = a; sub(/:[^:]*$/, "", h)
-		if (h ~ /^127\./ || h == "[::1]" || h ~ /%lo$/) next
-		print $1 " " p }' | sort -u)
-	while read -r _proto _port; do
-		[ -n "$_port" ] || continue
-		if printf '%s\n' "$_added" | grep -Eq "( $_port/$_proto| $_port$| port $_port( |$))"; then
-			g_say "$_port/$_proto: has a rule"
-		else
-			g_say "$_port/$_proto: listening without a ufw rule (add it to firewall.allow, or stop the service)"
-			_rc=1
-		fi
-	done <<EOF
-$_ports
-EOF
-	return "$_rc"`,
+			Check: firewallGate + firewallNeedUFW + ufwRead + `	_fw_read 2>&1 || return 1
+	ss -Htuln 2>/dev/null | awk '` + ufwOpenPortsAwk + `' "$_fw_added" -`,
 			Fix: `	g_say "no automatic fix: allow the port in firewall.allow or stop the service that listens"
 	return 1`,
 		},
@@ -319,12 +452,14 @@ EOF
 	*) _rc=1 ;;
 	esac
 	return "$_rc"`,
-			Fix: ufwPolicies + `	case $_in in DROP | REJECT) ;; *) ufw default deny incoming || return 1 ;; esac
-	case $_fwd in DROP | REJECT) ;; *) ufw default deny routed || return 1 ;; esac
+			Fix: ufwChange + ufwPolicies + `	set --
+	case $_in in DROP | REJECT) ;; *) set -- "$@" "default deny incoming" ;; esac
+	case $_fwd in DROP | REJECT) ;; *) set -- "$@" "default deny routed" ;; esac
 	case $FIREWALL_DEFAULT_OUTGOING:$_out in
 	deny:DROP | deny:REJECT | allow:ACCEPT) ;;
-	*) ufw default "$FIREWALL_DEFAULT_OUTGOING" outgoing || return 1 ;;
-	esac`,
+	*) set -- "$@" "default $FIREWALL_DEFAULT_OUTGOING outgoing" ;;
+	esac
+	[ "$#" -eq 0 ] || _fw_change "$@"`,
 		},
 		{
 			ID:    "firewall.sysctl-agreement",
@@ -335,9 +470,8 @@ EOF
 		g_say "` + sysctlConfFile + ` does not exist (sysctl module not applied): ufw keeps its own file"
 		return 2
 	fi
-	_cur=$(sed -n 's/^[[:space:]]*IPT_SYSCTL=//p' /etc/default/ufw 2>/dev/null | tail -n 1 | tr -d '"')
-	g_say "IPT_SYSCTL=${_cur:-(unset)}"
-	[ "$_cur" = ` + sysctlConfFile + ` ]`,
+` + ufwSysctlFile + `	g_say "IPT_SYSCTL=${_ufwf:-(unset)}"
+	[ "$_ufwf" = ` + sysctlConfFile + ` ]`,
 			Fix: `	g_set_kv /etc/default/ufw IPT_SYSCTL ` + sysctlConfFile + ` "="`,
 		},
 		{
@@ -346,10 +480,11 @@ EOF
 			Refs:  cisRefs("4.1.3", "4.2.3"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + firewallNeedUFW + `	_st=$(ufw status verbose 2>&1)
-	g_say "$_st"
+			Check: firewallGate + firewallNeedUFW + ufwRead + `	_fw_read 2>&1 || return 1
+	cat -- "$_fw_status"
 	_rc=0
-	printf '%s\n' "$_st" | grep -qx 'Status: active' || _rc=1
+	read -r _first <"$_fw_status"
+	[ "$_first" = "Status: active" ] || _rc=1
 	if g_unit_enabled ufw; then
 		g_say "ufw.service is enabled"
 	else
@@ -357,10 +492,12 @@ EOF
 		_rc=1
 	fi
 	return "$_rc"`,
-			Fix: `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
+			Fix: ufwReadChange + `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
 	# cannot refuse a new SSH connection.
-	if ! ufw status | grep -qx 'Status: active'; then
-		ufw --force enable || return 1
+	_fw_read || return 1
+	read -r _first <"$_fw_status"
+	if [ "$_first" != "Status: active" ]; then
+		_fw_change "--force enable" || return 1
 	fi
 	g_unit_enabled ufw || systemctl enable -q ufw`,
 		},

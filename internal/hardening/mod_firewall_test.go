@@ -1,6 +1,9 @@
 package hardening
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+)
 
 func TestUFWRule(t *testing.T) {
 	cases := []struct {
@@ -94,4 +97,33 @@ func TestFirewallOrder(t *testing.T) {
 		pos("firewall.enabled") == len(ids)-1) {
 		t.Fatalf("order %v", ids)
 	}
+}
+
+// ufwShowAdded is `ufw show added` after the SSH port, loopback and an allow list.
+const ufwShowAdded = "Added user rules (see 'ufw status' for running firewall):\nufw allow 22/tcp\nufw allow in on lo\n" +
+	"ufw allow out on lo\nufw deny from 127.0.0.0/8\nufw allow 53\nufw allow from 10.0.0.0/8 to any port 8080 proto tcp\n"
+
+func TestUFWRulesAwk(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"added": ufwShowAdded})
+	file := []string{filepath.Join(dir, "added")}
+	wantAwk(t, ufwRulesAwk, awkRun{env: map[string]string{"_rules": "allow in on lo\nallow out on lo\ndeny from 127.0.0.0/8"}, files: file}, 0,
+		[]string{"ufw allow in on lo", "ufw allow out on lo", "ufw deny from 127.0.0.0/8"}, "missing")
+	wantAwk(t, ufwRulesAwk, awkRun{env: map[string]string{"_rules": "allow 22/tcp\ndeny from ::1\n"}, files: file}, 1,
+		[]string{"ufw allow 22/tcp", "missing: ufw deny from ::1"})
+}
+
+func TestUFWOpenPortsAwk(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"added": ufwShowAdded})
+	file := []string{filepath.Join(dir, "added"), "-"}
+	// ss -Htuln: loopback-only listeners need no rule; 53 is allowed for both protocols.
+	ss := "udp   UNCONN 0      0          127.0.0.1:323        0.0.0.0:*\n" +
+		"udp   UNCONN 0      0            0.0.0.0:53         0.0.0.0:*\n" +
+		"tcp   LISTEN 0      128          0.0.0.0:22         0.0.0.0:*\n" +
+		"tcp   LISTEN 0      128             [::]:22            [::]:*\n" +
+		"tcp   LISTEN 0      4096         0.0.0.0:8080       0.0.0.0:*\n" +
+		"tcp   LISTEN 0      4096           [::1]:631           [::]:*\n"
+	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss}, 0,
+		[]string{"53/udp: has a rule", "22/tcp: has a rule", "8080/tcp: has a rule"}, "323", "631")
+	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss + "tcp   LISTEN 0      511          0.0.0.0:80         0.0.0.0:*\n"}, 1,
+		[]string{"80/tcp: listening without a ufw rule"})
 }

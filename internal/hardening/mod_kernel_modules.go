@@ -153,26 +153,63 @@ func (o *KernelModulesOptions) validate() []error {
 // lines, no other configuration file gives the module another install command, `modprobe -n -v`
 // resolves it to /bin/false, and it is not loaded. A module loaded inside a container belongs to
 // the host kernel: configured, it is reported as in force at the next boot of a real machine.
+// kernelModuleFiles is shell that sets the positional parameters to the modprobe configuration
+// files kernelModuleAwk reads: ours first when it exists, the other ones, then /proc/modules.
+const kernelModuleFiles = `	_conf=` + modprobeConfFile + `
+	set -- /dev/null
+	[ -f "$_conf" ] && set -- "$@" "$_conf"
+	for _f in /etc/modprobe.d/*.conf /run/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf; do
+		[ -f "$_f" ] && [ "$_f" != "$_conf" ] && set -- "$@" "$_f"
+	done
+	[ -r /proc/modules ] && set -- "$@" /proc/modules
+`
+
+// kernelModuleAwk checks the modules in -v mods (space-separated) in one pass over our modprobe
+// file (-v conf), the other modprobe files and the loaded modules (-v modules=/proc/modules): both of our lines present, no other
+// install command for the module (written with '-' or '_': the kernel takes both), and not loaded (inside
+// a container, -v container=1, a loaded module belongs to the host: in force at the next boot).
+// It prints the evidence and exits 0, 1, or 3 (compliant once the host boots the image).
+const kernelModuleAwk = `BEGIN {
+	n = split(mods, m, " ")
+	for (i = 1; i <= n; i++) {
+		u[i] = m[i]; gsub(/-/, "_", u[i])
+		name = m[i]; gsub(/[-_]/, "[-_]", name)
+		re[i] = "^[ \t]*install[ \t]+" name "([ \t]|$)"
+	}
+}
+FILENAME == conf {
+	for (i = 1; i <= n; i++) {
+		if ($0 == "install " m[i] " /bin/false") inst[i] = 1
+		if ($0 == "blacklist " m[i]) bl[i] = 1
+	}
+	next
+}
+FILENAME == modules {
+	for (i = 1; i <= n; i++) if ($1 == u[i]) loaded[i] = 1
+	next
+}
+{ for (i = 1; i <= n; i++) if ($0 ~ re[i]) other[i] = other[i] "\n" FILENAME ":" FNR ":" $0 }
+END {
+	rc = 0; nextboot = 0
+	for (i = 1; i <= n; i++) {
+		if (inst[i] && bl[i]) print conf ": install " m[i] " /bin/false, blacklist " m[i]
+		else { print conf ": lacks install " m[i] " /bin/false and blacklist " m[i]; rc = 1 }
+		if (other[i] != "") { print "other install commands for " m[i] ":" other[i]; rc = 1 }
+		if (!loaded[i]) continue
+		if (container == 1) {
+			print m[i] " is loaded in the host kernel (this is a container): unavailable from the next boot on"
+			nextboot = 1
+		} else { print m[i] " is loaded"; rc = 1 }
+	}
+	exit rc ? 1 : (nextboot ? 3 : 0)
+}`
+
 func kernelModuleCheck(names string) string {
-	return `	_conf=` + modprobeConfFile + `
-	_rc=0
-	_loaded=0
-	_mods=` + names + `
-	for _mod in $_mods; do
-		_re=$(printf '%s' "$_mod" | sed 's/[-_]/[-_]/g')
-		_u=$(printf '%s' "$_mod" | tr - _)
-		if grep -qx "install $_mod /bin/false" "$_conf" 2>/dev/null && grep -qx "blacklist $_mod" "$_conf" 2>/dev/null; then
-			g_say "$_conf: install $_mod /bin/false, blacklist $_mod"
-		else
-			g_say "$_conf: lacks install $_mod /bin/false and blacklist $_mod"
-			_rc=1
-		fi
-		_other=$(grep -EHns "^[[:space:]]*install[[:space:]]+$_re([[:space:]]|$)" /etc/modprobe.d/*.conf /run/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf 2>/dev/null | grep -v "^$_conf:")
-		if [ -n "$_other" ]; then
-			g_say "other install commands for $_mod:" "$_other"
-			_rc=1
-		fi
-		if g_cmd modprobe; then
+	return `	_mods=` + names + `
+` + kernelModuleFiles + `	awk -v mods="$_mods" -v conf="$_conf" -v modules=/proc/modules -v container="$G_IN_CONTAINER" '` + kernelModuleAwk + `' "$@"
+	_rc=$?
+	if g_cmd modprobe; then
+		for _mod in $_mods; do
 			_dry=$(modprobe -n -v "$_mod" 2>&1)
 			case $_dry in
 			*"install /bin/false"*) ;;
@@ -181,36 +218,54 @@ func kernelModuleCheck(names string) string {
 				_rc=1
 				;;
 			esac
-		fi
-		if grep -q "^$_u " /proc/modules 2>/dev/null; then
-			if [ "$G_IN_CONTAINER" = 1 ]; then
-				g_say "$_mod is loaded in the host kernel (this is a container): unavailable from the next boot on"
-				_loaded=1
-			else
-				g_say "$_mod is loaded"
-				_rc=1
-			fi
-		fi
-	done
-	[ "$_rc" -eq 0 ] && [ "$_loaded" -eq 1 ] && return 3
+		done
+	fi
 	return "$_rc"`
 }
 
+// kernelModuleFix writes our lines for every module in one go, removes other install commands
+// for them from /etc/modprobe.d (the seed's /bin/true among them would win or contradict ours)
+// and unloads them outside containers.
 func kernelModuleFix(names string) string {
 	return `	_conf=` + modprobeConfFile + `
-	if [ ! -f "$_conf" ]; then
-		printf '# golden-harden: kernel modules kept unavailable (CIS 1.1.1, 3.2)\n' | g_write_file "$_conf" 0644 root:root || return 1
-	fi
 	_mods=` + names + `
+	_new=$G_WORK_DIR/modprobe.new
+	{
+		if [ -f "$_conf" ]; then
+			cat -- "$_conf"
+		else
+			printf '# golden-harden: kernel modules kept unavailable (CIS 1.1.1, 3.2)\n'
+		fi
+		for _mod in $_mods; do
+			grep -qxF -- "install $_mod /bin/false" "$_conf" 2>/dev/null || printf 'install %s /bin/false\n' "$_mod"
+			grep -qxF -- "blacklist $_mod" "$_conf" 2>/dev/null || printf 'blacklist %s\n' "$_mod"
+		done
+	} >"$_new"
+	g_write_file "$_conf" 0644 root:root <"$_new" || return 1
 	for _mod in $_mods; do
-		_re=$(printf '%s' "$_mod" | sed 's/[-_]/[-_]/g')
-		_u=$(printf '%s' "$_mod" | tr - _)
-		g_ensure_line "$_conf" "install $_mod /bin/false" || return 1
-		g_ensure_line "$_conf" "blacklist $_mod" || return 1
-		# Another install command (the seed's /bin/true among them) would win or contradict ours.
+		# The name with '-' and '_' alike (the kernel treats them as one), and as /proc/modules has it.
+		_u=""
+		_re=""
+		_r=$_mod
+		while :; do
+			case $_r in
+			*[-_]*)
+				_u="$_u${_r%%[-_]*}_"
+				_re="$_re${_r%%[-_]*}[-_]"
+				_r=${_r#*[-_]}
+				;;
+			*)
+				_u=$_u$_r
+				_re=$_re$_r
+				break
+				;;
+			esac
+		done
+		_ere="^[[:space:]]*install[[:space:]]+$_re([[:space:]]|$)"
 		for _f in /etc/modprobe.d/*.conf; do
-			[ "$_f" = "$_conf" ] && continue
-			g_remove_lines "$_f" "^[[:space:]]*install[[:space:]]+$_re([[:space:]]|$)" || return 1
+			if [ -f "$_f" ] && [ "$_f" != "$_conf" ]; then
+				g_remove_lines "$_f" "$_ere" || return 1
+			fi
 		done
 		if [ "$G_IN_CONTAINER" != 1 ] && grep -q "^$_u " /proc/modules 2>/dev/null; then
 			modprobe -r "$_mod" 2>/dev/null || rmmod "$_u" || return 1

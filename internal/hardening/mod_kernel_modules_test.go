@@ -1,6 +1,9 @@
 package hardening
 
-import "testing"
+import (
+	"path/filepath"
+	"testing"
+)
 
 func TestKernelModulesValidate(t *testing.T) {
 	cases := []struct {
@@ -42,4 +45,31 @@ func TestKernelModulesOptIn(t *testing.T) {
 			t.Errorf("%s: opt-in %v, gated on kernel_modules.disable %v", c.ID, optIn, gated)
 		}
 	}
+}
+
+func TestKernelModuleAwk(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{
+		"ours.conf":    "# golden-harden\ninstall cramfs /bin/false\nblacklist cramfs\ninstall usb-storage /bin/false\nblacklist usb-storage\n",
+		"seed.conf":    "  install usb_storage /bin/true\ninstall usb-storagex /bin/true\n",
+		"modules":      "usb_storage 77824 0 - Live 0x0000000000000000\next4 1003520 1 - Live 0x0000000000000000\n",
+		"no-mods":      "ext4 1003520 1 - Live 0x0000000000000000\n",
+		"lacking.conf": "blacklist hfs\n",
+	})
+	p := func(name string) string { return filepath.Join(dir, name) }
+	run := func(mods, conf, modules, container string, others ...string) awkRun {
+		files := append([]string{"/dev/null", p(conf)}, others...)
+		files = append(files, p(modules))
+		return awkRun{vars: map[string]string{"mods": mods, "conf": p(conf), "modules": p(modules), "container": container}, files: files}
+	}
+	wantAwk(t, kernelModuleAwk, run("cramfs", "ours.conf", "no-mods", "0", p("seed.conf")), 0,
+		[]string{"ours.conf: install cramfs /bin/false, blacklist cramfs"}, "other install")
+	// Another install command, written with '_', and the module loaded.
+	wantAwk(t, kernelModuleAwk, run("usb-storage", "ours.conf", "modules", "0", p("seed.conf")), 1,
+		[]string{"ours.conf: install usb-storage /bin/false, blacklist usb-storage", "other install commands for usb-storage:",
+			"seed.conf:1:  install usb_storage /bin/true", "usb-storage is loaded"}, "usb-storagex")
+	// In a container the loaded module is the host's: compliant from the next boot on.
+	wantAwk(t, kernelModuleAwk, run("usb-storage", "ours.conf", "modules", "1"), 3,
+		[]string{"usb-storage is loaded in the host kernel (this is a container)"})
+	wantAwk(t, kernelModuleAwk, run("hfs cramfs", "lacking.conf", "no-mods", "0"), 1,
+		[]string{"lacking.conf: lacks install hfs /bin/false and blacklist hfs", "lacking.conf: lacks install cramfs"})
 }

@@ -255,36 +255,60 @@ func validateMaxStartups(v string) error {
 	return nil
 }
 
-// sshEffective is shell that sets _t to sshd's effective configuration, as CIS audits it: for a
-// connection as root from the local host, so Match blocks that apply to it count.
-const sshEffective = `	if ! _t=$(sshd -T -C user=root,host=localhost,addr=127.0.0.1 2>&1); then
-		g_say "sshd -T failed:" "$_t"
+// sshEffective is shell that sets _t to a file holding sshd's effective configuration, as CIS
+// audits it: for a connection as root from the local host, so Match blocks that apply to it
+// count. One sshd -T serves every check of the module until a fix changes the configuration
+// (sshForget): the file is kept in the run's work directory.
+const sshEffective = `	_t=$G_WORK_DIR/ssh.effective
+	if [ ! -f "$_t" ] && ! sshd -T -C user=root,host=localhost,addr=127.0.0.1 >"$_t" 2>&1; then
+		g_say "sshd -T failed:"
+		cat -- "$_t"
+		rm -f -- "$_t"
 		return 1
 	fi
 `
 
-// sshNeutralizeAwk comments out the global-section lines that set the keyword in _key.
-const sshNeutralizeAwk = `BEGIN { k = tolower(ENVIRON["_key"]) }
+// sshForget starts every fix of the module: the configuration is about to change, the next
+// check runs sshd -T again.
+const sshForget = "\trm -f -- \"$G_WORK_DIR/ssh.effective\"\n"
+
+// sshValueAwk prints the value of keyword k (lower case) in the sshd -T output, the wanted
+// one (_want in the environment) and exits 0 when they are equal (case-insensitively with
+// -v caseless=1).
+const sshValueAwk = `$1 == k { $1 = ""; sub(/^ /, ""); got = $0; found = 1; exit }
+END {
+	want = ENVIRON["_want"]
+	print name " " (found ? got : "(not set)") " (want " want ")"
+	if (caseless) { got = tolower(got); want = tolower(want) }
+	exit got == want ? 0 : 1
+}`
+
+// sshNeutralizeAwk comments out the global-section lines that set one of the keywords in _keys
+// (space-separated).
+const sshNeutralizeAwk = `BEGIN { n = split(tolower(ENVIRON["_keys"]), ks, " "); for (i = 1; i <= n; i++) k[ks[i]] = 1 }
 {
 	line = $0
 	sub(/^[ \t]+/, "", line)
 	n = split(line, w, /[ \t=]+/)
 	if (tolower(w[1]) == "match") inmatch = 1
-	if (!inmatch && n > 0 && tolower(w[1]) == k) { print "# golden-harden: " $0; next }
+	if (!inmatch && n > 0 && (tolower(w[1]) in k)) { print "# golden-harden: " $0; next }
 	print
 }`
 
-// sshNeutralize is shell that comments out the keyword _key where sshd would read it before our
+// sshNeutralize is shell that comments out the keywords in _keys where sshd would read it before our
 // drop-in (drop-ins sorting before ours) or, for keywords whose values add up (_all=1), anywhere
 // in the global section of the other files.
 const sshNeutralize = `	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
-		[ -f "$_o" ] && [ "$_o" != ` + sshdDropIn + ` ] || continue
+		if [ ! -f "$_o" ] || [ "$_o" = ` + sshdDropIn + ` ]; then
+			continue
+		fi
 		if [ "$_all" != 1 ]; then
 			[ "$_o" = ` + sshdConfig + ` ] && continue
-			[ "$(printf '%s\n%s\n' "${_o##*/}" 00-golden-hardening.conf | sort | head -n 1)" = 00-golden-hardening.conf ] && continue
+			# Only the drop-ins whose name sorts before ours (the x keeps expr comparing text).
+			expr "x${_o##*/}" \< x00-golden-hardening.conf >/dev/null || continue
 		fi
 		_new=$G_WORK_DIR/sshd-neutral.tmp
-		_key=$_key awk '` + sshNeutralizeAwk + `' "$_o" >"$_new" || return 1
+		_keys=$_keys awk '` + sshNeutralizeAwk + `' "$_o" >"$_new" || return 1
 		if ! cmp -s "$_new" "$_o"; then
 			g_write_file "$_o" "$(stat -c %a "$_o")" "$(stat -c %U:%G "$_o")" <"$_new" || return 1
 		fi
@@ -337,9 +361,9 @@ var sshdSettings = []sshdSetting{
 }
 
 func (s sshdSetting) control() Control {
-	compare := `[ "$_got" = "$_want" ]`
+	caseless := "0"
 	if s.caseless {
-		compare = `[ "$(printf '%s' "$_got" | tr '[:upper:]' '[:lower:]')" = "$(printf '%s' "$_want" | tr '[:upper:]' '[:lower:]')" ]`
+		caseless = "1"
 	}
 	lower := strings.ToLower(s.keyword)
 	return Control{
@@ -348,11 +372,10 @@ func (s sshdSetting) control() Control {
 		Refs:  cisRefs(s.ubuntu, s.debian),
 		Level: s.level,
 		OS:    debianFamilies,
-		Check: sshEffective + `	_want="` + s.value + `"
-	_got=$(printf '%s\n' "$_t" | awk '$1 == "` + lower + `" { $1 = ""; sub(/^ /, ""); print; exit }')
-	g_say "` + s.keyword + ` ${_got:-(not set)} (want $_want)"
-	` + compare,
+		Check: sshEffective + `	_want="` + s.value + `" awk -v k=` + lower + ` -v name=` + s.keyword + ` -v caseless=` + caseless + ` '` +
+			sshValueAwk + `' "$_t"`,
 		Fix: `	_key=` + s.keyword + `
+	_keys=$_key
 	_val="` + s.value + `"
 	_all=0
 ` + sshSetDropIn + sshNeutralize,
@@ -393,14 +416,49 @@ const sshAccessLists = `	_au=$SSH_ALLOW_USERS
 	if [ -z "$_au$_ag$_du$_dg" ] && [ "$G_BUILD_USER" != root ]; then
 		_du=root
 	fi
+	# One space between the patterns; no globbing (they are sshd's patterns, * included).
+	set -f
 	# shellcheck disable=SC2086 # word splitting squeezes the blanks
 	{
-		_au=$(echo $_au)
-		_ag=$(echo $_ag)
-		_du=$(echo $_du)
-		_dg=$(echo $_dg)
+		set -- $_au
+		_au=$*
+		set -- $_ag
+		_ag=$*
+		set -- $_du
+		_du=$*
+		set -- $_dg
+		_dg=$*
 	}
+	set +f
 `
+
+// sshAccessAwk compares the four access lists of the sshd -T output with the wanted ones (_au
+// _ag _du _dg in the environment) as sets, prints each as sshd has it (sorted) and exits 0 when
+// all four agree.
+const sshAccessAwk = `function sorted(set,   n, i, j, t, a, out) {
+	n = 0
+	for (t in set) a[++n] = t
+	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
+	out = ""
+	for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") a[i]
+	return out
+}
+{ for (i = 2; i <= NF; i++) got[$1, $i] = 1 }
+END {
+	split("allowusers allowgroups denyusers denygroups", keys, " ")
+	split("_au _ag _du _dg", vars, " ")
+	rc = 0
+	for (k = 1; k <= 4; k++) {
+		split("", g); split("", w)
+		for (pair in got) { split(pair, kv, SUBSEP); if (kv[1] == keys[k]) g[kv[2]] = 1 }
+		n = split(ENVIRON[vars[k]], list, " ")
+		for (i = 1; i <= n; i++) w[list[i]] = 1
+		have = sorted(g); want = sorted(w)
+		print keys[k] ": " (have == "" ? "(none)" : have)
+		if (have != want) rc = 1
+	}
+	exit rc
+}`
 
 func sshAccessControl() Control {
 	return Control{
@@ -413,25 +471,19 @@ func sshAccessControl() Control {
 		g_say "the build user is root and no access list is set: nothing can be restricted without locking the build out"
 		return 2
 	fi
-` + sshEffective + `	_rc=0
-	for _pair in "allowusers:$_au" "allowgroups:$_ag" "denyusers:$_du" "denygroups:$_dg"; do
-		_k=${_pair%%:*}
-		# shellcheck disable=SC2086 # one pattern per line
-		_want=$(printf '%s\n' ${_pair#*:} | sort -u | awk 'NF' | tr '\n' ' ')
-		_got=$(printf '%s\n' "$_t" | awk -v k="$_k" '$1 == k { for (i = 2; i <= NF; i++) print $i }' | sort -u | awk 'NF' | tr '\n' ' ')
-		g_say "$_k: ${_got:-(none)}"
-		[ "$_got" = "$_want" ] || _rc=1
-	done
-	return "$_rc"`,
-		Fix: sshAccessLists + `	_all=1
-	for _pair in "AllowUsers:$_au" "AllowGroups:$_ag" "DenyUsers:$_du" "DenyGroups:$_dg"; do
+` + sshEffective + `	_au=$_au _ag=$_ag _du=$_du _dg=$_dg awk '` + sshAccessAwk + `' "$_t"`,
+		Fix: sshAccessLists + `	for _pair in "AllowUsers:$_au" "AllowGroups:$_ag" "DenyUsers:$_du" "DenyGroups:$_dg"; do
 		_key=${_pair%%:*}
 		_val=${_pair#*:}
 		if [ -n "$_val" ]; then
 ` + indent(sshSetDropIn, 2) + `		else
 			g_remove_lines ` + sshdDropIn + ` "^[[:space:]]*${_key}[[:space:]]" || return 1
 		fi
-` + indent(sshNeutralize, 1) + `	done`,
+	done
+	# The lists add up across files: every other global setting of them goes, in one pass per file.
+	_keys="AllowUsers AllowGroups DenyUsers DenyGroups"
+	_all=1
+` + sshNeutralize,
 	}
 }
 
@@ -446,12 +498,10 @@ func indent(s string, n int) string {
 	return strings.Join(lines, "\n")
 }
 
-// sshStatVars is shell that sets _m _o _g to the mode, owner and group of _p.
-const sshStatVars = `		_s=$(stat -c '%a %U %G' "$_p")
-		_m=${_s%% *}
-		_s=${_s#* }
-		_o=${_s%% *}
-		_g=${_s#* }
+// sshStats is shell that sets _stats to "mode owner group path" lines for the files in _files
+// that exist (one stat for all of them).
+const sshStats = `	# shellcheck disable=SC2086 # _files holds globs
+	_stats=$(stat -c '%a %U %G %n' -- $_files 2>/dev/null)
 `
 
 // sshModeWrong is a shell condition: the mode has a bit of _deny, or the owner is not root, or
@@ -460,16 +510,18 @@ const sshModeWrong = `[ $((0$_m & 0$_deny)) -ne 0 ] || [ "$_o" != root ] || { [ 
 
 // sshModeCheck is shell that checks the files in _files: mode without any bit of _deny (octal),
 // owner root, group root (or _group when set).
-const sshModeCheck = `	_rc=0
+const sshModeCheck = sshStats + `	_rc=0
 	_n=0
-	for _p in $_files; do
-		[ -e "$_p" ] || continue
+	while read -r _m _o _g _p; do
+		[ -n "$_p" ] || continue
 		_n=$((_n + 1))
-` + sshStatVars + `		if ` + sshModeWrong + `; then
+		if ` + sshModeWrong + `; then
 			g_say "$_p: mode $_m owner $_o:$_g"
 			_rc=1
 		fi
-	done
+	done <<EOF
+$_stats
+EOF
 	if [ "$_n" -eq 0 ]; then
 		g_say "no such file: $_files"
 		return 2
@@ -477,12 +529,14 @@ const sshModeCheck = `	_rc=0
 	[ "$_rc" -eq 0 ] && g_say "$_n files: mode and owner are right"
 	return "$_rc"`
 
-const sshModeFix = `	for _p in $_files; do
-		[ -e "$_p" ] || continue
-` + sshStatVars + `		if ` + sshModeWrong + `; then
+const sshModeFix = sshStats + `	while read -r _m _o _g _p; do
+		[ -n "$_p" ] || continue
+		if ` + sshModeWrong + `; then
 			g_set_mode "$_p" "$_mode" root:root || return 1
 		fi
-	done`
+	done <<EOF
+$_stats
+EOF`
 
 func sshModeControl(name, title, ubuntu, debian, files, deny, mode, group string) Control {
 	vars := fmt.Sprintf("\t_files=\"%s\"\n\t_deny=%s\n\t_group=%s\n", files, deny, group)
@@ -538,14 +592,16 @@ func init() {
 		g_say "the build logs in as root: root login stays allowed so the build keeps its access"
 		return 2
 	fi
-` + sshEffective + `	_got=$(printf '%s\n' "$_t" | awk '$1 == "permitrootlogin" { print $2; exit }')
-	g_say "PermitRootLogin $_got"
-	[ "$_got" = no ]`,
+` + sshEffective + `	_want=no awk -v k=permitrootlogin -v name=PermitRootLogin -v caseless=0 '` + sshValueAwk + `' "$_t"`,
 		Fix: `	_key=PermitRootLogin
+	_keys=$_key
 	_val=no
 	_all=0
 ` + sshSetDropIn + sshNeutralize,
 	})
+	for i := range controls {
+		controls[i].Fix = sshForget + controls[i].Fix
+	}
 	register(Module{
 		Name:        "ssh",
 		Description: "sshd hardened per CIS 5.1 through one drop-in read first; validated with sshd -t, then reloaded (sessions survive).",

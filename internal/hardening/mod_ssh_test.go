@@ -1,6 +1,10 @@
 package hardening
 
-import "testing"
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+)
 
 func TestSSHValidate(t *testing.T) {
 	cases := []struct {
@@ -70,6 +74,61 @@ func TestSSHDropInFirst(t *testing.T) {
 	for _, c := range moduleByName(t, "ssh").Controls {
 		if containsAll(c.Fix, "Protocol") {
 			t.Errorf("%s writes Protocol", c.ID)
+		}
+	}
+}
+
+// sshdT is a piece of `sshd -T` output (OpenSSH 9.2, Debian 12): lower-case keywords, one
+// access-list entry per line.
+const sshdT = "port 22\nloglevel VERBOSE\nclientaliveinterval 15\npermitrootlogin without-password\n" +
+	"ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com\nallowusers admin\nallowusers ops@10.0.0.0/8\ndenyusers root\n"
+
+func TestSSHValueAwk(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"effective": sshdT})
+	file := []string{filepath.Join(dir, "effective")}
+	cases := []struct {
+		keyword, want string
+		caseless      bool
+		code          int
+		line          string
+	}{
+		{"ClientAliveInterval", "15", false, 0, "ClientAliveInterval 15 (want 15)"},
+		{"ClientAliveInterval", "30", false, 1, "ClientAliveInterval 15 (want 30)"},
+		{"LogLevel", "verbose", true, 0, "LogLevel VERBOSE (want verbose)"},
+		{"LogLevel", "verbose", false, 1, "LogLevel VERBOSE (want verbose)"},
+		{"PermitRootLogin", "no", false, 1, "PermitRootLogin without-password (want no)"},
+		{"Ciphers", "aes256-gcm@openssh.com,aes128-gcm@openssh.com", false, 0, "Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com (want"},
+		{"Banner", "/etc/issue.net", false, 1, "Banner (not set) (want /etc/issue.net)"},
+	}
+	for _, c := range cases {
+		caseless := "0"
+		if c.caseless {
+			caseless = "1"
+		}
+		r := awkRun{vars: map[string]string{"k": strings.ToLower(c.keyword), "name": c.keyword, "caseless": caseless},
+			env: map[string]string{"_want": c.want}, files: file}
+		wantAwk(t, sshValueAwk, r, c.code, []string{c.line})
+	}
+}
+
+func TestSSHAccessAwk(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"effective": sshdT})
+	file := []string{filepath.Join(dir, "effective")}
+	same := map[string]string{"_au": "ops@10.0.0.0/8 admin", "_ag": "", "_du": "root", "_dg": ""}
+	wantAwk(t, sshAccessAwk, awkRun{env: same, files: file}, 0,
+		[]string{"allowusers: admin ops@10.0.0.0/8", "allowgroups: (none)", "denyusers: root", "denygroups: (none)"})
+	other := map[string]string{"_au": "admin", "_ag": "", "_du": "root", "_dg": "nogroup"}
+	wantAwk(t, sshAccessAwk, awkRun{env: other, files: file}, 1, []string{"allowusers: admin ops@10.0.0.0/8", "denygroups: (none)"})
+}
+
+// The global settings of the keywords go, whatever their case and separator; a Match block's stay.
+func TestSSHNeutralizeAwk(t *testing.T) {
+	config := "Include /etc/ssh/sshd_config.d/*.conf\nAllowUsers ops\n  denyusers=guest\nPermitRootLogin no\nMatch User deploy\n\tAllowUsers deploy\n"
+	want := "Include /etc/ssh/sshd_config.d/*.conf\n# golden-harden: AllowUsers ops\n# golden-harden:   denyusers=guest\nPermitRootLogin no\nMatch User deploy\n\tAllowUsers deploy\n"
+	for _, awk := range awkImplementations(t) {
+		out, code := awkRun{env: map[string]string{"_keys": "AllowUsers AllowGroups DenyUsers DenyGroups"}, stdin: config}.run(t, awk, sshNeutralizeAwk)
+		if code != 0 || out != want {
+			t.Errorf("%s: exit %d, output %q, want %q", awk, code, out, want)
 		}
 	}
 }

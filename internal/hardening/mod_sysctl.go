@@ -188,171 +188,284 @@ func (o *SysctlOptions) validate() []error {
 	return errs
 }
 
-// sysctlConflictAwk prints every active assignment of a managed key whose value differs from
-// the wanted one, as FILE:LINE: key = value. It reads the wanted "key=value" lines from the
-// environment; keys may be written with '/' separators (as ufw's file does) and a leading '-'.
-const sysctlConflictAwk = `BEGIN {
-	n = split(ENVIRON["_want"], lines, "\n")
-	for (i = 1; i <= n; i++) {
-		p = index(lines[i], "=")
-		if (p) want[substr(lines[i], 1, p - 1)] = substr(lines[i], p + 1)
-	}
+// The checks and fixes of this module hand all the reading (this module's file, the files that
+// could contradict it, the running values in /proc/sys), the verdict and the evidence to one awk
+// process: a module of 15 controls is checked, fixed and re-checked with a few dozen processes
+// instead of several hundred. (The shell's own read cannot read /proc/sys: it reads byte by byte,
+// and the kernel answers any read past offset 0 of a sysctl file with end of file.)
+
+// sysctlAwk decides for the "key=value" lines in _want (an empty value: left alone). Inputs, all
+// from the environment: _keys ("key TAB access TAB /proc/sys path" per key, access rw, ro (the
+// kernel refuses writes here) or absent (no such parameter in this kernel)), _ours (this module's
+// file), _files (the other files, one per line, "A path" always read, "L path" read only when its
+// name sorts after ours: see sysctlFiles), _overridden (keys set by sysctl.overrides) and _op:
+//
+//	check: prints the evidence and exits with the check's verdict (0, 1, 2 or 3);
+//	fix:   writes the wanted content of our file to _new (each key once with its value, later
+//	       assignments of it commented out, missing keys appended), and prints "set key=value"
+//	       for every running value that differs and can be set, and "conflict FILE:LINE: key =
+//	       value" for every assignment of a managed key in the other files that contradicts ours.
+//
+// Keys may be written with '/' separators (as UFW's file does) and a leading '-' (systemd-sysctl's
+// "ignore errors").
+const sysctlAwk = `function trim(s) {
+	sub(/^[ \t]+/, "", s)
+	sub(/[ \t]+$/, "", s)
+	return s
 }
-{
-	line = $0
-	sub(/^[ \t]+/, "", line)
-	if (line == "" || line ~ /^[#;]/) next
+# assignment sets K and V from an active "key = value" line and returns 1, else 0.
+function assignment(line,   p, s, d) {
+	line = trim(line)
+	if (line == "" || line ~ /^[#;]/) return 0
 	p = index(line, "=")
-	if (!p) next
-	k = substr(line, 1, p - 1); v = substr(line, p + 1)
-	sub(/[ \t]+$/, "", k); sub(/^-/, "", k)
-	s = index(k, "/"); d = index(k, ".")
-	if (s && (!d || s < d)) gsub("/", ".", k)
-	gsub(/^[ \t]+|[ \t]+$/, "", v); gsub(/[ \t]+/, " ", v)
-	if ((k in want) && want[k] != "" && want[k] != v) print FILENAME ":" FNR ": " k " = " v
+	if (!p) return 0
+	K = trim(substr(line, 1, p - 1)); V = trim(substr(line, p + 1))
+	sub(/^-/, "", K)
+	s = index(K, "/"); d = index(K, ".")
+	if (s && (!d || s < d)) gsub("/", ".", K)
+	gsub(/[ \t]+/, " ", V)
+	return 1
+}
+function say(s) { print s }
+BEGIN {
+	op = ENVIRON["_op"]; ours = ENVIRON["_ours"]
+	oursName = ours; sub(/.*\//, "", oursName)
+	n = split(ENVIRON["_want"], wl, "\n")
+	nk = 0
+	for (i = 1; i <= n; i++) {
+		p = index(wl[i], "=")
+		if (!p) continue
+		nk++; key[nk] = substr(wl[i], 1, p - 1); want[key[nk]] = substr(wl[i], p + 1)
+	}
+	# The running values; vectors (tcp_rmem) are tab-separated in /proc, one space apart here.
+	n = split(ENVIRON["_keys"], kl, "\n")
+	for (i = 1; i <= n; i++) {
+		if (split(kl[i], f, "\t") != 3) continue
+		access[f[1]] = f[2]; path[f[1]] = f[3]
+		if (f[2] == "absent") continue
+		v = ""
+		if ((getline v < f[3]) < 0) access[f[1]] = "absent"
+		close(f[3])
+		gsub(/[ \t]+/, " ", v); live[f[1]] = trim(v)
+	}
+	n = split(ENVIRON["_overridden"], ov, " ")
+	for (i = 1; i <= n; i++) overridden[ov[i]] = 1
+
+	# Our file: every active assignment of a key must have the wanted value.
+	exists = 0; nl = 0
+	while ((getline line < ours) > 0) {
+		exists = 1; nl++; text[nl] = line; kind[nl] = ""
+		if (!assignment(line) || !(K in want) || want[K] == "") continue
+		if (K in seen) { kind[nl] = "dup"; bad[K] = 1 }
+		else { seen[K] = 1; kind[nl] = K }
+		if (V != want[K]) bad[K] = 1
+	}
+	close(ours)
+
+	# The other files: contradicting assignments.
+	nc = 0
+	n = split(ENVIRON["_files"], fl, "\n")
+	for (i = 1; i <= n; i++) {
+		if (fl[i] == "") continue
+		file = substr(fl[i], 3)
+		if (substr(fl[i], 1, 1) == "L") {
+			name = file; sub(/.*\//, "", name)
+			if ((name "") <= (oursName "")) continue
+		}
+		ln = 0
+		while ((getline line < file) > 0) {
+			ln++
+			if (assignment(line) && (K in want) && want[K] != "" && want[K] != V)
+				conflict[++nc] = file ":" ln ": " K " = " V
+		}
+		close(file)
+	}
+
+	if (op == "fix") {
+		out = ENVIRON["_new"]
+		if (!exists) print "# golden-harden: kernel parameters (CIS 1.5, 3.3). UFW applies this file too (IPT_SYSCTL)." > out
+		for (i = 1; i <= nl; i++) {
+			if (kind[i] == "") print text[i] > out
+			else if (kind[i] == "dup") print "# " text[i] > out
+			else print kind[i] " = " want[kind[i]] > out
+		}
+		for (i = 1; i <= nk; i++) if (want[key[i]] != "" && !(key[i] in seen)) print key[i] " = " want[key[i]] > out
+		close(out)
+		for (i = 1; i <= nk; i++) {
+			k = key[i]
+			if (want[k] != "" && access[k] == "rw" && live[k] != want[k]) print "set " k "=" want[k]
+		}
+		for (i = 1; i <= nc; i++) print "conflict " conflict[i]
+		exit 0
+	}
+
+	rc = 0; nextboot = 0; managed = 0
+	for (i = 1; i <= nk; i++) {
+		k = key[i]; v = want[k]
+		if (v == "") { say(k ": left as it is (sysctl.router)"); continue }
+		if (k in overridden) say(k ": value " v " set by sysctl.overrides")
+		fileOK = (k in seen) && !(k in bad)
+		if (k ~ /\*/) {
+			managed++
+			if (fileOK) say(k " = " v " in " ours " (a glob: applied by systemd-sysctl at boot)")
+			else { say(ours ": " k " is not " v); rc = 1 }
+			continue
+		}
+		if (!(k in access) || access[k] == "absent") { say(k ": not present in this kernel"); continue }
+		managed++
+		if (!fileOK) { say(ours ": " k " is not " v); rc = 1 }
+		if (live[k] == v) say(k " = " live[k])
+		else if (access[k] == "rw") { say(k " = " live[k] " (want " v ")"); rc = 1 }
+		else { say(k " = " live[k] " (want " v "; read-only here, " ours " sets it at the next boot)"); nextboot = 1 }
+	}
+	if (managed == 0) { say("no parameter of this control applies here"); exit 2 }
+	if (nc > 0) {
+		say("contradicting assignments:")
+		for (i = 1; i <= nc; i++) say(conflict[i])
+		rc = 1
+	}
+	exit (rc == 0 && nextboot ? 3 : rc)
 }`
 
-// sysctlFiles is shell that sets _files to the configuration files whose values can beat or
-// contradict ours at boot (other than ours): /etc's, later-sorting files of the other
-// directories that /etc does not mask, and the file UFW applies on `ufw enable`.
-const sysctlFiles = `	_files=""
-	_ufwf=""
+// ufwSysctlFile is shell that sets _ufwf to the file UFW applies on every enable and at boot
+// (the last IPT_SYSCTL= of /etc/default/ufw, quotes removed; empty without one).
+const ufwSysctlFile = `	_ufwf=""
 	if [ -f /etc/default/ufw ]; then
-		_ufwf=$(sed -n 's/^[[:space:]]*IPT_SYSCTL=//p' /etc/default/ufw | tail -n 1 | tr -d '"' | tr -d "'")
-		[ -f "$_ufwf" ] && _ufwf=$(readlink -f "$_ufwf")
+		while read -r _l; do
+			case $_l in IPT_SYSCTL=*) _ufwf=${_l#IPT_SYSCTL=} ;; esac
+		done </etc/default/ufw
+		_ufwf=${_ufwf#[\"\']}
+		_ufwf=${_ufwf%[\"\']}
 	fi
-	for _c in /etc/sysctl.conf /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf $_ufwf; do
+`
+
+// sysctlFiles is shell that sets _ufwf to the file UFW applies on every enable and at boot
+// (IPT_SYSCTL), and _files to the configuration files whose values can beat or contradict ours
+// at boot, for sysctlAwk: /etc's and UFW's ("A"), and the files of the other directories that
+// /etc does not mask ("L": they count only when their name sorts after ours). Builtins only:
+// it runs in every check and fix.
+const sysctlFiles = ufwSysctlFile + `	_files=""
+	_seen=""
+	for _c in /etc/sysctl.conf /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf "$_ufwf"; do
 		[ -f "$_c" ] || continue
-		_r=$(readlink -f "$_c")
-		[ "$_r" = "$_f" ] && continue
-		case $_r in
-		/etc/* | "$_ufwf") ;;
+		# -ef (same file): dash, bash and busybox sh all have it; it spares a readlink per file.
+		# shellcheck disable=SC3013
+		[ "$_c" -ef "$_f" ] && continue
+		_dup=0
+		for _x in $_seen; do
+			# shellcheck disable=SC3013
+			[ "$_c" -ef "$_x" ] && _dup=1
+		done
+		[ "$_dup" -eq 0 ] || continue
+		_seen="$_seen $_c"
+		_kind=A
+		case $_c in
+		/etc/*) ;;
 		*)
-			_b=${_c##*/}
-			[ -e "/etc/sysctl.d/$_b" ] && continue
-			[ "$(printf '%s\n%s\n' "$_b" "${_f##*/}" | sort | head -n 1)" = "$_b" ] && continue
+			# shellcheck disable=SC3013
+			if [ -z "$_ufwf" ] || ! [ "$_c" -ef "$_ufwf" ]; then
+				[ -e "/etc/sysctl.d/${_c##*/}" ] && continue
+				_kind=L
+			fi
 			;;
 		esac
-		case " $_files " in
-		*" $_r "*) ;;
-		*) _files="$_files $_r" ;;
-		esac
+		_files="$_files$_kind $_c
+"
 	done
 `
 
-// sysctlCheck is the shell check of a list of "key=value" lines held in _want: the file has the
-// value, no other file contradicts it, and the running kernel has it. A key the kernel lacks
-// (IPv6 disabled) is not applicable; a value the kernel cannot take here (read-only kernel.* in a
-// container) is in force at the next boot once the file is right.
+// sysctlKeys is shell that sets _keys (see sysctlAwk) for the keys in _want: builtins only.
+const sysctlKeys = `	_keys=""
+	while IFS='=' read -r _k _v; do
+		[ -n "$_k" ] || continue
+		[ -n "$_v" ] || continue
+		case $_k in *'*'*) continue ;; esac
+		_p=/proc/sys
+		_r=$_k
+		while :; do
+			case $_r in
+			*.*)
+				_p=$_p/${_r%%.*}
+				_r=${_r#*.}
+				;;
+			*)
+				_p=$_p/$_r
+				break
+				;;
+			esac
+		done
+		if [ ! -e "$_p" ]; then
+			_a=absent
+		elif [ -w "$_p" ]; then
+			_a=rw
+		else
+			_a=ro
+		fi
+		_keys="$_keys$_k	$_a	$_p
+"
+	done <<EOF
+$_want
+EOF
+`
+
+// sysctlRun is shell that runs sysctlAwk in mode op (its stdout is the caller's).
+func sysctlRun(op string) string {
+	return `_op=` + op + ` _ours=$_f _want=$_want _keys=$_keys _files=$_files _overridden=$SYSCTL_OVERRIDDEN \
+		awk '` + sysctlAwk + `'`
+}
+
+// sysctlCheck is the shell check of a list of "key=value" lines: the file has the value, no other
+// file contradicts it, and the running kernel has it. A key the kernel lacks (IPv6 disabled) is
+// not applicable; a value the kernel cannot take here (read-only kernel.* in a container) is in
+// force at the next boot once the file is right.
 func sysctlCheck(wantLines string) string {
 	return `	_f=` + sysctlConfFile + `
 	_want="` + wantLines + `"
-	_rc=0
-	_nextboot=0
-	_managed=0
-	while IFS='=' read -r _k _v; do
-		[ -n "$_k" ] || continue
-		if [ -z "$_v" ]; then
-			g_say "$_k: left as it is (sysctl.router)"
-			continue
-		fi
-		case " $SYSCTL_OVERRIDDEN " in
-		*" $_k "*) g_say "$_k: value $_v set by sysctl.overrides" ;;
-		esac
-		case $_k in
-		*'*'*)
-			_managed=$((_managed + 1))
-			if g_kv_is "$_f" "$_k" "$_v" " = "; then
-				g_say "$_k = $_v in $_f (a glob: applied by systemd-sysctl at boot)"
-			else
-				g_say "$_f: $_k is not $_v"
-				_rc=1
-			fi
-			continue
-			;;
-		esac
-		_p=/proc/sys/$(printf '%s' "$_k" | tr . /)
-		if [ ! -e "$_p" ]; then
-			g_say "$_k: not present in this kernel"
-			continue
-		fi
-		_managed=$((_managed + 1))
-		if ! g_kv_is "$_f" "$_k" "$_v" " = "; then
-			g_say "$_f: $_k is not $_v"
-			_rc=1
-		fi
-		_live=$(tr -s '\t ' '  ' <"$_p")
-		if [ "$_live" = "$_v" ]; then
-			g_say "$_k = $_live"
-		elif [ -w "$_p" ]; then
-			g_say "$_k = $_live (want $_v)"
-			_rc=1
-		else
-			g_say "$_k = $_live (want $_v; read-only here, $_f sets it at the next boot)"
-			_nextboot=1
-		fi
-	done <<EOF
-$_want
-EOF
-	if [ "$_managed" -eq 0 ]; then
-		g_say "no parameter of this control applies here"
-		return 2
-	fi
-` + sysctlFiles + `	if [ -n "$_files" ]; then
-		# shellcheck disable=SC2086 # the file list is split on purpose
-		_conflicts=$(_want=$_want awk '` + sysctlConflictAwk + `' $_files 2>/dev/null)
-		if [ -n "$_conflicts" ]; then
-			g_say "contradicting assignments:" "$_conflicts"
-			_rc=1
-		fi
-	fi
-	[ "$_rc" -eq 0 ] && [ "$_nextboot" -eq 1 ] && return 3
-	return "$_rc"`
+` + sysctlKeys + sysctlFiles + "\t" + sysctlRun("check")
 }
 
+// sysctlFix writes the keys into this module's file, sets the running values that differ with
+// one sysctl call, and comments out contradicting assignments in /etc (or points UFW's
+// IPT_SYSCTL at our file).
 func sysctlFix(wantLines string) string {
 	return `	_f=` + sysctlConfFile + `
 	_want="` + wantLines + `"
-	if [ ! -f "$_f" ]; then
-		printf '# golden-harden: kernel parameters (CIS 1.5, 3.3). UFW applies this file too (IPT_SYSCTL).\n' |
-			g_write_file "$_f" 0644 root:root || return 1
+` + sysctlKeys + sysctlFiles + `	_new=$G_WORK_DIR/sysctl.new
+	_todo=$G_WORK_DIR/sysctl.todo
+	_new=$_new ` + sysctlRun("fix") + ` >"$_todo" || return 1
+	g_write_file "$_f" 0644 root:root <"$_new" || return 1
+	# One sysctl call for every running value that differs (the positional parameters are the
+	# only list POSIX sh has: one "key=value" each, vectors included).
+	set --
+	while read -r _what _arg; do
+		[ "$_what" = set ] && set -- "$@" "$_arg"
+	done <"$_todo"
+	if [ "$#" -gt 0 ]; then
+		sysctl -q -w "$@" || return 1
+		sysctl -q -w net.ipv4.route.flush=1 net.ipv6.route.flush=1 2>/dev/null
 	fi
-	_flush=0
-	while IFS='=' read -r _k _v; do
-		[ -n "$_k" ] && [ -n "$_v" ] || continue
-		g_set_kv "$_f" "$_k" "$_v" " = " || return 1
-		_p=/proc/sys/$(printf '%s' "$_k" | tr . /)
-		[ -w "$_p" ] || continue
-		if [ "$(tr -s '\t ' '  ' <"$_p")" != "$_v" ]; then
-			sysctl -q -w "$_k=$_v" || return 1
-			_flush=1
-		fi
-	done <<EOF
-$_want
-EOF
-	if [ "$_flush" -eq 1 ]; then
-		sysctl -q -w net.ipv4.route.flush=1 2>/dev/null
-		sysctl -q -w net.ipv6.route.flush=1 2>/dev/null
-	fi
-` + sysctlFiles + `	[ -n "$_files" ] || return 0
-	# shellcheck disable=SC2086 # the file list is split on purpose
-	_want=$_want awk '` + sysctlConflictAwk + `' $_files 2>/dev/null | while IFS=: read -r _cf _cl _rest; do
+	while read -r _what _arg; do
+		[ "$_what" = conflict ] || continue
+		_cf=${_arg%%:*}
+		_rest=${_arg#*:}
+		_cl=${_rest%%:*}
+		_rest=${_rest#*:}
 		if [ "$_cf" = "$_ufwf" ]; then
 			# UFW applies IPT_SYSCTL on every enable and at boot: make it apply our file instead.
-			g_set_kv /etc/default/ufw IPT_SYSCTL "$_f" "=" || exit 1
+			g_set_kv /etc/default/ufw IPT_SYSCTL "$_f" "=" || return 1
 		else
 			case $_cf in
 			/etc/*)
-				g_backup "$_cf" || exit 1
-				sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || exit 1
+				g_backup "$_cf" || return 1
+				sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || return 1
 				;;
 			*)
 				echo "$_cf:$_cl sets$_rest after $_f: mask it with /etc/sysctl.d/${_cf##*/}" >&2
-				exit 1
+				return 1
 				;;
 			esac
 		fi
-	done`
+	done <"$_todo"`
 }
 
 func init() {

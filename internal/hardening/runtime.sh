@@ -77,12 +77,17 @@ g_backup() {
 		return 1
 	fi
 	printf '%s\n' "$_g_b" >>"$G_WORK_DIR/c$G_CONTROL_N.changed"
+	# The module's list is short: the shell's own read spares a grep per backup.
 	_g_bl=$G_WORK_DIR/m.$G_MODULE.list
-	if [ -f "$_g_bl" ] && grep -qxF -- "$_g_b" "$_g_bl"; then
-		return 0
+	if [ -f "$_g_bl" ]; then
+		while IFS= read -r _g_l; do
+			[ "$_g_l" = "$_g_b" ] && return 0
+		done <"$_g_bl"
 	fi
 	_g_bd=$G_BACKUP_DIR/$G_MODULE
-	(umask 077 && mkdir -p -- "$_g_bd${_g_b%/*}") || return 1
+	if [ ! -d "$_g_bd${_g_b%/*}" ]; then
+		(umask 077 && mkdir -p -- "$_g_bd${_g_b%/*}") || return 1
+	fi
 	if [ -L "$_g_b" ]; then
 		cp -P -p -- "$_g_b" "$_g_bd$_g_b" || return 1
 		_g_bk=L
@@ -111,12 +116,13 @@ _g_mkparents() {
 	mkdir -m 0755 -- "$1"
 }
 
-# _g_install SRC DEST MODE OWNER : atomically replace DEST by a copy of SRC (after a backup).
+# _g_install SRC DEST MODE OWNER:GROUP : atomically replace DEST by a copy of SRC (after a
+# backup). install(1) copies, sets the owner, then the mode: one process instead of three.
 _g_install() {
 	_g_mkparents "${2%/*}" || return 1
 	g_backup "$2" || return 1
 	_g_in=${2%/*}/.golden-new.${2##*/}
-	if cp -- "$1" "$_g_in" && chown -- "$4" "$_g_in" && chmod -- "$3" "$_g_in" && mv -f -- "$_g_in" "$2"; then
+	if install -m "$3" -o "${4%%:*}" -g "${4#*:}" -- "$1" "$_g_in" && mv -f -- "$_g_in" "$2"; then
 		return 0
 	fi
 	rm -f -- "$_g_in"
@@ -125,9 +131,8 @@ _g_install() {
 
 # _g_replace_content FILE NEW : give FILE the content of NEW, keeping its mode and owner.
 _g_replace_content() {
-	_g_rm=$(stat -c '%a' -- "$1") || return 1
-	_g_ro=$(stat -c '%u:%g' -- "$1") || return 1
-	_g_install "$2" "$1" "$_g_rm" "$_g_ro"
+	_g_rs=$(stat -c '%a %u:%g' -- "$1") || return 1
+	_g_install "$2" "$1" "${_g_rs%% *}" "${_g_rs#* }"
 }
 
 # g_set_mode PATH MODE OWNER:GROUP : chmod/chown only when different.
@@ -157,19 +162,16 @@ g_set_mode() {
 }
 
 # g_write_file FILE MODE OWNER:GROUP : desired content on stdin; replaces FILE atomically only
-# when content, mode or owner differ. Creates missing parent directories.
+# when content, mode or owner differ. Creates missing parent directories. (The helpers' temporary
+# files stay in $G_WORK_DIR, which the run removes at its end: no rm per change.)
 g_write_file() {
 	_g_wt=$G_WORK_DIR/write.tmp
 	cat >"$_g_wt" || return 1
 	if [ -f "$1" ] && _g_same "$_g_wt" "$1"; then
-		rm -f -- "$_g_wt"
 		g_set_mode "$1" "$2" "$3"
 		return
 	fi
 	_g_install "$_g_wt" "$1" "$2" "$3"
-	_g_wrc=$?
-	rm -f -- "$_g_wt"
-	return "$_g_wrc"
 }
 
 # The awk program behind g_set_kv and g_kv_is. A line is active when it is neither blank nor a
@@ -238,13 +240,9 @@ g_set_kv() {
 	_g_kt=$G_WORK_DIR/kv.tmp
 	_G_OP=set _G_KEY=$2 _G_VALUE=$3 _G_SEP=${4- } awk "$_G_KV_AWK" "$1" >"$_g_kt" || return 1
 	if _g_same "$_g_kt" "$1"; then
-		rm -f -- "$_g_kt"
 		return 0
 	fi
 	_g_replace_content "$1" "$_g_kt"
-	_g_krc=$?
-	rm -f -- "$_g_kt"
-	return "$_g_krc"
 }
 
 # g_ensure_line FILE LINE : append LINE when no identical line exists.
@@ -263,9 +261,6 @@ g_ensure_line() {
 		printf '%s\n' "$2"
 	} >"$_g_et" || return 1
 	_g_replace_content "$1" "$_g_et"
-	_g_erc=$?
-	rm -f -- "$_g_et"
-	return "$_g_erc"
 }
 
 # g_remove_lines FILE ERE : delete the lines matching ERE (no change when none matches).
@@ -276,9 +271,6 @@ g_remove_lines() {
 	grep -Ev -- "$2" "$1" >"$_g_rt"
 	[ $? -le 1 ] || return 1
 	_g_replace_content "$1" "$_g_rt"
-	_g_rrc=$?
-	rm -f -- "$_g_rt"
-	return "$_g_rrc"
 }
 
 # _g_pkg_missing PKG... : print the packages that are not installed, space-separated.
