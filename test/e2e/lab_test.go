@@ -4,7 +4,11 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"regexp"
+	"slices"
+	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -14,18 +18,50 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
 func TestMain(m *testing.M) { os.Exit(lab.Main(m)) }
 
-// shellOverSSH is the smallest real build: a shell provisioner over SSH on a target.
-var shellOverSSH = lab.NullSSHTemplate(`  provisioner "shell" {
+// nullSSHTemplate connects packer's null builder to a target over SSH and runs a shell
+// provisioner there: the smallest real build, and the shape every provisioner test takes.
+const nullSSHTemplate = `
+variable "host" { type = string }
+variable "port" { type = number }
+variable "user" { type = string }
+variable "key"  { type = string }
+
+source "null" "target" {
+  communicator         = "ssh"
+  ssh_host             = var.host
+  ssh_port             = var.port
+  ssh_username         = var.user
+  ssh_private_key_file = var.key
+  ssh_timeout          = "2m"
+}
+
+build {
+  sources = ["source.null.target"]
+
+  provisioner "shell" {
     inline = [
       "echo written-by-packer-as-$(id -un) | sudo tee /etc/golden-e2e-marker >/dev/null",
       "sudo chmod 0640 /etc/golden-e2e-marker",
     ]
-  }`)
+  }
+}
+`
+
+// targetVars are the -var flags that point nullSSHTemplate at a target.
+func targetVars(h *lab.TargetHost) []string {
+	return []string{
+		"-var", "host=" + h.Host,
+		"-var", "port=" + strconv.Itoa(h.Port),
+		"-var", "user=" + h.User,
+		"-var", "key=" + h.KeyPath,
+	}
+}
 
 // TestLabPackerShellOverSSH runs the real packer binary against a target, on the standard SSH port
 // and on another one, and checks on the target, over a new connection, what the build wrote.
@@ -42,9 +78,9 @@ func TestLabPackerShellOverSSH(t *testing.T) {
 				t.Fatalf("target listens on port %d, want %d", target.Port, port)
 			}
 			p := lab.Packer(t)
-			file := p.WriteFile(t, "null-ssh.pkr.hcl", shellOverSSH)
+			file := p.WriteFile(t, "null-ssh.pkr.hcl", nullSSHTemplate)
 
-			res := p.Run(t, append(append([]string{"build", "-color=false"}, target.PackerVars()...), file)...)
+			res := p.Run(t, append(append([]string{"build", "-color=false"}, targetVars(target)...), file)...)
 			if res.ExitCode != 0 {
 				t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
 			}
@@ -194,18 +230,100 @@ ip route get 192.0.2.1 2>&1 || true`, host, port))
 }
 
 // TestLabPreinstalledPackages boots the image variant with golden-harden's packages already there,
-// for tests that must not depend on the mirror.
+// for tests that must not depend on the mirror: every package a control of a profile installs
+// with default options is in it.
 func TestLabPreinstalledPackages(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	t.Parallel()
-	target := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
-	got := target.MustRun(t, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' "+strings.Join(lab.HardeningPackages, " "))
-	for _, pkg := range lab.HardeningPackages {
-		if !strings.Contains(got, pkg+" installed\n") {
-			t.Errorf("%s is not installed in the variant:\n%s", pkg, got)
+	wanted := profilePackages()
+	for _, pkg := range []string{"auditd", "audispd-plugins", "cracklib-runtime", "curl"} {
+		if !slices.Contains(wanted, pkg) {
+			t.Fatalf("the controls' fixes do not name %s: %q (is profilePackages still reading them right?)", pkg, wanted)
 		}
+	}
+	wanted = append(wanted, lab.HardeningPackages...)
+	slices.Sort(wanted)
+	wanted = slices.Compact(wanted)
+
+	target := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
+	got := target.MustRun(t, "dpkg-query -W -f='${Package} ${db:Status-Status}\\n' "+strings.Join(wanted, " ")+" 2>&1 || true")
+	for _, pkg := range wanted {
+		if !strings.Contains(got, pkg+" installed\n") {
+			t.Errorf("%s is not installed in the variant (add it to lab.HardeningPackages and target.sh):\n%s", pkg, got)
+		}
+	}
+}
+
+// optionalPackages are installed by a control of a profile only when an option that is off by
+// default turns it on.
+var optionalPackages = map[string]string{
+	"unattended-upgrades": "packages.unattended_upgrades",
+}
+
+// pkgInstall finds the arguments of the runtime's g_pkg_install in a control's fix.
+var pkgInstall = regexp.MustCompile(`g_pkg_install((?:[ \t]+[^ \t\n;|&]+)+)`)
+
+// profilePackages lists the packages the fixes of every profile's controls install with default
+// options ($PACKAGES_INSTALL is the packages module's default list).
+func profilePackages() []string {
+	params := map[string]string{}
+	for _, p := range (&hardening.Options{}).ShellParams() {
+		params[p.Name] = p.Value
+	}
+	var out []string
+	for _, m := range hardening.Modules() {
+		for _, c := range m.Controls {
+			if len(hardening.ProfilesOf(c)) == 0 {
+				continue
+			}
+			for _, match := range pkgInstall.FindAllStringSubmatch(c.Fix, -1) {
+				for _, word := range strings.Fields(os.Expand(match[1], func(k string) string { return params[k] })) {
+					if optionalPackages[word] == "" {
+						out = append(out, word)
+					}
+				}
+			}
+		}
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
+}
+
+// TestLabParallelTargets starts targets side by side, as parallel tests do (run it with -parallel
+// 6 to start all six at once): each comes up with its own name and address, and reaches its own
+// apt proxy.
+func TestLabParallelTargets(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	t.Parallel()
+	var mu sync.Mutex
+	running := map[string]string{} // address -> target name, of the targets up right now
+	for i := range 6 {
+		t.Run(fmt.Sprintf("target_%d", i), func(t *testing.T) {
+			t.Parallel()
+			target := lab.Target(t)
+			mu.Lock()
+			if other, taken := running[target.Host]; taken {
+				t.Errorf("targets %s and %s both have the address %s", other, target.Name, target.Host)
+			}
+			running[target.Host] = target.Name
+			mu.Unlock()
+			t.Cleanup(func() {
+				mu.Lock()
+				delete(running, target.Host)
+				mu.Unlock()
+			})
+
+			proxy := strings.TrimPrefix(target.ProxyURL, "http://")
+			host, port, _ := strings.Cut(proxy, ":")
+			got := target.MustRun(t, fmt.Sprintf("hostname; ip -4 -o addr show dev eth0 | awk '{ print $4 }'; (exec 3<>/dev/tcp/%s/%s) && echo proxy-ok", host, port))
+			if want := target.Name + "\n" + target.Host + "/30\nproxy-ok\n"; got != want {
+				t.Errorf("on %s: %q, want %q", target.Name, got, want)
+			}
+		})
 	}
 }
 

@@ -12,9 +12,11 @@
 #
 # usage: test/target/target.sh COMMAND [ARGS]
 #   build [--packages LIST] [--force]   build (or reuse) the cached rootfs
-#   start [NAME] [--packages LIST] [--port N]
+#   start [NAME] [--packages LIST] [--port N] [--owner PID]
 #                                       boot a fresh target and wait until SSH answers; prints
-#                                       name/host/port/user/key/known_hosts as key=value lines
+#                                       name/host/port/user/key/known_hosts as key=value lines.
+#                                       With --owner, the target stops itself once process PID
+#                                       is gone (a test binary that was killed)
 #   reset [NAME]                        stop + start again from the pristine image, same options
 #   stop NAME... | --all                stop, remove the overlay, veth, cgroups and proxy
 #   ssh [NAME] [COMMAND...]             ssh into a running target as the build user
@@ -23,30 +25,42 @@
 #   logs [NAME]                         console output and the journal tail of a target
 #   clean                               stop every target and delete every cached image
 #
-# LIST is comma-separated Debian package names; "hardening" stands for the packages golden-harden
-# installs (ufw auditd fail2ban python3-systemd chrony libpam-pwquality sudo). NAME defaults to
-# "dev" and must match [a-z0-9][a-z0-9-]{0,39}.
+# LIST is comma-separated Debian package names; "hardening" stands for the packages golden-harden's
+# profiles install (see hardening_packages below). NAME defaults to "dev" and must match
+# [a-z0-9][a-z0-9-]{0,39}.
 #
 # Environment:
 #   GOLDEN_LAB_DIR           state folder (default: <repo>/.lab)
 #   GOLDEN_LAB_NET           first two octets of the private block; targets use NET.0.0/22 (default: 10.213)
 #   GOLDEN_LAB_BOOT_TIMEOUT  seconds to wait for SSH after boot (default: 120)
 #
-# Everything this script starts, it stops; `start NAME` first removes whatever a crashed run with
-# the same NAME left behind. Must run as root on a Debian-like host.
+# Everything this script starts, it stops; `start` first removes whatever a crashed run left
+# behind (the same NAME, and targets whose owner or supervisor is gone). Must run as root on a
+# Debian-like host.
 set -euo pipefail
 
 script=$(readlink -f "$0")
 repo=$(cd "$(dirname "$script")/../.." && pwd)
 lab=${GOLDEN_LAB_DIR:-$repo/.lab}
+lab=$(mkdir -p "$lab" && cd "$lab" && pwd)
 net_prefix=${GOLDEN_LAB_NET:-10.213}
 boot_timeout=${GOLDEN_LAB_BOOT_TIMEOUT:-120}
+# What every lab on this host shares: the veth names and address slots, the "golden-lab" cgroup,
+# apt. Below /run, so a reboot of the host forgets it.
+host_state=/run/golden-lab
+# Kernel objects (cgroups, nspawn machines) are host-wide too: their names carry this lab's id, so
+# two checkouts can each run a target called "dev".
+lab_id=$(printf '%s' "$lab" | sha256sum | cut -c1-8)
 
 build_user='admin'
 build_uid=1000
 proxy_port=3128
 max_slots=256
-hardening_packages=(ufw auditd fail2ban python3-systemd chrony libpam-pwquality sudo)
+# What golden-harden's profiles install (ufw, auditd, fail2ban, chrony and pam modules, and the
+# packages module's default list), so that tests on this variant never need the mirror.
+# test/e2e/lab.HardeningPackages names the same list; TestLabPreinstalledPackages checks it against
+# the controls' fixes.
+hardening_packages=(ufw auditd audispd-plugins fail2ban python3-systemd chrony libpam-pwquality cracklib-runtime sudo ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog)
 host_packages=(mmdebstrap systemd-container tinyproxy-bin iproute2 openssh-client util-linux procps)
 
 log() { echo "target: $*" >&2; }
@@ -94,23 +108,70 @@ customize_rootfs() {
 
 # --- recipe end -----------------------------------------------------------------------------------
 
+# --- locks ----------------------------------------------------------------------------------------
+# Every decision two runs could take at once (which slot, which image, creating the shared cgroup,
+# apt) is made under a flock. Lock descriptors are never passed on to the long-lived processes
+# (detach closes them), or those would hold the lock for their whole life. Lock variables are
+# globals named after their lock (name_lock, image_lock, slots_lock...), none taken twice at once.
+
+# lock VAR PATH: waits for an exclusive lock on PATH and keeps its descriptor in VAR.
+lock() { lock_path "$1" "$2" ''; }
+
+# try_lock VAR PATH: lock, but fails at once when someone else holds it.
+try_lock() { lock_path "$1" "$2" -n; }
+
+# lock_path VAR PATH FLOCK_OPTION: a holder may delete its lock file (stop removes a target's); a
+# waiter that was queued on the deleted file opens the path again, so that two processes never both
+# "hold" one lock through two different files.
+lock_path() {
+  local var=$1 path=$2 opt=$3 fd
+  mkdir -p "$(dirname "$path")"
+  while :; do
+    exec {fd}>>"$path"
+    if ! flock ${opt:+"$opt"} "$fd"; then
+      exec {fd}>&-
+      return 1
+    fi
+    if [[ $(stat -c %d:%i "$path" 2>/dev/null) == "$(stat -L -c %d:%i "/proc/$BASHPID/fd/$fd")" ]]; then
+      printf -v "$var" %s "$fd"
+      return 0
+    fi
+    exec {fd}>&-
+  done
+}
+
+# unlock VAR: releases the lock whose descriptor VAR holds (nothing when it holds none).
+unlock() {
+  local fd=${!1:-}
+  if [[ -n $fd ]]; then exec {fd}>&-; fi
+  printf -v "$1" %s ''
+}
+
 # shift_rootfs DIR: moves every file of DIR into the container's uid range. systemd-nspawn does the
 # recursive chown itself (and runs nothing of the image but /bin/true, without network).
 shift_rootfs() {
   local dir=$1 machine=golden-lab-build-$$
   local out
   out=$(
-    join_cgroups "$machine"
+    join_cgroups "build-$$"
     systemd-nspawn --quiet --directory="$dir" --machine="$machine" "${nspawn_host_args[@]}" \
       --private-users="$recipe_uid_base:65536" --private-users-ownership=chown --private-network \
       /bin/true 2>&1
   ) || { echo "$out" >&2; die "could not shift the rootfs into the container's uid range"; }
-  remove_cgroups "$machine"
+  remove_cgroups "build-$$"
   forget_nspawn_state "$machine" "$dir"
 }
 
 require_root() {
   [[ $(id -u) == 0 ]] || die "must run as root (systemd-nspawn, network namespaces, overlay mounts)"
+}
+
+# apt_get ARGS...: the host's apt-get, one run at a time (parallel starts on a fresh machine would
+# otherwise fail on apt's own locks).
+apt_get() {
+  lock apt_lock "$host_state/apt.lock"
+  DEBIAN_FRONTEND=noninteractive apt-get "$@"
+  unlock apt_lock
 }
 
 # ensure_host_packages installs what the lab needs from Debian's packages, once.
@@ -121,8 +182,8 @@ ensure_host_packages() {
   done
   ((${#missing[@]} == 0)) && return 0
   log "installing host packages: ${missing[*]}"
-  DEBIAN_FRONTEND=noninteractive apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+  apt_get update -qq
+  apt_get install -y -qq "${missing[@]}" >/dev/null
 }
 
 valid_name() { [[ $1 =~ ^[a-z0-9][a-z0-9-]{0,39}$ ]]; }
@@ -148,7 +209,7 @@ target_sources() {
   repos=$(host_debian_repos)
   if [[ -z $repos ]]; then
     # A fresh machine may never have run apt-get update: then apt knows no Release file yet.
-    DEBIAN_FRONTEND=noninteractive apt-get update -qq
+    apt_get update -qq
     repos=$(host_debian_repos)
   fi
   [[ -n $repos ]] || die "the host's apt sources name no Debian archive to build the target from"
@@ -221,32 +282,38 @@ image_key() {
   printf '%s\n' "$@"
 }
 
-# image_dir PACKAGES... prints the folder of the image with these extra packages (may not exist).
-image_dir() {
-  local hash variant=base
-  hash=$(image_key "$@" | sha256sum | cut -c1-16)
-  (($# > 0)) && variant=pkgs-$(printf '%s\n' "$@" | sha256sum | cut -c1-8)
-  echo "$lab/images/$variant-$hash"
+# image_variant PACKAGES... prints the image's name without its hash: base, or pkgs-SETHASH.
+image_variant() {
+  if (($# == 0)); then
+    echo base
+  else
+    echo "pkgs-$(printf '%s\n' "$@" | sha256sum | cut -c1-8)"
+  fi
 }
 
-# ensure_image [--force] PACKAGES...: builds the image unless a complete one with the same key exists.
-# Concurrent callers wait on one lock, so parallel tests build it once.
+# image_dir PACKAGES... prints the folder of the image with these extra packages (may not exist).
+image_dir() {
+  local hash
+  hash=$(image_key "$@" | sha256sum | cut -c1-16)
+  echo "$lab/images/$(image_variant "$@")-$hash"
+}
+
+# ensure_image [--force] PACKAGES...: builds the image unless a complete one with the same key
+# exists, and sets image to its folder. It returns holding image_lock, the lock of the image's
+# variant: builds of one image wait for each other, and prune_images (which runs under the same
+# lock) cannot delete an image between this choice and the overlay mount that marks it in use.
+# The caller unlocks once it has mounted the image, or does not need it.
 ensure_image() {
   local force=0
   if [[ ${1:-} == --force ]]; then force=1; shift; fi
-  local dir
-  dir=$(image_dir "$@")
-  mkdir -p "$lab/images"
-  exec {build_lock}>"$lab/images/.lock"
-  flock "$build_lock"
-  if ((force)) && [[ -d $dir ]]; then
-    image_in_use "$dir" && die "image $dir is in use by a running target; stop it first"
-    rm -rf "$dir"
+  image=$(image_dir "$@")
+  lock image_lock "$lab/images/.$(image_variant "$@").lock"
+  if ((force)) && [[ -d $image ]]; then
+    image_in_use "$image" && die "image $image is in use by a running target; stop it first"
+    rm -rf "$image"
   fi
-  [[ -f $dir/complete ]] || build_image "$dir" "$@"
-  prune_images "$dir"
-  exec {build_lock}>&-
-  echo "$dir"
+  [[ -f $image/complete ]] || build_image "$image" "$@"
+  prune_images "$image"
 }
 
 build_image() {
@@ -283,11 +350,12 @@ build_image() {
 image_in_use() { grep -qF "lowerdir=$1/rootfs" /proc/self/mountinfo; }
 
 # prune_images KEEP: deletes images of KEEP's variant built from an older recipe and not in use.
+# Runs under the variant's lock (ensure_image).
 prune_images() {
   local keep=$1 variant old
   variant=$(basename "$keep" | sed -E 's/-[0-9a-f]{16}$//')
   for old in "$lab/images/$variant"-*; do
-    [[ -d $old && $old != "$keep" ]] || continue
+    [[ -d $old && $old != "$keep" && $old != *.partial ]] || continue
     image_in_use "$old" && continue
     log "removing outdated image $(basename "$old")"
     rm -rf "$old"
@@ -298,98 +366,128 @@ prune_images() {
 
 key_path() { echo "$lab/keys/id_ed25519"; }
 
+# ensure_key creates the lab's key pair once. Parallel first starts wait for one another: a key
+# generated twice would leave targets trusting a public key whose private half was replaced.
 ensure_key() {
   local key
   key=$(key_path)
   [[ -f $key ]] && return 0
-  mkdir -p "$(dirname "$key")" && chmod 0700 "$(dirname "$key")"
-  ssh-keygen -q -t ed25519 -N '' -C "golden-lab" -f "$key"
+  lock key_lock "$lab/keys.lock"
+  if [[ ! -f $key ]]; then
+    mkdir -p "$(dirname "$key")" && chmod 0700 "$(dirname "$key")"
+    rm -f "$key.new" "$key.new.pub"
+    ssh-keygen -q -t ed25519 -N '' -C "golden-lab" -f "$key.new"
+    mv -f "$key.new.pub" "$key.pub"
+    mv -f "$key.new" "$key"
+  fi
+  unlock key_lock
 }
 
 # --- addresses ------------------------------------------------------------------------------------
 # Slot K owns the /30 NET.(K/64).(4*(K%64)): .1 is the host end of the veth (and the apt proxy),
-# .2 is the target. 256 slots fit in NET.0.0/22.
+# .2 is the target. 256 slots fit in NET.0.0/22. The veth is glabK whatever the lab, so the slots
+# are claimed host-wide: one record per slot in $host_state/slots/K (the lab's folder, then the
+# target's name), written under $host_state/slots.lock.
 
 slot_net() { echo "$net_prefix.$(($1 / 64)).$((($1 % 64) * 4))"; }
 slot_host_ip() { local n; n=$(slot_net "$1"); echo "${n%.*}.$((${n##*.} + 1))"; }
 slot_target_ip() { local n; n=$(slot_net "$1"); echo "${n%.*}.$((${n##*.} + 2))"; }
 slot_veth() { echo "glab$1"; }
+slot_record() { echo "$host_state/slots/$1"; }
 
-# slot_taken_elsewhere K: the slot's veth or addresses exist but no target of ours claims them
-# (another checkout's lab, or a network of this host): leave them alone.
+# slot_taken_elsewhere K: the slot's veth, its addresses or its proxy port exist although no record
+# claims the slot (a lab of an older version of this script, a network of this host, a proxy that
+# outlived its target): leave it alone.
 slot_taken_elsewhere() {
   ip link show "$(slot_veth "$1")" >/dev/null 2>&1 && return 0
   ip -4 route show to match "$(slot_target_ip "$1")" | grep -qv '^default' && return 0
+  ss -Hltn | awk '{ print $4 }' | grep -qxF "$(slot_host_ip "$1"):$proxy_port" && return 0
   return 1
 }
 
-# claim_slot NAME prints a free slot and records it for NAME; reuses NAME's previous slot.
-claim_slot() {
-  local name=$1 k owner
-  mkdir -p "$lab/slots"
-  exec {slot_lock}>"$lab/slots/.lock"
-  flock "$slot_lock"
-  for ((k = 0; k < max_slots; k++)); do
-    [[ -f $lab/slots/$k && $(cat "$lab/slots/$k") == "$name" ]] || continue
-    exec {slot_lock}>&-
-    echo "$k"
-    return 0
-  done
-  for ((k = 0; k < max_slots; k++)); do
-    if [[ -f $lab/slots/$k ]]; then
-      owner=$(cat "$lab/slots/$k")
-      target_is_stale "$owner" || continue
-      log "reclaiming address slot $k of $owner, left over from a crash or a reboot"
-      stop_target "$owner"
-      teardown_network "$k"
-      rm -f "$lab/slots/$k"
-    fi
-    slot_taken_elsewhere "$k" && continue
-    echo "$name" >"$lab/slots/$k"
-    exec {slot_lock}>&-
-    echo "$k"
-    return 0
-  done
-  exec {slot_lock}>&-
-  die "no free address slot (all $max_slots in use)"
+# record_is_stale FILE: the slot record's target folder is gone (its lab was cleaned or deleted, or
+# a stop was killed halfway). Abandoned targets of this lab are stopped before (reap_targets),
+# which removes their records; other labs' targets are theirs to stop.
+record_is_stale() {
+  local rlab rname
+  { read -r rlab && read -r rname; } <"$1" 2>/dev/null || return 0
+  [[ -n $rlab && -n $rname && -d $rlab/targets/$rname ]] && return 1
+  return 0
 }
 
-# target_is_stale NAME: NAME's container is not running and nobody is starting or stopping it (its
-# lock is free), e.g. after the host rebooted or the script was killed.
-target_is_stale() {
-  local name=$1 lock
-  [[ -d $lab/targets/$name ]] || return 0
-  pid_alive "$(target_dir "$name")/supervisor.pid" "_supervise $name" && return 1
-  exec {lock}>"$lab/targets/$name.lock"
-  if ! flock -n "$lock"; then
-    exec {lock}>&-
-    return 1
-  fi
-  exec {lock}>&-
+# slot_of NAME prints the slot this lab's target NAME holds, if any.
+slot_of() {
+  local f rlab rname
+  for f in "$host_state"/slots/*; do
+    [[ -f $f ]] || continue
+    { read -r rlab && read -r rname; } <"$f" 2>/dev/null || continue
+    if [[ $rlab == "$lab" && $rname == "$1" ]]; then
+      basename "$f"
+      return 0
+    fi
+  done
   return 0
+}
+
+# claim_slot NAME sets slot to a free slot, recorded for NAME (or NAME's own, from a start that
+# did not finish).
+claim_slot() {
+  local name=$1 k rec
+  lock slots_lock "$host_state/slots.lock"
+  mkdir -p "$host_state/slots"
+  slot=$(slot_of "$name")
+  if [[ -z $slot ]]; then
+    for ((k = 0; k < max_slots; k++)); do
+      rec=$(slot_record "$k")
+      if [[ -f $rec ]]; then
+        record_is_stale "$rec" || continue
+        log "reclaiming address slot $k: its target is gone"
+        rm -f "$rec"
+      fi
+      slot_taken_elsewhere "$k" && continue
+      printf '%s\n%s\n' "$lab" "$name" >"$rec"
+      slot=$k
+      break
+    done
+  fi
+  unlock slots_lock
+  [[ -n $slot ]] || die "no free address slot (all $max_slots in use)"
 }
 
 release_slot() {
   local name=$1 k
-  for ((k = 0; k < max_slots; k++)); do
-    [[ -f $lab/slots/$k && $(cat "$lab/slots/$k") == "$name" ]] && rm -f "$lab/slots/$k"
-  done
-  return 0
+  lock slots_lock "$host_state/slots.lock"
+  k=$(slot_of "$name")
+  [[ -n $k ]] && rm -f "$(slot_record "$k")"
+  unlock slots_lock
 }
 
-# configure_network SLOT NSPAWN_PID: addresses both ends of the veth nspawn created for this boot.
-# The container's end is set from the host (nsenter into its network namespace, with the host's own
-# ip binary), so the image needs no network manager, and it is redone after every reboot inside.
-configure_network() {
-  local k=$1 nspawn_pid=$2 veth init i own_net
-  veth=$(slot_veth "$k")
+# container_init NSPAWN_PID prints the container's PID 1: the child of nspawn that lives in another
+# network namespace (nspawn's helper children share the host's until they exit).
+container_init() {
+  local child net own_net
   own_net=$(readlink /proc/self/ns/net)
-  for ((i = 0; i < 400; i++)); do
+  for child in $(pgrep -P "$1"); do
+    net=$(readlink "/proc/$child/ns/net" 2>/dev/null) || continue
+    if [[ -n $net && $net != "$own_net" ]]; then
+      echo "$child"
+      return 0
+    fi
+  done
+  return 1
+}
+
+# configure_network SLOT NSPAWN_PID: addresses both ends of the veth nspawn created for this boot,
+# waiting for it as long as a boot may take. The container's end is set from the host (nsenter into
+# its network namespace, with the host's own ip binary), so the image needs no network manager, and
+# it is redone after every reboot inside.
+configure_network() {
+  local k=$1 nspawn_pid=$2 veth init deadline=$((SECONDS + boot_timeout))
+  veth=$(slot_veth "$k")
+  while ((SECONDS < deadline)); do
     kill -0 "$nspawn_pid" 2>/dev/null || return 1
-    init=$(pgrep -P "$nspawn_pid" | head -n1 || true)
-    # nspawn creates the pair on the host and then moves eth0 into the container: wait for both.
-    if [[ -n $init ]] && ip link show "$veth" >/dev/null 2>&1 &&
-      [[ $(readlink "/proc/$init/ns/net" 2>/dev/null) != "$own_net" ]] &&
+    # nspawn creates the pair on the host with eth0 already in the container: wait for both.
+    if init=$(container_init "$nspawn_pid") && ip link show "$veth" >/dev/null 2>&1 &&
       nsenter --target "$init" --net ip link show eth0 >/dev/null 2>&1; then
       # No default route: the only peer the target reaches is this host's end of the veth, and the
       # host does not forward for it (the apt proxy is the only way out, to the mirror only).
@@ -443,18 +541,42 @@ EOF
   detach "$tdir/proxy.log" tinyproxy -d -c "$conf"
   echo "$last_pid" >"$tdir/proxy.pid"
   local i
-  for ((i = 0; i < 50; i++)); do
+  for ((i = 0; i < 100; i++)); do
     (exec 3<>"/dev/tcp/$(slot_host_ip "$k")/$proxy_port") 2>/dev/null && return 0
-    kill -0 "$(cat "$tdir/proxy.pid")" 2>/dev/null || break
+    kill -0 "$last_pid" 2>/dev/null || break
     sleep 0.1
   done
   tail -n 20 "$tdir/proxy.log" >&2
   die "the apt proxy did not start"
 }
 
+# proxy_pids TDIR prints the pids of the target's proxy, found by its exact command line (the pid
+# file is gone when a stop was interrupted).
+proxy_pids() {
+  local conf=$1/proxy.conf
+  # shellcheck disable=SC2016 # sed's expression, not the shell's
+  pgrep -x -f "tinyproxy -d -c $(printf '%s' "$conf" | sed 's/[]\.[*^$()+?{}|]/\\&/g')" || true
+}
+
+# stop_proxy TDIR: ends the proxy and waits until it is gone, so that the next target of the slot
+# can listen on the same address.
+stop_proxy() {
+  local pids i
+  for ((i = 0; i < 50; i++)); do
+    pids=$(proxy_pids "$1")
+    [[ -z $pids ]] && return 0
+    # shellcheck disable=SC2086 # one pid per word
+    if ((i < 30)); then kill -TERM $pids 2>/dev/null || true; else kill -KILL $pids 2>/dev/null || true; fi
+    sleep 0.1
+  done
+  log "the proxy of $1 did not exit"
+}
+
 # --- targets --------------------------------------------------------------------------------------
 
 target_dir() { echo "$lab/targets/$1"; }
+name_lock_path() { echo "$lab/targets/$1.lock"; }
+machine_name() { echo "golden-lab-$lab_id-$1"; }
 
 # On a host whose PID 1 is systemd, nspawn registers the machine with systemd-machined and runs in
 # its own scope. Elsewhere (containers, CI runners) there is nothing to register with: nspawn stays
@@ -478,32 +600,48 @@ forget_nspawn_state() {
 }
 
 # target_cgroups NAME prints the cgroup folders of a target when no systemd manages this host: one
-# in the named "systemd" v1 hierarchy and one in the unified v2 hierarchy, where they exist.
+# in the named "systemd" v1 hierarchy and one in the unified v2 hierarchy, where they exist. They
+# sit below one "golden-lab" folder that every lab of the host shares.
 target_cgroups() {
   [[ -d /run/systemd/system ]] && return 0
-  awk -v name="$1" '{
+  awk -v leaf="$lab_id-$1" '{
       for (i = 7; i <= NF && $i != "-"; i++) {}
       if ($(i + 1) == "cgroup2" || ($(i + 1) == "cgroup" && $(i + 3) ~ /(^|,)name=systemd(,|$)/))
-        print $5 "/golden-lab/" name
+        print $5 "/golden-lab/" leaf
     }' /proc/self/mountinfo
 }
 
 # join_cgroups NAME moves this process into NAME's cgroups; nspawn then puts itself and the
-# container below them (supervisor/, payload/) instead of below the root of the hierarchy.
+# container below them (supervisor/, payload/) instead of below the root of the hierarchy. Under
+# the host-wide cgroup lock: a stop removing the shared "golden-lab" folder (its last target gone)
+# must not do so between this mkdir and the move.
 join_cgroups() {
   local cg
+  lock cgroup_lock "$host_state/cgroups.lock"
   while read -r cg; do
     mkdir -p "$cg"
     echo "$BASHPID" >"$cg/cgroup.procs"
+  done < <(target_cgroups "$1")
+  unlock cgroup_lock
+}
+
+# leave_cgroups NAME moves this process back to the root of each hierarchy, out of the way of a
+# stop that kills whatever is left in NAME's cgroups.
+leave_cgroups() {
+  local cg
+  while read -r cg; do
+    echo "$BASHPID" >"${cg%/golden-lab/*}/cgroup.procs"
   done < <(target_cgroups "$1")
 }
 
 remove_cgroups() {
   local cg
+  lock cgroup_lock "$host_state/cgroups.lock"
   while read -r cg; do
     [[ -d $cg ]] && find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
     rmdir "$(dirname "$cg")" 2>/dev/null || true # the shared parent, once no target is left
   done < <(target_cgroups "$1")
+  unlock cgroup_lock
 }
 
 # pid_alive FILE PATTERN: the pid in FILE runs and its command line contains PATTERN (a pid file
@@ -511,30 +649,78 @@ remove_cgroups() {
 pid_alive() {
   local pid
   [[ -f $1 ]] || return 1
-  pid=$(cat "$1")
-  [[ -n $pid && -r /proc/$pid/cmdline ]] || return 1
-  tr '\0' ' ' <"/proc/$pid/cmdline" | grep -qF -- "$2"
+  pid=$(cat "$1" 2>/dev/null) || return 1
+  [[ -n $pid ]] || return 1
+  tr '\0' ' ' 2>/dev/null <"/proc/$pid/cmdline" | grep -qF -- "$2"
+}
+
+supervisor_alive() { pid_alive "$(target_dir "$1")/supervisor.pid" "_supervise $1 "; }
+
+# proc_start_time PID prints when the process started (clock ticks after boot): with the pid, it
+# names one process even once the pid is reused.
+proc_start_time() {
+  local stat fields
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  # The fields after "pid (comm) " (comm may hold spaces and parentheses); starttime is field 22.
+  read -r -a fields <<<"${stat##*) }"
+  echo "${fields[19]}"
+}
+
+# owner_alive TDIR: the process the target was started for (--owner) still runs; true for a
+# target started without an owner.
+owner_alive() {
+  local pid started
+  [[ -f $1/owner ]] || return 0
+  read -r pid started <"$1/owner" || return 1
+  [[ $(proc_start_time "$pid") == "$started" ]]
+}
+
+# target_abandoned NAME: NAME's container or its owner is gone. Only meaningful while holding
+# NAME's lock: a start in progress has neither supervisor nor container yet.
+target_abandoned() {
+  ! supervisor_alive "$1" || ! owner_alive "$(target_dir "$1")"
+}
+
+# reap_targets: stops this lab's targets that nobody will stop: their supervisor is gone (the host
+# rebooted, or everything of a run was killed) or their owner is (a killed test binary), and no
+# start or stop holds their lock. Removes the lock files of starts killed before they created
+# their folder.
+reap_targets() {
+  local n f
+  while read -r n; do
+    try_lock other_lock "$(name_lock_path "$n")" || continue
+    if target_abandoned "$n"; then
+      log "stopping $n: its owner or its container is gone"
+      stop_target "$n"
+    fi
+    unlock other_lock
+  done < <(running_targets)
+  for f in "$lab"/targets/*.lock; do
+    n=$(basename "$f" .lock)
+    [[ -f $f && ! -d $(target_dir "$n") ]] || continue
+    try_lock other_lock "$f" || continue
+    [[ -d $(target_dir "$n") ]] || rm -f "$f"
+    unlock other_lock
+  done
 }
 
 # leftover_pids NAME prints every process of the target, even when the nspawn that started it is
 # gone: its nspawn, the processes in its cgroups, and any process whose root is its overlay.
 leftover_pids() {
-  local name=$1 tdir cg p
+  local name=$1 tdir cg
   tdir=$(target_dir "$name")
   pid_alive "$tdir/nspawn.pid" systemd-nspawn && cat "$tdir/nspawn.pid"
   while read -r cg; do
     [[ -d $cg ]] && find "$cg" -name cgroup.procs -exec cat {} + 2>/dev/null
   done < <(target_cgroups "$name")
-  for p in /proc/[0-9]*; do
-    [[ $(readlink "$p/root" 2>/dev/null) == "$tdir/root" ]] && echo "${p#/proc/}"
-  done
+  find /proc -mindepth 2 -maxdepth 2 -name root -lname "$tdir/root" 2>/dev/null | cut -d/ -f3
   return 0
 }
 
 # stop_target NAME: stops the container and its proxy, removes overlay, veth, cgroups and state.
-# Safe on a target that never started or whose run crashed halfway.
+# Safe on a target that never started or whose run crashed halfway. The caller holds NAME's lock.
 stop_target() {
-  local name=$1 tdir i pids cg
+  local name=$1 tdir i pids k
   tdir=$(target_dir "$name")
   [[ -d $tdir ]] && touch "$tdir/stopping"
   if pid_alive "$tdir/nspawn.pid" systemd-nspawn; then
@@ -545,31 +731,29 @@ stop_target() {
       sleep 0.1
     done
   fi
-  if pid_alive "$tdir/supervisor.pid" "_supervise $name"; then
+  if supervisor_alive "$name"; then
     kill -TERM "$(cat "$tdir/supervisor.pid")" 2>/dev/null || true
   fi
-  for ((i = 0; i < 5; i++)); do
+  for ((i = 0; i < 10; i++)); do
     pids=$(leftover_pids "$name" | sort -u | grep -vx "$$" || true)
     [[ -z $pids ]] && break
     # shellcheck disable=SC2086 # one pid per word
     kill -KILL $pids 2>/dev/null || true
     sleep 0.2
   done
-  if pid_alive "$tdir/proxy.pid" "$tdir/proxy.conf"; then
-    kill -TERM "$(cat "$tdir/proxy.pid")" 2>/dev/null || true
-  fi
+  stop_proxy "$tdir"
   remove_cgroups "$name"
-  forget_nspawn_state "golden-lab-$name" "$tdir/root"
+  forget_nspawn_state "$(machine_name "$name")" "$tdir/root"
   if mountpoint -q "$tdir/root" 2>/dev/null; then
     umount "$tdir/root" 2>/dev/null || umount -l "$tdir/root"
   fi
-  local k
-  for ((k = 0; k < max_slots; k++)); do
-    [[ -f $lab/slots/$k && $(cat "$lab/slots/$k") == "$name" ]] && teardown_network "$k"
-  done
-  release_slot "$name"
+  k=$(slot_of "$name")
+  if [[ -n $k ]]; then
+    teardown_network "$k"
+    release_slot "$name"
+  fi
   rm -rf --one-file-system "$tdir"
-  rm -f "$lab/targets/$name.lock"
+  rm -f "$(name_lock_path "$name")"
 }
 
 # prepare_root TDIR IMAGE SLOT PORT: mounts the overlay and writes what cloud-init would at first
@@ -613,16 +797,38 @@ prepare_root() {
   done >"$tdir/known_hosts"
 }
 
+# watch_owner TDIR SUPERVISOR_PID: once the target's owner is gone, marks the target orphaned for
+# its supervisor and asks the container to power off (again every few seconds, in case it is
+# between two boots). Ends with the supervisor.
+watch_owner() {
+  local tdir=$1 supervisor=$2
+  [[ -f $tdir/owner ]] || return 0
+  while kill -0 "$supervisor" 2>/dev/null; do
+    if ! owner_alive "$tdir"; then
+      touch "$tdir/orphaned" "$tdir/stopping"
+      if pid_alive "$tdir/nspawn.pid" systemd-nspawn; then
+        kill -TERM "$(cat "$tdir/nspawn.pid")" 2>/dev/null || true
+      fi
+    fi
+    sleep 2
+  done
+}
+
 # supervise NAME: runs the container and boots it again when systemd inside asks for a reboot
-# (nspawn exits 133), as systemd-nspawn@.service does; configures the veth after every boot.
+# (nspawn exits 133), as systemd-nspawn@.service does; configures the veth after every boot. When
+# the target's owner is gone, it ends by stopping the target.
 supervise() {
-  local name=$1 tdir k rc cg pid boot=0
+  local name=$1 tdir k rc pid watcher boot=0
   tdir=$(target_dir "$name")
   k=$(cat "$tdir/slot")
   join_cgroups "$name"
+  watch_owner "$tdir" "$$" &
+  watcher=$!
   while :; do
-    forget_nspawn_state "golden-lab-$name"
-    systemd-nspawn --quiet --boot --directory="$tdir/root" --machine="golden-lab-$name" \
+    forget_nspawn_state "$(machine_name "$name")"
+    # nspawn cannot create the veth while the previous boot's pair still exists.
+    teardown_network "$k"
+    systemd-nspawn --quiet --boot --directory="$tdir/root" --machine="$(machine_name "$name")" \
       "${nspawn_host_args[@]}" \
       --private-users="$recipe_uid_base:65536" --private-users-ownership=off \
       --network-veth-extra="$(slot_veth "$k"):eth0" \
@@ -641,7 +847,13 @@ supervise() {
     [[ $rc == 133 && ! -e $tdir/stopping ]] || break
     echo "target: reboot requested, booting again" >&2
   done
+  kill "$watcher" 2>/dev/null || true
   echo "target: container exited with status $rc" >&2
+  if [[ -e $tdir/orphaned ]]; then
+    echo "target: its owner is gone: stopping $name" >&2
+    leave_cgroups "$name"
+    exec "$script" stop "$name"
+  fi
 }
 
 ssh_options() {
@@ -651,15 +863,27 @@ ssh_options() {
   echo "-o StrictHostKeyChecking=yes -o BatchMode=yes -o ConnectTimeout=5 -o LogLevel=ERROR"
 }
 
-# wait_for_ssh NAME HOST PORT STARTED: until the build user can log in, or the boot timeout
-# (counted from STARTED, in $SECONDS) runs out, or the container has stopped.
+# wait_for_network NAME SUPERVISOR_PID DEADLINE: until the supervisor has addressed the veth of
+# the first boot, the supervisor has ended, or the deadline (in $SECONDS) has passed.
+wait_for_network() {
+  local tdir supervisor=$2 deadline=$3
+  tdir=$(target_dir "$1")
+  # The supervisor is this script's own child: kill -0 tells whether it runs, even before it has
+  # exec'd into the script (its command line says "_supervise" only from then on).
+  while ((SECONDS < deadline)) && [[ ! -f $tdir/network.ready ]] && kill -0 "$supervisor" 2>/dev/null; do
+    sleep 0.1
+  done
+  [[ -f $tdir/network.ready ]]
+}
+
+# wait_for_ssh NAME HOST PORT SUPERVISOR_PID DEADLINE: until the build user can log in, or the
+# deadline (in $SECONDS) has passed, or the container has stopped.
 wait_for_ssh() {
-  local name=$1 host=$2 port=$3 started=$4 tdir
+  local name=$1 host=$2 port=$3 supervisor=$4 deadline=$5 tdir
   tdir=$(target_dir "$name")
-  while ((SECONDS - started < boot_timeout)); do
-    if ! pid_alive "$tdir/supervisor.pid" "_supervise $name"; then
-      log "the container of $name stopped while booting; console and journal follow"
-      show_logs "$name" >&2
+  while ((SECONDS < deadline)); do
+    if ! kill -0 "$supervisor" 2>/dev/null || [[ -e $tdir/orphaned ]]; then
+      log "the container of $name stopped while booting"
       return 1
     fi
     # shellcheck disable=SC2046 # ssh_options are words
@@ -669,8 +893,7 @@ wait_for_ssh() {
     fi
     sleep 0.3
   done
-  log "SSH on $host:$port did not answer within ${boot_timeout}s; console and journal follow"
-  show_logs "$name" >&2
+  log "SSH on $host:$port did not answer within ${boot_timeout}s"
   return 1
 }
 
@@ -691,65 +914,58 @@ print_info() {
   cat "$tdir/info"
 }
 
-# detach LOG COMMAND...: runs COMMAND in its own session, output to LOG, without the lock file
-# descriptors this script holds (a child keeping them would hold the locks for its whole life).
+# detach LOG COMMAND...: runs COMMAND in its own session, output to LOG, without any descriptor
+# beyond stdin/stdout/stderr: a child keeping a lock's descriptor would hold the lock for its whole
+# life, and one keeping the caller's stdout would keep a test waiting for its end.
 detach() {
   local log=$1
   shift
   (
-    [[ -n ${name_lock:-} ]] && exec {name_lock}>&-
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd=${fd##*/}
+      if ((fd > 2)); then eval "exec $fd>&-"; fi
+    done
     exec setsid "$@"
   ) </dev/null >>"$log" 2>&1 &
   last_pid=$!
 }
 
-lock_name() {
-  mkdir -p "$lab/targets"
-  exec {name_lock}>"$lab/targets/$1.lock"
-  flock "$name_lock"
-}
-
-unlock_name() {
-  exec {name_lock}>&-
-  name_lock=''
-}
-
 start_target() {
-  local name=$1 port=$2
-  shift 2
-  local tdir image k host i started=$SECONDS
+  local name=$1 port=$2 owner=$3
+  shift 3
+  local tdir host supervisor deadline started=$SECONDS started_at
   tdir=$(target_dir "$name")
-  lock_name "$name"
+  lock name_lock "$(name_lock_path "$name")"
   if [[ -d $tdir ]]; then
     log "removing what a previous run of $name left"
     stop_target "$name"
   fi
-  image=$(ensure_image "$@")
+  reap_targets
+  ensure_image "$@"
   ensure_key
   # From here on, any failure tears down what exists so far.
-  trap 'stop_target "$name"' EXIT
+  trap 'show_logs "$name" >&2; stop_target "$name"' EXIT
   mkdir -p "$tdir"
   printf '%s\n' "$@" >"$tdir/packages"
   echo "$port" >"$tdir/port"
-  k=$(claim_slot "$name")
-  echo "$k" >"$tdir/slot"
-  host=$(slot_target_ip "$k")
-  prepare_root "$tdir" "$image" "$k" "$port"
+  if [[ -n $owner ]]; then
+    started_at=$(proc_start_time "$owner") || die "owner process $owner is not running"
+    echo "$owner $started_at" >"$tdir/owner"
+  fi
+  claim_slot "$name"
+  echo "$slot" >"$tdir/slot"
+  host=$(slot_target_ip "$slot")
+  prepare_root "$tdir" "$image" "$slot" "$port"
+  # Mounted: from now on prune_images sees the image in use.
+  unlock image_lock
+  # The boot gets its whole timeout, however long the image build or the locks took.
+  deadline=$((SECONDS + boot_timeout))
   detach "$tdir/console.log" "$script" _supervise "$name"
-  echo "$last_pid" >"$tdir/supervisor.pid"
-  for ((i = 0; i < 200; i++)); do
-    [[ -f $tdir/network.ready ]] && break
-    pid_alive "$tdir/supervisor.pid" "_supervise $name" || break
-    sleep 0.05
-  done
-  if [[ ! -f $tdir/network.ready ]]; then
-    show_logs "$name" >&2
-    die "target $name: the container did not start"
-  fi
-  start_proxy "$tdir" "$k"
-  if ! wait_for_ssh "$name" "$host" "$port" "$started"; then
-    die "target $name did not come up"
-  fi
+  supervisor=$last_pid
+  echo "$supervisor" >"$tdir/supervisor.pid"
+  wait_for_network "$name" "$supervisor" "$deadline" || die "target $name: the container did not start"
+  start_proxy "$tdir" "$slot"
+  wait_for_ssh "$name" "$host" "$port" "$supervisor" "$deadline" || die "target $name did not come up"
   cat >"$tdir/info" <<INFO
 name=$name
 host=$host
@@ -757,10 +973,10 @@ port=$port
 user=$build_user
 key=$(key_path)
 known_hosts=$tdir/known_hosts
-proxy=http://$(slot_host_ip "$k"):$proxy_port
+proxy=http://$(slot_host_ip "$slot"):$proxy_port
 INFO
   trap - EXIT
-  unlock_name
+  unlock name_lock
   log "target $name up in $((SECONDS - started)) s: ssh -i $(key_path) -p $port $build_user@$host"
   print_info "$name"
 }
@@ -780,21 +996,24 @@ need_running() {
 # info_value NAME KEY
 info_value() { sed -n "s/^$2=//p" "$(target_dir "$1")/info"; }
 
-# parse_start_args: NAME, --packages, --port into the globals name, packages, port.
+# parse_start_args: NAME, --packages, --port, --owner into the globals name, packages, port, owner.
 parse_start_args() {
-  name=dev packages='' port=22
+  name=dev packages='' port=22 owner=''
   while (($#)); do
     case $1 in
       --packages) packages=${2:?--packages needs a list}; shift 2 ;;
       --packages=*) packages=${1#*=}; shift ;;
       --port) port=${2:?--port needs a number}; shift 2 ;;
       --port=*) port=${1#*=}; shift ;;
+      --owner) owner=${2:?--owner needs a pid}; shift 2 ;;
+      --owner=*) owner=${1#*=}; shift ;;
       -*) die "unknown option $1" ;;
       *) name=$1; shift ;;
     esac
   done
   valid_name "$name" || die "invalid target name '$name' (want [a-z0-9][a-z0-9-]{0,39})"
   if ! [[ $port =~ ^[0-9]+$ ]] || ((port < 1 || port > 65535)); then die "invalid port $port"; fi
+  if [[ -n $owner ]] && ! [[ $owner =~ ^[1-9][0-9]*$ ]]; then die "invalid owner pid $owner"; fi
 }
 
 main() {
@@ -817,6 +1036,8 @@ main() {
       local -a pkgs
       mapfile -t pkgs < <(package_list "$spec")
       ensure_image $force "${pkgs[@]}"
+      unlock image_lock
+      echo "$image"
       ;;
     start)
       require_root
@@ -825,18 +1046,18 @@ main() {
       parse_start_args "$@"
       local -a pkgs
       mapfile -t pkgs < <(package_list "$packages")
-      start_target "$name" "$port" "${pkgs[@]}"
+      start_target "$name" "$port" "$owner" "${pkgs[@]}"
       ;;
     reset)
       require_root
       load_host_apt_config
-      local name=${1:-dev} tdir
-      tdir=$(target_dir "$name")
-      local port=22
+      local name=${1:-dev} tdir port=22 owner=''
       local -a pkgs=()
+      tdir=$(target_dir "$name")
       [[ -f $tdir/port ]] && port=$(cat "$tdir/port")
       [[ -f $tdir/packages ]] && mapfile -t pkgs < <(grep . "$tdir/packages" || true)
-      start_target "$name" "$port" "${pkgs[@]}"
+      [[ -f $tdir/owner ]] && read -r owner _ <"$tdir/owner"
+      start_target "$name" "$port" "$owner" "${pkgs[@]}"
       ;;
     stop)
       require_root
@@ -846,9 +1067,9 @@ main() {
       local n
       for n in "${names[@]}"; do
         valid_name "$n" || die "invalid target name '$n'"
-        lock_name "$n"
+        lock name_lock "$(name_lock_path "$n")"
         stop_target "$n"
-        unlock_name
+        unlock name_lock
         log "stopped $n"
       done
       ;;
@@ -877,6 +1098,7 @@ main() {
           (exec 3<>"/dev/tcp/$(info_value "$n" host)/$(info_value "$n" port)") 2>/dev/null; then
           state="up $(info_value "$n" host):$(info_value "$n" port)"
         fi
+        owner_alive "$(target_dir "$n")" || state="$state, owner gone (stopping)"
         printf '%-40s %s\n' "$n" "$state"
       done
       ;;
@@ -886,6 +1108,7 @@ main() {
     clean)
       require_root
       "$script" stop --all
+      # slots/: where older versions of this script recorded address slots.
       rm -rf "$lab/images" "$lab/slots"
       log "removed every target and cached image"
       ;;
@@ -901,4 +1124,6 @@ main() {
   esac
 }
 
-main "$@"
+# On one line, so bash has read all of it before main runs: a supervisor running for hours must
+# not read on in a script that was edited meanwhile.
+main "$@"; exit

@@ -1,13 +1,18 @@
 package lab
 
 import (
+	"bytes"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"reflect"
 	"regexp"
+	"strconv"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 )
 
 func TestFindRepoRoot(t *testing.T) {
@@ -106,18 +111,18 @@ func TestStartArgs(t *testing.T) {
 		opts []TargetOption
 		want []string
 	}{
-		{nil, []string{"start", "n"}},
-		{[]TargetOption{WithSSHPort(22)}, []string{"start", "n"}},
-		{[]TargetOption{WithSSHPort(2222)}, []string{"start", "n", "--port", "2222"}},
+		{nil, []string{"start", "n", "--owner", "42"}},
+		{[]TargetOption{WithSSHPort(22)}, []string{"start", "n", "--owner", "42"}},
+		{[]TargetOption{WithSSHPort(2222)}, []string{"start", "n", "--owner", "42", "--port", "2222"}},
 		{[]TargetOption{WithPackages("ufw"), WithPackages("auditd", "chrony")},
-			[]string{"start", "n", "--packages", "ufw,auditd,chrony"}},
+			[]string{"start", "n", "--owner", "42", "--packages", "ufw,auditd,chrony"}},
 	}
 	for _, tt := range tests {
 		cfg := targetConfig{sshPort: 22}
 		for _, o := range tt.opts {
 			o(&cfg)
 		}
-		if got := startArgs("n", cfg); !reflect.DeepEqual(got, tt.want) {
+		if got := startArgs("n", cfg, 42); !reflect.DeepEqual(got, tt.want) {
 			t.Errorf("startArgs = %q, want %q", got, tt.want)
 		}
 	}
@@ -224,4 +229,116 @@ func mustWrite(t *testing.T, path, content string) {
 	if err := os.WriteFile(path, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
+}
+
+// TestTargetStopsWhenOwnerIsGone covers a test binary killed mid-test, which runs no cleanup: the
+// target it started stops itself once that process is gone. When even the target's supervisor was
+// killed (nothing left to notice), the next start removes it.
+func TestTargetStopsWhenOwnerIsGone(t *testing.T) {
+	RequireLab(t)
+	t.Parallel()
+
+	owner := startOwner(t)
+	watched := startOwnedTarget(t, "watched", owner.Process.Pid)
+	killOwner(t, owner)
+	deadline := time.Now().Add(90 * time.Second)
+	for len(targetTraces(t, watched)) > 0 && time.Now().Before(deadline) {
+		time.Sleep(500 * time.Millisecond)
+	}
+	if traces := targetTraces(t, watched); len(traces) > 0 {
+		t.Errorf("target %s still there 90s after its owner was killed:\n%s", watched.Name, strings.Join(traces, "\n"))
+	}
+
+	owner = startOwner(t)
+	reaped := startOwnedTarget(t, "reaped", owner.Process.Pid)
+	supervisor, err := os.ReadFile(filepath.Join(targetFolder(reaped), "supervisor.pid"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(supervisor)))
+	if err != nil {
+		t.Fatalf("supervisor.pid: %v", err)
+	}
+	if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+		t.Fatalf("killing the supervisor of %s: %v", reaped.Name, err)
+	}
+	killOwner(t, owner)
+	startOwnedTarget(t, "next", os.Getpid())
+	if traces := targetTraces(t, reaped); len(traces) > 0 {
+		t.Errorf("target %s, abandoned, is still there after the next start:\n%s", reaped.Name, strings.Join(traces, "\n"))
+	}
+}
+
+// startOwner starts a process that stands for a test binary owning targets.
+func startOwner(t *testing.T) *exec.Cmd {
+	t.Helper()
+	owner := exec.Command("sleep", "600")
+	if err := owner.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { killOwner(t, owner) })
+	return owner
+}
+
+func killOwner(t *testing.T, owner *exec.Cmd) {
+	t.Helper()
+	if owner.ProcessState != nil {
+		return
+	}
+	if err := owner.Process.Kill(); err != nil {
+		t.Errorf("killing the owner: %v", err)
+	}
+	_ = owner.Wait()
+}
+
+// startOwnedTarget starts a base target for owner with target.sh, stopped at cleanup if still there.
+func startOwnedTarget(t *testing.T, label string, owner int) *TargetHost {
+	t.Helper()
+	name := targetName(t.Name()+"/"+label, randomSuffix(t))
+	t.Cleanup(func() {
+		if _, stderr, err := runScript(t, "stop", name); err != nil {
+			t.Errorf("stopping %s: %v\n%s", name, err, stderr)
+		}
+	})
+	stdout, stderr, err := runScript(t, "start", name, "--owner", strconv.Itoa(owner))
+	if err != nil {
+		t.Fatalf("starting %s: %v\n%s", name, err, stderr)
+	}
+	h, err := parseTargetInfo(stdout)
+	if err != nil {
+		t.Fatalf("target %s: %v", name, err)
+	}
+	return h
+}
+
+// targetFolder is the target's state folder, where target.sh keeps its known_hosts.
+func targetFolder(h *TargetHost) string { return filepath.Dir(h.KnownHostsPath) }
+
+// targetTraces lists what is left of a target on the host: its state folder, mounts below it,
+// processes that name it (its nspawn, its proxy). Not its address: the next target of the slot,
+// any lab's, may have it already.
+func targetTraces(t *testing.T, h *TargetHost) []string {
+	t.Helper()
+	dir := targetFolder(h)
+	var traces []string
+	if _, err := os.Stat(dir); err == nil {
+		traces = append(traces, "folder "+dir)
+	}
+	mounts, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, line := range strings.Split(string(mounts), "\n") {
+		if strings.Contains(line, dir+"/") || strings.Contains(line, dir+" ") {
+			traces = append(traces, "mount "+line)
+		}
+	}
+	procs, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range procs {
+		cmdline, err := os.ReadFile(p)
+		if err == nil && bytes.Contains(cmdline, []byte(h.Name)) {
+			traces = append(traces, "process "+strings.ReplaceAll(string(bytes.TrimRight(cmdline, "\x00")), "\x00", " "))
+		}
+	}
+	return traces
 }

@@ -2,11 +2,11 @@ package lab
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -20,9 +20,15 @@ import (
 	"golang.org/x/crypto/ssh/knownhosts"
 )
 
-// HardeningPackages are the packages golden-harden installs. WithPackages(HardeningPackages...)
-// boots an image that has them already, for tests that must not depend on the mirror.
-var HardeningPackages = []string{"ufw", "auditd", "fail2ban", "python3-systemd", "chrony", "libpam-pwquality", "sudo"}
+// HardeningPackages are the packages golden-harden's profiles install with default options: the
+// daemons' modules (ufw, auditd, fail2ban, chrony), the pam and sudo modules, and the packages
+// module's default list. WithPackages(HardeningPackages...) boots an image that has them already,
+// for tests that must not depend on the mirror. test/target/target.sh's "hardening" set is the
+// same list.
+var HardeningPackages = []string{
+	"ufw", "auditd", "audispd-plugins", "fail2ban", "python3-systemd", "chrony", "libpam-pwquality", "cracklib-runtime", "sudo",
+	"ca-certificates", "curl", "wget", "git", "vim", "htop", "tree", "unzip", "jq", "gnupg", "lsb-release", "python3-venv", "rsyslog",
+}
 
 // scriptTimeout bounds one target.sh call: the first start may build the image (a minute or two).
 const scriptTimeout = 15 * time.Minute
@@ -64,9 +70,11 @@ func WithSSHPort(port int) TargetOption {
 	return func(c *targetConfig) { c.sshPort = port }
 }
 
-// startArgs are target.sh's arguments to start the target name with cfg.
-func startArgs(name string, cfg targetConfig) []string {
-	args := []string{"start", name}
+// startArgs are target.sh's arguments to start the target name with cfg for the process owner:
+// the target stops itself once that process is gone, so a test binary that is killed (and runs
+// no cleanup) leaves nothing running.
+func startArgs(name string, cfg targetConfig, owner int) []string {
+	args := []string{"start", name, "--owner", strconv.Itoa(owner)}
 	if len(cfg.packages) > 0 {
 		args = append(args, "--packages", strings.Join(cfg.packages, ","))
 	}
@@ -98,7 +106,7 @@ func Target(t *testing.T, opts ...TargetOption) *TargetHost {
 		}
 	})
 	started := time.Now()
-	stdout, stderr, err := runScript(t, startArgs(name, cfg)...)
+	stdout, stderr, err := runScript(t, startArgs(name, cfg, os.Getpid())...)
 	if err != nil {
 		t.Fatalf("lab: starting target %s: %v\n%s", name, err, stderr)
 	}
@@ -119,11 +127,42 @@ func runScript(t *testing.T, args ...string) (string, string, error) {
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "test", "target", "target.sh"), args...)
 	cmd.Dir = root
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout = &stdout
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	return stdout.String(), stderr.String(), err
+	stdout, err := newOutputFile()
+	if err != nil {
+		return "", "", err
+	}
+	defer stdout.Close()
+	stderr, err := newOutputFile()
+	if err != nil {
+		return "", "", err
+	}
+	defer stderr.Close()
+	cmd.Stdout, cmd.Stderr = stdout, stderr
+	err = cmd.Run()
+	return readOutputFile(stdout), readOutputFile(stderr), err
+}
+
+// newOutputFile is an unlinked temporary file for a script's output. Files, not pipes: when this
+// test binary is killed, a pipe would kill the script on its next line of output (SIGPIPE),
+// halfway through a start or a stop; a file lets it finish (or clean up after itself).
+func newOutputFile() (*os.File, error) {
+	f, err := os.CreateTemp("", "golden-lab-output-")
+	if err != nil {
+		return nil, fmt.Errorf("lab: a file for target.sh's output: %w", err)
+	}
+	os.Remove(f.Name())
+	return f, nil
+}
+
+func readOutputFile(f *os.File) string {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "(output unreadable: " + err.Error() + ")"
+	}
+	data, err := io.ReadAll(f)
+	if err != nil {
+		return "(output unreadable: " + err.Error() + ")"
+	}
+	return string(data)
 }
 
 // parseTargetInfo reads the key=value lines `target.sh start` prints.
