@@ -6,7 +6,6 @@ import (
 	"os"
 	"regexp"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -24,44 +23,13 @@ import (
 
 func TestMain(m *testing.M) { os.Exit(lab.Main(m)) }
 
-// nullSSHTemplate connects packer's null builder to a target over SSH and runs a shell
-// provisioner there: the smallest real build, and the shape every provisioner test takes.
-const nullSSHTemplate = `
-variable "host" { type = string }
-variable "port" { type = number }
-variable "user" { type = string }
-variable "key"  { type = string }
-
-source "null" "target" {
-  communicator         = "ssh"
-  ssh_host             = var.host
-  ssh_port             = var.port
-  ssh_username         = var.user
-  ssh_private_key_file = var.key
-  ssh_timeout          = "2m"
-}
-
-build {
-  sources = ["source.null.target"]
-
-  provisioner "shell" {
+// shellOverSSH is the smallest real build: a shell provisioner over SSH on a target.
+var shellOverSSH = lab.NullSSHTemplate(`  provisioner "shell" {
     inline = [
       "echo written-by-packer-as-$(id -un) | sudo tee /etc/golden-e2e-marker >/dev/null",
       "sudo chmod 0640 /etc/golden-e2e-marker",
     ]
-  }
-}
-`
-
-// targetVars are the -var flags that point nullSSHTemplate at a target.
-func targetVars(h *lab.TargetHost) []string {
-	return []string{
-		"-var", "host=" + h.Host,
-		"-var", "port=" + strconv.Itoa(h.Port),
-		"-var", "user=" + h.User,
-		"-var", "key=" + h.KeyPath,
-	}
-}
+  }`)
 
 // TestLabPackerShellOverSSH runs the real packer binary against a target, on the standard SSH port
 // and on another one, and checks on the target, over a new connection, what the build wrote.
@@ -78,9 +46,9 @@ func TestLabPackerShellOverSSH(t *testing.T) {
 				t.Fatalf("target listens on port %d, want %d", target.Port, port)
 			}
 			p := lab.Packer(t)
-			file := p.WriteFile(t, "null-ssh.pkr.hcl", nullSSHTemplate)
+			file := p.WriteFile(t, "null-ssh.pkr.hcl", shellOverSSH)
 
-			res := p.Run(t, append(append([]string{"build", "-color=false"}, targetVars(target)...), file)...)
+			res := p.Run(t, append(append([]string{"build", "-color=false"}, target.PackerVars()...), file)...)
 			if res.ExitCode != 0 {
 				t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
 			}
