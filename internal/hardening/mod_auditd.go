@@ -332,9 +332,54 @@ const auditPrivilegedRules = `	_f=` + auditRulesDir + `/50-golden-privileged.rul
 	)
 `
 
-// auditConfValue is shell that sets _got to the lower-cased value of _key in auditd.conf.
-const auditConfValue = `		_got=$(awk -F= -v k="$_key" '{ gsub(/[ \t]/, "", $1) } $1 == k { v = $2; gsub(/^[ \t]+|[ \t]+$/, "", v); print tolower(v); exit }' ` + auditdConf + ` 2>/dev/null)
-`
+// auditConfAwk handles the "key:value" pairs of _pairs (environment, space-separated) in
+// auditd.conf, where a key's first setting counts. With -v op=check (one file) it prints each key's
+// value (lower case) and exits 1 when one differs; with -v op=fix (the file twice: read, then
+// written) it prints the file with the keys that differ set: their first setting replaced by
+// "key = value", later ones commented out, a missing key appended. Keys already right are left
+// as they are written.
+const auditConfAwk = `function setting(line,   k) {
+	if (!index(line, "=")) return ""
+	k = line; sub(/=.*/, "", k); gsub(/[ \t]/, "", k)
+	return k
+}
+BEGIN {
+	n = split(ENVIRON["_pairs"], pairs, " ")
+	for (i = 1; i <= n; i++) {
+		c = index(pairs[i], ":"); key[i] = substr(pairs[i], 1, c - 1); want[key[i]] = substr(pairs[i], c + 1)
+	}
+}
+FNR == NR {
+	k = setting($0)
+	if ((k in want) && !(k in got)) {
+		v = substr($0, index($0, "=") + 1); sub(/=.*/, "", v); gsub(/^[ \t]+|[ \t]+$/, "", v)
+		got[k] = tolower(v)
+	}
+	if (op == "fix") next
+}
+op == "fix" {
+	k = setting($0)
+	if ((k in want) && got[k] != want[k]) {
+		if (!(k in done)) print k " = " want[k]
+		else print "# " $0
+		done[k] = 1
+		next
+	}
+	print
+}
+END {
+	rc = 0
+	for (i = 1; i <= n; i++) {
+		k = key[i]
+		if (op == "fix") {
+			if (got[k] != want[k] && !(k in done)) print k " = " want[k]
+			continue
+		}
+		print k " = " (k in got ? got[k] : "(unset)")
+		if (got[k] != want[k]) rc = 1
+	}
+	exit rc
+}`
 
 func auditConfControl(id, title string, refs []Ref, pairs string) Control {
 	return Control{
@@ -343,22 +388,16 @@ func auditConfControl(id, title string, refs []Ref, pairs string) Control {
 		Refs:  refs,
 		Level: 2,
 		OS:    debianFamilies,
-		Check: `	_rc=0
-	_pairs="` + pairs + `"
-	for _kv in $_pairs; do
-		_key=${_kv%%:*}
-		_want=${_kv#*:}
-` + auditConfValue + `		g_say "$_key = ${_got:-(unset)}"
-		[ "$_got" = "$_want" ] || _rc=1
-	done
-	return "$_rc"`,
+		Check: `	if [ ! -f ` + auditdConf + ` ]; then
+		g_say "` + auditdConf + ` does not exist"
+		return 1
+	fi
+	_pairs="` + pairs + `" awk -v op=check '` + auditConfAwk + `' ` + auditdConf,
 		Fix: `	[ -f ` + auditdConf + ` ] || { echo "` + auditdConf + ` is missing: install auditd first" >&2; return 1; }
-	_pairs="` + pairs + `"
-	for _kv in $_pairs; do
-		_key=${_kv%%:*}
-		_want=${_kv#*:}
-` + auditConfValue + `		[ "$_got" = "$_want" ] || g_set_kv ` + auditdConf + ` "$_key" "$_want" " = " || return 1
-	done`,
+	_new=$G_WORK_DIR/auditd.conf.new
+	_pairs="` + pairs + `" awk -v op=fix '` + auditConfAwk + `' ` + auditdConf + ` ` + auditdConf + ` >"$_new" || return 1
+	_m=$(stat -c '%a %U:%G' ` + auditdConf + `) || return 1
+	g_write_file ` + auditdConf + ` "${_m%% *}" "${_m#* }" <"$_new"`,
 	}
 }
 

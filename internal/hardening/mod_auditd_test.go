@@ -1,6 +1,7 @@
 package hardening
 
 import (
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -100,4 +101,25 @@ func fieldAfter(line, flag string) string {
 		}
 	}
 	return ""
+}
+
+func TestAuditConfAwk(t *testing.T) {
+	conf := "#\n# auditd.conf\nlog_file = /var/log/audit/audit.log\nmax_log_file = 8\nnum_logs=5\n" +
+		"disk_full_action = SUSPEND\n# disk_error_action = halt\ndisk_full_action = halt\n"
+	dir := writeFiles(t, t.TempDir(), map[string]string{"auditd.conf": conf})
+	file := filepath.Join(dir, "auditd.conf")
+	pairs := "max_log_file:100 num_logs:5 disk_full_action:single disk_error_action:syslog"
+	wantAwk(t, auditConfAwk, awkRun{vars: map[string]string{"op": "check"}, env: map[string]string{"_pairs": pairs}, files: []string{file}}, 1,
+		[]string{"max_log_file = 8", "num_logs = 5", "disk_full_action = suspend", "disk_error_action = (unset)"})
+	wantAwk(t, auditConfAwk, awkRun{vars: map[string]string{"op": "check"}, env: map[string]string{"_pairs": "num_logs:5 log_file:/var/log/audit/audit.log"}, files: []string{file}}, 0,
+		[]string{"num_logs = 5", "log_file = /var/log/audit/audit.log"})
+	// The fix leaves the right key as written and comments out the later setting of a changed one.
+	want := "#\n# auditd.conf\nlog_file = /var/log/audit/audit.log\nmax_log_file = 100\nnum_logs=5\n" +
+		"disk_full_action = single\n# disk_error_action = halt\n# disk_full_action = halt\ndisk_error_action = syslog\n"
+	for _, awk := range awkImplementations(t) {
+		out, code := awkRun{vars: map[string]string{"op": "fix"}, env: map[string]string{"_pairs": pairs}, files: []string{file, file}}.run(t, awk, auditConfAwk)
+		if code != 0 || out != want {
+			t.Errorf("%s: exit %d\n%s\nwant\n%s", awk, code, out, want)
+		}
+	}
 }

@@ -421,6 +421,10 @@ _g_detect_container() {
 # names a file whose content becomes a JSON string (evidence: head, message: tail), a value
 # starting with % names a file of lines that becomes a JSON array, a value starting with # is a
 # raw JSON value (numbers, booleans), anything else is a string.
+#
+# The awk program formats one record given as its arguments, or with -v stream=1 every record it
+# reads, one per line, fields separated by the unit separator (\037): _g_record uses one such awk
+# for the whole run instead of one awk per record.
 # shellcheck disable=SC2016 # an awk program: its $ are awk's
 _G_EMIT_AWK='
 function esc(s,   n, i, out, parts) {
@@ -456,10 +460,10 @@ function lines(f,   line, s, seen) {
 	close(f)
 	return "[" s "]"
 }
-BEGIN {
+function record(type, n, fields,   out, i, kv, k, name, v, c, rest) {
 	out = "{\"type\":\"" type "\""
-	for (i = 1; i < ARGC; i++) {
-		kv = ARGV[i]; n = index(kv, "="); name = substr(kv, 1, n - 1); v = substr(kv, n + 1)
+	for (i = 1; i <= n; i++) {
+		kv = fields[i]; k = index(kv, "="); name = substr(kv, 1, k - 1); v = substr(kv, k + 1)
 		c = substr(v, 1, 1); rest = substr(v, 2)
 		if (c == "@") v = "\"" esc(slurp(rest, 0)) "\""
 		else if (c == "^") v = "\"" esc(slurp(rest, 1)) "\""
@@ -469,13 +473,64 @@ BEGIN {
 		out = out ",\"" name "\":" v
 	}
 	print marker " " out "}"
-	exit 0
+}
+BEGIN {
+	if (stream) {
+		FS = "\037"
+	} else {
+		for (i = 1; i < ARGC; i++) fields[i] = ARGV[i]
+		record(type, ARGC - 1, fields)
+		exit 0
+	}
+}
+{
+	for (i = 2; i <= NF; i++) fields[i - 1] = $i
+	record($1, NF - 1, fields)
+	fflush()
 }'
 
 _g_emit() {
 	_g_et_type=$1
 	shift
 	awk -v marker="$G_MARKER" -v type="$_g_et_type" -v max="$G_EVIDENCE_MAX" "$_G_EMIT_AWK" "$@"
+}
+
+_G_US=$(printf '\037')
+
+# _g_stream_open : start the awk that formats the records of the rest of the run (see
+# _G_EMIT_AWK), fed through a FIFO on fd 3. Without mkfifo, _g_record falls back to _g_emit.
+# Checks, fixes and finalizers run with fd 3 closed: a process they leave behind must not keep
+# the stream open.
+_g_stream_open() {
+	_g_stream_pid=""
+	mkfifo -m 0600 -- "$G_WORK_DIR/records" 2>/dev/null || return 0
+	awk -v stream=1 -v marker="$G_MARKER" -v max="$G_EVIDENCE_MAX" "$_G_EMIT_AWK" <"$G_WORK_DIR/records" &
+	_g_stream_pid=$!
+	exec 3>"$G_WORK_DIR/records"
+}
+
+# _g_stream_close : end the stream and wait until every record is printed.
+_g_stream_close() {
+	[ -n "${_g_stream_pid:-}" ] || return 0
+	exec 3>&-
+	wait "$_g_stream_pid"
+	_g_stream_pid=""
+}
+
+# _g_record TYPE FIELDS... : like _g_emit, through the stream. The fields of these records are
+# file references, numbers and the driver's own words (ids, module names, statuses): none holds
+# a newline or the unit separator.
+_g_record() {
+	if [ -z "${_g_stream_pid:-}" ]; then
+		_g_emit "$@"
+		return
+	fi
+	_g_rl=$1
+	shift
+	for _g_rf in "$@"; do
+		_g_rl=$_g_rl$_G_US$_g_rf
+	done
+	printf '%s\n' "$_g_rl" >&3
 }
 
 # _g_get NAME N : sets _g_v to the per-control variable NAME_N (POSIX sh has no arrays; a
@@ -507,9 +562,11 @@ g_begin() {
 	_g_run_t0=$_g_t
 	_g_emit run run_id="$G_RUN_ID" mode="$G_MODE" in_container="#$([ "$G_IN_CONTAINER" = 1 ] && echo true || echo false)" \
 		backup_dir="$G_BACKUP_DIR" os_id="$G_OS_ID" os_version="$G_OS_VERSION" build_user="$G_BUILD_USER"
+	_g_stream_open
 }
 
 _g_cleanup() {
+	_g_stream_close
 	case $G_WORK_DIR in
 	/*/golden-harden-*) rm -rf -- "$G_WORK_DIR" ;;
 	esac
@@ -538,7 +595,7 @@ g_control() {
 	_g_c=$G_WORK_DIR/c$1
 	_g_now
 	_g_ct0=$_g_t
-	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null
+	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null 3>&-
 	_g_rc=$?
 	_g_nb=false
 	# "Not applicable" must say why on stdout; a bare 2 is what dash returns when a snippet
@@ -565,7 +622,7 @@ g_control() {
 		_g_before=fail
 		_g_status=failed
 		if [ "$G_MODE" = enforce ]; then
-			("fix_$1") >"$_g_c.fix" 2>&1 </dev/null
+			("fix_$1") >"$_g_c.fix" 2>&1 </dev/null 3>&-
 			_g_frc=$?
 			_g_set fixrc "$1" "$_g_frc"
 			if [ "$_g_frc" -eq "$_G_NO_FIX" ]; then
@@ -603,7 +660,7 @@ _g_emit_control() {
 	_g_get before "$1"
 	_g_e_before=$_g_v
 	_g_get dur "$1"
-	_g_emit control id="$_g_e_id" module="$G_MODULE" status="$2" before="$_g_e_before" \
+	_g_record control id="$_g_e_id" module="$G_MODULE" status="$2" before="$_g_e_before" \
 		next_boot="#$3" duration_ms="#$_g_v" evidence="@$4" before_evidence="@${5:-/dev/null}" \
 		message="^$_g_c.msg" backups="%$_g_c.changed" rolled_back="#$6"
 }
@@ -647,7 +704,7 @@ g_module_end() {
 	if [ "$_g_fin" != - ]; then
 		_g_now
 		_g_fin_t0=$_g_t
-		("$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null
+		("$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null 3>&-
 		_g_frc=$?
 		_g_now
 		_g_fin_ms=$(((_g_t - _g_fin_t0) * 10))
@@ -658,7 +715,7 @@ g_module_end() {
 			else
 				_g_rb='restoring its backups failed partly, see the backups under '"$G_BACKUP_DIR/$G_MODULE"
 			fi
-			("$_g_fin") >"$G_WORK_DIR/fin2.out" 2>&1 </dev/null
+			("$_g_fin") >"$G_WORK_DIR/fin2.out" 2>&1 </dev/null 3>&-
 			_g_frc2=$?
 			{
 				printf 'finalize of module %s failed (exit %s); %s; finalize after the restore exited %s\n' \
@@ -682,7 +739,7 @@ g_module_end() {
 		fi
 		_g_now
 		_g_ct0=$_g_t
-		("check_$_g_n") >"$_g_c.ev" 2>"$_g_c.err" </dev/null
+		("check_$_g_n") >"$_g_c.ev" 2>"$_g_c.err" </dev/null 3>&-
 		_g_rc=$?
 		_g_now
 		_g_get dur "$_g_n"
@@ -710,12 +767,13 @@ g_module_end() {
 # _g_module_record FINALIZE_STATE MESSAGE_FILE (the module's time so far and Finalize's, in ms)
 _g_module_record() {
 	_g_now
-	_g_emit module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" \
+	_g_record module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" \
 		finalize_ms="#${_g_fin_ms:-0}" message="^${2:-/dev/null}"
 }
 
 # g_end : the closing record; its absence tells the reader that the run was cut short.
 g_end() {
 	_g_now
-	_g_emit end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))"
+	_g_record end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))"
+	_g_stream_close
 }
