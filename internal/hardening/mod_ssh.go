@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"path"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -17,9 +18,11 @@ import (
 // with `sshd -t` before sshd is reloaded (existing sessions survive); when it fails, every SSH
 // file is restored and the controls are reported failed.
 //
-// Options may tighten the CIS values, never loosen them: a looser value is an error at `packer
-// validate`. To keep a looser setting, skip or waive the control instead (e.g.
-// `skip = ["ssh.max-auth-tries"]`).
+// The algorithm lists, limits and log level may tighten the CIS values, never loosen them: a
+// looser value is an error at `packer validate`; to keep one, skip or waive the control instead
+// (e.g. `skip = ["ssh.max-auth-tries"]`). The yes/no switches and permit_root_login accept the
+// value CIS advises against: the control then checks for the configured value and its evidence
+// says that the value deviates from the CIS recommendation and which option set it.
 type SSHOptions struct {
 	// Ciphers sshd offers (CIS 5.1.6), in order of preference. Names are OpenSSH's
 	// (`ssh -Q cipher`); CBC-mode ciphers are refused. chacha20-poly1305@openssh.com is left out by
@@ -68,6 +71,34 @@ type SSHOptions struct {
 	DenyUsers []string `mapstructure:"deny_users"`
 	// DenyGroups patterns (CIS 5.1.4). Groups of the build user are never written here. Default: none.
 	DenyGroups []string `mapstructure:"deny_groups"`
+	// sshd PermitRootLogin (CIS 5.1.20): "no", "prohibit-password", "forced-commands-only" or
+	// "yes". CIS asks for "no"; any other value is applied and reported as a deviation. When the
+	// build logs in as root the control is skipped whatever the value, so the build keeps its
+	// access. Default: "no".
+	PermitRootLogin string `mapstructure:"permit_root_login"`
+	// sshd PermitEmptyPasswords (CIS 5.1.19). CIS asks for false; true is applied and reported as
+	// a deviation. Default: false.
+	PermitEmptyPasswords bool `mapstructure:"permit_empty_passwords"`
+	// sshd PermitUserEnvironment (CIS 5.1.21). CIS asks for false; true is applied and reported as
+	// a deviation. Default: false.
+	PermitUserEnvironment bool `mapstructure:"permit_user_environment"`
+	// sshd HostbasedAuthentication (CIS 5.1.10). CIS asks for false; true is applied and reported
+	// as a deviation. Default: false.
+	HostbasedAuthentication bool `mapstructure:"hostbased_authentication"`
+	// sshd IgnoreRhosts (CIS 5.1.11). CIS asks for true; false is applied and reported as a
+	// deviation. Default: true.
+	IgnoreRhosts *bool `mapstructure:"ignore_rhosts"`
+	// sshd GSSAPIAuthentication (CIS 5.1.9, Level 2). CIS asks for false; true is applied and
+	// reported as a deviation. Default: false.
+	GSSAPIAuthentication bool `mapstructure:"gssapi_authentication"`
+	// sshd DisableForwarding (CIS 5.1.8, control ssh.disable-forwarding, Level 2). CIS asks for
+	// true; false is applied and reported as a deviation (x11_forwarding and allow_tcp_forwarding
+	// then decide those kinds of forwarding). Default: true.
+	DisableForwarding *bool `mapstructure:"disable_forwarding"`
+	// sshd UsePAM (CIS 5.1.22). CIS asks for true; false is applied and reported as a deviation
+	// (the pam module's password and lockout rules then no longer apply to SSH logins).
+	// Default: true.
+	UsePAM *bool `mapstructure:"use_pam"`
 	// Allow password authentication (not a CIS 5.1 item; the seed turns it off). Keep it off unless
 	// the image's users log in with passwords; the build itself must use a key when it is off.
 	// Default: false.
@@ -148,6 +179,17 @@ func orDefaultList(v, def []string) []string {
 	return v
 }
 
+// orDefaultBool reads an optional switch whose default is def.
+func orDefaultBool(v *bool, def bool) bool {
+	if v == nil {
+		return def
+	}
+	return *v
+}
+
+// sshPermitRootLoginValues are the PermitRootLogin values the option accepts, CIS's first.
+var sshPermitRootLoginValues = []string{"no", "prohibit-password", "forced-commands-only", "yes"}
+
 func yesNo(b bool) string {
 	if b {
 		return "yes"
@@ -157,24 +199,32 @@ func yesNo(b bool) string {
 
 func (o *SSHOptions) shellParams() map[string]string {
 	return map[string]string{
-		"SSH_CIPHERS":                 strings.Join(orDefaultList(o.Ciphers, defaultSSHCiphers), ","),
-		"SSH_MACS":                    strings.Join(orDefaultList(o.MACs, defaultSSHMACs), ","),
-		"SSH_KEX_ALGORITHMS":          strings.Join(orDefaultList(o.KexAlgorithms, defaultSSHKex), ","),
-		"SSH_LOGIN_GRACE_TIME":        strconv.Itoa(orDefaultInt(o.LoginGraceTime, 60)),
-		"SSH_MAX_AUTH_TRIES":          strconv.Itoa(orDefaultInt(o.MaxAuthTries, 4)),
-		"SSH_MAX_SESSIONS":            strconv.Itoa(orDefaultInt(o.MaxSessions, 10)),
-		"SSH_MAX_STARTUPS":            orDefaultString(o.MaxStartups, "10:30:60"),
-		"SSH_CLIENT_ALIVE_INTERVAL":   strconv.Itoa(orDefaultInt(o.ClientAliveInterval, 15)),
-		"SSH_CLIENT_ALIVE_COUNT_MAX":  strconv.Itoa(orDefaultInt(o.ClientAliveCountMax, 3)),
-		"SSH_LOG_LEVEL":               strings.ToUpper(orDefaultString(o.LogLevel, "VERBOSE")),
-		"SSH_BANNER":                  orDefaultString(o.Banner, "/etc/issue.net"),
-		"SSH_ALLOW_USERS":             strings.Join(o.AllowUsers, " "),
-		"SSH_ALLOW_GROUPS":            strings.Join(o.AllowGroups, " "),
-		"SSH_DENY_USERS":              strings.Join(o.DenyUsers, " "),
-		"SSH_DENY_GROUPS":             strings.Join(o.DenyGroups, " "),
-		"SSH_PASSWORD_AUTHENTICATION": yesNo(o.PasswordAuthentication),
-		"SSH_X11_FORWARDING":          yesNo(o.X11Forwarding),
-		"SSH_ALLOW_TCP_FORWARDING":    yesNo(o.AllowTCPForwarding),
+		"SSH_CIPHERS":                  strings.Join(orDefaultList(o.Ciphers, defaultSSHCiphers), ","),
+		"SSH_MACS":                     strings.Join(orDefaultList(o.MACs, defaultSSHMACs), ","),
+		"SSH_KEX_ALGORITHMS":           strings.Join(orDefaultList(o.KexAlgorithms, defaultSSHKex), ","),
+		"SSH_LOGIN_GRACE_TIME":         strconv.Itoa(orDefaultInt(o.LoginGraceTime, 60)),
+		"SSH_MAX_AUTH_TRIES":           strconv.Itoa(orDefaultInt(o.MaxAuthTries, 4)),
+		"SSH_MAX_SESSIONS":             strconv.Itoa(orDefaultInt(o.MaxSessions, 10)),
+		"SSH_MAX_STARTUPS":             orDefaultString(o.MaxStartups, "10:30:60"),
+		"SSH_CLIENT_ALIVE_INTERVAL":    strconv.Itoa(orDefaultInt(o.ClientAliveInterval, 15)),
+		"SSH_CLIENT_ALIVE_COUNT_MAX":   strconv.Itoa(orDefaultInt(o.ClientAliveCountMax, 3)),
+		"SSH_LOG_LEVEL":                strings.ToUpper(orDefaultString(o.LogLevel, "VERBOSE")),
+		"SSH_BANNER":                   orDefaultString(o.Banner, "/etc/issue.net"),
+		"SSH_ALLOW_USERS":              strings.Join(o.AllowUsers, " "),
+		"SSH_ALLOW_GROUPS":             strings.Join(o.AllowGroups, " "),
+		"SSH_DENY_USERS":               strings.Join(o.DenyUsers, " "),
+		"SSH_DENY_GROUPS":              strings.Join(o.DenyGroups, " "),
+		"SSH_PASSWORD_AUTHENTICATION":  yesNo(o.PasswordAuthentication),
+		"SSH_X11_FORWARDING":           yesNo(o.X11Forwarding),
+		"SSH_ALLOW_TCP_FORWARDING":     yesNo(o.AllowTCPForwarding),
+		"SSH_PERMIT_ROOT_LOGIN":        strings.ToLower(orDefaultString(o.PermitRootLogin, "no")),
+		"SSH_PERMIT_EMPTY_PASSWORDS":   yesNo(o.PermitEmptyPasswords),
+		"SSH_PERMIT_USER_ENVIRONMENT":  yesNo(o.PermitUserEnvironment),
+		"SSH_HOSTBASED_AUTHENTICATION": yesNo(o.HostbasedAuthentication),
+		"SSH_IGNORE_RHOSTS":            yesNo(orDefaultBool(o.IgnoreRhosts, true)),
+		"SSH_GSSAPI_AUTHENTICATION":    yesNo(o.GSSAPIAuthentication),
+		"SSH_DISABLE_FORWARDING":       yesNo(orDefaultBool(o.DisableForwarding, true)),
+		"SSH_USE_PAM":                  yesNo(orDefaultBool(o.UsePAM, true)),
 	}
 }
 
@@ -234,6 +284,10 @@ func (o *SSHOptions) validate() []error {
 	if o.Banner != "" && (!path.IsAbs(o.Banner) || strings.ContainsAny(o.Banner, " \t\n'\"")) {
 		errs = append(errs, optionErr("ssh.banner", "must be an absolute path without blanks or quotes, got %q", o.Banner))
 	}
+	if o.PermitRootLogin != "" && !slices.Contains(sshPermitRootLoginValues, strings.ToLower(o.PermitRootLogin)) {
+		errs = append(errs, optionErr("ssh.permit_root_login", "must be one of %s (CIS 5.1.20 asks for \"no\"), got %q",
+			strings.Join(sshPermitRootLoginValues, ", "), o.PermitRootLogin))
+	}
 	errs = append(errs, validateAccessList("ssh.allow_users", o.AllowUsers)...)
 	errs = append(errs, validateAccessList("ssh.allow_groups", o.AllowGroups)...)
 	errs = append(errs, validateAccessList("ssh.deny_users", o.DenyUsers)...)
@@ -280,6 +334,8 @@ END {
 	want = ENVIRON["_want"]
 	print name " " (found ? got : "(not set)") " (want " want ")"
 	if (caseless) { got = tolower(got); want = tolower(want) }
+	# sshd -T prints PermitRootLogin prohibit-password under its older name.
+	if (k == "permitrootlogin" && want == "prohibit-password") want = "without-password"
 	exit got == want ? 0 : 1
 }`
 
@@ -333,6 +389,22 @@ type sshdSetting struct {
 	keyword        string // sshd_config keyword
 	value          string // shell word: the wanted value
 	caseless       bool   // compare case-insensitively (yes/no, log levels)
+	// cis and option are set when the option may loosen the setting: the value CIS asks for
+	// and the option's HCL name, for the deviation note in the evidence.
+	cis, option string
+}
+
+// sshDeviation is shell that says, in the control's evidence, that the wanted value (a shell
+// word) is not the one CIS asks for and which option chose it. The check still compares the
+// host with the wanted value: the user chose it, the report must not hide it.
+func sshDeviation(keyword, value, cis, option string) string {
+	if option == "" {
+		return ""
+	}
+	return `	if [ "` + value + `" != ` + cis + ` ]; then
+		g_say "` + keyword + ` ` + value + ` deviates from the CIS recommendation (` + cis + `): set by ` + option + `"
+	fi
+`
 }
 
 var sshdSettings = []sshdSetting{
@@ -340,10 +412,10 @@ var sshdSettings = []sshdSetting{
 	{name: "ciphers", title: "Ensure sshd Ciphers are configured", level: 1, ubuntu: "5.1.6", debian: "5.1.6", keyword: "Ciphers", value: "$SSH_CIPHERS"},
 	{name: "client-alive-interval", title: "Ensure sshd ClientAliveInterval is configured", level: 1, ubuntu: "5.1.7", debian: "5.1.7", keyword: "ClientAliveInterval", value: "$SSH_CLIENT_ALIVE_INTERVAL"},
 	{name: "client-alive-count-max", title: "Ensure sshd ClientAliveCountMax is configured", level: 1, ubuntu: "5.1.7", debian: "5.1.7", keyword: "ClientAliveCountMax", value: "$SSH_CLIENT_ALIVE_COUNT_MAX"},
-	{name: "disable-forwarding", title: "Ensure sshd DisableForwarding is enabled", level: 2, ubuntu: "5.1.8", debian: "5.1.8", keyword: "DisableForwarding", value: "yes", caseless: true},
-	{name: "gssapi-authentication", title: "Ensure sshd GSSAPIAuthentication is disabled", level: 2, ubuntu: "5.1.9", debian: "5.1.9", keyword: "GSSAPIAuthentication", value: "no", caseless: true},
-	{name: "hostbased-authentication", title: "Ensure sshd HostbasedAuthentication is disabled", level: 1, ubuntu: "5.1.10", debian: "5.1.10", keyword: "HostbasedAuthentication", value: "no", caseless: true},
-	{name: "ignore-rhosts", title: "Ensure sshd IgnoreRhosts is enabled", level: 1, ubuntu: "5.1.11", debian: "5.1.11", keyword: "IgnoreRhosts", value: "yes", caseless: true},
+	{name: "disable-forwarding", title: "Ensure sshd DisableForwarding is enabled", level: 2, ubuntu: "5.1.8", debian: "5.1.8", keyword: "DisableForwarding", value: "$SSH_DISABLE_FORWARDING", caseless: true, cis: "yes", option: "ssh.disable_forwarding"},
+	{name: "gssapi-authentication", title: "Ensure sshd GSSAPIAuthentication is disabled", level: 2, ubuntu: "5.1.9", debian: "5.1.9", keyword: "GSSAPIAuthentication", value: "$SSH_GSSAPI_AUTHENTICATION", caseless: true, cis: "no", option: "ssh.gssapi_authentication"},
+	{name: "hostbased-authentication", title: "Ensure sshd HostbasedAuthentication is disabled", level: 1, ubuntu: "5.1.10", debian: "5.1.10", keyword: "HostbasedAuthentication", value: "$SSH_HOSTBASED_AUTHENTICATION", caseless: true, cis: "no", option: "ssh.hostbased_authentication"},
+	{name: "ignore-rhosts", title: "Ensure sshd IgnoreRhosts is enabled", level: 1, ubuntu: "5.1.11", debian: "5.1.11", keyword: "IgnoreRhosts", value: "$SSH_IGNORE_RHOSTS", caseless: true, cis: "yes", option: "ssh.ignore_rhosts"},
 	{name: "kex-algorithms", title: "Ensure sshd KexAlgorithms is configured", level: 1, ubuntu: "5.1.12", debian: "5.1.12", keyword: "KexAlgorithms", value: "$SSH_KEX_ALGORITHMS"},
 	{name: "login-grace-time", title: "Ensure sshd LoginGraceTime is configured", level: 1, ubuntu: "5.1.13", debian: "5.1.13", keyword: "LoginGraceTime", value: "$SSH_LOGIN_GRACE_TIME"},
 	{name: "log-level", title: "Ensure sshd LogLevel is configured", level: 1, ubuntu: "5.1.14", debian: "5.1.14", keyword: "LogLevel", value: "$SSH_LOG_LEVEL", caseless: true},
@@ -351,9 +423,9 @@ var sshdSettings = []sshdSetting{
 	{name: "max-auth-tries", title: "Ensure sshd MaxAuthTries is configured", level: 1, ubuntu: "5.1.16", debian: "5.1.16", keyword: "MaxAuthTries", value: "$SSH_MAX_AUTH_TRIES"},
 	{name: "max-sessions", title: "Ensure sshd MaxSessions is configured", level: 1, ubuntu: "5.1.17", debian: "5.1.17", keyword: "MaxSessions", value: "$SSH_MAX_SESSIONS"},
 	{name: "max-startups", title: "Ensure sshd MaxStartups is configured", level: 1, ubuntu: "5.1.18", debian: "5.1.18", keyword: "MaxStartups", value: "$SSH_MAX_STARTUPS"},
-	{name: "permit-empty-passwords", title: "Ensure sshd PermitEmptyPasswords is disabled", level: 1, ubuntu: "5.1.19", debian: "5.1.19", keyword: "PermitEmptyPasswords", value: "no", caseless: true},
-	{name: "permit-user-environment", title: "Ensure sshd PermitUserEnvironment is disabled", level: 1, ubuntu: "5.1.21", debian: "5.1.21", keyword: "PermitUserEnvironment", value: "no", caseless: true},
-	{name: "use-pam", title: "Ensure sshd UsePAM is enabled", level: 1, ubuntu: "5.1.22", debian: "5.1.22", keyword: "UsePAM", value: "yes", caseless: true},
+	{name: "permit-empty-passwords", title: "Ensure sshd PermitEmptyPasswords is disabled", level: 1, ubuntu: "5.1.19", debian: "5.1.19", keyword: "PermitEmptyPasswords", value: "$SSH_PERMIT_EMPTY_PASSWORDS", caseless: true, cis: "no", option: "ssh.permit_empty_passwords"},
+	{name: "permit-user-environment", title: "Ensure sshd PermitUserEnvironment is disabled", level: 1, ubuntu: "5.1.21", debian: "5.1.21", keyword: "PermitUserEnvironment", value: "$SSH_PERMIT_USER_ENVIRONMENT", caseless: true, cis: "no", option: "ssh.permit_user_environment"},
+	{name: "use-pam", title: "Ensure sshd UsePAM is enabled", level: 1, ubuntu: "5.1.22", debian: "5.1.22", keyword: "UsePAM", value: "$SSH_USE_PAM", caseless: true, cis: "yes", option: "ssh.use_pam"},
 	{name: "password-authentication", title: "Ensure sshd PasswordAuthentication is configured (disabled by default)", level: 1, keyword: "PasswordAuthentication", value: "$SSH_PASSWORD_AUTHENTICATION", caseless: true},
 	{name: "pubkey-authentication", title: "Ensure sshd PubkeyAuthentication is enabled", level: 1, keyword: "PubkeyAuthentication", value: "yes", caseless: true},
 	{name: "x11-forwarding", title: "Ensure sshd X11Forwarding is configured (disabled by default)", level: 1, keyword: "X11Forwarding", value: "$SSH_X11_FORWARDING", caseless: true},
@@ -372,7 +444,7 @@ func (s sshdSetting) control() Control {
 		Refs:  cisRefs(s.ubuntu, s.debian),
 		Level: s.level,
 		OS:    debianFamilies,
-		Check: sshEffective + `	_want="` + s.value + `" awk -v k=` + lower + ` -v name=` + s.keyword + ` -v caseless=` + caseless + ` '` +
+		Check: sshDeviation(s.keyword, s.value, s.cis, s.option) + sshEffective + `	_want="` + s.value + `" awk -v k=` + lower + ` -v name=` + s.keyword + ` -v caseless=` + caseless + ` '` +
 			sshValueAwk + `' "$_t"`,
 		Fix: `	_key=` + s.keyword + `
 	_keys=$_key
@@ -592,10 +664,11 @@ func init() {
 		g_say "the build logs in as root: root login stays allowed so the build keeps its access"
 		return 2
 	fi
-` + sshEffective + `	_want=no awk -v k=permitrootlogin -v name=PermitRootLogin -v caseless=0 '` + sshValueAwk + `' "$_t"`,
+` + sshDeviation("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", "no", "ssh.permit_root_login") + sshEffective +
+			`	_want="$SSH_PERMIT_ROOT_LOGIN" awk -v k=permitrootlogin -v name=PermitRootLogin -v caseless=1 '` + sshValueAwk + `' "$_t"`,
 		Fix: `	_key=PermitRootLogin
 	_keys=$_key
-	_val=no
+	_val="$SSH_PERMIT_ROOT_LOGIN"
 	_all=0
 ` + sshSetDropIn + sshNeutralize,
 	})

@@ -1,6 +1,8 @@
 package hardening
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -34,6 +36,15 @@ func TestSSHValidate(t *testing.T) {
 		{"banner none", SSHOptions{Banner: "none"}, "ssh.banner", 1},
 		{"allow users pattern", SSHOptions{AllowUsers: []string{"bad user"}}, "ssh.allow_users", 1},
 		{"deny groups pattern", SSHOptions{DenyGroups: []string{"a;b"}}, "ssh.deny_groups", 1},
+		// The switches and permit_root_login accept the values CIS advises against (reported as
+		// deviations at run time); only values sshd does not know are errors.
+		{"looser switches", SSHOptions{PermitRootLogin: "yes", PermitEmptyPasswords: true, PermitUserEnvironment: true,
+			HostbasedAuthentication: true, IgnoreRhosts: boolPtr(false), GSSAPIAuthentication: true,
+			DisableForwarding: boolPtr(false), UsePAM: boolPtr(false)}, "", 0},
+		{"root login prohibit-password", SSHOptions{PermitRootLogin: "prohibit-password"}, "", 0},
+		{"root login forced commands, upper case", SSHOptions{PermitRootLogin: "Forced-Commands-Only"}, "", 0},
+		{"root login unknown", SSHOptions{PermitRootLogin: "without-pasword"}, "ssh.permit_root_login", 1},
+		{"root login boolean word", SSHOptions{PermitRootLogin: "false"}, "ssh.permit_root_login", 1},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,6 +60,9 @@ func TestSSHShellParamsDefaults(t *testing.T) {
 		"SSH_LOGIN_GRACE_TIME": "60", "SSH_CLIENT_ALIVE_INTERVAL": "15", "SSH_CLIENT_ALIVE_COUNT_MAX": "3",
 		"SSH_LOG_LEVEL": "VERBOSE", "SSH_BANNER": "/etc/issue.net", "SSH_PASSWORD_AUTHENTICATION": "no",
 		"SSH_X11_FORWARDING": "no", "SSH_ALLOW_TCP_FORWARDING": "no", "SSH_ALLOW_USERS": "",
+		"SSH_PERMIT_ROOT_LOGIN": "no", "SSH_PERMIT_EMPTY_PASSWORDS": "no", "SSH_PERMIT_USER_ENVIRONMENT": "no",
+		"SSH_HOSTBASED_AUTHENTICATION": "no", "SSH_IGNORE_RHOSTS": "yes", "SSH_GSSAPI_AUTHENTICATION": "no",
+		"SSH_DISABLE_FORWARDING": "yes", "SSH_USE_PAM": "yes",
 		"SSH_CIPHERS":        "aes256-gcm@openssh.com,aes128-gcm@openssh.com,aes256-ctr,aes192-ctr,aes128-ctr",
 		"SSH_MACS":           "hmac-sha2-512-etm@openssh.com,hmac-sha2-256-etm@openssh.com,hmac-sha2-512,hmac-sha2-256",
 		"SSH_KEX_ALGORITHMS": "curve25519-sha256,curve25519-sha256@libssh.org,ecdh-sha2-nistp521,ecdh-sha2-nistp384,ecdh-sha2-nistp256,diffie-hellman-group-exchange-sha256,diffie-hellman-group16-sha512,diffie-hellman-group18-sha512,diffie-hellman-group14-sha256",
@@ -62,6 +76,96 @@ func TestSSHShellParamsDefaults(t *testing.T) {
 	def := SSHOptions{Ciphers: defaultSSHCiphers, MACs: defaultSSHMACs, KexAlgorithms: defaultSSHKex, MaxStartups: "10:30:60"}
 	if errs := def.validate(); len(errs) != 0 {
 		t.Fatal(errs)
+	}
+}
+
+func TestSSHShellParamsSwitches(t *testing.T) {
+	cases := []struct {
+		name string
+		opts SSHOptions
+		key  string
+		want string
+	}{
+		{"root login", SSHOptions{PermitRootLogin: "Prohibit-Password"}, "SSH_PERMIT_ROOT_LOGIN", "prohibit-password"},
+		{"empty passwords", SSHOptions{PermitEmptyPasswords: true}, "SSH_PERMIT_EMPTY_PASSWORDS", "yes"},
+		{"user environment", SSHOptions{PermitUserEnvironment: true}, "SSH_PERMIT_USER_ENVIRONMENT", "yes"},
+		{"hostbased", SSHOptions{HostbasedAuthentication: true}, "SSH_HOSTBASED_AUTHENTICATION", "yes"},
+		{"ignore rhosts off", SSHOptions{IgnoreRhosts: boolPtr(false)}, "SSH_IGNORE_RHOSTS", "no"},
+		{"ignore rhosts on", SSHOptions{IgnoreRhosts: boolPtr(true)}, "SSH_IGNORE_RHOSTS", "yes"},
+		{"gssapi", SSHOptions{GSSAPIAuthentication: true}, "SSH_GSSAPI_AUTHENTICATION", "yes"},
+		{"forwarding allowed", SSHOptions{DisableForwarding: boolPtr(false)}, "SSH_DISABLE_FORWARDING", "no"},
+		{"pam off", SSHOptions{UsePAM: boolPtr(false)}, "SSH_USE_PAM", "no"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			if got := c.opts.shellParams()[c.key]; got != c.want {
+				t.Errorf("%s = %q, want %q", c.key, got, c.want)
+			}
+		})
+	}
+}
+
+// Every setting an option may loosen reads the option's parameter, names the option in its
+// deviation note, and no longer writes the CIS value as a literal.
+func TestSSHLoosenableControlsUseTheirParameter(t *testing.T) {
+	want := map[string]struct{ param, option string }{
+		"ssh.permit-root-login":        {"SSH_PERMIT_ROOT_LOGIN", "ssh.permit_root_login"},
+		"ssh.permit-empty-passwords":   {"SSH_PERMIT_EMPTY_PASSWORDS", "ssh.permit_empty_passwords"},
+		"ssh.permit-user-environment":  {"SSH_PERMIT_USER_ENVIRONMENT", "ssh.permit_user_environment"},
+		"ssh.hostbased-authentication": {"SSH_HOSTBASED_AUTHENTICATION", "ssh.hostbased_authentication"},
+		"ssh.ignore-rhosts":            {"SSH_IGNORE_RHOSTS", "ssh.ignore_rhosts"},
+		"ssh.gssapi-authentication":    {"SSH_GSSAPI_AUTHENTICATION", "ssh.gssapi_authentication"},
+		"ssh.disable-forwarding":       {"SSH_DISABLE_FORWARDING", "ssh.disable_forwarding"},
+		"ssh.use-pam":                  {"SSH_USE_PAM", "ssh.use_pam"},
+	}
+	params := (&SSHOptions{}).shellParams()
+	seen := 0
+	for _, c := range moduleByName(t, "ssh").Controls {
+		w, ok := want[c.ID]
+		if !ok {
+			continue
+		}
+		seen++
+		if _, ok := params[w.param]; !ok {
+			t.Errorf("%s: shellParams has no %s", c.ID, w.param)
+		}
+		if !strings.Contains(c.Fix, `_val="$`+w.param+`"`) {
+			t.Errorf("%s: fix does not write $%s", c.ID, w.param)
+		}
+		if !strings.Contains(c.Check, `_want="$`+w.param+`"`) {
+			t.Errorf("%s: check does not compare with $%s", c.ID, w.param)
+		}
+		if !strings.Contains(c.Check, "deviates from the CIS recommendation") || !strings.Contains(c.Check, "set by "+w.option) {
+			t.Errorf("%s: check does not name %s in a deviation note", c.ID, w.option)
+		}
+	}
+	if seen != len(want) {
+		t.Errorf("found %d of the %d controls", seen, len(want))
+	}
+	// The root-login lockout guard stays: a root build user skips the control.
+	for _, c := range moduleByName(t, "ssh").Controls {
+		if c.ID == "ssh.permit-root-login" && !strings.Contains(c.Check, `if [ "$G_BUILD_USER" = root ]; then`) {
+			t.Error("ssh.permit-root-login lost its root build user guard")
+		}
+	}
+}
+
+// The deviation note runs in a real shell: silent at the CIS value, naming the option otherwise.
+func TestSSHDeviationNote(t *testing.T) {
+	note := sshDeviation("IgnoreRhosts", "$SSH_IGNORE_RHOSTS", "yes", "ssh.ignore_rhosts")
+	for value, want := range map[string]string{
+		"yes": "",
+		"no":  "IgnoreRhosts no deviates from the CIS recommendation (yes): set by ssh.ignore_rhosts\n",
+	} {
+		cmd := exec.Command("sh", "-c", "g_say() { printf '%s\\n' \"$*\"; }\n"+note)
+		cmd.Env = append(os.Environ(), "SSH_IGNORE_RHOSTS="+value)
+		out, err := cmd.CombinedOutput()
+		if err != nil || string(out) != want {
+			t.Errorf("value %s: output %q (%v), want %q", value, out, err, want)
+		}
+	}
+	if sshDeviation("Banner", "$SSH_BANNER", "", "") != "" {
+		t.Error("a setting without an option got a deviation note")
 	}
 }
 
@@ -97,6 +201,8 @@ func TestSSHValueAwk(t *testing.T) {
 		{"LogLevel", "verbose", true, 0, "LogLevel VERBOSE (want verbose)"},
 		{"LogLevel", "verbose", false, 1, "LogLevel VERBOSE (want verbose)"},
 		{"PermitRootLogin", "no", false, 1, "PermitRootLogin without-password (want no)"},
+		// sshd -T prints prohibit-password as without-password.
+		{"PermitRootLogin", "prohibit-password", true, 0, "PermitRootLogin without-password (want prohibit-password)"},
 		{"Ciphers", "aes256-gcm@openssh.com,aes128-gcm@openssh.com", false, 0, "Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com (want"},
 		{"Banner", "/etc/issue.net", false, 1, "Banner (not set) (want /etc/issue.net)"},
 	}
@@ -132,3 +238,5 @@ func TestSSHNeutralizeAwk(t *testing.T) {
 		}
 	}
 }
+
+func boolPtr(b bool) *bool { return &b }

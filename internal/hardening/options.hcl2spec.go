@@ -413,24 +413,32 @@ func (*FlatPackagesOptions) HCL2Spec() map[string]hcldec.Spec {
 // FlatSSHOptions is an auto-generated flat version of SSHOptions.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatSSHOptions struct {
-	Ciphers                []string `mapstructure:"ciphers" cty:"ciphers" hcl:"ciphers"`
-	MACs                   []string `mapstructure:"macs" cty:"macs" hcl:"macs"`
-	KexAlgorithms          []string `mapstructure:"kex_algorithms" cty:"kex_algorithms" hcl:"kex_algorithms"`
-	LoginGraceTime         *int     `mapstructure:"login_grace_time" cty:"login_grace_time" hcl:"login_grace_time"`
-	MaxAuthTries           *int     `mapstructure:"max_auth_tries" cty:"max_auth_tries" hcl:"max_auth_tries"`
-	MaxSessions            *int     `mapstructure:"max_sessions" cty:"max_sessions" hcl:"max_sessions"`
-	MaxStartups            *string  `mapstructure:"max_startups" cty:"max_startups" hcl:"max_startups"`
-	ClientAliveInterval    *int     `mapstructure:"client_alive_interval" cty:"client_alive_interval" hcl:"client_alive_interval"`
-	ClientAliveCountMax    *int     `mapstructure:"client_alive_count_max" cty:"client_alive_count_max" hcl:"client_alive_count_max"`
-	LogLevel               *string  `mapstructure:"log_level" cty:"log_level" hcl:"log_level"`
-	Banner                 *string  `mapstructure:"banner" cty:"banner" hcl:"banner"`
-	AllowUsers             []string `mapstructure:"allow_users" cty:"allow_users" hcl:"allow_users"`
-	AllowGroups            []string `mapstructure:"allow_groups" cty:"allow_groups" hcl:"allow_groups"`
-	DenyUsers              []string `mapstructure:"deny_users" cty:"deny_users" hcl:"deny_users"`
-	DenyGroups             []string `mapstructure:"deny_groups" cty:"deny_groups" hcl:"deny_groups"`
-	PasswordAuthentication *bool    `mapstructure:"password_authentication" cty:"password_authentication" hcl:"password_authentication"`
-	X11Forwarding          *bool    `mapstructure:"x11_forwarding" cty:"x11_forwarding" hcl:"x11_forwarding"`
-	AllowTCPForwarding     *bool    `mapstructure:"allow_tcp_forwarding" cty:"allow_tcp_forwarding" hcl:"allow_tcp_forwarding"`
+	Ciphers                 []string `mapstructure:"ciphers" cty:"ciphers" hcl:"ciphers"`
+	MACs                    []string `mapstructure:"macs" cty:"macs" hcl:"macs"`
+	KexAlgorithms           []string `mapstructure:"kex_algorithms" cty:"kex_algorithms" hcl:"kex_algorithms"`
+	LoginGraceTime          *int     `mapstructure:"login_grace_time" cty:"login_grace_time" hcl:"login_grace_time"`
+	MaxAuthTries            *int     `mapstructure:"max_auth_tries" cty:"max_auth_tries" hcl:"max_auth_tries"`
+	MaxSessions             *int     `mapstructure:"max_sessions" cty:"max_sessions" hcl:"max_sessions"`
+	MaxStartups             *string  `mapstructure:"max_startups" cty:"max_startups" hcl:"max_startups"`
+	ClientAliveInterval     *int     `mapstructure:"client_alive_interval" cty:"client_alive_interval" hcl:"client_alive_interval"`
+	ClientAliveCountMax     *int     `mapstructure:"client_alive_count_max" cty:"client_alive_count_max" hcl:"client_alive_count_max"`
+	LogLevel                *string  `mapstructure:"log_level" cty:"log_level" hcl:"log_level"`
+	Banner                  *string  `mapstructure:"banner" cty:"banner" hcl:"banner"`
+	AllowUsers              []string `mapstructure:"allow_users" cty:"allow_users" hcl:"allow_users"`
+	AllowGroups             []string `mapstructure:"allow_groups" cty:"allow_groups" hcl:"allow_groups"`
+	DenyUsers               []string `mapstructure:"deny_users" cty:"deny_users" hcl:"deny_users"`
+	DenyGroups              []string `mapstructure:"deny_groups" cty:"deny_groups" hcl:"deny_groups"`
+	PermitRootLogin         *string  `mapstructure:"permit_root_login" cty:"permit_root_login" hcl:"permit_root_login"`
+	PermitEmptyPasswords    *bool    `mapstructure:"permit_empty_passwords" cty:"permit_empty_passwords" hcl:"permit_empty_passwords"`
+	PermitUserEnvironment   *bool    `mapstructure:"permit_user_environment" cty:"permit_user_environment" hcl:"permit_user_environment"`
+	HostbasedAuthentication *bool    `mapstructure:"hostbased_authentication" cty:"hostbased_authentication" hcl:"hostbased_authentication"`
+	IgnoreRhosts            *bool    `mapstructure:"ignore_rhosts" cty:"ignore_rhosts" hcl:"ignore_rhosts"`
+	GSSAPIAuthentication    *bool    `mapstructure:"gssapi_authentication" cty:"gssapi_authentication" hcl:"gssapi_authentication"`
+	DisableForwarding       *bool    `mapstructure:"disable_forwarding" cty:"disable_forwarding" hcl:"disable_forwarding"`
+	UsePAM                  *bool    `mapstructure:"use_pam" cty:"use_pam" hcl:"use_pam"`
+	PasswordAuthentication  *bool    `mapstructure:"password_authentication" cty:"password_authentication" hcl:"password_authentication"`
+	X11Forwarding           *bool    `mapstructure:"x11_forwarding" cty:"x11_forwarding" hcl:"x11_forwarding"`
+	AllowTCPForwarding      *bool    `mapstructure:"allow_tcp_forwarding" cty:"allow_tcp_forwarding" hcl:"allow_tcp_forwarding"`
 }
 
 // FlatMapstructure returns a new FlatSSHOptions.
@@ -445,24 +453,32 @@ func (*SSHOptions) FlatMapstructure() interface{ HCL2Spec() map[string]hcldec.Sp
 // The decoded values from this spec will then be applied to a FlatSSHOptions.
 func (*FlatSSHOptions) HCL2Spec() map[string]hcldec.Spec {
 	s := map[string]hcldec.Spec{
-		"ciphers":                 &hcldec.AttrSpec{Name: "ciphers", Type: cty.List(cty.String), Required: false},
-		"macs":                    &hcldec.AttrSpec{Name: "macs", Type: cty.List(cty.String), Required: false},
-		"kex_algorithms":          &hcldec.AttrSpec{Name: "kex_algorithms", Type: cty.List(cty.String), Required: false},
-		"login_grace_time":        &hcldec.AttrSpec{Name: "login_grace_time", Type: cty.Number, Required: false},
-		"max_auth_tries":          &hcldec.AttrSpec{Name: "max_auth_tries", Type: cty.Number, Required: false},
-		"max_sessions":            &hcldec.AttrSpec{Name: "max_sessions", Type: cty.Number, Required: false},
-		"max_startups":            &hcldec.AttrSpec{Name: "max_startups", Type: cty.String, Required: false},
-		"client_alive_interval":   &hcldec.AttrSpec{Name: "client_alive_interval", Type: cty.Number, Required: false},
-		"client_alive_count_max":  &hcldec.AttrSpec{Name: "client_alive_count_max", Type: cty.Number, Required: false},
-		"log_level":               &hcldec.AttrSpec{Name: "log_level", Type: cty.String, Required: false},
-		"banner":                  &hcldec.AttrSpec{Name: "banner", Type: cty.String, Required: false},
-		"allow_users":             &hcldec.AttrSpec{Name: "allow_users", Type: cty.List(cty.String), Required: false},
-		"allow_groups":            &hcldec.AttrSpec{Name: "allow_groups", Type: cty.List(cty.String), Required: false},
-		"deny_users":              &hcldec.AttrSpec{Name: "deny_users", Type: cty.List(cty.String), Required: false},
-		"deny_groups":             &hcldec.AttrSpec{Name: "deny_groups", Type: cty.List(cty.String), Required: false},
-		"password_authentication": &hcldec.AttrSpec{Name: "password_authentication", Type: cty.Bool, Required: false},
-		"x11_forwarding":          &hcldec.AttrSpec{Name: "x11_forwarding", Type: cty.Bool, Required: false},
-		"allow_tcp_forwarding":    &hcldec.AttrSpec{Name: "allow_tcp_forwarding", Type: cty.Bool, Required: false},
+		"ciphers":                  &hcldec.AttrSpec{Name: "ciphers", Type: cty.List(cty.String), Required: false},
+		"macs":                     &hcldec.AttrSpec{Name: "macs", Type: cty.List(cty.String), Required: false},
+		"kex_algorithms":           &hcldec.AttrSpec{Name: "kex_algorithms", Type: cty.List(cty.String), Required: false},
+		"login_grace_time":         &hcldec.AttrSpec{Name: "login_grace_time", Type: cty.Number, Required: false},
+		"max_auth_tries":           &hcldec.AttrSpec{Name: "max_auth_tries", Type: cty.Number, Required: false},
+		"max_sessions":             &hcldec.AttrSpec{Name: "max_sessions", Type: cty.Number, Required: false},
+		"max_startups":             &hcldec.AttrSpec{Name: "max_startups", Type: cty.String, Required: false},
+		"client_alive_interval":    &hcldec.AttrSpec{Name: "client_alive_interval", Type: cty.Number, Required: false},
+		"client_alive_count_max":   &hcldec.AttrSpec{Name: "client_alive_count_max", Type: cty.Number, Required: false},
+		"log_level":                &hcldec.AttrSpec{Name: "log_level", Type: cty.String, Required: false},
+		"banner":                   &hcldec.AttrSpec{Name: "banner", Type: cty.String, Required: false},
+		"allow_users":              &hcldec.AttrSpec{Name: "allow_users", Type: cty.List(cty.String), Required: false},
+		"allow_groups":             &hcldec.AttrSpec{Name: "allow_groups", Type: cty.List(cty.String), Required: false},
+		"deny_users":               &hcldec.AttrSpec{Name: "deny_users", Type: cty.List(cty.String), Required: false},
+		"deny_groups":              &hcldec.AttrSpec{Name: "deny_groups", Type: cty.List(cty.String), Required: false},
+		"permit_root_login":        &hcldec.AttrSpec{Name: "permit_root_login", Type: cty.String, Required: false},
+		"permit_empty_passwords":   &hcldec.AttrSpec{Name: "permit_empty_passwords", Type: cty.Bool, Required: false},
+		"permit_user_environment":  &hcldec.AttrSpec{Name: "permit_user_environment", Type: cty.Bool, Required: false},
+		"hostbased_authentication": &hcldec.AttrSpec{Name: "hostbased_authentication", Type: cty.Bool, Required: false},
+		"ignore_rhosts":            &hcldec.AttrSpec{Name: "ignore_rhosts", Type: cty.Bool, Required: false},
+		"gssapi_authentication":    &hcldec.AttrSpec{Name: "gssapi_authentication", Type: cty.Bool, Required: false},
+		"disable_forwarding":       &hcldec.AttrSpec{Name: "disable_forwarding", Type: cty.Bool, Required: false},
+		"use_pam":                  &hcldec.AttrSpec{Name: "use_pam", Type: cty.Bool, Required: false},
+		"password_authentication":  &hcldec.AttrSpec{Name: "password_authentication", Type: cty.Bool, Required: false},
+		"x11_forwarding":           &hcldec.AttrSpec{Name: "x11_forwarding", Type: cty.Bool, Required: false},
+		"allow_tcp_forwarding":     &hcldec.AttrSpec{Name: "allow_tcp_forwarding", Type: cty.Bool, Required: false},
 	}
 	return s
 }
