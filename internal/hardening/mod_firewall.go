@@ -170,11 +170,11 @@ const firewallNeedUFW = `	if ! g_cmd ufw; then
 	fi
 `
 
-// ufwBatchPy does what ufw's command line does, for several commands in one Python process:
-// arguments are ufw's path and the work directory, then "OUT:COMMAND" items, COMMAND being ufw's arguments
-// ("allow 22/tcp", "status verbose") and OUT "-" (result on stdout) or a file name in the work
-// directory that receives the result, and "--" items. Commands up to a "--" share one ufw
-// frontend, as the rules of an application profile do in a single ufw call: the firewall's
+// ufwBatchPy does what ufw's command line does, for several commands in one Python process. Its
+// arguments are ufw's path, the work directory, then "OUT:COMMAND" items, COMMAND being ufw's
+// arguments ("allow 22/tcp", "status verbose") and OUT "-" (result on stdout) or a file name in
+// the work directory that receives the result, and "--" items. Commands up to a "--" share one
+// ufw frontend, as the rules of an application profile do in a single ufw call: the firewall's
 // capabilities are probed once (a dozen iptables runs) instead of once per rule. After a "--" a
 // new frontend reads the rules and the firewall afresh, as a new ufw call would. It holds ufw's
 // lock throughout, stops at the first error (exit 1) and exits 3 when ufw's Python modules
@@ -333,6 +333,13 @@ const ufwOpenPortsAwk = `FNR == NR { added[++n] = $0; next }
 	else { print p "/" $1 ": listening without a ufw rule (add it to firewall.allow, or stop the service)"; rc = 1 }
 }
 END { exit rc }`
+
+// ufwSSHRuleERE is the extended regular expression of a "ufw show added" line that lets TCP port
+// `port` in: "ufw allow 22/tcp", "ufw limit 22", "ufw allow from 10.0.0.0/8 to any port 22 proto
+// tcp"... (end is the regexp's end anchor as the caller needs it written).
+func ufwSSHRuleERE(port, end string) string {
+	return "^ufw (allow|limit)(( .*)? " + port + "(/tcp)?| .* port " + port + "( proto tcp)?)" + end
+}
 
 // ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
 // allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
@@ -493,8 +500,13 @@ func init() {
 	fi
 	return "$_rc"`,
 			Fix: ufwReadChange + `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
-	# cannot refuse a new SSH connection.
+	# cannot refuse a new SSH connection. Unless the SSH port's rule is missing (its fix failed,
+	# or firewall.ssh-port is skipped and no other rule names the port): then ufw stays off.
 	_fw_read || return 1
+	if ! grep -Eq "` + ufwSSHRuleERE(`$G_SSH_PORT`, `\$`) + `" "$_fw_added"; then
+		echo "no ufw rule allows the build's SSH port $G_SSH_PORT/tcp: ufw is not enabled (new SSH connections would be refused)" >&2
+		return 1
+	fi
 	read -r _first <"$_fw_status"
 	if [ "$_first" != "Status: active" ]; then
 		_fw_change "--force enable" || return 1

@@ -1,7 +1,9 @@
 package hardening
 
 import (
+	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 )
 
@@ -126,4 +128,31 @@ func TestUFWOpenPortsAwk(t *testing.T) {
 		[]string{"53/udp: has a rule", "22/tcp: has a rule", "8080/tcp: has a rule"}, "323", "631")
 	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss + "tcp   LISTEN 0      511          0.0.0.0:80         0.0.0.0:*\n"}, 1,
 		[]string{"80/tcp: listening without a ufw rule"})
+}
+
+// firewall.enabled refuses to turn ufw on unless a rule lets the SSH port in.
+func TestUFWSSHRuleERE(t *testing.T) {
+	grep := requireTool(t, "grep")
+	cases := map[string]bool{
+		"ufw allow 2222/tcp": true,
+		"ufw allow 2222":     true,
+		"ufw limit 2222/tcp": true,
+		"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp": true,
+		"ufw allow in on eth0 to any port 2222":                true,
+		"ufw allow 2222/udp":                                   false,
+		"ufw allow 22/tcp":                                     false,
+		"ufw allow 22220/tcp":                                  false,
+		"ufw deny 2222/tcp":                                    false,
+		"ufw allow from 10.0.0.0/8 to any port 2222 proto udp": false,
+		"ufw allow 12222/tcp":                                  false,
+		"ufw allow in on lo":                                   false,
+	}
+	for line, want := range cases {
+		cmd := exec.Command(grep, "-Eq", ufwSSHRuleERE("2222", "$"))
+		cmd.Stdin = strings.NewReader(line + "\n")
+		got := cmd.Run() == nil
+		if got != want {
+			t.Errorf("%q: matches %v, want %v", line, got, want)
+		}
+	}
 }
