@@ -149,22 +149,35 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: `	_rc=0
-	if g_pkg_installed chrony; then
-		g_say "chrony is installed"
-	else
+	# One dpkg-query for chrony and the daemons that must not run next to it (this control is
+	# for dpkg systems only).
+	# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
+	_installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' chrony ` + chronyOtherDaemons + ` 2>/dev/null |
+		awk '$1 == "installed" { printf "%s ", $2 }')"
+	case $_installed in
+	*" chrony "*) g_say "chrony is installed" ;;
+	*)
 		g_say "chrony is not installed"
 		_rc=1
-	fi
+		;;
+	esac
 	for _p in ` + chronyOtherDaemons + `; do
-		if g_pkg_installed "$_p"; then
+		case $_installed in
+		*" $_p "*)
 			g_say "$_p is installed"
 			_rc=1
-		fi
+			;;
+		esac
 	done
-	if g_unit_exists systemd-timesyncd.service && ! g_unit_masked systemd-timesyncd; then
-		g_say "systemd-timesyncd is $(systemctl is-enabled systemd-timesyncd 2>/dev/null), $(systemctl is-active systemd-timesyncd 2>/dev/null)"
+	# is-enabled says nothing (or not-found) for a unit that does not exist.
+	_ts=$(systemctl is-enabled systemd-timesyncd 2>/dev/null)
+	case $_ts in
+	"" | not-found | masked) ;;
+	*)
+		g_say "systemd-timesyncd is $_ts, $(systemctl is-active systemd-timesyncd 2>/dev/null)"
 		_rc=1
-	fi
+		;;
+	esac
 	return "$_rc"`,
 				Fix: `	g_pkg_install chrony || return 1
 	g_pkg_purge ` + chronyOtherDaemons + ` || return 1

@@ -121,30 +121,28 @@ func init() {
 		Name:        "fail2ban",
 		Description: "fail2ban bans addresses that fail SSH authentication; the sshd jail reads the journal and must really run.",
 		Order:       70,
-		// A running fail2ban is reloaded, not restarted: the client reads and validates the whole
-		// configuration first and leaves the server alone when it is not valid (fail2ban-client -t
-		// passes values that only the server rejects; a restart would then stop a working
-		// fail2ban), and the server re-creates only the jails whose settings changed. When no
-		// server answers (stopped, or still starting after a boot), the configuration is checked
-		// with -t and the service (re)started.
+		// A running sshd jail that already reads the journal is reloaded in place: the client
+		// validates the whole configuration first and leaves the server alone when it is not
+		// valid (fail2ban-client -t passes values only the server rejects), and the server only
+		// changes the jail's values. Anything else (no server yet, or the packaged jail on a log
+		// file, which a reload restarts while its threads take up to seconds to notice) restarts
+		// the service, after fail2ban-client -t: measured, that is both faster and steadier.
 		Finalize: `	g_unit_enabled fail2ban || systemctl enable -q fail2ban || return 1
-	_out=""
-	if ! g_unit_active fail2ban || ! _out=$(fail2ban-client reload 2>&1); then
-		if g_unit_active fail2ban && fail2ban-client ping >/dev/null 2>&1; then
+	if g_unit_active fail2ban && fail2ban-client status sshd 2>/dev/null | grep -q 'Journal matches:'; then
+		if ! _out=$(fail2ban-client reload 2>&1); then
 			printf 'fail2ban-client reload refused the configuration:\n%s\n' "$_out"
 			return 1
 		fi
-		if ! _out=$(fail2ban-client -t 2>&1); then
-			printf 'fail2ban-client -t rejected the configuration:\n%s\n' "$_out"
-			return 1
-		fi
-		systemctl restart fail2ban || return 1
-		echo "fail2ban (re)started"
-	else
 		# The server answers a reload once it has (re)started the jails.
 		echo "fail2ban reloaded"
 		return 0
 	fi
+	if ! _out=$(fail2ban-client -t 2>&1); then
+		printf 'fail2ban-client -t rejected the configuration:\n%s\n' "$_out"
+		return 1
+	fi
+	systemctl restart fail2ban || return 1
+	echo "fail2ban restarted"
 	# A start returns before the server has read its configuration: wait for the jail, giving
 	# up early when the service stops.
 	_i=0
