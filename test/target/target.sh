@@ -186,6 +186,22 @@ ensure_host_packages() {
   apt_get install -y -qq "${missing[@]}" >/dev/null
 }
 
+# min_inotify_instances: the root of every target is the same host uid (the image's uid range),
+# and the kernel counts inotify instances per uid: each booted target holds about 10 (systemd,
+# journald, logind...). With the kernel's default of 128, the 13th target on the host, whatever
+# the lab, fails to boot ("Failed to allocate manager object: Too many open files").
+min_inotify_instances=2560
+
+# ensure_host_limits raises the host's inotify instance limit to min_inotify_instances (never
+# lowers it). A kernel setting of the host, until its next boot; see docs/test-lab.md.
+ensure_host_limits() {
+  local key=/proc/sys/fs/inotify/max_user_instances current
+  current=$(cat "$key")
+  ((current >= min_inotify_instances)) && return 0
+  log "raising fs.inotify.max_user_instances from $current to $min_inotify_instances (about 10 per target, all targets are one host uid)"
+  echo "$min_inotify_instances" >"$key"
+}
+
 valid_name() { [[ $1 =~ ^[a-z0-9][a-z0-9-]{0,39}$ ]]; }
 
 # --- host apt configuration ----------------------------------------------------------------------
@@ -1042,6 +1058,7 @@ main() {
     start)
       require_root
       ensure_host_packages
+      ensure_host_limits
       load_host_apt_config
       parse_start_args "$@"
       local -a pkgs
@@ -1050,6 +1067,7 @@ main() {
       ;;
     reset)
       require_root
+      ensure_host_limits
       load_host_apt_config
       local name=${1:-dev} tdir port=22 owner=''
       local -a pkgs=()
