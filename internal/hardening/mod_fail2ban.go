@@ -92,7 +92,9 @@ const fail2banQuery = `	printf 'status sshd\nget sshd maxretry\nget sshd findtim
 // fail2banJailAwk reads fail2banQuery's output (each answer follows a "fail2ban> " prompt) and
 // checks that the sshd jail runs, reads the systemd journal, and has the wanted maxretry,
 // findtime and bantime (-v maxretry=... findtime=... bantime=...). It prints the evidence and
-// exits 0 when all hold.
+// exits 0 when all hold. When the running jail reads the journal it creates the file -v
+// journal=... (if set): the module's Finalize then knows, without asking the server again, that
+// a reload only changes the jail's values.
 const fail2banJailAwk = `/^fail2ban> / { n++; sub(/^fail2ban> /, "") }
 n > 0 { answer[n] = answer[n] == "" ? $0 : answer[n] "\n" $0 }
 END {
@@ -104,8 +106,10 @@ END {
 	if (match(answer[1], /Journal matches:[^\n]*/)) {
 		m = substr(answer[1], RSTART + 16, RLENGTH - 16); gsub(/^[ \t]+|[ \t]+$/, "", m)
 	}
-	if (m != "") print "the sshd jail reads the journal: " m
-	else { print "the sshd jail does not read the systemd journal"; rc = 1 }
+	if (m != "") {
+		print "the sshd jail reads the journal: " m
+		if (journal != "") printf "" > journal
+	} else { print "the sshd jail does not read the systemd journal"; rc = 1 }
 	split("maxretry findtime bantime", names, " ")
 	want["maxretry"] = maxretry; want["findtime"] = findtime; want["bantime"] = bantime
 	for (i = 1; i <= 3; i++) {
@@ -121,14 +125,15 @@ func init() {
 		Name:        "fail2ban",
 		Description: "fail2ban bans addresses that fail SSH authentication; the sshd jail reads the journal and must really run.",
 		Order:       70,
-		// A running sshd jail that already reads the journal is reloaded in place: the client
-		// validates the whole configuration first and leaves the server alone when it is not
-		// valid (fail2ban-client -t passes values only the server rejects), and the server only
-		// changes the jail's values. Anything else (no server yet, or the packaged jail on a log
-		// file, which a reload restarts while its threads take up to seconds to notice) restarts
-		// the service, after fail2ban-client -t: measured, that is both faster and steadier.
+		// A running sshd jail that already read the journal when it was checked
+		// (fail2banJailAwk's mark) is reloaded in place: the client validates the whole
+		// configuration first and leaves the server alone when it is not valid (fail2ban-client
+		// -t passes values only the server rejects), and the server only changes the jail's
+		// values. Anything else (no server yet, or the packaged jail on a log file, which a reload
+		// restarts while its threads take up to seconds to notice) restarts the service, after
+		// fail2ban-client -t: measured, that is both faster and steadier.
 		Finalize: `	g_unit_enabled fail2ban || systemctl enable -q fail2ban || return 1
-	if g_unit_active fail2ban && fail2ban-client status sshd 2>/dev/null | grep -q 'Journal matches:'; then
+	if [ -f "$G_WORK_DIR/fail2ban.journal" ] && g_unit_active fail2ban; then
 		if ! _out=$(fail2ban-client reload 2>&1); then
 			printf 'fail2ban-client reload refused the configuration:\n%s\n' "$_out"
 			return 1
@@ -144,12 +149,16 @@ func init() {
 	systemctl restart fail2ban || return 1
 	echo "fail2ban restarted"
 	# A start returns before the server has read its configuration: wait for the jail, giving
-	# up early when the service stops.
+	# up early when the service stops. Until the server has its socket (where Debian and Ubuntu
+	# put it) the wait costs no client process: each one is a Python start the starting server
+	# would compete with.
 	_i=0
-	while [ "$_i" -lt 200 ]; do
-		fail2ban-client status sshd >/dev/null 2>&1 && { echo "fail2ban: jail sshd running"; return 0; }
-		g_unit_active fail2ban || break
-		sleep 0.1
+	while [ "$_i" -lt 300 ]; do
+		if [ "$_i" -ge 40 ] || [ -S /run/fail2ban/fail2ban.sock ]; then
+			fail2ban-client status sshd >/dev/null 2>&1 && { echo "fail2ban: jail sshd running"; return 0; }
+			g_unit_active fail2ban || break
+		fi
+		sleep 0.05
 		_i=$((_i + 1))
 	done
 	echo "the sshd jail did not start"
@@ -185,7 +194,8 @@ func init() {
 		g_say "fail2ban-client is not installed"
 		return 1
 	fi
-` + fail2banQuery + ` | awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" '` +
+` + fail2banQuery + ` | awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" \
+		-v journal="$G_WORK_DIR/fail2ban.journal" '` +
 					fail2banJailAwk + `' || _rc=1
 	return "$_rc"`,
 				Fix: fail2banJailContent + `	printf '%s\n' "$_jail" | g_write_file ` + fail2banJail + ` 0644 root:root`,

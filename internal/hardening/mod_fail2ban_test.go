@@ -1,6 +1,10 @@
 package hardening
 
-import "testing"
+import (
+	"os"
+	"path/filepath"
+	"testing"
+)
 
 func TestFail2banValidate(t *testing.T) {
 	cases := []struct {
@@ -77,5 +81,17 @@ func TestFail2banJailAwk(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			wantAwk(t, fail2banJailAwk, awkRun{vars: vars, stdin: c.session}, c.code, c.lines)
 		})
+	}
+	// The mark for Finalize: only a jail that reads the journal leaves it.
+	for _, c := range cases[:2] {
+		mark := filepath.Join(t.TempDir(), "journal")
+		v := map[string]string{"journal": mark}
+		for k, x := range vars {
+			v[k] = x
+		}
+		awkRun{vars: v, stdin: c.session}.run(t, awkImplementations(t)[0], fail2banJailAwk)
+		if _, err := os.Stat(mark); (err == nil) != (c.code == 0) {
+			t.Errorf("%s: mark exists %v", c.name, err == nil)
+		}
 	}
 }
