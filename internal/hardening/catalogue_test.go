@@ -212,11 +212,7 @@ func contains(list []string, s string) bool {
 // shellcheckNotes are the shellcheck findings still accepted in the rendered controls, by module
 // and code: each is a known gap of that module's snippets, to be fixed there and removed here.
 // Anything else shellcheck reports, at any severity (style and info included), fails.
-var shellcheckNotes = map[string][]string{
-	"sysctl":   {"SC2015"}, // `[ -n "$_k" ] && [ -n "$_v" ] || continue`
-	"ssh":      {"SC2015", "SC2116"},
-	"fail2ban": {"SC2015"}, // `g_unit_enabled fail2ban && g_say ... || { ... }`
-}
+var shellcheckNotes = map[string][]string{}
 
 // finding is one shellcheck note, placed in the control or runtime part it belongs to.
 type finding struct {
