@@ -6,6 +6,7 @@ package hardening
 import (
 	"fmt"
 	"sort"
+	"strings"
 )
 
 // Ref ties a control to one benchmark item. CIS renumbers items between benchmark versions, so a
@@ -81,4 +82,16 @@ func Modules() []Module {
 		return out[i].Name < out[j].Name
 	})
 	return out
+}
+
+// packagesInstalledCheck is the check of a control that ensures packages are installed: compliant
+// when all are, otherwise the evidence names the missing ones.
+func packagesInstalledCheck(pkgs ...string) string {
+	list := strings.Join(pkgs, " ")
+	return fmt.Sprintf(`	if g_pkg_installed %[1]s; then
+		g_say "installed: %[1]s"
+		return 0
+	fi
+	g_say "missing:$(for _p in %[1]s; do g_pkg_installed "$_p" || printf ' %%s' "$_p"; done)"
+	return 1`, list)
 }

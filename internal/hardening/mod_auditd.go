@@ -409,13 +409,8 @@ func init() {
 			Refs:  cisRefs("6.3.1.1", "6.2.1.1"),
 			Level: 2,
 			OS:    debianFamilies,
-			Check: `	if g_pkg_installed auditd audispd-plugins; then
-		g_say "auditd and audispd-plugins are installed"
-		return 0
-	fi
-	g_say "missing:$(for _p in auditd audispd-plugins; do g_pkg_installed "$_p" || printf ' %s' "$_p"; done)"
-	return 1`,
-			Fix: `	g_pkg_install auditd audispd-plugins`,
+			Check: packagesInstalledCheck("auditd", "audispd-plugins"),
+			Fix:   "\tg_pkg_install auditd audispd-plugins",
 		},
 		{
 			ID:    "auditd.service",

@@ -170,13 +170,8 @@ func init() {
 				Title: "Ensure fail2ban and its journal reader (python3-systemd) are installed",
 				Level: 1,
 				OS:    debianFamilies,
-				Check: `	if g_pkg_installed fail2ban python3-systemd; then
-		g_say "fail2ban and python3-systemd are installed"
-		return 0
-	fi
-	g_say "missing:$(for _p in fail2ban python3-systemd; do g_pkg_installed "$_p" || printf ' %s' "$_p"; done)"
-	return 1`,
-				Fix: `	g_pkg_install fail2ban python3-systemd`,
+				Check: packagesInstalledCheck("fail2ban", "python3-systemd"),
+				Fix:   "\tg_pkg_install fail2ban python3-systemd",
 			},
 			{
 				ID:    "fail2ban.sshd-jail",
