@@ -32,6 +32,9 @@ type Options struct {
 	// InstanceAddress is reported as the public AND private IP of every launched instance: the
 	// address where a test's SSH target listens. Default "127.0.0.1".
 	InstanceAddress string
+	// Machines, when set, boots a real machine for every instance of an image it has a disk for
+	// (see MachineHost); the simulator does not close it.
+	Machines MachineHost
 	// Delays of the simulated state transitions. Zero values make transitions immediate.
 	Delays Delays
 	// Logf, when set, receives one line per request.
