@@ -32,3 +32,15 @@ const (
 	// Pipeline names the image pipeline an AMI belongs to; pruning selects on it.
 	Pipeline = "golden:pipeline"
 )
+
+// Temporary resources: what a build (or a validation run) creates only for its own duration, and
+// what golden-ebs's orphan sweep may delete once a crashed run left it behind.
+const (
+	// Temporary marks a resource that exists only while a run needs it; its value is
+	// TemporaryTrue. Images and snapshots carry it until their build has finished them.
+	Temporary     = "golden:temporary"
+	TemporaryTrue = "true"
+	// ExpiresAt is when a temporary resource may be swept, in RFC 3339 (UTC). A run that is still
+	// alive at that time has outlived its own deadline.
+	ExpiresAt = "golden:expires-at"
+)
