@@ -46,16 +46,16 @@ func (r *Runner) AsRoot(command string) string {
 // caller decides what it means.
 func (r *Runner) Exec(ctx context.Context, command string) (stdout, stderr string, status int, err error) {
 	var out, errOut bytes.Buffer
-	status, err = r.start(ctx, command, &out, &errOut)
+	status, err = r.start(ctx, command, nil, &out, &errOut)
 	return out.String(), errOut.String(), status, err
 }
 
-// start runs command with the given writers and waits for it.
-func (r *Runner) start(ctx context.Context, command string, stdout, stderr io.Writer) (int, error) {
+// start runs command with the given input and writers and waits for it.
+func (r *Runner) start(ctx context.Context, command string, stdin io.Reader, stdout, stderr io.Writer) (int, error) {
 	if err := ctx.Err(); err != nil {
 		return 0, err
 	}
-	cmd := &packersdk.RemoteCmd{Command: command, Stdout: stdout, Stderr: stderr}
+	cmd := &packersdk.RemoteCmd{Command: command, Stdin: stdin, Stdout: stdout, Stderr: stderr}
 	if err := r.Comm.Start(ctx, cmd); err != nil {
 		return 0, fmt.Errorf("starting %q on the target: %w", firstWords(command), err)
 	}
@@ -130,6 +130,9 @@ type Script struct {
 	Marker   string
 	OnRecord func(payload []byte) error
 	OnOutput func(stderr bool, line string)
+	// Stdin feeds the script's standard input while it runs (nil: no input). A script that
+	// answers requests on it can be asked many times in one session.
+	Stdin io.Reader
 }
 
 // RunScript uploads the script, runs it with `sh`, and returns its exit status once it ended.
@@ -164,7 +167,7 @@ func (r *Runner) RunScript(ctx context.Context, s Script) (int, error) {
 	}
 	stdout := &lineWriter{emit: func(l string) { handle(false, l) }}
 	stderr := &lineWriter{emit: func(l string) { handle(true, l) }}
-	status, err := r.start(ctx, command, stdout, stderr)
+	status, err := r.start(ctx, command, s.Stdin, stdout, stderr)
 	stdout.Flush()
 	stderr.Flush()
 	if err != nil {

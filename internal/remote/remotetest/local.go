@@ -30,7 +30,6 @@ func (l *Local) Start(ctx context.Context, cmd *packersdk.RemoteCmd) error {
 	l.Commands = append(l.Commands, cmd.Command)
 	c := exec.Command("sh", "-c", cmd.Command)
 	c.Env = append(os.Environ(), l.Env...)
-	c.Stdin = cmd.Stdin
 	c.Stdout, c.Stderr = cmd.Stdout, cmd.Stderr
 	if c.Stdout == nil {
 		c.Stdout = io.Discard
@@ -38,8 +37,23 @@ func (l *Local) Start(ctx context.Context, cmd *packersdk.RemoteCmd) error {
 	if c.Stderr == nil {
 		c.Stderr = io.Discard
 	}
+	// A pipe, not c.Stdin: Wait would wait for a reader that never ends (a caller that keeps its
+	// input open while it reads the answers), as an SSH session does not.
+	var stdin io.WriteCloser
+	if cmd.Stdin != nil {
+		var err error
+		if stdin, err = c.StdinPipe(); err != nil {
+			return err
+		}
+	}
 	if err := c.Start(); err != nil {
 		return err
+	}
+	if stdin != nil {
+		go func() {
+			_, _ = io.Copy(stdin, cmd.Stdin)
+			stdin.Close()
+		}()
 	}
 	go func() {
 		err := c.Wait()
