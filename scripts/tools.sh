@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# Builds the pinned command-line tools the project needs (packer, packer-sdc, goreleaser)
-# from the Go module proxy into .tools/, and reuses them when the pinned version is already there.
+# Builds the pinned command-line tools the project needs (packer, packer-sdc, goreleaser, and the
+# official amazon plugin the end-to-end tests put golden-lifecycle behind) from the Go module proxy
+# into .tools/, and reuses them when the pinned version is already there.
 #
 # The proxy refuses version lists for github.com/hashicorp/* modules, so `go install mod@version`
 # fails for them; a throwaway module that requires the exact version and builds the main package
 # works, and is what this script does.
 #
-# usage: scripts/tools.sh packer|packer-sdc|goreleaser|all
+# usage: scripts/tools.sh packer|packer-sdc|packer-plugin-amazon|goreleaser|all
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -16,6 +17,7 @@ export GOTOOLCHAIN=local GOFLAGS=-mod=mod
 PACKER_VERSION=v1.12.0
 SDK_VERSION=$(cd "$root" && go list -m -f '{{.Version}}' github.com/hashicorp/packer-plugin-sdk)
 GORELEASER_VERSION=v2.15.1
+AMAZON_PLUGIN_VERSION=v1.8.0
 GO_CTY_REPLACE='github.com/zclconf/go-cty=github.com/nywilken/go-cty@v1.13.3'
 
 # build NAME VERSION MODULE PACKAGE [REPLACE]
@@ -46,8 +48,11 @@ case $want in
   packer-sdc|all)
     build packer-sdc "$SDK_VERSION" github.com/hashicorp/packer-plugin-sdk \
       github.com/hashicorp/packer-plugin-sdk/cmd/packer-sdc "$GO_CTY_REPLACE" ;;&
+  packer-plugin-amazon|all)
+    build packer-plugin-amazon "$AMAZON_PLUGIN_VERSION" github.com/hashicorp/packer-plugin-amazon \
+      github.com/hashicorp/packer-plugin-amazon "$GO_CTY_REPLACE" ;;&
   goreleaser)
     build goreleaser "$GORELEASER_VERSION" github.com/goreleaser/goreleaser/v2 github.com/goreleaser/goreleaser/v2 ;;
-  packer|packer-sdc|all) ;;
-  *) echo "usage: $0 packer|packer-sdc|goreleaser|all" >&2; exit 2 ;;
+  packer|packer-sdc|packer-plugin-amazon|all) ;;
+  *) echo "usage: $0 packer|packer-sdc|packer-plugin-amazon|goreleaser|all" >&2; exit 2 ;;
 esac

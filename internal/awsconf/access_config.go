@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
 // Bounds AWS puts on an assumed role session (AssumeRole DurationSeconds).
@@ -77,7 +78,9 @@ type AccessConfig struct {
 	AssumeRole AssumeRoleConfig `mapstructure:"assume_role" required:"false"`
 	// How many times a failed API call is retried when AWS throttles it or fails transiently.
 	// Retries back off exponentially with jitter, and the client slows itself down while AWS
-	// throttles (the SDK's adaptive retry mode). `0` keeps the SDK default of 3 attempts in all.
+	// throttles (the SDK's adaptive retry mode). Defaults to `9`, 10 attempts in all: work that
+	// fans out over regions and many images meets throttling the SDK's own 3 attempts do not
+	// outlast.
 	MaxRetries int `mapstructure:"max_retries" required:"false"`
 	// The URL of an EC2-compatible endpoint to send EC2 calls to, e.g. `https://ec2.example.com`.
 	// Other services are not affected. The SDK's own `AWS_ENDPOINT_URL` and `AWS_ENDPOINT_URL_EC2`
@@ -133,6 +136,8 @@ func (c *AccessConfig) Prepare() []error {
 	if c.shared == nil {
 		c.shared = &sharedConfig{}
 	}
+	// Packer masks these in its logs and in what the UI prints, whatever prints them.
+	packersdk.LogSecretFilter.Set(c.AccessKey, c.SecretKey, c.Token)
 	return errs
 }
 
@@ -249,12 +254,16 @@ func (c *AccessConfig) assumeRoleProvider(base aws.Config) *stscreds.AssumeRoleP
 // Lifecycle work fans out over regions and many images, where plain retries would keep hitting the
 // limit.
 func (c *AccessConfig) newRetryer() aws.Retryer {
+	attempts := DefaultMaxRetries + 1
+	if c.MaxRetries > 0 {
+		attempts = c.MaxRetries + 1
+	}
 	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
-		if c.MaxRetries > 0 {
-			attempts := c.MaxRetries + 1
-			o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
-				so.MaxAttempts = attempts
-			})
-		}
+		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
+			so.MaxAttempts = attempts
+		})
 	})
 }
+
+// DefaultMaxRetries is max_retries when unset: 10 attempts in all.
+const DefaultMaxRetries = 9

@@ -19,6 +19,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/kms"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 )
 
 // isolateEnv clears every variable the SDK's default chain reads and points the shared files at an
@@ -434,6 +435,37 @@ func TestAssumeRole(t *testing.T) {
 	}
 }
 
+// TestDefaultRetries: unset, max_retries allows 10 attempts, not the SDK's 3. (Waiting out the
+// backoff of 10 real attempts would take most of a minute, so the retryer is asked.)
+func TestDefaultRetries(t *testing.T) {
+	isolateEnv(t)
+	for _, tc := range []struct{ maxRetries, wantAttempts int }{{0, 10}, {4, 5}, {20, 21}} {
+		c := AccessConfig{Region: "us-east-1", MaxRetries: tc.maxRetries}
+		if errs := c.Prepare(); len(errs) != 0 {
+			t.Fatal(errs)
+		}
+		if got := c.newRetryer().MaxAttempts(); got != tc.wantAttempts {
+			t.Errorf("max_retries %d: %d attempts, want %d", tc.maxRetries, got, tc.wantAttempts)
+		}
+	}
+}
+
+// TestCredentialsMaskedInLogs: Prepare registers the keys with Packer's log secret filter, so
+// neither the log nor the UI ever shows them.
+func TestCredentialsMaskedInLogs(t *testing.T) {
+	isolateEnv(t)
+	c := AccessConfig{Region: "us-east-1", AccessKey: "AKIDMASKTEST", SecretKey: "secret-mask-test", Token: "token-mask-test"}
+	if errs := c.Prepare(); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	got := packersdk.LogSecretFilter.FilterString("key AKIDMASKTEST secret secret-mask-test token token-mask-test")
+	for _, secret := range []string{"AKIDMASKTEST", "secret-mask-test", "token-mask-test"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q is not masked: %s", secret, got)
+		}
+	}
+}
+
 func TestAdaptiveRetries(t *testing.T) {
 	tests := []struct {
 		name       string
@@ -442,9 +474,9 @@ func TestAdaptiveRetries(t *testing.T) {
 		wantCalls  int
 		wantErr    bool
 	}{
-		{name: "SDK default of 3 attempts recovers", throttle: 2, wantCalls: 3},
-		{name: "SDK default gives up after 3 attempts", throttle: 5, wantCalls: 3, wantErr: true},
+		{name: "the default recovers from 2 throttles", throttle: 2, wantCalls: 3},
 		{name: "max_retries 1 means 2 attempts", maxRetries: 1, throttle: 5, wantCalls: 2, wantErr: true},
+		{name: "max_retries 2 gives up after 3 attempts", maxRetries: 2, throttle: 5, wantCalls: 3, wantErr: true},
 		{name: "max_retries 4 outlasts 3 throttles", maxRetries: 4, throttle: 3, wantCalls: 4},
 	}
 	isolateEnv(t)

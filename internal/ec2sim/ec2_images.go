@@ -119,6 +119,11 @@ func (s *Server) lookupImage(rs *regionState, id string) (*image, error) {
 		return nil, err
 	}
 	img, found := rs.images[id]
+	if !found {
+		if err := rs.unavailableIfDeregistered(id, time.Now()); err != nil {
+			return nil, err
+		}
+	}
 	if !found || !img.visibleTo(s.opts.AccountID) {
 		return nil, errorf("InvalidAMIID.NotFound", "The image id '[%s]' does not exist", id)
 	}
@@ -155,6 +160,7 @@ func describeImages(s *Server, rs *regionState, req *request) (any, error) {
 			return nil, errorf("InvalidUserID.Malformed", "Invalid user id: \"%s\"", o)
 		}
 	}
+	now := time.Now()
 	var candidates []*image
 	if len(ids) > 0 {
 		var missing []string
@@ -163,6 +169,15 @@ func describeImages(s *Server, rs *regionState, req *request) (any, error) {
 				return nil, err
 			}
 			img, found := rs.images[id]
+			if !found {
+				// A deregistered image is listed, then answered with nothing, then not found.
+				switch phase, d := rs.deregisteredPhase(id, now); phase {
+				case phaseListed:
+					img, found = d.img, true
+				case phaseEmptyRun:
+					continue
+				}
+			}
 			if !found || !img.visibleTo(s.opts.AccountID) {
 				missing = append(missing, id)
 			} else if !slices.Contains(candidates, img) {
@@ -175,8 +190,13 @@ func describeImages(s *Server, rs *regionState, req *request) (any, error) {
 		slices.SortFunc(candidates, func(a, b *image) int { return cmp.Compare(a.order(), b.order()) })
 	} else {
 		candidates = sortedBySeq(rs.images)
+		for _, d := range sortedBySeq(rs.deregistered) {
+			if phase, _ := rs.deregisteredPhase(d.img.ID, now); phase == phaseListed {
+				candidates = append(candidates, d.img)
+			}
+		}
+		slices.SortFunc(candidates, func(a, b *image) int { return cmp.Compare(a.order(), b.order()) })
 	}
-	now := time.Now()
 	includeDeprecated := p.boolean("IncludeDeprecated")
 	includeDisabled := p.boolean("IncludeDisabled")
 	list, next, err := imageListing.page(p, len(ids) > 0, candidates, func(img *image) bool {
@@ -439,6 +459,7 @@ func deregisterImage(s *Server, rs *regionState, req *request) (any, error) {
 		return nil, errorf("OperationNotPermitted", "The AMI %s has deregistration protection enabled; disable it before deregistering the AMI.", img.ID)
 	}
 	delete(rs.images, img.ID)
+	s.deregistered(rs, img, time.Now())
 	out := &deregisterImageResponse{Return: true}
 	if req.params.boolean("DeleteAssociatedSnapshots") {
 		out.DeletedSnapshot = &set[xmlDeleteSnapshotRes]{}
@@ -644,10 +665,15 @@ func enableImageDeprecation(s *Server, rs *regionState, req *request) (any, erro
 	if err != nil {
 		return nil, errorf("InvalidParameterValue", "Value (%s) for parameter DeprecateAt is invalid.", raw)
 	}
+	// EC2 keeps the time to the minute, rounding the seconds, and refuses one that is not ahead.
+	at = at.UTC().Round(time.Minute)
+	if !at.After(time.Now()) {
+		return nil, errorf("InvalidParameterValue", "The deprecation time must be in the future: %s.", formatTime(at))
+	}
 	if at.After(time.Now().AddDate(10, 0, 0)) {
 		return nil, errorf("InvalidParameterValue", "The deprecation time cannot be more than 10 years in the future.")
 	}
-	img.DeprecationTime = at.UTC().Round(time.Minute)
+	img.DeprecationTime = at
 	return ok(), nil
 }
 

@@ -12,6 +12,9 @@ import (
 
 const defaultVersionDepth = 10
 
+// maxReferenceImageIDs is how many ImageId.N one DescribeImageReferences call accepts.
+const maxReferenceImageIDs = 10
+
 type xmlImageReference struct {
 	ImageID      string `xml:"imageId"`
 	ResourceType string `xml:"resourceType"`
@@ -81,6 +84,9 @@ func describeImageReferences(s *Server, rs *regionState, req *request) (any, err
 	ids := p.strings("ImageId")
 	if len(ids) == 0 {
 		return nil, errorf("MissingParameter", "The request must contain the parameter ImageId")
+	}
+	if len(ids) > maxReferenceImageIDs {
+		return nil, errorf("InvalidParameterValue", "The request names %d image ids; at most %d are allowed.", len(ids), maxReferenceImageIDs)
 	}
 	for _, id := range ids {
 		if _, err := s.lookupImage(rs, id); err != nil {

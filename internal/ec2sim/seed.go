@@ -11,7 +11,7 @@ import (
 const (
 	CanonicalOwnerID = "099720109477"
 	DebianOwnerID    = "136693071363"
-	AmazonOwnerID    = "137112411862"
+	AmazonOwnerID    = "137112412989"
 )
 
 // publicImage is a public image every region starts with, and the SSM parameters naming it.

@@ -49,6 +49,12 @@ type Delays struct {
 	ImagePending         time.Duration // CreateImage: pending -> available
 	CopyPending          time.Duration // CopyImage: pending -> available
 	SnapshotPending      time.Duration // snapshots of CreateImage/CopyImage: pending -> completed
+	// A deregistered image is listed (state deregistered) for DeregisteredListed, then its id
+	// gives empty results for DeregisteredKnown more (and as long as an instance launched from it
+	// is not terminated), then InvalidAMIID.NotFound. While its id is known, other calls naming it
+	// fail with InvalidAMIID.Unavailable.
+	DeregisteredListed time.Duration
+	DeregisteredKnown  time.Duration
 }
 
 // DefaultAccountID is the account the simulator acts as unless Options.AccountID says otherwise.

@@ -300,7 +300,8 @@ type ssmParameterMetadata struct {
 }
 
 // describeParameters lists the account's own parameters (not the public /aws/ ones, as in AWS),
-// with ParameterFilters on Name (Equals or BeginsWith), Type, DataType and Path.
+// with ParameterFilters on Name (Equals or BeginsWith), Type, DataType, Tier and Path; the other
+// keys AWS accepts (KeyId, Label, tag:KEY) match nothing, and any other key is refused.
 func describeParameters(s *Server, rs *regionState, req *request) (any, error) {
 	var in struct {
 		ParameterFilters []struct {
@@ -318,6 +319,11 @@ func describeParameters(s *Server, rs *regionState, req *request) (any, error) {
 	}
 	if in.MaxResults == 0 {
 		in.MaxResults = 50
+	}
+	for _, f := range in.ParameterFilters {
+		if !describeParametersKeys[f.Key] && !strings.HasPrefix(f.Key, "tag:") {
+			return nil, &apiError{Code: "InvalidFilterKey", Message: fmt.Sprintf("The specified key is not valid: %s", f.Key), Status: 400}
+		}
 	}
 	var matched []*parameter
 	for _, p := range sortedByName(rs.params) {
@@ -352,6 +358,9 @@ func describeParameters(s *Server, rs *regionState, req *request) (any, error) {
 	return resp, nil
 }
 
+// describeParametersKeys are the ParameterFilters keys DescribeParameters accepts besides tag:KEY.
+var describeParametersKeys = map[string]bool{"Name": true, "Type": true, "KeyId": true, "Path": true, "Label": true, "Tier": true, "DataType": true}
+
 func parameterFilterMatches(p *parameter, key, option string, values []string) bool {
 	var have string
 	switch key {
@@ -361,6 +370,8 @@ func parameterFilterMatches(p *parameter, key, option string, values []string) b
 		have = p.typ
 	case "DataType":
 		have = p.dataType
+	case "Tier":
+		have = p.tier
 	case "Path":
 		for _, v := range values {
 			prefix := strings.TrimSuffix(v, "/") + "/"
@@ -370,6 +381,7 @@ func parameterFilterMatches(p *parameter, key, option string, values []string) b
 		}
 		return false
 	default:
+		// KeyId, Label and tag:KEY: the simulated parameters have no keys, labels or tags.
 		return false
 	}
 	for _, v := range values {

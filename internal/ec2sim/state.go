@@ -33,6 +33,7 @@ func Regions() []string { return slices.Clone(knownRegions) }
 type regionState struct {
 	name          string
 	images        map[string]*image
+	deregistered  map[string]*deregisteredImage // images EC2 still knows after DeregisterImage
 	snapshots     map[string]*snapshot
 	instances     map[string]*instance
 	keyPairs      map[string]*keyPair // by name
@@ -135,6 +136,7 @@ func newRegionState(name string) *regionState {
 	return &regionState{
 		name:          name,
 		images:        map[string]*image{},
+		deregistered:  map[string]*deregisteredImage{},
 		snapshots:     map[string]*snapshot{},
 		instances:     map[string]*instance{},
 		keyPairs:      map[string]*keyPair{},

@@ -155,6 +155,11 @@ func collectImages(ctx context.Context, api ec2.DescribeImagesAPIClient) ([]Imag
 			return nil, err
 		}
 		for _, ti := range page.Images {
+			// A deregistered image EC2 still lists holds no snapshot and can be neither launched
+			// nor deleted again.
+			if ti.State == types.ImageStateDeregistered {
+				continue
+			}
 			img, err := imageFromEC2(ti)
 			if err != nil {
 				return nil, err

@@ -368,8 +368,7 @@ func (e *Executor) removeCopy(ctx context.Context, cp copyInFlight) error {
 		}
 	}
 	for id := range images {
-		if _, err := c.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil &&
-			apiErrorCode(err) != "InvalidAMIID.NotFound" && apiErrorCode(err) != "InvalidAMIID.Unavailable" {
+		if _, err := c.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil && !imageGone(err) {
 			return fmt.Errorf("deregistering %s: %w", id, err)
 		}
 	}

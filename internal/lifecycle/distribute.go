@@ -28,8 +28,7 @@ func (e *Executor) distribute(ctx context.Context, job Job, img *RegionImage) er
 		return err
 	}
 	if job.DeprecateAfter > 0 {
-		// EC2 keeps deprecation times to the minute.
-		at := e.now().Add(job.DeprecateAfter).UTC().Truncate(time.Minute)
+		at := DeprecationTime(e.now(), job.DeprecateAfter)
 		e.say("%s %s at %s", wouldOr(job.DryRun, "deprecate"), ref, at.Format(time.RFC3339))
 		if !job.DryRun {
 			if _, err := c.EC2.EnableImageDeprecation(ctx, &ec2.EnableImageDeprecationInput{
@@ -114,4 +113,15 @@ func (e *Executor) share(ctx context.Context, api EC2API, job Job, ref ImageRef,
 		return fmt.Errorf("sharing %s: %w", ref, err)
 	}
 	return nil
+}
+
+// DeprecationTime is when an image deprecated after d from now is deprecated: EC2 keeps the time
+// to the minute and refuses one that is not ahead, so it is rounded up to the next whole minute,
+// never down into the past.
+func DeprecationTime(now time.Time, d time.Duration) time.Time {
+	at := now.Add(d).UTC()
+	if whole := at.Truncate(time.Minute); whole.Before(at) {
+		return whole.Add(time.Minute)
+	}
+	return at
 }

@@ -91,8 +91,9 @@ func (e *Executor) carryOut(ctx context.Context, plan PrunePlan) error {
 	var errs []error
 	gone := map[string]bool{}
 	for _, id := range plan.ImagesToDelete() {
-		if _, err := c.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil &&
-			apiErrorCode(err) != "InvalidAMIID.NotFound" {
+		// An image another prune deregistered meanwhile is Unavailable, later NotFound: gone either
+		// way, and its snapshots are still this plan's to delete.
+		if _, err := c.EC2.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)}); err != nil && !imageGone(err) {
 			errs = append(errs, fmt.Errorf("deregistering %s:%s: %w", plan.Region, id, err))
 			continue
 		}
@@ -119,4 +120,10 @@ func allIn(ids []string, set map[string]bool) bool {
 		}
 	}
 	return true
+}
+
+// imageGone reports whether an error says the image is already deregistered.
+func imageGone(err error) bool {
+	code := apiErrorCode(err)
+	return code == "InvalidAMIID.NotFound" || code == "InvalidAMIID.Unavailable"
 }

@@ -47,15 +47,15 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 // It always keeps the input artifact (keep and forceOverride are true): the returned artifact
 // contains the input's image, so letting Packer destroy the input would destroy the output too.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
-	refs, err := amiref.FromArtifact(input)
+	in, err := amiref.Read(input)
 	if err != nil {
 		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
 	}
-	prov, err := provenanceFrom(&p.config, input)
+	prov, err := provenanceFrom(&p.config, in)
 	if err != nil {
 		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
 	}
-	job := p.job(ui, input, refs, prov)
+	job := p.job(ui, in, prov)
 
 	exec := &lifecycle.Executor{
 		Clients:       p.clients(),
@@ -87,11 +87,14 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 }
 
 // job turns the configuration and the artifact's images into what the executor does.
-func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []amiref.Ref, prov provenance) lifecycle.Job {
+func (p *PostProcessor) job(ui packersdk.Ui, in amiref.Artifact, prov provenance) lifecycle.Job {
 	c := &p.config
-	source, also := splitSource(refs, c.Region, input)
+	built, copies := in.Built(c.Region)
+	source := lifecycle.ImageRef{Region: built.Region, ImageID: built.ImageID}
+	var also []lifecycle.ImageRef
 	present := []string{source.Region}
-	for _, r := range also {
+	for _, r := range copies {
+		also = append(also, lifecycle.ImageRef{Region: r.Region, ImageID: r.ImageID})
 		present = append(present, r.Region)
 	}
 	copyTo := c.copyRegions(present)
@@ -123,33 +126,6 @@ func (p *PostProcessor) job(ui packersdk.Ui, input packersdk.Artifact, refs []am
 		job.Prune = &lifecycle.PruneJob{Policy: c.policy(), Regions: c.Prune.Regions, DryRun: c.Prune.DryRun}
 	}
 	return job
-}
-
-// splitSource picks the image the build produced among the artifact's: the one in the build
-// region (amazon-ebs records it as BuildRegion), else the one in the configured region, else the
-// first. The others are copies the builder already made.
-func splitSource(refs []amiref.Ref, region string, input packersdk.Artifact) (lifecycle.ImageRef, []lifecycle.ImageRef) {
-	want := region
-	if gd, ok := input.State("generated_data").(map[string]interface{}); ok {
-		if br, _ := gd["BuildRegion"].(string); br != "" {
-			want = br
-		}
-	}
-	idx := 0
-	for i, r := range refs {
-		if r.Region == want {
-			idx = i
-			break
-		}
-	}
-	source := lifecycle.ImageRef{Region: refs[idx].Region, ImageID: refs[idx].ImageID}
-	var also []lifecycle.ImageRef
-	for i, r := range refs {
-		if i != idx {
-			also = append(also, lifecycle.ImageRef{Region: r.Region, ImageID: r.ImageID})
-		}
-	}
-	return source, also
 }
 
 // clients builds each region's clients once, from the shared access configuration.

@@ -2,12 +2,9 @@ package lifecycle
 
 import (
 	"fmt"
-	"math"
 	"os"
-	"strconv"
 
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-
+	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
 )
@@ -32,35 +29,20 @@ type provenance struct {
 // What the artifact carries wins over the report: it comes from this very build, while a report
 // file could be left over from another. The build id falls back to the PACKER_RUN_UUID Packer
 // gives every build.
-func provenanceFrom(c *Config, input packersdk.Artifact) (provenance, error) {
+func provenanceFrom(c *Config, in amiref.Artifact) (provenance, error) {
 	p := provenance{
 		buildName:     c.PackerBuildName,
 		packerVersion: c.PackerCoreVersion,
 		gitCommit:     c.GitCommit,
 		gitRef:        c.GitRef,
+		buildID:       in.RunUUID,
+		sourceAMI:     in.SourceAMI,
+		hardenProfile: in.Provenance(goldentag.HardenProfile, ""),
+		hardenScore:   in.Provenance(goldentag.HardenScore, ""),
 	}
-	var generated map[string]interface{}
-	if input != nil {
-		generated, _ = input.State("generated_data").(map[string]interface{})
-	}
-	read := func(stateKey, generatedKey string) string {
-		if input != nil {
-			if v := stateString(input.State(stateKey)); v != "" {
-				return v
-			}
-		}
-		if generatedKey != "" {
-			return stateString(generated[generatedKey])
-		}
-		return ""
-	}
-	p.buildID = read(goldentag.BuildID, "PackerRunUUID")
 	if p.buildID == "" {
 		p.buildID = os.Getenv("PACKER_RUN_UUID")
 	}
-	p.sourceAMI = read(goldentag.SourceAMI, "SourceAMI")
-	p.hardenProfile = read(goldentag.HardenProfile, "")
-	p.hardenScore = read(goldentag.HardenScore, "")
 
 	if c.HardenReport != "" {
 		profile, score, err := readHardenReport(c.HardenReport)
@@ -99,27 +81,7 @@ func readHardenReport(path string) (profile, score string, err error) {
 
 // formatScore renders a compliance percentage to one decimal, without trailing zeros: "97.5",
 // "100".
-func formatScore(score float64) string {
-	return strconv.FormatFloat(math.Round(score*10)/10, 'f', -1, 64)
-}
-
-// stateString renders a state value that is a string or a number; anything else is not provenance.
-// Fractional numbers are scores and get one decimal.
-func stateString(v interface{}) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case int:
-		return strconv.Itoa(v)
-	case int64:
-		return strconv.FormatInt(v, 10)
-	case float64:
-		return formatScore(v)
-	case float32:
-		return formatScore(float64(v))
-	}
-	return ""
-}
+func formatScore(score float64) string { return amiref.Text(score) }
 
 // tags returns the provenance as tags, leaving out what is unknown.
 func (p provenance) tags() map[string]string {

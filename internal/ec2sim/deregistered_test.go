@@ -1,0 +1,143 @@
+package ec2sim_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
+	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+)
+
+// TestDeregisteredImageFadesAsAWSDocuments: a deregistered image is listed in state deregistered
+// for a while, then its id gives empty results, then it is not found; meanwhile a second
+// DeregisterImage (a racing prune) and other calls naming it get InvalidAMIID.Unavailable, and its
+// snapshots can be deleted at once.
+func TestDeregisteredImageFadesAsAWSDocuments(t *testing.T) {
+	const listed, known = 150 * time.Millisecond, 150 * time.Millisecond
+	s := ec2sim.StartTest(t, ec2sim.Options{Delays: ec2sim.Delays{DeregisteredListed: listed, DeregisteredKnown: known}})
+	region := "us-east-1"
+	id := s.AddImage(region, ec2sim.ImageSeed{Name: "golden-old"})
+	img, _ := s.Image(region, id)
+	snap := img.BlockDevices[0].SnapshotID
+	client := newEC2(s, region)
+	c := ctx(t)
+
+	_, err := client.DeregisterImage(c, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+	must(t, err)
+	out, err := client.DescribeImages(c, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	must(t, err)
+	if len(out.Images) != 1 || out.Images[0].State != types.ImageStateDeregistered {
+		t.Fatalf("right after DeregisterImage: %+v", out.Images)
+	}
+	listing, err := client.DescribeImages(c, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	must(t, err)
+	if len(listing.Images) != 1 || listing.Images[0].State != types.ImageStateDeregistered {
+		t.Fatalf("listing right after DeregisterImage: %+v", listing.Images)
+	}
+	_, err = client.DeregisterImage(c, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+	wantCode(t, err, "InvalidAMIID.Unavailable")
+	_, err = client.EnableImageDeprecation(c, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(time.Now().Add(time.Hour))})
+	wantCode(t, err, "InvalidAMIID.Unavailable")
+	_, err = client.DeleteSnapshot(c, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(snap)})
+	must(t, err)
+
+	time.Sleep(listed)
+	out, err = client.DescribeImages(c, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	must(t, err)
+	if len(out.Images) != 0 {
+		t.Fatalf("after the listed interval: %+v", out.Images)
+	}
+	listing, err = client.DescribeImages(c, &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	must(t, err)
+	if len(listing.Images) != 0 {
+		t.Fatalf("listing after the listed interval: %+v", listing.Images)
+	}
+	_, err = client.DeregisterImage(c, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+	wantCode(t, err, "InvalidAMIID.Unavailable")
+
+	time.Sleep(known)
+	_, err = client.DescribeImages(c, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	wantCode(t, err, "InvalidAMIID.NotFound")
+	_, err = client.DeregisterImage(c, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+	wantCode(t, err, "InvalidAMIID.NotFound")
+}
+
+// TestDeregisteredImageKnownWhileInstancesRemain: the id stays known (empty results) as long as
+// an instance launched from it is not terminated.
+func TestDeregisteredImageKnownWhileInstancesRemain(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	region := "us-east-1"
+	id := s.AddImage(region, ec2sim.ImageSeed{Name: "golden-used"})
+	s.AddInstance(region, ec2sim.InstanceSeed{ImageID: id})
+	client := newEC2(s, region)
+	c := ctx(t)
+	_, err := client.DeregisterImage(c, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+	must(t, err)
+	out, err := client.DescribeImages(c, &ec2.DescribeImagesInput{ImageIds: []string{id}})
+	must(t, err)
+	if len(out.Images) != 0 {
+		t.Fatalf("a deregistered image with an instance: %+v", out.Images)
+	}
+	_, err = client.DeregisterImage(c, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
+	wantCode(t, err, "InvalidAMIID.Unavailable")
+}
+
+// TestDeprecationTimeMustBeAhead: EC2 refuses a deprecation time that is not in the future, after
+// rounding it to the minute.
+func TestDeprecationTimeMustBeAhead(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	id := s.AddImage("us-east-1", ec2sim.ImageSeed{Name: "golden-dep"})
+	client := newEC2(s, "us-east-1")
+	c := ctx(t)
+	_, err := client.EnableImageDeprecation(c, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(time.Now().Add(-time.Minute))})
+	wantCode(t, err, "InvalidParameterValue")
+	// Now rounds to a minute boundary at most 30s away; it is never ahead.
+	_, err = client.EnableImageDeprecation(c, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(time.Now().UTC().Truncate(time.Minute))})
+	wantCode(t, err, "InvalidParameterValue")
+	at := time.Now().UTC().Add(2 * time.Minute).Truncate(time.Minute)
+	_, err = client.EnableImageDeprecation(c, &ec2.EnableImageDeprecationInput{ImageId: aws.String(id), DeprecateAt: aws.Time(at)})
+	must(t, err)
+	if img, _ := s.Image("us-east-1", id); !img.DeprecationTime.Equal(at) {
+		t.Fatalf("deprecation time %s, want %s", img.DeprecationTime, at)
+	}
+}
+
+// TestImageReferencesAtMostTenIDs: DescribeImageReferences takes 1 to 10 image ids.
+func TestImageReferencesAtMostTenIDs(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	var ids []string
+	for i := range 11 {
+		ids = append(ids, s.AddImage("us-east-1", ec2sim.ImageSeed{Name: "golden-ref-" + string(rune('a'+i))}))
+	}
+	client := newEC2(s, "us-east-1")
+	c := ctx(t)
+	_, err := client.DescribeImageReferences(c, &ec2.DescribeImageReferencesInput{ImageIds: ids, IncludeAllResourceTypes: aws.Bool(true)})
+	wantCode(t, err, "InvalidParameterValue")
+	_, err = client.DescribeImageReferences(c, &ec2.DescribeImageReferencesInput{ImageIds: ids[:10], IncludeAllResourceTypes: aws.Bool(true)})
+	must(t, err)
+}
+
+// TestDescribeParametersRefusesUnknownFilterKey: a filter key SSM does not know is an error, not
+// a filter that silently matches nothing.
+func TestDescribeParametersRefusesUnknownFilterKey(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	client := newSSM(s, "us-east-1")
+	c := ctx(t)
+	_, err := client.PutParameter(c, &ssm.PutParameterInput{Name: aws.String("/golden/x"), Value: aws.String("v"), Type: ssmtypes.ParameterTypeString})
+	must(t, err)
+	_, err = client.DescribeParameters(c, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("DataTyp"), Values: []string{"text"}}}})
+	wantCode(t, err, "InvalidFilterKey")
+	out, err := client.DescribeParameters(c, &ssm.DescribeParametersInput{ParameterFilters: []ssmtypes.ParameterStringFilter{
+		{Key: aws.String("Tier"), Values: []string{"Standard"}}}})
+	must(t, err)
+	if len(out.Parameters) != 1 || !strings.HasPrefix(aws.ToString(out.Parameters[0].Name), "/golden/") {
+		t.Fatalf("Tier filter: %+v", out.Parameters)
+	}
+}
