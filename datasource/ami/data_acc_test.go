@@ -27,7 +27,7 @@ var absentImageTemplate string
 var amiID = regexp.MustCompile(`^ami-[0-9a-f]{8}([0-9a-f]{9})?$`)
 
 // amazonOwner is the account Amazon Linux images are published from.
-const amazonOwner = "137112411862"
+const amazonOwner = "137112412989"
 
 // TestAccDatasource_publicImages selects the newest Debian 12 image by filters, sorted by creation
 // date and by name, and the current Amazon Linux 2023 image through its public SSM parameter, and

@@ -44,6 +44,11 @@ type MachineSpec struct {
 	// Ingress is the union of the instance's security groups' ingress rules. Nothing else may open
 	// a connection to the machine.
 	Ingress []IngressRule
+	// MAC is the hardware address the metadata service reports for the machine's interface
+	// (mac, network/interfaces/macs/...). cloud-init writes its network configuration for the
+	// interface that carries this address, so the machine's interface must carry it; a Machine
+	// that reports another address through a MAC() string method is described by that one.
+	MAC string
 }
 
 // IngressRule lets connections in: Protocol "tcp", "udp", "icmp" or "-1" (all), ports inclusive
