@@ -131,7 +131,7 @@ func TestMetadataService(t *testing.T) {
 		"/latest/meta-data/local-hostname":                                         aws.ToString(in.PrivateDnsName),
 		"/latest/meta-data/hostname":                                               aws.ToString(in.PrivateDnsName),
 		"/latest/meta-data/public-hostname":                                        aws.ToString(in.PublicDnsName),
-		"/latest/meta-data/mac":                                                    m.spec.MAC,
+		"/latest/meta-data/mac":                                                    m.MAC(),
 		"/latest/meta-data/placement/region":                                       region,
 		"/latest/meta-data/placement/availability-zone":                            aws.ToString(in.Placement.AvailabilityZone),
 		"/latest/meta-data/public-keys/":                                           "0=build",
@@ -140,10 +140,10 @@ func TestMetadataService(t *testing.T) {
 		"/latest/user-data":                                                        userData,
 		"/2021-03-23/meta-data/instance-id":                                        id,
 		"/2009-04-04/meta-data/placement/region":                                   region,
-		"/latest/meta-data/network/interfaces/macs/":                               m.spec.MAC + "/",
+		"/latest/meta-data/network/interfaces/macs/":                               m.MAC() + "/",
 		"/latest/meta-data/block-device-mapping/root":                              "/dev/sda1",
 		"/latest/dynamic/instance-identity/":                                       "document",
-		"/latest/meta-data/network/interfaces/macs/" + m.spec.MAC + "/local-ipv4s": m.Address(),
+		"/latest/meta-data/network/interfaces/macs/" + m.MAC() + "/local-ipv4s": m.Address(),
 	} {
 		if got := c.mustGet(path); got != want {
 			t.Errorf("GET %s = %q, want %q", path, got, want)

@@ -44,11 +44,6 @@ type MachineSpec struct {
 	// Ingress is the union of the instance's security groups' ingress rules. Nothing else may open
 	// a connection to the machine.
 	Ingress []IngressRule
-	// MAC is the hardware address the metadata service reports for the machine's interface
-	// (mac, network/interfaces/macs/...). cloud-init writes its network configuration for the
-	// interface that carries this address, so the machine's interface must carry it; a Machine
-	// that reports another address through a MAC() string method is described by that one.
-	MAC string
 }
 
 // IngressRule lets connections in: Protocol "tcp", "udp", "icmp" or "-1" (all), ports inclusive
@@ -60,6 +55,11 @@ type IngressRule struct {
 }
 
 // Machine is one booted (or booting, or stopped) machine.
+//
+// A Machine that has a method MAC() string names the hardware address of its interface: the
+// metadata service reports it (mac, network/interfaces/macs/...), and cloud-init writes its
+// network configuration for the interface that carries it. Without one the metadata service
+// reports an address derived from the instance id, which matches no interface.
 type Machine interface {
 	// Address is the machine's IPv4 address on its link, reported as the instance's private and
 	// public IP. It stays the same across Stop and Start.

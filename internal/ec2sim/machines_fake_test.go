@@ -110,6 +110,9 @@ type fakeMachine struct {
 
 func (m *fakeMachine) Address() string { return m.addr }
 
+// MAC is what lab machines report: the address of their interface.
+func (m *fakeMachine) MAC() string { return "0e:" + m.addr[len(m.addr)-2:] + ":00:00:00:01" }
+
 func (m *fakeMachine) Booted() bool {
 	m.mu.Lock()
 	defer m.mu.Unlock()

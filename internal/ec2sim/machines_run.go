@@ -196,7 +196,7 @@ func runInstancesOnMachines(s *Server, rs *regionState, req *request) (any, erro
 		rules := s.ingressLocked(rs, in)
 		run.ingressKey, run.ingressSeq = fmt.Sprint(rules), 1
 		spec := MachineSpec{InstanceID: in.ID, Region: rs.name, Base: disk.base, Layers: slices.Clone(disk.layers),
-			IMDSAddress: s.IMDSAddress(), Ingress: rules, MAC: run.mac}
+			IMDSAddress: s.IMDSAddress(), Ingress: rules}
 		t := run.take()
 		s.goMachine(func() { s.bootMachine(run, spec, t) })
 		res.Instances.Items[i] = s.instanceXML(rs, in, i)
