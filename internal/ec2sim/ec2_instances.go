@@ -423,6 +423,7 @@ func (s *Server) instanceXML(rs *regionState, in *instance, launchIndex int) xml
 			HTTPProtocolIpv6: "disabled", InstanceMetadataTags: in.MetadataOptions.InstanceMetadataTags},
 	}
 	x.Monitoring.State = "disabled"
+	x.PrivateDNSName, x.DNSName = privateDNSName(rs.name, in.PrivateIP), publicDNSName(rs.name, in.PublicIP)
 	if in.State == "pending" {
 		x.MetadataOptions.State = "pending"
 	}
@@ -433,6 +434,10 @@ func (s *Server) instanceXML(rs *regionState, in *instance, launchIndex int) xml
 	case "shutting-down", "terminated":
 		x.Reason = "User initiated"
 		x.StateReason = &xmlStateReasonCode{Code: "Client.UserInitiatedShutdown", Message: "Client.UserInitiatedShutdown: User initiated shutdown"}
+	}
+	if in.StateReason != "" {
+		// A lab machine that failed to boot or to start again.
+		x.StateReason = &xmlStateReasonCode{Code: in.StateReason, Message: in.StateReason + ": " + stateReasonMessages[in.StateReason]}
 	}
 	for _, g := range in.SecurityGroupIDs {
 		name := ""
@@ -626,13 +631,18 @@ type stateChangeResponse struct {
 	Instances set[xmlStateChange] `xml:"instancesSet"`
 }
 
-// changeStates applies a state change to every instance named, all or none.
-func (s *Server) changeStates(rs *regionState, req *request, change func(in *instance) (string, error)) (any, error) {
+// namedInstances are the instances of the request's InstanceId list, which must not be empty.
+func (s *Server) namedInstances(rs *regionState, req *request) ([]*instance, error) {
 	ids := req.params.strings("InstanceId")
 	if len(ids) == 0 {
 		return nil, errorf("MissingParameter", "The request must contain the parameter InstanceId")
 	}
-	list, err := s.lookupInstances(rs, ids)
+	return s.lookupInstances(rs, ids)
+}
+
+// changeStates applies a state change to every instance named, all or none.
+func (s *Server) changeStates(rs *regionState, req *request, change func(in *instance) (string, error)) (any, error) {
+	list, err := s.namedInstances(rs, req)
 	if err != nil {
 		return nil, err
 	}

@@ -236,12 +236,18 @@ type authorizeIngressResponse struct {
 	Rules  set[xmlSecurityGroupRule] `xml:"securityGroupRuleSet"`
 }
 
-func authorizeSecurityGroupIngress(s *Server, rs *regionState, req *request) (any, error) {
+// groupRules are the group and the ingress rules an Authorize or Revoke call names.
+func (s *Server) groupRules(rs *regionState, req *request) (*securityGroup, []ingressRule, error) {
 	g, err := s.findGroup(rs, req.params)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	rules, err := readIngressRules(rs, req.params)
+	return g, rules, err
+}
+
+func authorizeSecurityGroupIngress(s *Server, rs *regionState, req *request) (any, error) {
+	g, rules, err := s.groupRules(rs, req)
 	if err != nil {
 		return nil, err
 	}

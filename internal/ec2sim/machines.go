@@ -55,6 +55,11 @@ type IngressRule struct {
 }
 
 // Machine is one booted (or booting, or stopped) machine.
+//
+// A Machine that has a method MAC() string names the hardware address of its interface: the
+// metadata service reports it (mac, network/interfaces/macs/...), and cloud-init writes its
+// network configuration for the interface that carries it. Without one the metadata service
+// reports an address derived from the instance id, which matches no interface.
 type Machine interface {
 	// Address is the machine's IPv4 address on its link, reported as the instance's private and
 	// public IP. It stays the same across Stop and Start.

@@ -35,6 +35,9 @@ var publicImages = []publicImage{
 	{name: "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20240423", description: "Canonical, Ubuntu, 24.04 LTS, amd64 noble image build on 2024-04-23",
 		owner: CanonicalOwnerID, arch: "x86_64", rootDevice: "/dev/sda1", created: "2024-04-23T11:05:27.000Z",
 		params: []string{"/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id"}},
+	{name: "ubuntu/images/hvm-ssd-gp3/ubuntu-resolute-26.04-amd64-server-20260424", description: "Canonical, Ubuntu, 26.04 LTS, amd64 resolute image",
+		owner: CanonicalOwnerID, arch: "x86_64", rootDevice: "/dev/sda1", created: "2026-04-24T09:14:37.000Z",
+		params: []string{"/aws/service/canonical/ubuntu/server/26.04/stable/current/amd64/hvm/ebs-gp3/ami-id"}},
 	{name: "ubuntu/images/hvm-ssd/ubuntu-focal-20.04-amd64-server-20240228", description: "Canonical, Ubuntu, 20.04 LTS, amd64 focal image build on 2024-02-28",
 		owner: CanonicalOwnerID, arch: "x86_64", rootDevice: "/dev/sda1", created: "2024-02-28T07:41:03.000Z",
 		params: []string{"/aws/service/canonical/ubuntu/server/20.04/stable/current/amd64/hvm/ebs-gp2/ami-id"}},
@@ -44,6 +47,9 @@ var publicImages = []publicImage{
 	{name: "debian-12-arm64-20240211-1654", description: "Debian 12 (20240211-1654)",
 		owner: DebianOwnerID, arch: "arm64", rootDevice: "/dev/xvda", created: "2024-02-11T17:24:50.000Z",
 		params: []string{"/aws/service/debian/release/12/latest/arm64", "/aws/service/debian/release/bookworm/latest/arm64"}},
+	{name: "debian-13-amd64-20251117-2299", description: "Debian 13 (20251117-2299)",
+		owner: DebianOwnerID, arch: "x86_64", rootDevice: "/dev/xvda", created: "2025-11-17T20:41:52.000Z",
+		params: []string{"/aws/service/debian/release/13/latest/amd64", "/aws/service/debian/release/trixie/latest/amd64"}},
 	{name: "debian-11-amd64-20240211-1654", description: "Debian 11 (20240211-1654)",
 		owner: DebianOwnerID, arch: "x86_64", rootDevice: "/dev/xvda", created: "2024-02-11T17:30:33.000Z",
 		params: []string{"/aws/service/debian/release/11/latest/amd64", "/aws/service/debian/release/bullseye/latest/amd64"}},
@@ -400,14 +406,19 @@ func (rs *regionState) findTemplate(id, name string) *launchTemplate {
 
 // setAddresses gives a live instance the configured address, public and private alike, so
 // whatever address a client picks reaches the test's SSH target.
+// An instance on a lab machine has the machine's address, once its host has given one.
 func (s *Server) setAddresses(in *instance) {
+	addr := s.opts.InstanceAddress
+	if in.machine != nil {
+		addr = in.machine.address
+	}
 	switch in.State {
 	case "pending", "running", "stopping":
-		in.PublicIP = s.opts.InstanceAddress
-		in.PrivateIP = s.opts.InstanceAddress
+		in.PublicIP = addr
+		in.PrivateIP = addr
 	case "stopped":
 		in.PublicIP = ""
-		in.PrivateIP = s.opts.InstanceAddress
+		in.PrivateIP = addr
 	default:
 		in.PublicIP, in.PrivateIP = "", ""
 	}

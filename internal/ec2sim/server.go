@@ -35,6 +35,9 @@ type Options struct {
 	// Machines, when set, boots a real machine for every instance of an image it has a disk for
 	// (see MachineHost); the simulator does not close it.
 	Machines MachineHost
+	// IMDSListen is where the instance metadata service of the machines listens (Start serves it
+	// when Machines is set). Default "127.0.0.1:0".
+	IMDSListen string
 	// Delays of the simulated state transitions. Zero values make transitions immediate.
 	Delays Delays
 	// Logf, when set, receives one line per request.
@@ -82,6 +85,8 @@ type Server struct {
 
 	httpSrv  *http.Server
 	listener net.Listener
+
+	lab labState // the machines behind instances and their metadata service
 }
 
 type identity struct {
@@ -99,7 +104,7 @@ func New(opts Options) *Server {
 	if opts.InstanceAddress == "" {
 		opts.InstanceAddress = "127.0.0.1"
 	}
-	return &Server{
+	s := &Server{
 		opts:    opts,
 		delays:  opts.Delays,
 		regions: map[string]*regionState{},
@@ -109,6 +114,8 @@ func New(opts Options) *Server {
 		retries: map[string]int{},
 		failNth: map[string][]pendingFailure{},
 	}
+	s.lab.init(opts.Machines)
+	return s
 }
 
 // Start serves the simulator on addr (for example "127.0.0.1:0") until Close.
@@ -116,6 +123,10 @@ func (s *Server) Start(addr string) error {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return fmt.Errorf("listening on %s: %w", addr, err)
+	}
+	if err := s.startIMDS(); err != nil {
+		ln.Close()
+		return err
 	}
 	s.listener = ln
 	s.httpSrv = &http.Server{Handler: s, ReadHeaderTimeout: 10 * time.Second}
@@ -131,9 +142,11 @@ func (s *Server) URL() string {
 	return "http://" + s.listener.Addr().String()
 }
 
-// Close stops serving and waits for in-flight requests.
+// Close stops serving and waits for in-flight requests and for the machine operations under
+// way (which it cancels). The machines themselves stay with their MachineHost.
 func (s *Server) Close() error {
 	if s.httpSrv == nil {
+		s.stopMachines(context.Background())
 		return nil
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
@@ -142,15 +155,19 @@ func (s *Server) Close() error {
 	if errors.Is(err, context.DeadlineExceeded) {
 		err = s.httpSrv.Close()
 	}
+	s.stopMachines(ctx)
 	return err
 }
 
 // Shutdown stops serving gracefully, bounded by ctx.
 func (s *Server) Shutdown(ctx context.Context) error {
 	if s.httpSrv == nil {
+		s.stopMachines(ctx)
 		return nil
 	}
-	return s.httpSrv.Shutdown(ctx)
+	err := s.httpSrv.Shutdown(ctx)
+	s.stopMachines(ctx)
+	return err
 }
 
 // StartTest starts a Server on 127.0.0.1:0 and closes it when the test ends.
@@ -275,7 +292,23 @@ func (s *Server) dispatch(req *request) (any, error) {
 		return nil, &apiError{Code: "DryRunOperation", Message: "Request would have succeeded, but DryRun flag is set.", Status: http.StatusPreconditionFailed}
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
+	out, err := s.dispatchLocked(req, h)
+	// A call may change what the lab machines must be told (a security group's rules) or leave
+	// a disk layer unused; the host hears of it without the lock held.
+	machineUpdates := s.machineUpdatesLocked()
+	s.mu.Unlock()
+	machineUpdates()
+	if finish, ok := out.(outsideLock); ok && err == nil {
+		return finish()
+	}
+	return out, err
+}
+
+// outsideLock is what a handler returns when the rest of its answer needs a MachineHost call,
+// which must not run under the state lock.
+type outsideLock func() (any, error)
+
+func (s *Server) dispatchLocked(req *request, h handler) (any, error) {
 	rs := s.regionLocked(req.region)
 	rs.advance(time.Now())
 	// A retried call carrying the same client token gets the first answer again instead of

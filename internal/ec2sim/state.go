@@ -56,18 +56,21 @@ type image struct {
 	seq
 	Image
 	readyAt time.Time // pending -> available
+	disk    *rootDisk // what a lab machine boots from it; nil: no disk, fixed-address instances
 }
 
 type snapshot struct {
 	seq
 	Snapshot
 	readyAt time.Time // pending -> completed
+	disk    *rootDisk // the lab disk the snapshot stands for, if any
 }
 
 type instance struct {
 	seq
 	Instance
-	transitionAt time.Time // the end of pending, stopping or shutting-down
+	transitionAt time.Time   // the end of pending, stopping or shutting-down
+	machine      *machineRun // the lab machine behind the instance; its transitions drive the state
 }
 
 type keyPair struct {
@@ -190,7 +193,7 @@ func (rs *regionState) advance(now time.Time) {
 		}
 	}
 	for _, in := range rs.instances {
-		if now.Before(in.transitionAt) {
+		if in.machine != nil || now.Before(in.transitionAt) {
 			continue
 		}
 		switch in.State {
