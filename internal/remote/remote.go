@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -121,14 +122,14 @@ func (r *Runner) Download(ctx context.Context, path string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Put writes content to path on the target as root (mode 0644, owner root), creating parent
+// Put writes content to path on the target as root (owner root, the given mode), creating parent
 // directories: uploaded as the communicator's user to tmpPath first, then moved into place.
-func (r *Runner) Put(ctx context.Context, path string, content []byte, tmpPath string) error {
+func (r *Runner) Put(ctx context.Context, path string, content []byte, mode os.FileMode, tmpPath string) error {
 	if err := r.Upload(ctx, tmpPath, content); err != nil {
 		return err
 	}
-	command := r.AsRoot(fmt.Sprintf("install -D -m 0644 -o root -g root %s %s; rc=$?; rm -f %s; exit $rc",
-		ShellQuote(tmpPath), ShellQuote(path), ShellQuote(tmpPath)))
+	command := r.AsRoot(fmt.Sprintf("install -D -m %04o -o root -g root %s %s; rc=$?; rm -f %s; exit $rc",
+		mode.Perm(), ShellQuote(tmpPath), ShellQuote(path), ShellQuote(tmpPath)))
 	_, stderr, status, err := r.Exec(ctx, command)
 	if err != nil {
 		return fmt.Errorf("installing %s: %w", path, err)

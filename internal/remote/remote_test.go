@@ -122,17 +122,18 @@ func TestPut(t *testing.T) {
 	r := &Runner{Comm: &remotetest.Local{}}
 	dest := filepath.Join(dir, "var", "log", "golden", "report.json")
 	tmp := filepath.Join(dir, "upload.tmp")
-	if err := r.Put(context.Background(), dest, []byte("{}"), tmp); err != nil {
+	if err := r.Put(context.Background(), dest, []byte("{}"), 0o600, tmp); err != nil {
 		t.Fatal(err)
 	}
+	// A report on the image names every weakness the run left: root reads it, nobody else.
 	info, err := os.Stat(dest)
-	if err != nil || info.Mode().Perm() != 0o644 {
+	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("stat %v %v", info, err)
 	}
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Error("the temporary upload was left behind")
 	}
-	if err := r.Put(context.Background(), filepath.Join(dest, "under-a-file"), []byte("{}"), tmp); err == nil {
+	if err := r.Put(context.Background(), filepath.Join(dest, "under-a-file"), []byte("{}"), 0o600, tmp); err == nil {
 		t.Error("an impossible destination did not fail")
 	}
 }
