@@ -334,13 +334,6 @@ const ufwOpenPortsAwk = `FNR == NR { added[++n] = $0; next }
 }
 END { exit rc }`
 
-// ufwSSHRuleERE is the extended regular expression of a "ufw show added" line that lets TCP port
-// `port` in: "ufw allow 22/tcp", "ufw limit 22", "ufw allow from 10.0.0.0/8 to any port 22 proto
-// tcp"... (end is the regexp's end anchor as the caller needs it written).
-func ufwSSHRuleERE(port, end string) string {
-	return "^ufw (allow|limit)(( .*)? " + port + "(/tcp)?| .* port " + port + "( proto tcp)?)" + end
-}
-
 // ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
 // allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
 // manages it).
@@ -500,11 +493,17 @@ func init() {
 	fi
 	return "$_rc"`,
 			Fix: ufwReadChange + `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
-	# cannot refuse a new SSH connection. Unless the SSH port's rule is missing (its fix failed,
-	# or firewall.ssh-port is skipped and no other rule names the port): then ufw stays off.
+	# cannot refuse a new SSH connection. Unless no rule lets the build's connection in (the SSH
+	# port's fix failed, or firewall.ssh-port is skipped and the other rules do not admit it):
+	# then ufw stays off.
 	_fw_read || return 1
-	if ! grep -Eq "` + ufwSSHRuleERE(`$G_SSH_PORT`, `\$`) + `" "$_fw_added"; then
-		echo "no ufw rule allows the build's SSH port $G_SSH_PORT/tcp: ufw is not enabled (new SSH connections would be refused)" >&2
+	_if=""
+	if [ -n "$G_SSH_SERVER" ]; then
+		_if=$(ip -o addr show to "$G_SSH_SERVER" 2>/dev/null | awk '{ print $2; exit }')
+	fi
+	if ! _why=$(awk -v port="$G_SSH_PORT" -v client="$G_SSH_CLIENT" -v server="$G_SSH_SERVER" -v iface="$_if" ` +
+				awkProgram("firewall/ssh-admitted.awk") + ` "$_fw_added"); then
+		echo "ufw is not enabled: it would refuse new SSH connections of the build to port $G_SSH_PORT ($_why)" >&2
 		return 1
 	fi
 	read -r _first <"$_fw_status"

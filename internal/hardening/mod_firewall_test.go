@@ -1,9 +1,7 @@
 package hardening
 
 import (
-	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -130,29 +128,56 @@ func TestUFWOpenPortsAwk(t *testing.T) {
 		[]string{"80/tcp: listening without a ufw rule"})
 }
 
-// firewall.enabled refuses to turn ufw on unless a rule lets the SSH port in.
-func TestUFWSSHRuleERE(t *testing.T) {
-	grep := requireTool(t, "grep")
-	cases := map[string]bool{
-		"ufw allow 2222/tcp": true,
-		"ufw allow 2222":     true,
-		"ufw limit 2222/tcp": true,
-		"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp": true,
-		"ufw allow in on eth0 to any port 2222":                true,
-		"ufw allow 2222/udp":                                   false,
-		"ufw allow 22/tcp":                                     false,
-		"ufw allow 22220/tcp":                                  false,
-		"ufw deny 2222/tcp":                                    false,
-		"ufw allow from 10.0.0.0/8 to any port 2222 proto udp": false,
-		"ufw allow 12222/tcp":                                  false,
-		"ufw allow in on lo":                                   false,
+// firewall.enabled refuses to turn ufw on unless a rule lets the build's SSH connection in: the
+// first rule of `ufw show added` that matches the connection (from 198.51.100.7 to 10.0.3.15
+// port 2222, arriving on eth0) must allow it.
+func TestUFWSSHAdmittedAwk(t *testing.T) {
+	conn := map[string]string{"port": "2222", "client": "198.51.100.7", "server": "10.0.3.15", "iface": "eth0"}
+	unknown := map[string]string{"port": "2222"}
+	cases := []struct {
+		rules string
+		vars  map[string]string
+		want  bool
+	}{
+		{"ufw allow 2222/tcp", conn, true},
+		{"ufw allow 2222", conn, true},
+		{"ufw limit 2222/tcp", conn, true},
+		{"ufw allow 22,2222/tcp", conn, true},
+		{"ufw allow 2000:3000/tcp", conn, true},
+		{"ufw allow from 198.51.100.0/24 to any port 2222 proto tcp", conn, true},
+		{"ufw allow from 198.51.100.7 to any port 2222", conn, true},
+		{"ufw allow in on eth0 to any port 2222", conn, true},
+		{"ufw allow from 198.51.100.0/24", conn, true},
+		{"ufw allow to 10.0.3.15 port 2222 proto tcp", conn, true},
+		{"ufw allow 2222/tcp comment 'build ssh'", conn, true},
+		{"ufw allow 2222/tcp", unknown, true},
+		{"ufw allow out 2222/tcp", conn, false},
+		{"ufw allow out on eth0 to any port 2222", conn, false},
+		{"ufw allow in on eth9 to any port 2222", conn, false},
+		{"ufw allow in on eth0 to any port 2222", unknown, false},
+		{"ufw allow 2222/udp", conn, false},
+		{"ufw allow 22/tcp", conn, false},
+		{"ufw allow 22220/tcp", conn, false},
+		{"ufw allow 12222/tcp", conn, false},
+		{"ufw deny 2222/tcp", conn, false},
+		{"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp", conn, false},
+		{"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp", unknown, false},
+		{"ufw allow from 198.51.100.7 port 2222", conn, false},
+		{"ufw allow to 10.0.9.9 port 2222", conn, false},
+		{"ufw allow in on lo", conn, false},
+		{"ufw allow OpenSSH", conn, false},
+		{"ufw route allow 2222/tcp", conn, false},
+		{"ufw deny from 198.51.100.0/24\nufw allow 2222/tcp", conn, false},
+		{"ufw deny from 127.0.0.0/8\nufw allow 2222/tcp", conn, true},
+		{"ufw allow in on lo\nufw allow out 2222/tcp\nufw allow 2222/tcp", conn, true},
 	}
-	for line, want := range cases {
-		cmd := exec.Command(grep, "-Eq", ufwSSHRuleERE("2222", "$"))
-		cmd.Stdin = strings.NewReader(line + "\n")
-		got := cmd.Run() == nil
-		if got != want {
-			t.Errorf("%q: matches %v, want %v", line, got, want)
+	for _, awk := range awkImplementations(t) {
+		for _, c := range cases {
+			dir := writeFiles(t, t.TempDir(), map[string]string{"added": "Added user rules (see 'ufw status' for running firewall):\n" + c.rules + "\n"})
+			out, code := awkRun{vars: c.vars, files: []string{filepath.Join(dir, "added")}}.run(t, awk, embedded("firewall/ssh-admitted.awk"))
+			if (code == 0) != c.want {
+				t.Errorf("%s: %q with %v: admitted %v (exit %d, %q), want %v", awk, c.rules, c.vars, code == 0, code, out, c.want)
+			}
 		}
 	}
 }
