@@ -319,21 +319,6 @@ $_rules
 EOF
 	[ "$#" -eq 0 ] || _fw_change "$@"`
 
-// ufwOpenPortsAwk reads "ufw show added", then "ss -Htuln" (stdin), and checks that every port
-// listening beyond loopback has a rule that names it; it prints each port and exits 1 when one
-// has none.
-const ufwOpenPortsAwk = `FNR == NR { added[++n] = $0; next }
-{
-	a = $5; p = a; sub(/.*:/, "", p); h = a; sub(/:[^:]*$/, "", h)
-	if (h ~ /^127\./ || h == "[::1]" || h ~ /%lo$/ || seen[$1 " " p]++) next
-	re = "( " p "/" $1 "| " p "$| port " p "( |$))"
-	ok = 0
-	for (i = 1; i <= n; i++) if (added[i] ~ re) { ok = 1; break }
-	if (ok) print p "/" $1 ": has a rule"
-	else { print p "/" $1 ": listening without a ufw rule (add it to firewall.allow, or stop the service)"; rc = 1 }
-}
-END { exit rc }`
-
 // ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
 // allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
 // manages it).
@@ -432,7 +417,7 @@ func init() {
 			Level: 1,
 			OS:    debianFamilies,
 			Check: firewallGate + firewallNeedUFW + ufwRead + `	_fw_read 2>&1 || return 1
-	ss -Htuln 2>/dev/null | awk '` + ufwOpenPortsAwk + `' "$_fw_added" -`,
+	ss -Htulnp 2>/dev/null | awk ` + awkProgram("firewall/open-ports.awk") + ` "$_fw_added" -`,
 			Fix: `	g_say "no automatic fix: allow the port in firewall.allow or stop the service that listens"
 	return 1`,
 		},

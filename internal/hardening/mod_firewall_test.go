@@ -122,10 +122,35 @@ func TestUFWOpenPortsAwk(t *testing.T) {
 		"tcp   LISTEN 0      128             [::]:22            [::]:*\n" +
 		"tcp   LISTEN 0      4096         0.0.0.0:8080       0.0.0.0:*\n" +
 		"tcp   LISTEN 0      4096           [::1]:631           [::]:*\n"
-	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss}, 0,
+	wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss}, 0,
 		[]string{"53/udp: has a rule", "22/tcp: has a rule", "8080/tcp: has a rule"}, "323", "631")
-	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss + "tcp   LISTEN 0      511          0.0.0.0:80         0.0.0.0:*\n"}, 1,
+	wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss + "tcp   LISTEN 0      511          0.0.0.0:80         0.0.0.0:*\n"}, 1,
 		[]string{"80/tcp: listening without a ufw rule"})
+}
+
+// The DHCP client of every EC2 instance listens on 68/udp (DHCPv6: 546/udp) on its interface:
+// ufw's own rules accept DHCP replies, so that listener needs no rule of its own. Only the DHCP
+// client's listener on its client port is exempt; another process on 68/udp, or the DHCP client
+// on another port, still needs a rule (ss -Htulnp names the processes).
+func TestUFWOpenPortsAwkDHCPClient(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"added": ufwShowAdded})
+	file := []string{filepath.Join(dir, "added"), "-"}
+	ss := "udp   UNCONN 0      0      10.0.1.5%ens5:68         0.0.0.0:*    users:((\"systemd-network\",pid=421,fd=20))\n" +
+		"udp   UNCONN 0      0      0.0.0.0%ens5:68          0.0.0.0:*    users:((\"dhclient\",pid=512,fd=7))\n" +
+		"udp   UNCONN 0      0      [fe80::4f:1%ens5]:546        [::]:*    users:((\"systemd-network\",pid=421,fd=22))\n" +
+		"udp   UNCONN 0      0      0.0.0.0%eth0:68          0.0.0.0:*    users:((\"dhcpcd\",pid=600,fd=9),(\"dhcpcd\",pid=601,fd=9))\n" +
+		"tcp   LISTEN 0      128          0.0.0.0:22         0.0.0.0:*    users:((\"sshd\",pid=700,fd=3))\n"
+	wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss}, 0,
+		[]string{"68/udp: the DHCP client (systemd-network)", "68/udp: the DHCP client (dhclient)", "546/udp: the DHCP client (systemd-network)",
+			"68/udp: the DHCP client (dhcpcd)", "22/tcp: has a rule"}, "without a ufw rule")
+	for _, other := range []string{
+		"udp   UNCONN 0      0            0.0.0.0:68         0.0.0.0:*    users:((\"python3\",pid=9,fd=3))\n",
+		"udp   UNCONN 0      0      10.0.1.5%ens5:5353       0.0.0.0:*    users:((\"dhclient\",pid=512,fd=8))\n",
+		"tcp   LISTEN 0      16           0.0.0.0:68         0.0.0.0:*    users:((\"dhclient\",pid=512,fd=9))\n",
+		"udp   UNCONN 0      0            0.0.0.0:68         0.0.0.0:*\n",
+	} {
+		wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss + other}, 1, []string{"listening without a ufw rule"})
+	}
 }
 
 // firewall.enabled refuses to turn ufw on unless a rule lets the build's SSH connection in: the
