@@ -1,6 +1,8 @@
 package hardening
 
 import (
+	"os"
+	"os/exec"
 	"path/filepath"
 	"testing"
 )
@@ -204,5 +206,43 @@ func TestUFWSSHAdmittedAwk(t *testing.T) {
 				t.Errorf("%s: %q with %v: admitted %v (exit %d, %q), want %v", awk, c.rules, c.vars, code == 0, code, out, c.want)
 			}
 		}
+	}
+}
+
+// The firewall module batches ufw commands through ufw's Python modules, which are not a stable
+// interface: whatever goes wrong there (here, the frontend raises an error that is not ufw's),
+// ufw's command line must do the work. A fake ufw command (a Python script, as ufw is) records
+// its calls; fake ufw modules fail as a changed ufw might.
+func TestUFWFallsBackToItsCommandLine(t *testing.T) {
+	sh := requireTool(t, "sh")
+	python := requireTool(t, "python3")
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	writeFiles(t, dir, map[string]string{
+		"bin/ufw": "#!" + python + "\nimport sys\nwith open('" + filepath.Join(dir, "calls") + "', 'a') as f:\n    f.write(' '.join(sys.argv[1:]) + '\\n')\n" +
+			"print('Status: active' if sys.argv[1:2] == ['status'] else 'ufw ' + ' '.join(sys.argv[1:]))\n",
+		"py/ufw/__init__.py": "",
+		"py/ufw/common.py":   "programName = 'ufw'\nclass UFWError(Exception):\n    pass\n",
+		"py/ufw/util.py":     "def create_lock():\n    return None\ndef release_lock(lock):\n    pass\n",
+		"py/ufw/frontend.py": "class UFWFrontend:\n    def __init__(self, dryrun):\n        raise AttributeError('this ufw has no such frontend')\n" +
+			"def parse_command(argv):\n    raise AttributeError('no parser')\n",
+		"work/.keep": "",
+	})
+	if err := os.Chmod(filepath.Join(dir, "bin", "ufw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "G_WORK_DIR=" + work + "\nf() {\n" + ufwRun + "\n_fw_run '-:allow 2222/tcp' -- 'firewall.status:status verbose'\n}\nf\n"
+	cmd := exec.Command(sh, "-c", script)
+	cmd.Env = []string{"PATH=" + filepath.Join(dir, "bin") + ":" + os.Getenv("PATH"), "PYTHONPATH=" + filepath.Join(dir, "py"), "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("_fw_run: %v\n%s", err, out)
+	}
+	calls, _ := os.ReadFile(filepath.Join(dir, "calls"))
+	if string(calls) != "allow 2222/tcp\nstatus verbose\n" {
+		t.Errorf("ufw's command line was called with %q", calls)
+	}
+	if status, _ := os.ReadFile(filepath.Join(work, "firewall.status")); string(status) != "Status: active\n" {
+		t.Errorf("firewall.status = %q", status)
 	}
 }
