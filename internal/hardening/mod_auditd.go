@@ -32,14 +32,16 @@ type AuditdOptions struct {
 	// program, which images rarely have), "exec", "single", "halt" or "suspend". CIS 6.3.2.4
 	// accepts email, exec, single or halt. Default: "syslog": a warning that log shipping sees.
 	SpaceLeftAction string `mapstructure:"space_left_action"`
-	// Action when free space falls below admin_space_left: "single", "halt", "suspend" or
-	// "syslog". CIS 6.3.2.4 accepts single or halt. With rotation the audit logs stay bounded,
-	// so this only happens when something else fills the log partition; "single" keeps the audit
-	// trail complete by stopping services (SSH included) until an operator acts. Set "suspend"
-	// to keep the host serving and stop auditing instead. Default: "single".
+	// Action when free space falls below admin_space_left: "suspend", "single", "halt" or
+	// "syslog". With rotation the audit logs stay bounded, so this only happens when something
+	// else fills the log partition. The default "suspend" stops writing audit records and keeps
+	// the host serving, SSH included; CIS 6.3.2.4 asks for "single" or "halt", which stop sshd on
+	// an instance nobody can then reach: they apply only when written here, and the default is
+	// reported as a deviation. Default: "suspend".
 	AdminSpaceLeftAction string `mapstructure:"admin_space_left_action"`
-	// Action when the disk is full: "single", "halt", "suspend" or "syslog" (CIS 6.3.2.3: halt or
-	// single). Default: "single".
+	// Action when the disk is full: "suspend", "single", "halt" or "syslog". CIS 6.3.2.3 asks for
+	// "halt" or "single" (sshd stops with them); the default "suspend" keeps SSH up and is
+	// reported as a deviation. Default: "suspend".
 	DiskFullAction string `mapstructure:"disk_full_action"`
 	// Action on a disk error: "syslog", "single", "halt" or "suspend" (CIS 6.3.2.3: syslog, single
 	// or halt). Default: "syslog".
@@ -63,8 +65,8 @@ var auditdConfSettings = []struct {
 }{
 	{"max_log_file_action", "max_log_file_action", "rotate", []string{"rotate", "keep_logs"}},
 	{"space_left_action", "space_left_action", "syslog", []string{"syslog", "email", "exec", "single", "halt", "suspend"}},
-	{"admin_space_left_action", "admin_space_left_action", "single", []string{"single", "halt", "suspend", "syslog"}},
-	{"disk_full_action", "disk_full_action", "single", []string{"single", "halt", "suspend", "syslog"}},
+	{"admin_space_left_action", "admin_space_left_action", "suspend", []string{"single", "halt", "suspend", "syslog"}},
+	{"disk_full_action", "disk_full_action", "suspend", []string{"single", "halt", "suspend", "syslog"}},
 	{"disk_error_action", "disk_error_action", "syslog", []string{"syslog", "single", "halt", "suspend"}},
 }
 
@@ -381,6 +383,27 @@ END {
 	exit rc
 }`
 
+// auditActionDeviations are the disk actions whose safe defaults CIS words otherwise: the control,
+// the shell variable, the option, the benchmark item and the values it accepts.
+var auditActionDeviations = map[string]struct{ variable, option, item, cis string }{
+	"auditd.disk-full":  {"AUDITD_DISK_FULL_ACTION", "auditd.disk_full_action", "6.3.2.3", "halt | single"},
+	"auditd.space-left": {"AUDITD_ADMIN_SPACE_LEFT_ACTION", "auditd.admin_space_left_action", "6.3.2.4", "halt | single"},
+}
+
+// auditActionDeviation is shell for the check of control id that says, in its evidence, when the
+// action in force is one CIS does not accept (and why it is the default).
+func auditActionDeviation(id string) string {
+	d, ok := auditActionDeviations[id]
+	if !ok {
+		return ""
+	}
+	return `	case $` + d.variable + ` in
+	` + d.cis + `) ;;
+	*) g_say "` + d.option + ` = $` + d.variable + ` deviates from CIS ` + d.item + ` (single or halt, which stop sshd): set ` + d.option + ` to single or halt to follow it" ;;
+	esac
+`
+}
+
 func auditConfControl(id, title string, refs []Ref, pairs string) Control {
 	return Control{
 		ID:    "auditd." + id,
@@ -388,7 +411,7 @@ func auditConfControl(id, title string, refs []Ref, pairs string) Control {
 		Refs:  refs,
 		Level: 2,
 		OS:    debianFamilies,
-		Check: `	if [ ! -f ` + auditdConf + ` ]; then
+		Check: auditActionDeviation("auditd."+id) + `	if [ ! -f ` + auditdConf + ` ]; then
 		g_say "` + auditdConf + ` does not exist"
 		return 1
 	fi
@@ -560,8 +583,13 @@ func init() {
 		echo "the loaded rules are immutable until the next boot: the new rules load then"
 		return 0
 	fi
+	# auditctl -R adds to the loaded rules: delete them first (once, whatever the file says), so
+	# the kernel holds exactly the file's rules. -e waits for the next boot (see above).
 	_live=$G_WORK_DIR/audit-live.rules
-	grep -v '^-e' ` + auditRulesFile + ` >"$_live"
+	{
+		echo -D
+		grep -v -e '^-e' -e '^-D' ` + auditRulesFile + `
+	} >"$_live"
 	if ! _out=$(auditctl -R "$_live" 2>&1); then
 		printf 'auditctl -R rejected the rules:\n%s\n' "$_out"
 		return 1

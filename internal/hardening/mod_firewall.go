@@ -170,124 +170,16 @@ const firewallNeedUFW = `	if ! g_cmd ufw; then
 	fi
 `
 
-// ufwBatchPy does what ufw's command line does, for several commands in one Python process. Its
-// arguments are ufw's path, the work directory, then "OUT:COMMAND" items, COMMAND being ufw's
-// arguments ("allow 22/tcp", "status verbose") and OUT "-" (result on stdout) or a file name in
-// the work directory that receives the result, and "--" items. Commands up to a "--" share one
-// ufw frontend, as the rules of an application profile do in a single ufw call: the firewall's
-// capabilities are probed once (a dozen iptables runs) instead of once per rule. After a "--" a
-// new frontend reads the rules and the firewall afresh, as a new ufw call would. It holds ufw's
-// lock throughout, stops at the first error (exit 1) and exits 3 when ufw's Python modules
-// cannot be imported (the caller then runs the ufw command once per command).
-const ufwBatchPy = `import gettext, os, sys
-try:
-    import ufw.common, ufw.frontend, ufw.util
-except ImportError:
-    sys.exit(3)
-gettext.install(ufw.common.programName)
-# ufw checks the ownership and mode of the running program (argv[0]) and its directories.
-ufwpath, workdir, specs = sys.argv[1], sys.argv[2], sys.argv[3:]
-sys.argv = [ufwpath]
-lock = ufw.util.create_lock()
-try:
-    ui = None
-    for spec in specs:
-        if spec == "--":
-            ui = None
-            continue
-        out, _, cmd = spec.partition(":")
-        try:
-            if ui is None:
-                ui = ufw.frontend.UFWFrontend(False)
-            pr = ufw.frontend.parse_command(["ufw"] + cmd.split())
-            res = ui.do_action(pr.action, pr.data.get("rule", ""), pr.data.get("iptype", ""), True)
-        except ufw.common.UFWError as e:
-            sys.exit("ufw " + cmd + ": " + e.value)
-        except ValueError:
-            sys.exit("ufw " + cmd + ": not a ufw command")
-        if out == "-":
-            if res:
-                print(res, flush=True)
-        else:
-            with open(os.path.join(workdir, out), "w") as f:
-                f.write(res + "\n")
-finally:
-    ufw.util.release_lock(lock)
-`
-
-// ufwRun and the functions after it are shell that the firewall checks and fixes start with: each
-// ufw call costs a Python start, a new ufw frontend and often a probe of the firewall, so the
-// module reads ufw's state once into two files of the run's work directory, and every change to
-// ufw re-reads it in the same Python process (ufwBatchPy):
-//
-//	_fw_status, _fw_added   the output of "ufw status verbose" and "ufw show added", always
-//	                        read by a ufw frontend created after the module's last change
-//	_fw_read                 makes sure they exist (one process for both)
-//	_fw_change CMD...        runs ufw commands ("allow 22/tcp") in order with one frontend,
-//	                         then re-reads the state with a new one
-//
-// A snippet defines only the functions it calls (ufwRead, ufwChange, ufwReadChange below).
-const ufwRun = `	_fw_status=$G_WORK_DIR/firewall.status
-	_fw_added=$G_WORK_DIR/firewall.added
-	_fw_run() {
-		_fw_ufw=$(command -v ufw) || return 1
-		_fw_py=""
-		if IFS= read -r _fw_l <"$_fw_ufw"; then
-			case $_fw_l in
-			'#!'*python*) _fw_py=${_fw_l#??} ;;
-			esac
-		fi
-		if [ -n "$_fw_py" ]; then
-			# shellcheck disable=SC2086 # the interpreter line may carry arguments
-			$_fw_py -c '` + ufwBatchPy + `' "$_fw_ufw" "$G_WORK_DIR" "$@"
-			_fw_rc=$?
-			[ "$_fw_rc" -eq 3 ] || return "$_fw_rc"
-		fi
-		# Not the Python ufw: one ufw process per command.
-		for _fw_s in "$@"; do
-			[ "$_fw_s" != -- ] || continue
-			_fw_o=${_fw_s%%:*}
-			_fw_c=${_fw_s#*:}
-			if [ "$_fw_o" = - ]; then
-				# shellcheck disable=SC2086 # the command is split into ufw's arguments on purpose
-				ufw $_fw_c || return 1
-			else
-				# shellcheck disable=SC2086
-				ufw $_fw_c >"$G_WORK_DIR/$_fw_o" 2>&1 || {
-					cat -- "$G_WORK_DIR/$_fw_o" >&2
-					return 1
-				}
-			fi
-		done
-	}
-`
-
-const ufwReadFunc = `	_fw_read() {
-		[ -f "$_fw_status" ] && [ -f "$_fw_added" ] && return 0
-		_fw_run "firewall.status:status verbose" "firewall.added:show added" && return 0
-		rm -f -- "$_fw_status" "$_fw_added"
-		return 1
-	}
-`
-
-const ufwChangeFunc = `	_fw_change() {
-		rm -f -- "$_fw_status" "$_fw_added"
-		_fw_n=$#
-		for _fw_c in "$@"; do
-			set -- "$@" "-:$_fw_c"
-		done
-		shift "$_fw_n"
-		_fw_run "$@" -- "firewall.status:status verbose" "firewall.added:show added" && return 0
-		rm -f -- "$_fw_status" "$_fw_added"
-		return 1
-	}
-`
-
-// What a snippet needs: reading the state, changing ufw, or both.
-const (
-	ufwRead       = ufwRun + ufwReadFunc
-	ufwChange     = ufwRun + ufwChangeFunc
-	ufwReadChange = ufwRun + ufwReadFunc + ufwChangeFunc
+// ufwRun, ufwRead and ufwChange are shell that the firewall checks and fixes start with
+// (scripts/firewall/ufw-*.sh): ufw's state read once per module into files of the run's work
+// directory, and changes batched in one Python process that uses ufw's own modules
+// (scripts/firewall/ufw-batch.py), with ufw's command line doing the work whenever that fails.
+// A snippet takes only the functions it calls.
+var (
+	ufwRun        = "\t_fw_batch_py=" + shellQuote(embedded("firewall/ufw-batch.py")) + "\n" + embedded("firewall/ufw-run.sh") + "\n"
+	ufwRead       = ufwRun + embedded("firewall/ufw-read.sh") + "\n"
+	ufwChange     = ufwRun + embedded("firewall/ufw-change.sh") + "\n"
+	ufwReadChange = ufwRead + embedded("firewall/ufw-change.sh") + "\n"
 )
 
 // ufwRulesCheck is shell that checks that every rule in _rules (one per line) is among UFW's
@@ -318,28 +210,6 @@ const ufwRulesFix = `	_fw_read || return 1
 $_rules
 EOF
 	[ "$#" -eq 0 ] || _fw_change "$@"`
-
-// ufwOpenPortsAwk reads "ufw show added", then "ss -Htuln" (stdin), and checks that every port
-// listening beyond loopback has a rule that names it; it prints each port and exits 1 when one
-// has none.
-const ufwOpenPortsAwk = `FNR == NR { added[++n] = $0; next }
-{
-	a = $5; p = a; sub(/.*:/, "", p); h = a; sub(/:[^:]*$/, "", h)
-	if (h ~ /^127\./ || h == "[::1]" || h ~ /%lo$/ || seen[$1 " " p]++) next
-	re = "( " p "/" $1 "| " p "$| port " p "( |$))"
-	ok = 0
-	for (i = 1; i <= n; i++) if (added[i] ~ re) { ok = 1; break }
-	if (ok) print p "/" $1 ": has a rule"
-	else { print p "/" $1 ": listening without a ufw rule (add it to firewall.allow, or stop the service)"; rc = 1 }
-}
-END { exit rc }`
-
-// ufwSSHRuleERE is the extended regular expression of a "ufw show added" line that lets TCP port
-// `port` in: "ufw allow 22/tcp", "ufw limit 22", "ufw allow from 10.0.0.0/8 to any port 22 proto
-// tcp"... (end is the regexp's end anchor as the caller needs it written).
-func ufwSSHRuleERE(port, end string) string {
-	return "^ufw (allow|limit)(( .*)? " + port + "(/tcp)?| .* port " + port + "( proto tcp)?)" + end
-}
 
 // ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
 // allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
@@ -439,7 +309,7 @@ func init() {
 			Level: 1,
 			OS:    debianFamilies,
 			Check: firewallGate + firewallNeedUFW + ufwRead + `	_fw_read 2>&1 || return 1
-	ss -Htuln 2>/dev/null | awk '` + ufwOpenPortsAwk + `' "$_fw_added" -`,
+	ss -Htulnp 2>/dev/null | awk ` + awkProgram("firewall/open-ports.awk") + ` "$_fw_added" -`,
 			Fix: `	g_say "no automatic fix: allow the port in firewall.allow or stop the service that listens"
 	return 1`,
 		},
@@ -500,11 +370,17 @@ func init() {
 	fi
 	return "$_rc"`,
 			Fix: ufwReadChange + `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
-	# cannot refuse a new SSH connection. Unless the SSH port's rule is missing (its fix failed,
-	# or firewall.ssh-port is skipped and no other rule names the port): then ufw stays off.
+	# cannot refuse a new SSH connection. Unless no rule lets the build's connection in (the SSH
+	# port's fix failed, or firewall.ssh-port is skipped and the other rules do not admit it):
+	# then ufw stays off.
 	_fw_read || return 1
-	if ! grep -Eq "` + ufwSSHRuleERE(`$G_SSH_PORT`, `\$`) + `" "$_fw_added"; then
-		echo "no ufw rule allows the build's SSH port $G_SSH_PORT/tcp: ufw is not enabled (new SSH connections would be refused)" >&2
+	_if=""
+	if [ -n "$G_SSH_SERVER" ]; then
+		_if=$(ip -o addr show to "$G_SSH_SERVER" 2>/dev/null | awk '{ print $2; exit }')
+	fi
+	if ! _why=$(awk -v port="$G_SSH_PORT" -v client="$G_SSH_CLIENT" -v server="$G_SSH_SERVER" -v iface="$_if" ` +
+				awkProgram("firewall/ssh-admitted.awk") + ` "$_fw_added"); then
+		echo "ufw is not enabled: it would refuse new SSH connections of the build to port $G_SSH_PORT ($_why)" >&2
 		return 1
 	fi
 	read -r _first <"$_fw_status"

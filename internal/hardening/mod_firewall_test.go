@@ -1,9 +1,9 @@
 package hardening
 
 import (
+	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -124,35 +124,125 @@ func TestUFWOpenPortsAwk(t *testing.T) {
 		"tcp   LISTEN 0      128             [::]:22            [::]:*\n" +
 		"tcp   LISTEN 0      4096         0.0.0.0:8080       0.0.0.0:*\n" +
 		"tcp   LISTEN 0      4096           [::1]:631           [::]:*\n"
-	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss}, 0,
+	wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss}, 0,
 		[]string{"53/udp: has a rule", "22/tcp: has a rule", "8080/tcp: has a rule"}, "323", "631")
-	wantAwk(t, ufwOpenPortsAwk, awkRun{files: file, stdin: ss + "tcp   LISTEN 0      511          0.0.0.0:80         0.0.0.0:*\n"}, 1,
+	wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss + "tcp   LISTEN 0      511          0.0.0.0:80         0.0.0.0:*\n"}, 1,
 		[]string{"80/tcp: listening without a ufw rule"})
 }
 
-// firewall.enabled refuses to turn ufw on unless a rule lets the SSH port in.
-func TestUFWSSHRuleERE(t *testing.T) {
-	grep := requireTool(t, "grep")
-	cases := map[string]bool{
-		"ufw allow 2222/tcp": true,
-		"ufw allow 2222":     true,
-		"ufw limit 2222/tcp": true,
-		"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp": true,
-		"ufw allow in on eth0 to any port 2222":                true,
-		"ufw allow 2222/udp":                                   false,
-		"ufw allow 22/tcp":                                     false,
-		"ufw allow 22220/tcp":                                  false,
-		"ufw deny 2222/tcp":                                    false,
-		"ufw allow from 10.0.0.0/8 to any port 2222 proto udp": false,
-		"ufw allow 12222/tcp":                                  false,
-		"ufw allow in on lo":                                   false,
+// The DHCP client of every EC2 instance listens on 68/udp (DHCPv6: 546/udp) on its interface:
+// ufw's own rules accept DHCP replies, so that listener needs no rule of its own. Only the DHCP
+// client's listener on its client port is exempt; another process on 68/udp, or the DHCP client
+// on another port, still needs a rule (ss -Htulnp names the processes).
+func TestUFWOpenPortsAwkDHCPClient(t *testing.T) {
+	dir := writeFiles(t, t.TempDir(), map[string]string{"added": ufwShowAdded})
+	file := []string{filepath.Join(dir, "added"), "-"}
+	ss := "udp   UNCONN 0      0      10.0.1.5%ens5:68         0.0.0.0:*    users:((\"systemd-network\",pid=421,fd=20))\n" +
+		"udp   UNCONN 0      0      0.0.0.0%ens5:68          0.0.0.0:*    users:((\"dhclient\",pid=512,fd=7))\n" +
+		"udp   UNCONN 0      0      [fe80::4f:1%ens5]:546        [::]:*    users:((\"systemd-network\",pid=421,fd=22))\n" +
+		"udp   UNCONN 0      0      0.0.0.0%eth0:68          0.0.0.0:*    users:((\"dhcpcd\",pid=600,fd=9),(\"dhcpcd\",pid=601,fd=9))\n" +
+		"tcp   LISTEN 0      128          0.0.0.0:22         0.0.0.0:*    users:((\"sshd\",pid=700,fd=3))\n"
+	wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss}, 0,
+		[]string{"68/udp: the DHCP client (systemd-network)", "68/udp: the DHCP client (dhclient)", "546/udp: the DHCP client (systemd-network)",
+			"68/udp: the DHCP client (dhcpcd)", "22/tcp: has a rule"}, "without a ufw rule")
+	for _, other := range []string{
+		"udp   UNCONN 0      0            0.0.0.0:68         0.0.0.0:*    users:((\"python3\",pid=9,fd=3))\n",
+		"udp   UNCONN 0      0      10.0.1.5%ens5:5353       0.0.0.0:*    users:((\"dhclient\",pid=512,fd=8))\n",
+		"tcp   LISTEN 0      16           0.0.0.0:68         0.0.0.0:*    users:((\"dhclient\",pid=512,fd=9))\n",
+		"udp   UNCONN 0      0            0.0.0.0:68         0.0.0.0:*\n",
+	} {
+		wantAwk(t, embedded("firewall/open-ports.awk"), awkRun{files: file, stdin: ss + other}, 1, []string{"listening without a ufw rule"})
 	}
-	for line, want := range cases {
-		cmd := exec.Command(grep, "-Eq", ufwSSHRuleERE("2222", "$"))
-		cmd.Stdin = strings.NewReader(line + "\n")
-		got := cmd.Run() == nil
-		if got != want {
-			t.Errorf("%q: matches %v, want %v", line, got, want)
+}
+
+// firewall.enabled refuses to turn ufw on unless a rule lets the build's SSH connection in: the
+// first rule of `ufw show added` that matches the connection (from 198.51.100.7 to 10.0.3.15
+// port 2222, arriving on eth0) must allow it.
+func TestUFWSSHAdmittedAwk(t *testing.T) {
+	conn := map[string]string{"port": "2222", "client": "198.51.100.7", "server": "10.0.3.15", "iface": "eth0"}
+	unknown := map[string]string{"port": "2222"}
+	cases := []struct {
+		rules string
+		vars  map[string]string
+		want  bool
+	}{
+		{"ufw allow 2222/tcp", conn, true},
+		{"ufw allow 2222", conn, true},
+		{"ufw limit 2222/tcp", conn, true},
+		{"ufw allow 22,2222/tcp", conn, true},
+		{"ufw allow 2000:3000/tcp", conn, true},
+		{"ufw allow from 198.51.100.0/24 to any port 2222 proto tcp", conn, true},
+		{"ufw allow from 198.51.100.7 to any port 2222", conn, true},
+		{"ufw allow in on eth0 to any port 2222", conn, true},
+		{"ufw allow from 198.51.100.0/24", conn, true},
+		{"ufw allow to 10.0.3.15 port 2222 proto tcp", conn, true},
+		{"ufw allow 2222/tcp comment 'build ssh'", conn, true},
+		{"ufw allow 2222/tcp", unknown, true},
+		{"ufw allow out 2222/tcp", conn, false},
+		{"ufw allow out on eth0 to any port 2222", conn, false},
+		{"ufw allow in on eth9 to any port 2222", conn, false},
+		{"ufw allow in on eth0 to any port 2222", unknown, false},
+		{"ufw allow 2222/udp", conn, false},
+		{"ufw allow 22/tcp", conn, false},
+		{"ufw allow 22220/tcp", conn, false},
+		{"ufw allow 12222/tcp", conn, false},
+		{"ufw deny 2222/tcp", conn, false},
+		{"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp", conn, false},
+		{"ufw allow from 10.0.0.0/8 to any port 2222 proto tcp", unknown, false},
+		{"ufw allow from 198.51.100.7 port 2222", conn, false},
+		{"ufw allow to 10.0.9.9 port 2222", conn, false},
+		{"ufw allow in on lo", conn, false},
+		{"ufw allow OpenSSH", conn, false},
+		{"ufw route allow 2222/tcp", conn, false},
+		{"ufw deny from 198.51.100.0/24\nufw allow 2222/tcp", conn, false},
+		{"ufw deny from 127.0.0.0/8\nufw allow 2222/tcp", conn, true},
+		{"ufw allow in on lo\nufw allow out 2222/tcp\nufw allow 2222/tcp", conn, true},
+	}
+	for _, awk := range awkImplementations(t) {
+		for _, c := range cases {
+			dir := writeFiles(t, t.TempDir(), map[string]string{"added": "Added user rules (see 'ufw status' for running firewall):\n" + c.rules + "\n"})
+			out, code := awkRun{vars: c.vars, files: []string{filepath.Join(dir, "added")}}.run(t, awk, embedded("firewall/ssh-admitted.awk"))
+			if (code == 0) != c.want {
+				t.Errorf("%s: %q with %v: admitted %v (exit %d, %q), want %v", awk, c.rules, c.vars, code == 0, code, out, c.want)
+			}
 		}
+	}
+}
+
+// The firewall module batches ufw commands through ufw's Python modules, which are not a stable
+// interface: whatever goes wrong there (here, the frontend raises an error that is not ufw's),
+// ufw's command line must do the work. A fake ufw command (a Python script, as ufw is) records
+// its calls; fake ufw modules fail as a changed ufw might.
+func TestUFWFallsBackToItsCommandLine(t *testing.T) {
+	sh := requireTool(t, "sh")
+	python := requireTool(t, "python3")
+	dir := t.TempDir()
+	work := filepath.Join(dir, "work")
+	writeFiles(t, dir, map[string]string{
+		"bin/ufw": "#!" + python + "\nimport sys\nwith open('" + filepath.Join(dir, "calls") + "', 'a') as f:\n    f.write(' '.join(sys.argv[1:]) + '\\n')\n" +
+			"print('Status: active' if sys.argv[1:2] == ['status'] else 'ufw ' + ' '.join(sys.argv[1:]))\n",
+		"py/ufw/__init__.py": "",
+		"py/ufw/common.py":   "programName = 'ufw'\nclass UFWError(Exception):\n    pass\n",
+		"py/ufw/util.py":     "def create_lock():\n    return None\ndef release_lock(lock):\n    pass\n",
+		"py/ufw/frontend.py": "class UFWFrontend:\n    def __init__(self, dryrun):\n        raise AttributeError('this ufw has no such frontend')\n" +
+			"def parse_command(argv):\n    raise AttributeError('no parser')\n",
+		"work/.keep": "",
+	})
+	if err := os.Chmod(filepath.Join(dir, "bin", "ufw"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	script := "G_WORK_DIR=" + work + "\nf() {\n" + ufwRun + "\n_fw_run '-:allow 2222/tcp' -- 'firewall.status:status verbose'\n}\nf\n"
+	cmd := exec.Command(sh, "-c", script)
+	cmd.Env = []string{"PATH=" + filepath.Join(dir, "bin") + ":" + os.Getenv("PATH"), "PYTHONPATH=" + filepath.Join(dir, "py"), "LC_ALL=C"}
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		t.Fatalf("_fw_run: %v\n%s", err, out)
+	}
+	calls, _ := os.ReadFile(filepath.Join(dir, "calls"))
+	if string(calls) != "allow 2222/tcp\nstatus verbose\n" {
+		t.Errorf("ufw's command line was called with %q", calls)
+	}
+	if status, _ := os.ReadFile(filepath.Join(work, "firewall.status")); string(status) != "Status: active\n" {
+		t.Errorf("firewall.status = %q", status)
 	}
 }

@@ -33,15 +33,19 @@ func (o OSInfo) Major() string {
 	return o.VersionID
 }
 
-// supportedOS lists the releases the catalogue is written and tested for, per os-release ID.
+// supportedOS lists the releases golden-harden accepts, per os-release ID: exactly those the
+// end-to-end suite hardens on a lab machine (test/e2e); the releases of the lab's matrix that it
+// does not boot yet, and the next families, are planned: named in errors, not accepted. Ubuntu
+// 20.04 (no pam_faillock) and Debian 11 are past their vendors' standard support.
 var supportedOS = []struct {
 	ID       string
 	Name     string
 	Versions []string
 	Planned  bool // named in errors as coming, not accepted yet
 }{
-	{ID: "debian", Name: "Debian", Versions: []string{"11", "12"}},
-	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"20.04", "22.04", "24.04"}},
+	{ID: "debian", Name: "Debian", Versions: []string{"12"}},
+	{ID: "debian", Name: "Debian", Versions: []string{"13"}, Planned: true},
+	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"22.04", "24.04", "26.04"}, Planned: true},
 	{ID: "amzn", Name: "Amazon Linux", Versions: []string{"2023"}, Planned: true},
 	{ID: "rhel", Name: "RHEL", Versions: []string{"9"}, Planned: true},
 }
@@ -112,10 +116,12 @@ func osFamily(id string, like []string) string {
 // CheckSupported returns a clear error when the catalogue does not support the OS yet, naming
 // what is supported.
 func CheckSupported(o OSInfo) error {
+	family := ""
 	for _, s := range supportedOS {
 		if s.ID != o.ID {
 			continue
 		}
+		family = s.Name
 		for _, v := range s.Versions {
 			if v == o.Major() {
 				if s.Planned {
@@ -124,7 +130,9 @@ func CheckSupported(o OSInfo) error {
 				return nil
 			}
 		}
-		return fmt.Errorf("%s %s is not supported (%s)", s.Name, o.VersionID, SupportedOSText())
+	}
+	if family != "" {
+		return fmt.Errorf("%s %s is not supported (%s)", family, o.VersionID, SupportedOSText())
 	}
 	return fmt.Errorf("unsupported operating system %q (%s)", o.String(), SupportedOSText())
 }

@@ -32,6 +32,10 @@ type Plan struct {
 	OS        OSInfo
 	BuildUser string // the communicator's user: keeps SSH and sudo whatever the controls say
 	SSHPort   int    // the port the build connects on: the firewall keeps it open
+	// SSHClient and SSHServer are the addresses of the build's SSH connection as the target sees
+	// it (SSH_CONNECTION); empty when unknown. The firewall enables ufw only when a rule lets
+	// that connection in.
+	SSHClient, SSHServer string
 	RunID     string // unique per run; names the work and backup directories
 	// WorkDir is the run's private directory on the target (state, temporary files); the script
 	// creates it (it must not exist), and removes it and ScriptPath when it ends.
@@ -138,6 +142,8 @@ func Render(p Plan) ([]byte, error) {
 		{"G_MODE", string(p.Mode)},
 		{"G_BUILD_USER", p.BuildUser},
 		{"G_SSH_PORT", strconv.Itoa(p.SSHPort)},
+		{"G_SSH_CLIENT", p.SSHClient},
+		{"G_SSH_SERVER", p.SSHServer},
 		{"G_OS_ID", p.OS.ID},
 		{"G_OS_VERSION", p.OS.VersionID},
 		{"G_OS_FAMILY", p.OS.Family},

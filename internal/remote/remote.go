@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"os"
 	"strings"
 	"sync"
 
@@ -45,9 +46,28 @@ func (r *Runner) AsRoot(command string) string {
 // Exec runs a short command and returns its output. A non-zero exit status is not an error: the
 // caller decides what it means.
 func (r *Runner) Exec(ctx context.Context, command string) (stdout, stderr string, status int, err error) {
-	var out, errOut bytes.Buffer
+	var out, errOut lockedBuffer
 	status, err = r.start(ctx, command, nil, &out, &errOut)
 	return out.String(), errOut.String(), status, err
+}
+
+// lockedBuffer is the output of one command. When the context ends first, start returns while
+// the communicator may still copy the command's output into it: reads and writes take turns.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
 }
 
 // start runs command with the given input and writers and waits for it.
@@ -102,14 +122,14 @@ func (r *Runner) Download(ctx context.Context, path string) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// Put writes content to path on the target as root (mode 0644, owner root), creating parent
+// Put writes content to path on the target as root (owner root, the given mode), creating parent
 // directories: uploaded as the communicator's user to tmpPath first, then moved into place.
-func (r *Runner) Put(ctx context.Context, path string, content []byte, tmpPath string) error {
+func (r *Runner) Put(ctx context.Context, path string, content []byte, mode os.FileMode, tmpPath string) error {
 	if err := r.Upload(ctx, tmpPath, content); err != nil {
 		return err
 	}
-	command := r.AsRoot(fmt.Sprintf("install -D -m 0644 -o root -g root %s %s; rc=$?; rm -f %s; exit $rc",
-		ShellQuote(tmpPath), ShellQuote(path), ShellQuote(tmpPath)))
+	command := r.AsRoot(fmt.Sprintf("install -D -m %04o -o root -g root %s %s; rc=$?; rm -f %s; exit $rc",
+		mode.Perm(), ShellQuote(tmpPath), ShellQuote(path), ShellQuote(tmpPath)))
 	_, stderr, status, err := r.Exec(ctx, command)
 	if err != nil {
 		return fmt.Errorf("installing %s: %w", path, err)
@@ -146,11 +166,17 @@ func (r *Runner) RunScript(ctx context.Context, s Script) (int, error) {
 	if s.Root && r.Sudo {
 		command = "sudo -n " + command
 	}
+	// mu serializes the callbacks, and returned stops them: once the context ends, start returns
+	// while the communicator may still deliver output, which the caller must not see any more.
 	var mu sync.Mutex
 	var recordErr error
+	returned := false
 	handle := func(stderr bool, line string) {
 		mu.Lock()
 		defer mu.Unlock()
+		if returned {
+			return
+		}
 		if !stderr && s.Marker != "" {
 			if payload, ok := strings.CutPrefix(line, s.Marker+" "); ok {
 				if s.OnRecord != nil {
@@ -168,8 +194,13 @@ func (r *Runner) RunScript(ctx context.Context, s Script) (int, error) {
 	stdout := &lineWriter{emit: func(l string) { handle(false, l) }}
 	stderr := &lineWriter{emit: func(l string) { handle(true, l) }}
 	status, err := r.start(ctx, command, s.Stdin, stdout, stderr)
-	stdout.Flush()
-	stderr.Flush()
+	if ctx.Err() == nil { // the command ended: nothing writes any more
+		stdout.Flush()
+		stderr.Flush()
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	returned = true
 	if err != nil {
 		return status, err
 	}

@@ -122,17 +122,58 @@ func TestPut(t *testing.T) {
 	r := &Runner{Comm: &remotetest.Local{}}
 	dest := filepath.Join(dir, "var", "log", "golden", "report.json")
 	tmp := filepath.Join(dir, "upload.tmp")
-	if err := r.Put(context.Background(), dest, []byte("{}"), tmp); err != nil {
+	if err := r.Put(context.Background(), dest, []byte("{}"), 0o600, tmp); err != nil {
 		t.Fatal(err)
 	}
+	// A report on the image names every weakness the run left: root reads it, nobody else.
 	info, err := os.Stat(dest)
-	if err != nil || info.Mode().Perm() != 0o644 {
+	if err != nil || info.Mode().Perm() != 0o600 {
 		t.Fatalf("stat %v %v", info, err)
 	}
 	if _, err := os.Stat(tmp); !os.IsNotExist(err) {
 		t.Error("the temporary upload was left behind")
 	}
-	if err := r.Put(context.Background(), filepath.Join(dest, "under-a-file"), []byte("{}"), tmp); err == nil {
+	if err := r.Put(context.Background(), filepath.Join(dest, "under-a-file"), []byte("{}"), 0o600, tmp); err == nil {
 		t.Error("an impossible destination did not fail")
+	}
+}
+
+// A cancelled command may go on writing its output after Exec returned: what Exec returns must
+// not be read from a buffer the command still writes into (go test -race catches that).
+func TestCancelWhileTheCommandWrites(t *testing.T) {
+	r := &Runner{Comm: &remotetest.Local{}}
+	for i := 0; i < 5; i++ {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Millisecond)
+		stdout, _, _, err := r.Exec(ctx, "timeout 0.3 sh -c 'while :; do echo output; done'")
+		cancel()
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("err = %v", err)
+		}
+		_ = strings.Count(stdout, "\n")
+	}
+	time.Sleep(350 * time.Millisecond)
+}
+
+// Neither are the callbacks of a script called any more once RunScript returned: the caller reads
+// what they collected.
+func TestCancelledScriptCallsNothingAfterReturning(t *testing.T) {
+	dir := t.TempDir()
+	r := &Runner{Comm: &remotetest.Local{}}
+	var lines []string
+	ctx, cancel := context.WithTimeout(context.Background(), 50*time.Millisecond)
+	defer cancel()
+	_, err := r.RunScript(ctx, Script{
+		Path: filepath.Join(dir, "s.sh"), Marker: "@@m@@",
+		Content:  []byte("timeout 0.3 sh -c 'while :; do echo output; echo \"@@m@@ {}\"; done'"),
+		OnOutput: func(_ bool, line string) { lines = append(lines, line) },
+		OnRecord: func(p []byte) error { lines = append(lines, string(p)); return nil },
+	})
+	if !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err = %v", err)
+	}
+	seen := len(lines)
+	time.Sleep(350 * time.Millisecond)
+	if len(lines) != seen {
+		t.Errorf("%d lines delivered after RunScript returned", len(lines)-seen)
 	}
 }

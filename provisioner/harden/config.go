@@ -52,7 +52,8 @@ type Config struct {
 	ReportJUnit string `mapstructure:"report_junit"`
 	// Local path of a Markdown summary with counts before and after. Not written when empty.
 	ReportMarkdown string `mapstructure:"report_markdown"`
-	// Where the JSON report is left on the image. Defaults to `/var/log/golden/harden-report.json`
+	// Where the JSON report is left on the image, owned by root and readable by root only (it
+	// lists every weakness the run left). Defaults to `/var/log/golden/harden-report.json`
 	// in enforce mode; in audit mode, which writes nothing outside `remote_dir`, it defaults to
 	// `<remote_dir>/golden-harden-report.json` (set it explicitly to write it elsewhere anyway).
 	RemoteReportPath string `mapstructure:"remote_report_path"`

@@ -118,12 +118,8 @@ func (p *Provisioner) writeReports(ctx context.Context, runner *remote.Runner, u
 	if err != nil {
 		return err
 	}
-	if c.mode == hardening.ModeAudit && !c.remoteReportSet {
-		err = runner.Upload(ctx, c.RemoteReportPath, body)
-	} else {
-		err = runner.Put(ctx, c.RemoteReportPath, body, path.Join(c.RemoteDir, "golden-harden-"+runID+".report.json"))
-	}
-	if err != nil {
+	// The report names every control the image fails and how to find the weakness: root only.
+	if err := runner.Put(ctx, c.RemoteReportPath, body, 0o600, path.Join(c.RemoteDir, "golden-harden-"+runID+".report.json")); err != nil {
 		return fmt.Errorf("leaving the report on the target: %w", err)
 	}
 	ui.Say("golden-harden: report left on the target at " + c.RemoteReportPath)

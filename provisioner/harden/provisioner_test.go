@@ -153,8 +153,8 @@ func (run provisionRun) report(t *testing.T) (*report.Report, []byte) {
 
 func TestProvisionRefusesAnUnsupportedOS(t *testing.T) {
 	for _, tc := range []struct{ osRelease, want string }{
-		{amazon, "golden-harden: Amazon Linux 2023 is planned but not supported yet (supported: Debian 11/12, Ubuntu 20.04/22.04/24.04; planned: Amazon Linux 2023, RHEL 9)"},
-		{alpine, `golden-harden: unsupported operating system "Alpine Linux v3.20" (supported: Debian 11/12, Ubuntu 20.04/22.04/24.04; planned: Amazon Linux 2023, RHEL 9)`},
+		{amazon, "golden-harden: Amazon Linux 2023 is planned but not supported yet (supported: Debian 12; planned: Debian 13, Ubuntu 22.04/24.04/26.04, Amazon Linux 2023, RHEL 9)"},
+		{alpine, `golden-harden: unsupported operating system "Alpine Linux v3.20" (supported: Debian 12; planned: Debian 13, Ubuntu 22.04/24.04/26.04, Amazon Linux 2023, RHEL 9)`},
 	} {
 		run := provision(t, tc.osRelease, map[string]interface{}{"mode": "audit"})
 		if run.err == nil || run.err.Error() != tc.want {
@@ -181,7 +181,7 @@ func TestProvisionRunsOneScriptWithSudo(t *testing.T) {
 		}
 	}
 	// detection, the script, installing the report on the image: nothing per control.
-	if len(scripts) != 1 || len(run.target.commands) != 3 || !strings.HasPrefix(run.target.commands[2], "sudo -n sh -c 'install -D -m 0644 -o root -g root ") {
+	if len(scripts) != 1 || len(run.target.commands) != 3 || !strings.HasPrefix(run.target.commands[2], "sudo -n sh -c 'install -D -m 0600 -o root -g root ") {
 		t.Errorf("commands sent to the target:\n%s", strings.Join(run.target.commands, "\n"))
 	}
 	if len(run.target.uploads) != 2 {
@@ -214,6 +214,7 @@ func TestProvisionRunsOneScriptWithSudo(t *testing.T) {
 	if err != nil || !bytes.Equal(onImage, local) {
 		t.Errorf("the report left on the image differs from the local one (%v)", err)
 	}
+	wantRootOnly(t, filepath.Join(run.dir, "image", "harden-report.json"))
 	for _, f := range []string{"harden.xml", "harden.md"} {
 		if b, err := os.ReadFile(filepath.Join(run.dir, "out", f)); err != nil || len(b) == 0 {
 			t.Errorf("%s: %v", f, err)
@@ -269,4 +270,26 @@ func TestProvisionFailBelowOnFailureAndWaivers(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wantRootOnly: the report left on the image lists every weakness the run found, so only its
+// owner (root on a real target) may read it.
+func wantRootOnly(t *testing.T, path string) {
+	t.Helper()
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := info.Mode().Perm(); perm != 0o600 {
+		t.Errorf("the report on the image has mode %o, want 600", perm)
+	}
+}
+
+// Audit mode leaves its report in remote_dir by default: readable by root only too.
+func TestProvisionAuditReportIsRootOnly(t *testing.T) {
+	run := provision(t, debian12, map[string]interface{}{"mode": "audit", "on_failure": "warn", "remote_report_path": ""})
+	if run.err != nil {
+		t.Fatalf("Provision: %v\n%s", run.err, run.ui)
+	}
+	wantRootOnly(t, filepath.Join(run.dir, "remote", "golden-harden-report.json"))
 }

@@ -193,6 +193,9 @@ func TestHardenCISLevel1(t *testing.T) {
 
 	// Backups: every changed file is listed, with its original kept on the image.
 	assertBackups(t, h, r)
+	if mode := h.MustRun(t, "sudo stat -c '%a %U:%G' /var/log/golden/harden-report.json"); mode != "600 root:root\n" {
+		t.Errorf("the report on the image is %q, want readable by root only", mode)
+	}
 	onImage := h.MustRun(t, "sudo cat /var/log/golden/harden-report.json")
 	if img, err := report.ParseJSON([]byte(onImage)); err != nil || img.Score != r.Score || len(img.Items) != len(r.Items) {
 		t.Errorf("report on the image differs: %v", err)

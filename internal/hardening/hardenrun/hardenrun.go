@@ -9,6 +9,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"net"
 	"strconv"
 	"strings"
 	"time"
@@ -26,16 +27,22 @@ type Target struct {
 	UID     int
 	User    string // the communicator's user
 	CanSudo bool   // `sudo -n true` works (irrelevant for root)
+	// SSHClient and SSHServer are the addresses of the connection as the target's sshd sees it
+	// (SSH_CONNECTION); empty when the communicator is not SSH.
+	SSHClient, SSHServer string
 }
 
 const (
 	idMarker   = "@@golden-id@@"
+	connMarker = "@@golden-conn@@"
 	sudoMarker = "@@golden-sudo@@"
 )
 
-// detectCommand prints os-release, the user, and whether passwordless sudo works, in one round trip.
+// detectCommand prints os-release, the user, the SSH connection, and whether passwordless sudo
+// works, in one round trip.
 const detectCommand = `cat /etc/os-release 2>/dev/null || cat /usr/lib/os-release; ` +
 	`printf '\n` + idMarker + ` %s %s\n' "$(id -u)" "$(id -un)"; ` +
+	`printf '` + connMarker + ` %s\n' "${SSH_CONNECTION:-}"; ` +
 	`if [ "$(id -u)" != 0 ] && sudo -n true 2>/dev/null; then echo ` + sudoMarker + `; fi`
 
 // Detect reads the target's OS and user, and configures the runner to use sudo when the user is
@@ -77,6 +84,14 @@ func parseDetect(out string) (Target, error) {
 	}
 	t.User = fields[1]
 	t.CanSudo = strings.Contains(tail, sudoMarker)
+	// SSH_CONNECTION is "client-address client-port server-address server-port".
+	for _, line := range strings.Split(tail, "\n") {
+		if conn, ok := strings.CutPrefix(line, connMarker+" "); ok {
+			if f := strings.Fields(conn); len(f) == 4 && net.ParseIP(f[0]) != nil && net.ParseIP(f[2]) != nil {
+				t.SSHClient, t.SSHServer = f[0], f[2]
+			}
+		}
+	}
 	return t, nil
 }
 
@@ -145,6 +160,8 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 		OS:         target.OS,
 		BuildUser:  req.BuildUser,
 		SSHPort:    req.SSHPort,
+		SSHClient:  target.SSHClient,
+		SSHServer:  target.SSHServer,
 		RunID:      out.RunID,
 		WorkDir:    req.RemoteDir + "/golden-harden-" + out.RunID,
 		ScriptPath: req.RemoteDir + "/golden-harden-" + out.RunID + ".sh",

@@ -18,16 +18,18 @@ import (
 )
 
 func TestParseDetect(t *testing.T) {
-	out := "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n\n" + idMarker + " 1000 admin\n" + sudoMarker + "\n"
+	out := "PRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\nID=debian\nVERSION_ID=\"12\"\n\n" + idMarker + " 1000 admin\n" +
+		connMarker + " 198.51.100.7 50022 10.0.3.15 22\n" + sudoMarker + "\n"
 	got, err := parseDetect(out)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.OS.ID != "debian" || got.OS.VersionID != "12" || got.OS.Family != "debian" || got.UID != 1000 || got.User != "admin" || !got.CanSudo {
+	if got.OS.ID != "debian" || got.OS.VersionID != "12" || got.OS.Family != "debian" || got.UID != 1000 || got.User != "admin" || !got.CanSudo ||
+		got.SSHClient != "198.51.100.7" || got.SSHServer != "10.0.3.15" {
 		t.Errorf("%+v", got)
 	}
-	root, err := parseDetect("ID=ubuntu\nVERSION_ID=\"22.04\"\n\n" + idMarker + " 0 root\n")
-	if err != nil || root.UID != 0 || root.CanSudo || root.OS.Family != "debian" {
+	root, err := parseDetect("ID=ubuntu\nVERSION_ID=\"22.04\"\n\n" + idMarker + " 0 root\n" + connMarker + " \n")
+	if err != nil || root.UID != 0 || root.CanSudo || root.OS.Family != "debian" || root.SSHClient != "" || root.SSHServer != "" {
 		t.Errorf("%+v %v", root, err)
 	}
 	for _, bad := range []string{"", "ID=debian\n", "ID=debian\n\n" + idMarker + " x admin\n", "\n" + idMarker + " 0 root\n"} {
