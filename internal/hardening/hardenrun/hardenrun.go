@@ -8,8 +8,10 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"net"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -97,11 +99,14 @@ func parseDetect(out string) (Target, error) {
 
 // Request is one hardening run.
 type Request struct {
-	Profile   hardening.Profile
-	Only      []string
-	Skip      []string
-	Mode      hardening.Mode
-	Options   *hardening.Options
+	Profile hardening.Profile
+	Only    []string
+	Skip    []string
+	Mode    hardening.Mode
+	Options *hardening.Options
+	// Params replaces the parameters Options would give, when set: golden-validate audits a
+	// booted image with the ones its build recorded (the report's "parameters" property).
+	Params    []hardening.ShellParam
 	Waivers   []hardening.Waiver
 	BuildUser string // the user that keeps SSH and sudo; default: the communicator's user
 	SSHPort   int    // the port the build connects on
@@ -165,7 +170,7 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 		RunID:      out.RunID,
 		WorkDir:    req.RemoteDir + "/golden-harden-" + out.RunID,
 		ScriptPath: req.RemoteDir + "/golden-harden-" + out.RunID + ".sh",
-		Params:     req.Options.ShellParams(),
+		Params:     params(req),
 		Modules:    selected,
 		Provenance: hardening.Provenance{Profile: string(req.Profile), PluginVersion: req.Version, SourceAMI: req.SourceAMI},
 	}
@@ -229,6 +234,44 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 	out.Warnings = append(out.Warnings, warnings...)
 	out.Report = buildReport(req, out, started, req.Now())
 	return out, nil
+}
+
+func params(req Request) []hardening.ShellParam {
+	if req.Params != nil {
+		return req.Params
+	}
+	return req.Options.ShellParams()
+}
+
+// ParamsProperty is the report property that records the run's parameters (JSON, name to value),
+// so that an audit of the image later checks against the same values.
+const ParamsProperty = "parameters"
+
+// ParseParams reads the ParamsProperty of a report; nil when the report has none.
+func ParseParams(r *report.Report) ([]hardening.ShellParam, error) {
+	raw := r.Property(ParamsProperty)
+	if raw == "" {
+		return nil, nil
+	}
+	var m map[string]string
+	if err := json.Unmarshal([]byte(raw), &m); err != nil {
+		return nil, fmt.Errorf("the report's %s property: %w", ParamsProperty, err)
+	}
+	out := make([]hardening.ShellParam, 0, len(m))
+	for k, v := range m {
+		out = append(out, hardening.ShellParam{Name: k, Value: v})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out, nil
+}
+
+func paramsJSON(ps []hardening.ShellParam) string {
+	m := make(map[string]string, len(ps))
+	for _, p := range ps {
+		m[p.Name] = p.Value
+	}
+	b, _ := json.Marshal(m)
+	return string(b)
 }
 
 func newRunID(t time.Time) string {
@@ -336,6 +379,7 @@ func buildReport(req Request, out *Outcome, started, ended time.Time) *report.Re
 			{Name: "run_id", Value: out.RunID},
 			{Name: "in_container", Value: strconv.FormatBool(out.Run.InContainer)},
 			{Name: "script_ms", Value: strconv.FormatInt(out.Run.Duration.Milliseconds(), 10)},
+			{Name: ParamsProperty, Value: paramsJSON(params(req))},
 		},
 		Threshold: req.Threshold,
 		Warnings:  out.Warnings,
