@@ -7,6 +7,7 @@ import (
 
 	"github.com/hashicorp/packer-plugin-sdk/plugin"
 
+	"github.com/golden-ami/packer-plugin-golden/builder/ebs"
 	"github.com/golden-ami/packer-plugin-golden/datasource/ami"
 	"github.com/golden-ami/packer-plugin-golden/post-processor/lifecycle"
 	"github.com/golden-ami/packer-plugin-golden/provisioner/harden"
@@ -16,6 +17,7 @@ import (
 func main() {
 	pps := plugin.NewSet()
 	// Components register here under their HCL names (prefix "golden-" comes from the source address).
+	pps.RegisterBuilder("ebs", new(ebs.Builder))
 	pps.RegisterDatasource("ami", new(ami.Datasource))
 	pps.RegisterProvisioner("harden", new(harden.Provisioner))
 	pps.RegisterPostProcessor("lifecycle", new(lifecycle.PostProcessor))

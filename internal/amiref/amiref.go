@@ -18,7 +18,7 @@ import (
 
 // Builder ids of this plugin's AMI-producing components.
 const (
-	BuilderIDGoldenEBS       = "golden-ami.golden-ebs"
+	BuilderIDGoldenEBS       = "golden.ebs"
 	BuilderIDGoldenLifecycle = "golden-ami.golden-lifecycle"
 )
 

@@ -484,6 +484,18 @@ func modifyImageAttribute(s *Server, rs *regionState, req *request) (any, error)
 		return nil, err
 	}
 	attr := p.get("Attribute")
+	if p.has("ImdsSupport.Value") || attr == "imdsSupport" {
+		// AWS accepts only v2.0, and once set it stays: no value turns it off again.
+		value := p.get("ImdsSupport.Value")
+		if value == "" {
+			value = p.get("Value")
+		}
+		if value != "v2.0" {
+			return nil, errorf("InvalidParameterValue", "Value (%s) for parameter imdsSupport is invalid. Supported values: v2.0.", value)
+		}
+		img.ImdsSupport = value
+		return &xmlEmpty{}, nil
+	}
 	if p.has("Description.Value") || attr == "description" {
 		value := p.get("Description.Value")
 		if value == "" {

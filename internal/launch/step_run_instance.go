@@ -40,8 +40,9 @@ type StepRunInstance struct {
 	IAMInstanceProfile       string
 	MetadataOptions          MetadataOptions
 	UserData                 string
-	// BlockDeviceMappings overrides the image's volumes (golden-ebs's root volume); nil keeps them.
-	BlockDeviceMappings []types.BlockDeviceMapping
+	// BlockDeviceMappings, when set, gives the volumes to launch with for the source image
+	// (golden-ebs's root volume); nil keeps the image's.
+	BlockDeviceMappings func(image types.Image) ([]types.BlockDeviceMapping, error)
 	SSHInterface        string
 	Polling             Polling
 
@@ -54,7 +55,7 @@ type StepRunInstance struct {
 func (s *StepRunInstance) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
 	u, api := ui(state), ec2API(state)
 	image := state.Get(StateSourceImage).(types.Image)
-	id, err := s.launch(ctx, state, api, aws.ToString(image.ImageId))
+	id, err := s.launch(ctx, state, api, image)
 	if err != nil {
 		return halt(state, err)
 	}
@@ -82,9 +83,16 @@ func (s *StepRunInstance) Run(ctx context.Context, state multistep.StateBag) mul
 }
 
 // launch tries each instance type (and market) in turn and returns the id of the instance.
-func (s *StepRunInstance) launch(ctx context.Context, state multistep.StateBag, api EC2API, imageID string) (string, error) {
+func (s *StepRunInstance) launch(ctx context.Context, state multistep.StateBag, api EC2API, image types.Image) (string, error) {
 	u := ui(state)
+	imageID := aws.ToString(image.ImageId)
 	base, err := s.input(state, imageID)
+	if err != nil {
+		return "", err
+	}
+	if s.BlockDeviceMappings != nil {
+		base.BlockDeviceMappings, err = s.BlockDeviceMappings(image)
+	}
 	if err != nil {
 		return "", err
 	}
@@ -106,7 +114,7 @@ func (s *StepRunInstance) launch(ctx context.Context, state multistep.StateBag, 
 					SpotOptions: &types.SpotMarketOptions{SpotInstanceType: types.SpotInstanceTypeOneTime, InstanceInterruptionBehavior: types.InstanceInterruptionBehaviorTerminate},
 				}
 			}
-			u.Say(fmt.Sprintf("Launching a %s %s instance from %s", market, instanceType, imageID))
+			u.Say(fmt.Sprintf("Launching a %s instance (%s) from %s", instanceType, market, imageID))
 			s.launching = true
 			out, err := api.RunInstances(ctx, &in)
 			if err == nil && len(out.Instances) > 0 {
@@ -143,7 +151,6 @@ func (s *StepRunInstance) input(state multistep.StateBag, imageID string) (*ec2.
 			HttpPutResponseHopLimit: aws.Int32(m.HTTPPutResponseHopLimit),
 			InstanceMetadataTags:    types.InstanceMetadataTagsState(m.InstanceMetadataTags),
 		},
-		BlockDeviceMappings:               s.BlockDeviceMappings,
 		InstanceInitiatedShutdownBehavior: types.ShutdownBehaviorStop,
 		TagSpecifications:                 s.Session.TagSpecifications(types.ResourceTypeInstance, types.ResourceTypeVolume),
 	}

@@ -1,0 +1,144 @@
+// Package ebs is golden-ebs: it launches a temporary instance from a source AMI, lets the
+// provisioners run on it over SSH, and makes an EBS-backed AMI of it, secure by default (IMDSv2,
+// an encrypted gp3 root volume, SSH open to this machine only) and without leaving a temporary
+// resource behind, whatever happens to the build.
+package ebs
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/hashicorp/hcl/v2/hcldec"
+	"github.com/hashicorp/packer-plugin-sdk/communicator"
+	"github.com/hashicorp/packer-plugin-sdk/multistep"
+	"github.com/hashicorp/packer-plugin-sdk/multistep/commonsteps"
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+	"github.com/hashicorp/packer-plugin-sdk/packerbuilderdata"
+	"github.com/hashicorp/packer-plugin-sdk/template/config"
+	"github.com/hashicorp/packer-plugin-sdk/uuid"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/launch"
+)
+
+// BuilderID identifies golden-ebs artifacts.
+const BuilderID = amiref.BuilderIDGoldenEBS
+
+// component names golden-ebs in resource names and messages.
+const component = "golden-ebs"
+
+// State bag keys of the builder's own steps.
+const (
+	stateSSM   = "ssm"
+	stateImage = "image"
+	// stateClearKeysOption is the raw option name a user can set to keep authorized_keys.
+	clearKeysOption = "ssh_clear_authorized_keys"
+)
+
+// Builder is golden-ebs.
+type Builder struct {
+	config Config
+	runner multistep.Runner
+}
+
+var _ packersdk.Builder = (*Builder)(nil)
+
+func (b *Builder) ConfigSpec() hcldec.ObjectSpec { return b.config.FlatMapstructure().HCL2Spec() }
+
+// Prepare decodes and validates the configuration and returns the names of the generated data.
+func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
+	err := config.Decode(&b.config, &config.DecodeOpts{
+		PluginType:         BuilderID,
+		Interpolate:        true,
+		InterpolateContext: &b.config.ctx,
+	}, raws...)
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := b.config.Prepare(optionSet(raws, clearKeysOption)); err != nil {
+		return nil, nil, err
+	}
+	for _, secret := range []string{b.config.AccessKey, b.config.SecretKey, b.config.Token} {
+		packersdk.LogSecretFilter.Set(secret)
+	}
+	return generatedDataNames, nil, nil
+}
+
+// optionSet reports whether any raw configuration gives option a value. HCL2 passes every option
+// of the spec, unset ones as null.
+func optionSet(raws []interface{}, option string) bool {
+	for _, raw := range raws {
+		if m, ok := raw.(map[string]interface{}); ok && m[option] != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// Run builds the image: the build is this list of steps.
+func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
+	c := &b.config
+	ec2Client, err := c.EC2Client(ctx)
+	if err != nil {
+		return nil, err
+	}
+	ssmClient, err := c.SSMClient(ctx)
+	if err != nil {
+		return nil, err
+	}
+	userData, err := c.ReadUserData()
+	if err != nil {
+		return nil, err
+	}
+	session := launch.NewSession(component, uuid.TimeOrderedUUID(), c.TemporaryResourcesTTL, c.RunTags)
+
+	state := new(multistep.BasicStateBag)
+	state.Put("config", c)
+	state.Put("ui", ui)
+	state.Put("hook", hook)
+	state.Put(launch.StateEC2, ec2Client)
+	state.Put(stateSSM, ssmClient)
+	generated := &packerbuilderdata.GeneratedData{State: state}
+
+	debugKey := ""
+	if c.PackerDebug {
+		debugKey = filepath.Join(".", fmt.Sprintf("%s-%s.pem", component, session.BuildID))
+	}
+	steps := []multistep.Step{
+		&StepCheckAMIName{Name: c.AMIName},
+		&launch.StepSweepOrphans{Enabled: c.SweepOrphans.True(), Polling: c.Polling},
+		&StepSourceAMI{Config: c, Generated: generated},
+		&launch.StepNetwork{SubnetID: c.SubnetID, SubnetFilter: c.SubnetFilter, VpcID: c.VpcID},
+		&launch.StepKeyPair{Session: session, Comm: &c.Comm, DebugKeyPath: debugKey},
+		&launch.StepSecurityGroup{Session: session, Comm: &c.Comm, SecurityGroupIDs: c.SecurityGroupIDs,
+			SourceCIDRs: c.TemporarySecurityGroupSourceCIDRs, CheckIPURL: c.CheckIPURL, Polling: c.Polling},
+		&launch.StepRunInstance{Session: session, Comm: &c.Comm, InstanceTypes: c.InstanceTypeList(), Spot: c.Spot,
+			AssociatePublicIPAddress: c.AssociatePublicIPAddress, IAMInstanceProfile: c.IAMInstanceProfile,
+			MetadataOptions: c.MetadataOptions, UserData: userData, BlockDeviceMappings: c.RootVolume.mappings,
+			SSHInterface: c.SSHInterface, Polling: c.Polling},
+		&launch.StepAuthorizeCaller{Comm: &c.Comm},
+		&communicator.StepConnect{Config: &c.Comm, Host: launch.SSHHost, SSHConfig: c.Comm.SSHConfigFunc()},
+		&commonsteps.StepProvision{},
+		&StepClearAuthorizedKeys{Comm: &c.Comm},
+		&StepStopInstance{Polling: c.Polling},
+		&StepENASupport{ENASupport: c.ENASupport},
+		&StepCreateImage{Config: c, Session: session},
+		&StepFinishImage{Config: c},
+	}
+	b.runner = commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
+	b.runner.Run(ctx, state)
+
+	if err, ok := state.GetOk("error"); ok {
+		return nil, err.(error)
+	}
+	if launch.Failed(state) {
+		return nil, errors.New("build was halted or cancelled")
+	}
+	image, ok := state.GetOk(stateImage)
+	if !ok {
+		return nil, errors.New("the build made no image")
+	}
+	return newArtifact(c, state, image.(builtImage), session.BuildID), nil
+}
