@@ -25,6 +25,16 @@
 #   logs [NAME]                         console output and the journal tail of a target
 #   clean                               stop every target and delete every cached image
 #
+# Machines (internal/labmachine; cloud images booted like EC2 instances, see docs/test-lab.md):
+#   images                              list the operating systems machines boot
+#   image [--force] OS                  build (or reuse) the cloud image of OS
+#   machine-start NAME --os OS --imds 127.0.0.1:PORT [--layers L,...] [--ingress RULES] [--owner PID]
+#   machine-stop | machine-boot | machine-reboot | machine-terminate NAME
+#   capture NAME [--owner PID]          copy the machine's disk into a new layer, print its id
+#   release-layer LAYER                 delete a layer no disk uses
+#   ingress NAME RULES                  replace a machine's ingress rules (PROTO:FROM-TO:CIDR,...;...)
+#   keeper --owner PID                  once PID ends, remove its machines and layers
+#
 # LIST is comma-separated Debian package names; "hardening" stands for the packages golden-harden's
 # profiles install (see hardening_packages below). NAME defaults to "dev" and must match
 # [a-z0-9][a-z0-9-]{0,39}.
@@ -33,6 +43,7 @@
 #   GOLDEN_LAB_DIR           state folder (default: <repo>/.lab)
 #   GOLDEN_LAB_NET           first two octets of the private block; targets use NET.0.0/22 (default: 10.213)
 #   GOLDEN_LAB_BOOT_TIMEOUT  seconds to wait for SSH after boot (default: 120)
+#   GOLDEN_LAB_UBUNTU_MIRRORS  Ubuntu's archives for machines, "ARCHIVE [SECURITY]"
 #
 # Everything this script starts, it stops; `start` first removes whatever a crashed run left
 # behind (the same NAME, and targets whose owner or supervisor is gone). Must run as root on a
@@ -61,7 +72,7 @@ max_slots=256
 # test/e2e/lab.HardeningPackages names the same list; TestLabPreinstalledPackages checks it against
 # the controls' fixes.
 hardening_packages=(ufw auditd audispd-plugins fail2ban python3-systemd chrony libpam-pwquality cracklib-runtime sudo ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog)
-host_packages=(mmdebstrap systemd-container tinyproxy-bin iproute2 openssh-client util-linux procps)
+host_packages=(mmdebstrap systemd-container tinyproxy-bin iproute2 openssh-client util-linux procps dnsmasq-base nftables curl)
 
 log() { echo "target: $*" >&2; }
 die() { echo "target: error: $*" >&2; exit 1; }
@@ -107,6 +118,128 @@ customize_rootfs() {
 }
 
 # --- recipe end -----------------------------------------------------------------------------------
+
+# --- cloud recipe begin ---------------------------------------------------------------------------
+# The machines' base images (`image OS`, `machine-start --os OS`): root filesystems shaped like the
+# vendors' EC2 images, booted by the real cloud-init from the metadata service. Hashed into their
+# own cache keys, apart from the Debian 12 target's recipe above, so that editing one does not
+# rebuild the other.
+cloud_oses=(debian-12 debian-13 ubuntu-22.04 ubuntu-24.04 ubuntu-26.04)
+
+# Ubuntu's package archives: "ARCHIVE [SECURITY]", the archive of the suites and -updates, then the
+# one of -security (the archive itself when left out). The one setting that names Ubuntu mirrors;
+# its default is the pair Ubuntu's own images use.
+ubuntu_mirrors=${GOLDEN_LAB_UBUNTU_MIRRORS:-http://archive.ubuntu.com/ubuntu http://security.ubuntu.com/ubuntu}
+# Ubuntu's archive keyring, from the archive's own pool (Debian 12 has no ubuntu-keyring): the deb
+# below, checked against this SHA-256 before its keyring verifies any suite.
+ubuntu_keyring_deb=pool/main/u/ubuntu-keyring/ubuntu-keyring_2023.11.28.1_all.deb
+ubuntu_keyring_sha256=36de43b15853ccae0028e9a767613770c704833f82586f28eb262f0311adb8a8
+
+# What every cloud image has: systemd, sshd, sudo, the real cloud-init and what it runs.
+cloud_common_packages=(
+  systemd systemd-sysv dbus libpam-systemd udev
+  openssh-server sudo cloud-init python3
+  iproute2 netbase ca-certificates tzdata kmod procps
+  less curl gnupg lsb-release locales
+)
+
+# cloud_os_vars OS sets, for one operating system: suite, vendor (debian/ubuntu), the default user
+# its EC2 images log in with, and the packages that make it look like the vendor's image: the
+# network stack that runs the DHCP client, the time daemon, and what the vendor adds.
+cloud_os_vars() {
+  case $1 in
+    debian-12)
+      os_suite=bookworm os_vendor=debian os_user=admin
+      # Debian 12's EC2 images: netplan rendering for systemd-networkd (whose DHCP client holds
+      # 68/udp), chrony.
+      os_packages=(netplan.io chrony linux-base debconf-utils) ;;
+    debian-13)
+      os_suite=trixie os_vendor=debian os_user=admin
+      # Debian 13's: netplan rendering for systemd-networkd (whose DHCP client holds 68/udp), chrony.
+      os_packages=(netplan.io systemd-resolved chrony linux-base debconf-utils) ;;
+    ubuntu-22.04)
+      os_suite=jammy os_vendor=ubuntu os_user=ubuntu
+      os_packages=(ubuntu-keyring netplan.io systemd-timesyncd) ;;
+    ubuntu-24.04)
+      os_suite=noble os_vendor=ubuntu os_user=ubuntu
+      os_packages=(ubuntu-keyring netplan.io systemd-resolved systemd-timesyncd) ;;
+    ubuntu-26.04)
+      # sudo-rs and the Rust coreutils are 26.04's defaults; chrony replaced timesyncd in 25.10.
+      os_suite=resolute os_vendor=ubuntu os_user=ubuntu
+      os_packages=(ubuntu-keyring netplan.io systemd-resolved chrony sudo-rs rust-coreutils) ;;
+    *) die "unknown operating system '$1' (one of: ${cloud_oses[*]})" ;;
+  esac
+}
+
+# customize_cloud_rootfs DIR OS: what the vendor's image build leaves that a package install does
+# not, and what makes cloud-init run in a container (see docs/test-lab.md, "cloud-init").
+customize_cloud_rootfs() {
+  local dir=$1 os=$2
+  cloud_os_vars "$os"
+  # The data source: EC2's metadata service, and nothing else to probe. strict_id false: in a
+  # container cloud-init cannot read EC2's DMI identity (no /sys/class/dmi), so it would not trust
+  # the platform otherwise. The lab's sources.list stays: the regional EC2 mirrors do not exist here.
+  # 90_dpkg.cfg is where the package's debconf question puts the list; the vendors' EC2 images
+  # answer it with Ec2.
+  printf '# to update this file, run dpkg-reconfigure cloud-init\ndatasource_list: [ Ec2, None ]\n' \
+    >"$dir/etc/cloud/cloud.cfg.d/90_dpkg.cfg"
+  cat >"$dir/etc/cloud/cloud.cfg.d/99_golden_lab.cfg" <<'CFG'
+# test lab: the EC2 data source without platform identification (no EC2 DMI in a container)
+# and the first NIC by name: a veth has no permanent MAC address for netplan's match.
+network:
+  version: 2
+  ethernets:
+    ens5:
+      dhcp4: true
+datasource:
+  Ec2:
+    strict_id: false
+    metadata_urls: [ 'http://169.254.169.254' ]
+    max_wait: 120
+    timeout: 5
+apt:
+  preserve_sources_list: true
+# The network is up from the local stage's configuration (networkd read it before cloud-init's
+# network stage); activating it again runs `netplan apply`, which needs udev, absent in a
+# container. Hotplug (on by default for Ec2) would install a udev rule, for the same absent udev.
+disable_network_activation: true
+updates:
+  network:
+    when: [boot-new-instance]
+CFG
+  if [[ $os_vendor == debian ]]; then
+    # Debian's EC2 images log in as admin (the package's own default user is "debian").
+    cat >"$dir/etc/cloud/cloud.cfg.d/01_debian_cloud.cfg" <<'CFG'
+system_info:
+  default_user:
+    name: admin
+    sudo: ["ALL=(ALL) NOPASSWD:ALL"]
+    lock_passwd: true
+    gecos: Debian
+    groups: [adm, audio, cdrom, dialout, dip, floppy, plugdev, sudo, video]
+    shell: /bin/bash
+manage_etc_hosts: true
+CFG
+  fi
+  # Debian's cloud-init sets en_US.UTF-8 by default: enabled here, generated by the build's
+  # locale-gen hook (Ubuntu's locales package generates it on its own).
+  if [[ $os_vendor == debian ]] && ! grep -q '^en_US.UTF-8 UTF-8' "$dir/etc/locale.gen" 2>/dev/null; then
+    echo 'en_US.UTF-8 UTF-8' >>"$dir/etc/locale.gen"
+  fi
+  # mmdebstrap copies the build host's name; cloud-init names the machine from the metadata.
+  echo localhost >"$dir/etc/hostname"
+  printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$dir/etc/hosts"
+  # Host keys are made per machine by cloud-init at its first boot (ssh_genkeytypes), never shared.
+  rm -f "$dir"/etc/ssh/ssh_host_*
+  install -d -m 2755 "$dir/var/log/journal"
+  : >"$dir/etc/machine-id"
+  rm -f "$dir/var/lib/dbus/machine-id"
+  # nspawn's read-only console has no login to offer; no hardware clock.
+  ln -sf /dev/null "$dir/etc/systemd/system/console-getty.service"
+  ln -sf /dev/null "$dir/etc/systemd/system/systemd-hwdb-update.service"
+  rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
+}
+# --- cloud recipe end -----------------------------------------------------------------------------
 
 # --- locks ----------------------------------------------------------------------------------------
 # Every decision two runs could take at once (which slot, which image, creating the shared cgroup,
@@ -320,16 +453,25 @@ image_dir() {
 # lock) cannot delete an image between this choice and the overlay mount that marks it in use.
 # The caller unlocks once it has mounted the image, or does not need it.
 ensure_image() {
+  local force=''
+  if [[ ${1:-} == --force ]]; then force=--force; shift; fi
+  lock_image $force "$(image_variant "$@")" "$(image_dir "$@")" || build_image "$image" "$@"
+  prune_images "$image"
+}
+
+# lock_image [--force] LOCK DIR: sets image to DIR and takes image_lock, the lock LOCK of its
+# variant; with --force, deletes DIR unless a target or machine uses it. True when DIR is a
+# complete image, false when the caller must build it.
+lock_image() {
   local force=0
-  if [[ ${1:-} == --force ]]; then force=1; shift; fi
-  image=$(image_dir "$@")
-  lock image_lock "$lab/images/.$(image_variant "$@").lock"
+  if [[ $1 == --force ]]; then force=1; shift; fi
+  image=$2
+  lock image_lock "$lab/images/.$1.lock"
   if ((force)) && [[ -d $image ]]; then
-    image_in_use "$image" && die "image $image is in use by a running target; stop it first"
+    image_in_use "$image" && die "image $image is in use by a running target or machine; stop it first"
     rm -rf "$image"
   fi
-  [[ -f $image/complete ]] || build_image "$image" "$@"
-  prune_images "$image"
+  [[ -f $image/complete ]]
 }
 
 build_image() {
@@ -529,14 +671,18 @@ start_proxy() {
   : >"$filter"
   while read -r host; do
     [[ -n $host ]] && printf '^%s$\n' "${host//./\\.}" >>"$filter"
-  done < <(mirror_hosts)
+  done < <(if [[ -n ${mirror_hosts_override:-} ]]; then echo "$mirror_hosts_override"; else mirror_hosts; fi)
   upstream=$(host_apt_proxy)
   # CONNECT (https) only to port 443 and only when a mirror is https; port 0 disables it.
   local connect_port=0
-  target_sources | grep -q ' https://' && connect_port=443
+  if [[ -n ${mirror_hosts_override:-} ]]; then
+    ((${sources_https:-0} == 0)) || connect_port=443
+  elif target_sources | grep -q ' https://'; then
+    connect_port=443
+  fi
   touch "$tdir/proxy.log" && chown nobody:nogroup "$tdir/proxy.log"
   cat >"$conf" <<EOF
-# Generated by test/target/target.sh for one target: the Debian mirror host(s) only.
+# Generated by test/target/target.sh for one target: the mirror host(s) of its image only.
 User nobody
 Group nogroup
 Listen $(slot_host_ip "$k")
@@ -694,7 +840,12 @@ owner_alive() {
 # target_abandoned NAME: NAME's container or its owner is gone. Only meaningful while holding
 # NAME's lock: a start in progress has neither supervisor nor container yet.
 target_abandoned() {
-  ! supervisor_alive "$1" || ! owner_alive "$(target_dir "$1")"
+  local tdir
+  tdir=$(target_dir "$1")
+  owner_alive "$tdir" || return 0
+  # A stopped machine has no supervisor; it is abandoned only once its owner is gone.
+  [[ -f $tdir/stopped ]] && return 1
+  ! supervisor_alive "$1"
 }
 
 # reap_targets: stops this lab's targets that nobody will stop: their supervisor is gone (the host
@@ -758,6 +909,9 @@ stop_target() {
     sleep 0.2
   done
   stop_proxy "$tdir"
+  pids=$(dhcp_pids "$tdir")
+  # shellcheck disable=SC2086 # one pid per word
+  [[ -z $pids ]] || kill -KILL $pids 2>/dev/null || true
   remove_cgroups "$name"
   forget_nspawn_state "$(machine_name "$name")" "$tdir/root"
   if mountpoint -q "$tdir/root" 2>/dev/null; then
@@ -766,6 +920,7 @@ stop_target() {
   k=$(slot_of "$name")
   if [[ -n $k ]]; then
     teardown_network "$k"
+    remove_nft "$k"
     release_slot "$name"
   fi
   rm -rf --one-file-system "$tdir"
@@ -830,6 +985,22 @@ watch_owner() {
   done
 }
 
+# boot_container NAME NIC: starts the container of NAME in the background, its end of the veth
+# named NIC; sets pid to nspawn's.
+boot_container() {
+  local tdir k
+  tdir=$(target_dir "$1")
+  k=$(cat "$tdir/slot")
+  systemd-nspawn --quiet --boot --directory="$tdir/root" --machine="$(machine_name "$1")" \
+    "${nspawn_host_args[@]}" \
+    --private-users="$recipe_uid_base:65536" --private-users-ownership=off \
+    --network-veth-extra="$(slot_veth "$k"):$2" \
+    --console=read-only --link-journal=no --resolv-conf=off --timezone=off \
+    --drop-capability=CAP_AUDIT_CONTROL &
+  pid=$!
+  echo "$pid" >"$tdir/nspawn.pid"
+}
+
 # supervise NAME: runs the container and boots it again when systemd inside asks for a reboot
 # (nspawn exits 133), as systemd-nspawn@.service does; configures the veth after every boot. When
 # the target's owner is gone, it ends by stopping the target.
@@ -844,14 +1015,7 @@ supervise() {
     forget_nspawn_state "$(machine_name "$name")"
     # nspawn cannot create the veth while the previous boot's pair still exists.
     teardown_network "$k"
-    systemd-nspawn --quiet --boot --directory="$tdir/root" --machine="$(machine_name "$name")" \
-      "${nspawn_host_args[@]}" \
-      --private-users="$recipe_uid_base:65536" --private-users-ownership=off \
-      --network-veth-extra="$(slot_veth "$k"):eth0" \
-      --console=read-only --link-journal=no --resolv-conf=off --timezone=off \
-      --drop-capability=CAP_AUDIT_CONTROL &
-    pid=$!
-    echo "$pid" >"$tdir/nspawn.pid"
+    boot_container "$name" eth0
     boot=$((boot + 1))
     if configure_network "$k" "$pid"; then
       echo "$boot" >"$tdir/network.ready"
@@ -997,6 +1161,514 @@ INFO
   print_info "$name"
 }
 
+# --- cloud images ---------------------------------------------------------------------------------
+
+cloud_recipe_text() { sed -n '/^# --- cloud recipe begin/,/^# --- cloud recipe end/p' "$script"; }
+
+# ubuntu_archive / ubuntu_security print the two halves of ubuntu_mirrors.
+ubuntu_archive() { read -r a _ <<<"$ubuntu_mirrors"; echo "${a%/}"; }
+ubuntu_security() {
+  local a s
+  read -r a s <<<"$ubuntu_mirrors"
+  s=${s:-$a}
+  echo "${s%/}"
+}
+
+# cloud_sources OS prints the image's sources.list: the host's Debian mirror(s) for Debian, the
+# ubuntu_mirrors setting for Ubuntu (main and universe, as Ubuntu's cloud images).
+cloud_sources() {
+  cloud_os_vars "$1"
+  if [[ $os_vendor == ubuntu ]]; then
+    echo "deb $(ubuntu_archive) $os_suite main universe"
+    echo "deb $(ubuntu_archive) $os_suite-updates main universe"
+    echo "deb $(ubuntu_security) $os_suite-security main universe"
+  else
+    target_sources | sed -E "s/ $recipe_suite(-[a-z]+)? / $os_suite\\1 /"
+  fi
+}
+
+cloud_image_key() {
+  cloud_recipe_text
+  echo "--- os $1"
+  echo "--- sources"
+  cloud_sources "$1"
+  echo "--- apt options"
+  target_apt_options
+}
+
+cloud_image_dir() {
+  local hash
+  hash=$(cloud_image_key "$1" | sha256sum | cut -c1-16)
+  echo "$lab/images/cloud-$1-$hash"
+}
+
+# ubuntu_keyring prints the path of Ubuntu's archive keyring, fetched once from the archive's pool
+# (through the host's apt proxy, if any) and checked against ubuntu_keyring_sha256.
+ubuntu_keyring() {
+  local dir=$lab/images/.ubuntu-keyring deb upstream
+  local ring=$dir/usr/share/keyrings/ubuntu-archive-keyring.gpg
+  if [[ ! -f $ring ]]; then
+    lock keyring_lock "$lab/images/.ubuntu-keyring.lock"
+    if [[ ! -f $ring ]]; then
+      rm -rf "$dir" && mkdir -p "$dir"
+      deb=$dir/keyring.deb
+      upstream=$(host_apt_proxy)
+      env ${upstream:+http_proxy="http://$upstream"} curl -fsSL --retry 3 -o "$deb" \
+        "$(ubuntu_archive)/$ubuntu_keyring_deb" >&2 || die "could not fetch Ubuntu's keyring package"
+      if [[ $(sha256sum <"$deb" | cut -d' ' -f1) != "$ubuntu_keyring_sha256" ]]; then
+        rm -rf "$dir"
+        die "Ubuntu's keyring package does not match its pinned SHA-256"
+      fi
+      dpkg-deb -x "$deb" "$dir"
+    fi
+    unlock keyring_lock
+  fi
+  echo "$ring"
+}
+
+# ensure_cloud_image [--force] OS: like ensure_image, for a machine's base image. Returns holding
+# image_lock; sets image.
+ensure_cloud_image() {
+  local force=''
+  if [[ ${1:-} == --force ]]; then force=--force; shift; fi
+  lock_image $force "cloud-$1" "$(cloud_image_dir "$1")" || build_cloud_image "$image" "$1"
+  prune_images "$image"
+}
+
+build_cloud_image() {
+  local dir=$1 os=$2 tmp=$1.partial include opt upstream
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  cloud_os_vars "$os"
+  include=$(printf '%s,' "${cloud_common_packages[@]}" "${os_packages[@]}")
+  local -a opts=() proxy_env=()
+  while IFS= read -r opt; do
+    [[ -n $opt ]] && opts+=(--aptopt="$opt")
+  done < <(target_apt_options)
+  if [[ $os_vendor == ubuntu ]]; then
+    local ring
+    ring=$(ubuntu_keyring)
+    opts+=(--keyring="$ring" --components="main,universe")
+  fi
+  upstream=$(host_apt_proxy)
+  [[ -n $upstream ]] && proxy_env=(http_proxy="http://$upstream")
+  log "building the $os cloud image $(basename "$dir") (once; a minute or two)"
+  local started=$SECONDS
+  cloud_sources "$os" >"$tmp/sources.list"
+  # customize_cloud_rootfs runs as a hook, before the one step that runs a program of the image:
+  # Debian's locale-gen, for the locale it enabled.
+  # shellcheck disable=SC2016 # $1 is the hook's argument, for mmdebstrap's shell
+  [[ $os_vendor == debian ]] && opts+=(--customize-hook='chroot "$1" locale-gen')
+  env "${proxy_env[@]}" mmdebstrap --quiet --mode=root --variant=apt --include="${include%,}" \
+    --customize-hook="\"$script\" _customize \"\$1\" $os" "${opts[@]}" \
+    "$os_suite" "$tmp/rootfs" "$tmp/sources.list" >"$tmp/build.log" 2>&1 ||
+    { tail -n 30 "$tmp/build.log" >&2; die "mmdebstrap failed (log: $tmp/build.log)"; }
+  shift_rootfs "$tmp/rootfs"
+  cloud_image_key "$os" >"$tmp/recipe"
+  echo "$os" >"$tmp/os"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  touch "$dir/complete"
+  log "built $(basename "$dir") in $((SECONDS - started)) s ($(du -sh "$dir/rootfs" | cut -f1))"
+}
+
+# --- machines -------------------------------------------------------------------------------------
+# A machine is a target booted from a cloud image like an EC2 instance (internal/labmachine drives
+# these commands): its disk is an overlay of the image's rootfs, the captured layers it was launched
+# from and its own upper folder; the network comes up by DHCP (a dnsmasq on the host's end of its
+# link, bound to that link only); its metadata requests to 169.254.169.254:80 are sent, with the
+# machine's own address as source, to the metadata service the machine was started with; an nft
+# table on the host's side of the link lets in only what its ingress rules allow and lets it reach
+# only the DHCP server, the metadata service and its apt proxy. Its folder is targets/NAME, like a
+# target's, so slots, locks, owners and the sweep of abandoned targets cover machines as well.
+
+imds_address=169.254.169.254
+machine_nic=ens5 # the first NIC's name on EC2's Nitro instances
+
+layers_dir() { echo "$lab/layers"; }
+is_machine() { [[ -f $(target_dir "$1")/os ]]; }
+nft_table() { echo "golden-lab-$1"; }
+
+# ingress_rules_nft RULES prints the nft rules of an ingress rule list
+# "PROTO:FROM-TO:CIDR,CIDR;..." (PROTO tcp, udp, icmp or -1 for all; ports ignored for icmp, -1).
+ingress_rules_nft() {
+  local rule proto ports cidrs v4 v6 c match
+  local -a rules
+  IFS=';' read -r -a rules <<<"$1"
+  for rule in "${rules[@]}"; do
+    [[ -z $rule ]] && continue
+    [[ $rule =~ ^(tcp|udp|icmp|-1):([0-9]{0,5}(-[0-9]{1,5})?):([0-9a-fA-F.:/,]+)$ ]] ||
+      die "invalid ingress rule '$rule' (want PROTO:FROM-TO:CIDR,...)"
+    proto=${BASH_REMATCH[1]} ports=${BASH_REMATCH[2]} cidrs=${BASH_REMATCH[4]}
+    case $proto in
+      tcp | udp)
+        [[ $ports =~ ^[0-9]+-[0-9]+$ ]] || die "ingress rule '$rule' needs FROM-TO ports"
+        match="$proto dport $ports" ;;
+      icmp) match="meta l4proto { icmp, ipv6-icmp }" ;;
+      -1) match='' ;;
+    esac
+    v4='' v6=''
+    IFS=',' read -r -a cl <<<"$cidrs"
+    for c in "${cl[@]}"; do
+      if [[ $c == *:* ]]; then v6+="${v6:+, }$c"; else v4+="${v4:+, }$c"; fi
+    done
+    [[ -n $v4 ]] && echo "    ip saddr { $v4 } $match accept"
+    [[ -n $v6 ]] && echo "    ip6 saddr { $v6 } $match accept"
+  done
+  return 0
+}
+
+# machine_nft NAME prints the machine's nft table: the metadata service's DNAT, what the machine
+# may reach on the host, no forwarding at all, and its ingress rules.
+machine_nft() {
+  local tdir k veth hostip imds
+  tdir=$(target_dir "$1")
+  k=$(cat "$tdir/slot") imds=$(cat "$tdir/imds")
+  veth=$(slot_veth "$k") hostip=$(slot_host_ip "$k")
+  cat <<NFT
+table inet $(nft_table "$k") {
+  chain metadata {
+    type nat hook prerouting priority dstnat; policy accept;
+    iifname "$veth" ip daddr $imds_address tcp dport 80 dnat ip to $imds
+  }
+  chain from_machine {
+    type filter hook input priority filter; policy accept;
+    iifname != "$veth" accept
+    ct state established,related accept
+    ip daddr ${imds%:*} tcp dport ${imds##*:} ct status dnat accept
+    ip daddr $hostip tcp dport $proxy_port accept
+    udp sport 68 udp dport 67 accept
+    icmp type echo-request ip daddr $hostip accept
+    drop
+  }
+  chain no_forwarding {
+    type filter hook forward priority filter; policy accept;
+    iifname "$veth" drop
+    oifname "$veth" drop
+  }
+  chain to_machine {
+    type filter hook output priority filter; policy accept;
+    oifname != "$veth" accept
+    ct state established,related accept
+    udp sport 67 udp dport 68 accept
+    jump ingress
+    drop
+  }
+  chain ingress {
+$(ingress_rules_nft "$(cat "$tdir/ingress")")
+  }
+}
+NFT
+}
+
+# apply_nft NAME: (re)creates the machine's table in one transaction: the link is never open.
+apply_nft() {
+  local k table
+  k=$(cat "$(target_dir "$1")/slot")
+  table=$(nft_table "$k")
+  { nft list table inet "$table" >/dev/null 2>&1 && echo "delete table inet $table"; machine_nft "$1"; } |
+    nft -f - || die "could not load the nft table of $1"
+}
+
+remove_nft() { nft delete table inet "$(nft_table "$1")" 2>/dev/null || true; }
+
+# set_ingress NAME RULES: the machine's new rules, in effect at once when it runs.
+set_ingress() {
+  local tdir
+  tdir=$(target_dir "$1")
+  ingress_rules_nft "$2" >/dev/null
+  printf '%s\n' "$2" >"$tdir/ingress"
+  if nft list table inet "$(nft_table "$(cat "$tdir/slot")")" >/dev/null 2>&1; then
+    # flush and refill in one transaction: no moment without rules, none with the old ones.
+    { echo "flush chain inet $(nft_table "$(cat "$tdir/slot")") ingress"
+      echo "table inet $(nft_table "$(cat "$tdir/slot")") {"
+      echo "  chain ingress {"
+      ingress_rules_nft "$2"
+      echo "  }"
+      echo "}"; } | nft -f - || die "could not change the ingress rules of $1"
+  fi
+}
+
+# configure_machine_link SLOT NSPAWN_PID: once nspawn has created the veth, addresses the host's
+# end (the machine's end is its own DHCP client's), lets it route to 127.0.0.1 (the metadata DNAT)
+# and keeps IPv6 off it.
+configure_machine_link() {
+  local k=$1 nspawn_pid=$2 veth deadline=$((SECONDS + boot_timeout))
+  veth=$(slot_veth "$k")
+  while ((SECONDS < deadline)); do
+    kill -0 "$nspawn_pid" 2>/dev/null || return 1
+    if container_init "$nspawn_pid" >/dev/null && ip link show "$veth" >/dev/null 2>&1; then
+      echo 1 >"/proc/sys/net/ipv6/conf/$veth/disable_ipv6"
+      echo 1 >"/proc/sys/net/ipv4/conf/$veth/route_localnet"
+      ip addr replace "$(slot_host_ip "$k")/30" dev "$veth" && ip link set "$veth" up && return 0
+    fi
+    sleep 0.05
+  done
+  return 1
+}
+
+# start_dhcp TDIR SLOT: a dnsmasq that answers DHCP on the machine's link only (no DNS), handing
+# out the machine's address with the host's end as router, like EC2's VPC DHCP. Sets dhcp_pid.
+start_dhcp() {
+  local tdir=$1 k=$2 ip
+  ip=$(slot_target_ip "$k")
+  : >"$tdir/dhcp.leases"
+  dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv --no-hosts \
+    --bind-interfaces --interface="$(slot_veth "$k")" --except-interface=lo \
+    --dhcp-range="$ip,$ip,255.255.255.252,1h" --dhcp-option=option:router,"$(slot_host_ip "$k")" \
+    --dhcp-authoritative --dhcp-leasefile="$tdir/dhcp.leases" --user=root \
+    --log-dhcp --log-facility="$tdir/dhcp.log" --pid-file="$tdir/dnsmasq.pid" &
+  dhcp_pid=$!
+}
+
+dhcp_pids() {
+  # shellcheck disable=SC2016 # sed's expression, not the shell's
+  pgrep -f "dnsmasq .*--dhcp-leasefile=$(printf '%s' "$1/dhcp.leases" | sed 's/[]\.[*^$()+?{}|]/\\&/g')" || true
+}
+
+# supervise_machine NAME: like supervise, for a machine: the container's end of the veth is
+# ens5, the host's end gets the DHCP server for the length of each boot.
+supervise_machine() {
+  local name=$1 tdir k rc pid watcher boot=0
+  tdir=$(target_dir "$name")
+  k=$(cat "$tdir/slot")
+  join_cgroups "$name"
+  watch_owner "$tdir" "$$" &
+  watcher=$!
+  [[ -f $tdir/boot ]] && boot=$(cat "$tdir/boot")
+  while :; do
+    forget_nspawn_state "$(machine_name "$name")"
+    teardown_network "$k"
+    rm -f "$tdir/network.ready" "$tdir/dhcp.leases"
+    boot_container "$name" "$machine_nic"
+    boot=$((boot + 1))
+    echo "$boot" >"$tdir/boot"
+    dhcp_pid=''
+    if configure_machine_link "$k" "$pid"; then
+      nsenter --target "$(container_init "$pid")" --net ip -br link show "$machine_nic" |
+        awk '{ print $3 }' >"$tdir/mac" || true
+      start_dhcp "$tdir" "$k"
+      echo "$boot" >"$tdir/network.ready"
+    else
+      echo "machine: could not configure the link of boot $boot" >&2
+    fi
+    rc=0
+    wait "$pid" || rc=$?
+    if [[ -n $dhcp_pid ]]; then
+      kill "$dhcp_pid" 2>/dev/null || true
+      wait "$dhcp_pid" 2>/dev/null || true
+    fi
+    [[ $rc == 133 && ! -e $tdir/stopping ]] || break
+    echo "machine: reboot requested, booting again" >&2
+  done
+  kill "$watcher" 2>/dev/null || true
+  echo "machine: powered off (container status $rc)" >&2
+  teardown_network "$k"
+  if [[ -e $tdir/orphaned ]]; then
+    echo "machine: its owner is gone: discarding $name" >&2
+    leave_cgroups "$name"
+    exec "$script" stop "$name"
+  fi
+}
+
+# put_file ROOT PATH MODE UID: stdin into ROOT/PATH, owned by UID as the container sees it.
+put_file() {
+  local file=$1/$2 owner=$((recipe_uid_base + $4))
+  cat >"$file.lab-new"
+  chmod "$3" "$file.lab-new"
+  chown "$owner:$owner" "$file.lab-new"
+  mv -f "$file.lab-new" "$file"
+}
+
+# mount_machine_disk TDIR IMAGE SLOT LAYER...: the overlay of the image, the layers (oldest first,
+# so the newest ends up on top) and the machine's upper folder; and the apt proxy of its link,
+# which stands in for the EC2 region's mirror.
+mount_machine_disk() {
+  local tdir=$1 image=$2 k=$3 lower=$2/rootfs l
+  shift 3
+  for l in "$@"; do lower=$(layers_dir)/$l/disk:$lower; done
+  mkdir -p "$tdir/upper" "$tdir/work" "$tdir/root"
+  chown "$recipe_uid_base:$recipe_uid_base" "$tdir/upper"
+  mount -t overlay overlay -o "lowerdir=$lower,upperdir=$tdir/upper,workdir=$tdir/work" "$tdir/root"
+  {
+    printf 'Acquire::http::Proxy "http://%s:%s/";\n' "$(slot_host_ip "$k")" "$proxy_port"
+    printf 'Acquire::https::Proxy "http://%s:%s/";\n' "$(slot_host_ip "$k")" "$proxy_port"
+  } | put_file "$tdir/root" etc/apt/apt.conf.d/90golden-lab-proxy 0644 0
+}
+
+# power_on NAME: nft table, supervisor, wait for the link, apt proxy. The caller holds NAME's lock.
+power_on() {
+  local name=$1 tdir supervisor deadline=$((SECONDS + boot_timeout))
+  tdir=$(target_dir "$name")
+  rm -f "$tdir/stopped" "$tdir/stopping" "$tdir/network.ready"
+  apply_nft "$name"
+  detach "$tdir/console.log" "$script" _supervise "$name"
+  supervisor=$last_pid
+  echo "$supervisor" >"$tdir/supervisor.pid"
+  wait_for_network "$name" "$supervisor" "$deadline" || die "machine $name: the container did not start"
+  [[ -n $(proxy_pids "$tdir") ]] || start_proxy_for "$tdir" "$(cat "$tdir/slot")"
+}
+
+# start_proxy_for TDIR SLOT: the apt proxy, allowed the mirror hosts of the machine's image.
+start_proxy_for() {
+  mirror_hosts_override=$(awk '{ print $2 }' "$(cat "$1/image")/sources.list" |
+    sed -E 's#^[a-z+]+://([^/@]*@)?##; s#[:/].*$##' | sort -u)
+  sources_https=$(grep -c ' https://' "$(cat "$1/image")/sources.list" || true)
+  start_proxy "$1" "$2"
+}
+
+# power_off NAME: an orderly poweroff; the disk, the address slot and the overlay mount stay.
+power_off() {
+  local name=$1 tdir i
+  tdir=$(target_dir "$name")
+  touch "$tdir/stopping"
+  if pid_alive "$tdir/nspawn.pid" systemd-nspawn; then
+    kill -TERM "$(cat "$tdir/nspawn.pid")" 2>/dev/null || true
+  fi
+  for ((i = 0; i < 300; i++)); do
+    supervisor_alive "$name" || break
+    ((i == 150)) && kill -KILL "$(cat "$tdir/nspawn.pid")" 2>/dev/null
+    sleep 0.1
+  done
+  stop_proxy "$tdir"
+  remove_nft "$(cat "$tdir/slot")"
+  teardown_network "$(cat "$tdir/slot")"
+  rm -f "$tdir/network.ready" "$tdir/dhcp.leases" "$tdir/stopping"
+  touch "$tdir/stopped"
+}
+
+# start_machine NAME OS IMDS INGRESS OWNER LAYER...: a new machine, booting.
+start_machine() {
+  local name=$1 os=$2 imds=$3 ingress=$4 owner=$5 l tdir
+  shift 5
+  tdir=$(target_dir "$name")
+  lock name_lock "$(name_lock_path "$name")"
+  if [[ -d $tdir ]]; then
+    log "removing what a previous run of $name left"
+    stop_target "$name"
+  fi
+  reap_targets
+  reap_layers
+  for l in "$@"; do
+    [[ $l =~ ^l-[0-9a-f]{16}$ && -f $(layers_dir)/$l/complete ]] || die "no disk layer $l"
+  done
+  ingress_rules_nft "$ingress" >/dev/null
+  ensure_cloud_image "$os"
+  trap 'show_logs "$name" >&2; stop_target "$name"' EXIT
+  mkdir -p "$tdir"
+  echo "$os" >"$tdir/os"
+  echo "$image" >"$tdir/image"
+  printf '%s\n' "$@" >"$tdir/layers"
+  echo "$imds" >"$tdir/imds"
+  printf '%s\n' "$ingress" >"$tdir/ingress"
+  echo 22 >"$tdir/port"
+  if [[ -n $owner ]]; then
+    echo "$owner $(proc_start_time "$owner" || die "owner process $owner is not running")" >"$tdir/owner"
+  fi
+  claim_slot "$name"
+  echo "$slot" >"$tdir/slot"
+  mount_machine_disk "$tdir" "$image" "$slot" "$@"
+  unlock image_lock
+  power_on "$name"
+  cloud_os_vars "$os"
+  cat >"$tdir/info" <<INFO
+name=$name
+host=$(slot_target_ip "$slot")
+host_address=$(slot_host_ip "$slot")
+mac=$(cat "$tdir/mac")
+port=22
+user=$os_user
+dir=$tdir
+console=$tdir/console.log
+proxy=http://$(slot_host_ip "$slot"):$proxy_port
+INFO
+  trap - EXIT
+  unlock name_lock
+  print_info "$name"
+}
+
+# machine_command NAME COMMAND: stop, start or reboot an existing machine under its lock.
+machine_command() {
+  local name=$1 tdir boot i
+  tdir=$(target_dir "$name")
+  valid_name "$name" || die "invalid machine name '$name'"
+  lock name_lock "$(name_lock_path "$name")"
+  is_machine "$name" || die "no machine $name"
+  case $2 in
+    stop)
+      [[ -f $tdir/stopped ]] || power_off "$name" ;;
+    boot)
+      [[ -f $tdir/stopped ]] || die "machine $name is not stopped"
+      power_on "$name" ;;
+    reboot)
+      if [[ -f $tdir/stopped ]] || ! supervisor_alive "$name"; then die "machine $name is not running"; fi
+      boot=$(cat "$tdir/boot")
+      # SIGINT asks the container's systemd for ctrl-alt-del.target: a reboot, as the ACPI signal of
+      # EC2's RebootInstances does on a VM.
+      kill -INT "$(container_init "$(cat "$tdir/nspawn.pid")")" || die "machine $name has no init"
+      for ((i = 0; i < boot_timeout * 10; i++)); do
+        [[ $(cat "$tdir/network.ready" 2>/dev/null) -gt $boot ]] && break
+        supervisor_alive "$name" || die "machine $name powered off instead of rebooting"
+        sleep 0.1
+      done
+      ((i < boot_timeout * 10)) || die "machine $name did not reboot within ${boot_timeout}s" ;;
+  esac
+  unlock name_lock
+}
+
+# capture_disk NAME OWNER: copies the machine's upper folder into a new layer and prints its id.
+# A running machine's disk is flushed first (crash-consistent, as CreateImage's NoReboot).
+capture_disk() {
+  local name=$1 owner=$2 tdir id dir
+  tdir=$(target_dir "$name")
+  is_machine "$name" || die "no machine $name"
+  id=l-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
+  dir=$(layers_dir)/$id
+  mkdir -p "$dir.partial"
+  [[ -n $owner ]] && echo "$owner $(proc_start_time "$owner")" >"$dir.partial/owner"
+  mountpoint -q "$tdir/root" && sync -f "$tdir/root"
+  cp -a --reflink=auto "$tdir/upper" "$dir.partial/disk"
+  echo "$name" >"$dir.partial/source"
+  mv "$dir.partial" "$dir"
+  touch "$dir/complete"
+  echo "$id"
+}
+
+layer_in_use() { grep -qF "$(layers_dir)/$1/disk" /proc/self/mountinfo; }
+
+release_layer() {
+  local id=$1
+  [[ $id =~ ^l-[0-9a-f]{16}$ ]] || die "invalid layer id '$id'"
+  layer_in_use "$id" && die "layer $id is in use by a machine's disk"
+  rm -rf --one-file-system "$lab/layers/${id:?}"
+}
+
+# reap_layers: deletes layers whose owner is gone (and unfinished copies), unless a disk uses them.
+reap_layers() {
+  local d id
+  for d in "$(layers_dir)"/l-*; do
+    [[ -d $d ]] || continue
+    id=$(basename "$d")
+    owner_alive "$d" && continue
+    layer_in_use "${id%.partial}" && continue
+    rm -rf --one-file-system "$d"
+  done
+}
+
+# keeper OWNER STARTED: waits for the owner process to end, then stops its machines (running or
+# stopped) and deletes its layers: what a killed test binary or simulator cannot clean up itself.
+keeper() {
+  local owner=$1 started=$2 n o s
+  while [[ $(proc_start_time "$owner") == "$started" ]]; do sleep 1; done
+  for n in $(running_targets); do
+    read -r o s <"$(target_dir "$n")/owner" 2>/dev/null || continue
+    [[ $o == "$owner" && $s == "$started" ]] || continue
+    lock other_lock "$(name_lock_path "$n")"
+    stop_target "$n"
+    unlock other_lock
+  done
+  reap_layers
+}
+
 running_targets() {
   local d
   for d in "$lab"/targets/*/; do
@@ -1131,7 +1803,86 @@ main() {
       log "removed every target and cached image"
       ;;
     _supervise)
-      supervise "$1"
+      if is_machine "$1"; then supervise_machine "$1"; else supervise "$1"; fi
+      ;;
+    image)
+      require_root
+      ensure_host_packages
+      load_host_apt_config
+      local force=''
+      [[ ${1:-} == --force ]] && { force=--force; shift; }
+      ensure_cloud_image $force "${1:?usage: $0 image [--force] OS}"
+      unlock image_lock
+      echo "$image"
+      ;;
+    images)
+      printf '%s\n' "${cloud_oses[@]}"
+      ;;
+    machine-start)
+      require_root
+      ensure_host_packages
+      ensure_host_limits
+      load_host_apt_config
+      local name='' os='' imds='' ingress='' owner='' layers=''
+      while (($#)); do
+        case $1 in
+          --os) os=${2:?}; shift 2 ;;
+          --imds) imds=${2:?}; shift 2 ;;
+          --ingress) ingress=${2?}; shift 2 ;;
+          --owner) owner=${2:?}; shift 2 ;;
+          --layers) layers=${2?}; shift 2 ;;
+          -*) die "unknown option $1" ;;
+          *) name=$1; shift ;;
+        esac
+      done
+      valid_name "$name" || die "invalid machine name '$name'"
+      cloud_os_vars "$os"
+      [[ $imds =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || die "--imds must be a 127.x.y.z:PORT address"
+      [[ -z $owner || $owner =~ ^[1-9][0-9]*$ ]] || die "invalid owner pid $owner"
+      local -a ls=()
+      IFS=',' read -r -a ls <<<"$layers"
+      start_machine "$name" "$os" "$imds" "$ingress" "$owner" "${ls[@]}"
+      ;;
+    machine-stop | machine-boot | machine-reboot)
+      require_root
+      load_host_apt_config
+      machine_command "${1:?usage: $0 $cmd NAME}" "${cmd#machine-}"
+      ;;
+    machine-terminate)
+      require_root
+      "$script" stop "${1:?usage: $0 machine-terminate NAME}"
+      ;;
+    capture)
+      require_root
+      local owner=''
+      [[ ${2:-} == --owner ]] && owner=${3:?}
+      capture_disk "${1:?usage: $0 capture NAME [--owner PID]}" "$owner"
+      ;;
+    release-layer)
+      require_root
+      release_layer "${1:?usage: $0 release-layer LAYER}"
+      ;;
+    ingress)
+      require_root
+      lock name_lock "$(name_lock_path "${1:?usage: $0 ingress NAME RULES}")"
+      is_machine "$1" || die "no machine $1"
+      set_ingress "$1" "${2-}"
+      unlock name_lock
+      ;;
+    keeper)
+      require_root
+      [[ ${1:-} == --owner && ${2:-} =~ ^[1-9][0-9]*$ ]] || die "usage: $0 keeper --owner PID"
+      local started
+      started=$(proc_start_time "$2") || die "owner process $2 is not running"
+      mkdir -p "$lab"
+      detach "$lab/keeper.log" "$script" _keeper "$2" "$started"
+      echo "$last_pid"
+      ;;
+    _keeper)
+      keeper "$1" "$2"
+      ;;
+    _customize)
+      customize_cloud_rootfs "$1" "$2"
       ;;
     help | -h | --help)
       sed -n '2,/^set -euo/p' "$script" | sed '$d; s/^# \{0,1\}//'

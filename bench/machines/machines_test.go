@@ -1,0 +1,171 @@
+// Package machines benchmarks the lab's machines (internal/labmachine) against the budgets of the
+// lab as a small EC2: a machine from a cached image answers SSH in under 15 s, four boot at once,
+// and capturing a 1 GiB disk takes under 10 s. It prints one table. Run it with
+// GOLDEN_BENCH=1 go test -count=1 -v ./bench/machines (as root, like the lab's tests).
+package machines
+
+import (
+	"context"
+	"crypto/ed25519"
+	"crypto/rand"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/internal/labmachine"
+	"github.com/golden-ami/packer-plugin-golden/internal/labmachine/imdstest"
+)
+
+const sshTimeout = 5 * time.Minute
+
+type row struct {
+	name    string
+	took    time.Duration
+	budget  time.Duration
+	comment string
+}
+
+func TestBenchmarkMachines(t *testing.T) {
+	if os.Getenv("GOLDEN_BENCH") != "1" {
+		t.Skip("benchmark: set GOLDEN_BENCH=1 to run it")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, err := labmachine.New(labmachine.Options{RepoRoot: root})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer host.Close()
+	imds := imdstest.Start(t)
+	ctx := context.Background()
+	bases := []string{"debian-12", "ubuntu-22.04", "ubuntu-24.04"}
+	for _, b := range bases {
+		if err := host.PrepareImage(ctx, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var rows []row
+
+	// One machine per base image, alone: Boot to SSH as the default user.
+	for _, b := range bases {
+		m, c, took := bootToSSH(t, host, imds, b)
+		rows = append(rows, row{name: "boot to SSH, " + b, took: took, budget: 15 * time.Second})
+		if b == "ubuntu-22.04" {
+			rows = append(rows, capture(t, m, c))
+		}
+		c.Close()
+		if err := m.Terminate(ctx); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// Four at once.
+	started := time.Now()
+	var wg sync.WaitGroup
+	var mu sync.Mutex
+	var slowest time.Duration
+	for range 4 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			m, c, took := bootToSSH(t, host, imds, "debian-12")
+			c.Close()
+			mu.Lock()
+			slowest = max(slowest, took)
+			mu.Unlock()
+			m.Terminate(ctx)
+		}()
+	}
+	wg.Wait()
+	rows = append(rows, row{name: "4 machines at once, all SSH", took: time.Since(started), comment: fmt.Sprintf("slowest %.1fs", slowest.Seconds())})
+
+	var b strings.Builder
+	fmt.Fprintf(&b, "\n%-34s %9s %9s %7s  %s\n", "step", "took", "budget", "", "")
+	for _, r := range rows {
+		budget, verdict := "-", "-"
+		if r.budget > 0 {
+			budget, verdict = "< "+r.budget.String(), "met"
+			if r.took > r.budget {
+				verdict = "MISSED"
+			}
+		}
+		fmt.Fprintf(&b, "%-34s %8.2fs %9s %7s  %s\n", r.name, r.took.Seconds(), budget, verdict, r.comment)
+	}
+	b.WriteString("\nboot to SSH: from Boot (image cached) to the first SSH login as the vendor's default user with\n" +
+		"the key cloud-init took from the metadata service. capture: CaptureDisk of a running machine\n" +
+		"whose disk holds 1 GiB more than its image.\n")
+	load, _ := os.ReadFile("/proc/loadavg")
+	fmt.Fprintf(&b, "load average: %s", load)
+	fmt.Print(b.String())
+}
+
+var ids = time.Now().UnixNano()
+var idsMu sync.Mutex
+
+// bootToSSH boots a machine of base and logs in; it returns the machine, the client and the time
+// it took.
+func bootToSSH(t *testing.T, host *labmachine.Host, imds *imdstest.Server, base string) (*labmachine.Machine, *ssh.Client, time.Duration) {
+	t.Helper()
+	idsMu.Lock()
+	ids++
+	id := fmt.Sprintf("i-%017x", ids)
+	idsMu.Unlock()
+	_, priv, _ := ed25519.GenerateKey(rand.Reader)
+	signer, _ := ssh.NewSignerFromKey(priv)
+	started := time.Now()
+	m, err := host.Boot(context.Background(), ec2sim.MachineSpec{
+		InstanceID: id, Region: "eu-west-1", Base: base, IMDSAddress: imds.Addr,
+		Ingress: []ec2sim.IngressRule{{Protocol: "tcp", FromPort: 22, ToPort: 22, CIDRs: []string{labmachine.CallerCIDR()}}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	lm := m.(*labmachine.Machine)
+	imds.Add(lm.Address(), imdstest.Instance{ID: id, Region: "eu-west-1", MAC: lm.MAC(),
+		PublicKey: strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))})
+	deadline := time.Now().Add(sshTimeout)
+	for {
+		if c, err := ssh.Dial("tcp", net.JoinHostPort(lm.Address(), "22"), &ssh.ClientConfig{
+			User: lm.User(), Auth: []ssh.AuthMethod{ssh.PublicKeys(signer)},
+			HostKeyCallback: ssh.InsecureIgnoreHostKey(), Timeout: 2 * time.Second,
+		}); err == nil {
+			return lm, c, time.Since(started)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: no SSH within %s", base, sshTimeout)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
+
+// capture writes 1 GiB onto the machine's disk (random data: nothing for a copy to skip) and
+// times CaptureDisk of the running machine.
+func capture(t *testing.T, m *labmachine.Machine, c *ssh.Client) row {
+	t.Helper()
+	s, err := c.NewSession()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if out, err := s.CombinedOutput("sudo dd if=/dev/urandom of=/var/tmp/gib bs=1M count=1024 status=none && sync"); err != nil {
+		t.Fatalf("writing 1 GiB: %v\n%s", err, out)
+	}
+	started := time.Now()
+	layer, err := m.CaptureDisk(context.Background())
+	took := time.Since(started)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("layer %s (released by the host's Close)", layer)
+	return row{name: "capture of a 1 GiB disk", took: took, budget: 10 * time.Second}
+}
