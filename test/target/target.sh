@@ -229,6 +229,10 @@ CFG
   # mmdebstrap copies the build host's name; cloud-init names the machine from the metadata.
   echo localhost >"$dir/etc/hostname"
   printf '127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n' >"$dir/etc/hosts"
+  # mmdebstrap copies the build host's resolv.conf too: its name servers are out of the machine's
+  # reach, and every lookup would wait for them. No DNS in the lab (a symlink to resolved's stub
+  # stays).
+  [[ -L $dir/etc/resolv.conf ]] || : >"$dir/etc/resolv.conf"
   # Host keys are made per machine by cloud-init at its first boot (ssh_genkeytypes), never shared.
   rm -f "$dir"/etc/ssh/ssh_host_*
   install -d -m 2755 "$dir/var/log/journal"
