@@ -10,6 +10,7 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/builder/ebs"
 	"github.com/golden-ami/packer-plugin-golden/datasource/ami"
 	"github.com/golden-ami/packer-plugin-golden/post-processor/lifecycle"
+	"github.com/golden-ami/packer-plugin-golden/post-processor/validate"
 	"github.com/golden-ami/packer-plugin-golden/provisioner/harden"
 	"github.com/golden-ami/packer-plugin-golden/version"
 )
@@ -21,6 +22,7 @@ func main() {
 	pps.RegisterDatasource("ami", new(ami.Datasource))
 	pps.RegisterProvisioner("harden", new(harden.Provisioner))
 	pps.RegisterPostProcessor("lifecycle", new(lifecycle.PostProcessor))
+	pps.RegisterPostProcessor("validate", new(validate.PostProcessor))
 	pps.SetVersion(version.PluginVersion)
 	if err := pps.Run(); err != nil {
 		fmt.Fprintln(os.Stderr, err.Error())

@@ -24,6 +24,11 @@ integration {
     slug = "lifecycle"
   }
   component {
+    type = "post-processor"
+    name = "Golden Validate"
+    slug = "validate"
+  }
+  component {
     type = "data-source"
     name = "Golden AMI"
     slug = "ami"

@@ -9,6 +9,8 @@ const (
 	Validation       = "golden:validation"
 	ValidationPassed = "passed"
 	ValidationFailed = "failed"
+	// ValidatedAt is when golden-validate judged the AMI, in RFC 3339 (UTC).
+	ValidatedAt = "golden:validated-at"
 )
 
 // Provenance tags: where an AMI came from and how it was made.

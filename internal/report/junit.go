@@ -42,6 +42,7 @@ type junitCase struct {
 	ClassName string        `xml:"classname,attr"`
 	Time      string        `xml:"time,attr"`
 	Failure   *junitMessage `xml:"failure,omitempty"`
+	Error     *junitMessage `xml:"error,omitempty"`
 	Skipped   *junitMessage `xml:"skipped,omitempty"`
 	SystemOut string        `xml:"system-out,omitempty"`
 }
@@ -104,8 +105,17 @@ func (r *Report) JUnit() ([]byte, error) {
 		suite.Tests++
 		suite.Cases = append(suite.Cases, c)
 	}
-	doc := junitSuites{Name: r.Suite, Tests: suite.Tests, Failures: suite.Failures, Skipped: suite.Skipped,
-		Time: suite.Time, Suites: []junitSuite{suite}}
+	return encodeJUnit(r.Suite, r.DurationMS, []junitSuite{suite})
+}
+
+// encodeJUnit writes suites as one JUnit document whose totals add up the suites'.
+func encodeJUnit(name string, durationMS int64, suites []junitSuite) ([]byte, error) {
+	doc := junitSuites{Name: name, Time: seconds(durationMS), Suites: suites}
+	for _, s := range suites {
+		doc.Tests += s.Tests
+		doc.Failures += s.Failures + s.Errors
+		doc.Skipped += s.Skipped
+	}
 	b, err := xml.MarshalIndent(doc, "", "  ")
 	if err != nil {
 		return nil, fmt.Errorf("encoding the report as JUnit XML: %w", err)

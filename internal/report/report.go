@@ -182,6 +182,11 @@ func (r *Report) WriteFile(path string, f Format) error {
 	if err != nil {
 		return err
 	}
+	return writeFile(path, f, b)
+}
+
+// writeFile writes an encoded report, creating parent directories.
+func writeFile(path string, f Format, b []byte) error {
 	if dir := filepath.Dir(path); dir != "." {
 		if err := os.MkdirAll(dir, 0o755); err != nil {
 			return fmt.Errorf("writing the %s report: %w", f, err)

@@ -1,0 +1,194 @@
+package e2e
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
+	"github.com/golden-ami/packer-plugin-golden/internal/report"
+	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
+)
+
+// validateTemplate builds an image with golden-ebs (without connecting: the simulator's AMI) and
+// validates it with golden-validate, whose instance is the Debian 12 target (the simulator's
+// fixed-address mode), reached with the lab's key. probes are the post-processor's body, after
+// what follows it in the build.
+func validateTemplate(probes, after string) string {
+	return `packer {
+  required_plugins {
+    golden = {
+      source  = "github.com/golden-ami/golden"
+      version = ">= 0.0.1"
+    }
+  }
+}
+
+variable "host" { type = string }
+variable "port" { type = number }
+variable "user" { type = string }
+variable "key"  { type = string }
+
+source "golden-ebs" "test" {
+  aws_polling {
+    delay_seconds = 1
+  }
+` + noneSource + `
+}
+
+build {
+  sources = ["source.golden-ebs.test"]
+
+  post-processor "golden-validate" {
+    aws_polling {
+      delay_seconds = 1
+    }
+    ssh_username         = var.user
+    ssh_port             = var.port
+    ssh_private_key_file = var.key
+    ssh_timeout          = "2m"
+    probe_timeout        = "3s"
+    probe_interval       = "1s"
+    junit_report         = "reports/validate.xml"
+    json_report          = "reports/validate.json"
+    markdown_report      = "reports/validate.md"
+` + probes + `
+  }
+` + after + `
+}
+`
+}
+
+const passingProbes = `
+    service {
+      name    = "ssh"
+      running = true
+      enabled = true
+    }
+    file {
+      path  = "/etc/passwd"
+      mode  = "0644"
+      owner = "root"
+    }
+    command {
+      command = "id -u"
+      stdout  = ["/^0$/"]
+    }
+    sysctl {
+      name  = "net.ipv4.ip_forward"
+      value = "0"
+    }
+    required_tags = ["Team=platform", "golden:build-id"]
+`
+
+// TestValidateGatesTheImage runs golden-ebs then golden-validate with the real packer binary:
+// every probe passing tags the image and its snapshots passed and passes the artifact on; a
+// failing probe fails the build, tags failed, names the probe in every report, and on_failure
+// deprecates the image. Neither run leaves a temporary resource behind.
+func TestValidateGatesTheImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	target := lab.Target(t)
+	var sim *ec2sim.Server
+	var p *lab.PackerEnv
+	// Each build has a simulator of its own: both name their image alike.
+	build := func(t *testing.T, name, probes, after string) lab.Result {
+		sim = ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays, InstanceAddress: target.Host})
+		p = lab.Packer(t)
+		p.UseSim(sim)
+		file := p.WriteFile(t, name, validateTemplate(probes, after))
+		return p.Run(t, append(append([]string{"build", "-color=false"}, target.PackerVars()...), file)...)
+	}
+
+	t.Run("passing", func(t *testing.T) {
+		res := build(t, "pass.pkr.hcl", passingProbes, "")
+		if res.ExitCode != 0 {
+			t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
+		}
+		img := lastImage(t, sim)
+		if img.Tags[goldentag.Validation] != goldentag.ValidationPassed || img.Tags[goldentag.ValidatedAt] == "" {
+			t.Errorf("image tags = %v, want %s = passed with a timestamp", img.Tags, goldentag.Validation)
+		}
+		for _, bd := range img.BlockDevices {
+			if sn, _ := sim.Snapshot(ebsRegion, bd.SnapshotID); sn.Tags[goldentag.Validation] != goldentag.ValidationPassed {
+				t.Errorf("snapshot %s tags = %v", sn.ID, sn.Tags)
+			}
+		}
+		v, err := report.ParseValidation([]byte(p.ReadFile(t, "reports/validate.json")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !v.Passed || len(v.Targets) != 1 || len(v.Targets[0].Probes) != 6 {
+			t.Errorf("JSON report: %+v", v)
+		}
+		if junit := p.ReadFile(t, "reports/validate.xml"); strings.Count(junit, "<testcase ") != 6 || strings.Contains(junit, "<failure") {
+			t.Errorf("JUnit report:\n%s", junit)
+		}
+		for _, want := range []string{"PASS service \"ssh\"", "# golden-validate: passed", "Tagged us-east-1:" + img.ID,
+			"to be running: running after", "the status checks of instance", "The image has no cloud-init"} {
+			if !strings.Contains(res.Output, want) {
+				t.Errorf("output lacks %q:\n%s", want, res.Output)
+			}
+		}
+		if left := leftovers(sim, ebsRegion); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+
+	t.Run("failing", func(t *testing.T) {
+		res := build(t, "fail.pkr.hcl", passingProbes+`
+    service {
+      name = "nonexistent"
+    }
+    on_failure = "deprecate"
+`,
+			// Packer destroys the artifact of a build whose post-processors all failed, whatever
+			// keep_input_artifact says; a post-processor that keeps it keeps it.
+			`  post-processor "manifest" {
+    output = "manifest.json"
+  }`)
+		if res.ExitCode == 0 {
+			t.Fatalf("packer build passed with a failing probe:\n%s", res.Output)
+		}
+		img := lastImage(t, sim)
+		if img.Tags[goldentag.Validation] != goldentag.ValidationFailed {
+			t.Errorf("image tags = %v, want %s = failed", img.Tags, goldentag.Validation)
+		}
+		if img.DeprecationTime.IsZero() {
+			t.Errorf("on_failure = deprecate did not deprecate %s", img.ID)
+		}
+		probe := `service "nonexistent"`
+		if !strings.Contains(flat(res.Output), "validation failed on us-east-1/t3.micro: 1 of 7 probes failed: "+probe+" (no unit nonexistent is installed)") {
+			t.Errorf("the error does not name the failed probe:\n%s", res.Output)
+		}
+		v, err := report.ParseValidation([]byte(p.ReadFile(t, "reports/validate.json")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if v.Passed || len(v.Targets) != 1 || len(v.Targets[0].Failed()) != 1 || v.Targets[0].Failed()[0].ID() != probe {
+			t.Errorf("JSON report: %+v", v)
+		}
+		if junit := p.ReadFile(t, "reports/validate.xml"); !strings.Contains(junit, `<failure message="no unit nonexistent is installed"`) ||
+			!strings.Contains(junit, fmt.Sprintf("name=%q", strings.ReplaceAll(probe, `"`, "&#34;"))) {
+			t.Errorf("JUnit report does not name the failed probe:\n%s", junit)
+		}
+		if md := p.ReadFile(t, "reports/validate.md"); !strings.Contains(md, "# golden-validate: FAILED") || !strings.Contains(md, "`"+probe+"`") {
+			t.Errorf("Markdown report:\n%s", md)
+		}
+		if left := leftovers(sim, ebsRegion); len(left) > 0 {
+			t.Errorf("left behind: %v", left)
+		}
+	})
+}
+
+// lastImage is the image the build made.
+func lastImage(t *testing.T, sim *ec2sim.Server) ec2sim.Image {
+	t.Helper()
+	images := builtImages(sim, ebsRegion)
+	if len(images) != 1 {
+		t.Fatalf("%d images were built, want 1", len(images))
+	}
+	return images[0]
+}
