@@ -9,6 +9,7 @@ import (
 
 	"github.com/golden-ami/packer-plugin-golden/builder/ebs"
 	"github.com/golden-ami/packer-plugin-golden/datasource/ami"
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 	"github.com/golden-ami/packer-plugin-golden/post-processor/lifecycle"
 	"github.com/golden-ami/packer-plugin-golden/post-processor/validate"
 	"github.com/golden-ami/packer-plugin-golden/provisioner/harden"
@@ -16,6 +17,8 @@ import (
 )
 
 func main() {
+	// What the components log is masked like what they print: AWS credentials and temporary keys.
+	secretfilter.Log(os.Stderr)
 	pps := plugin.NewSet()
 	// Components register here under their HCL names (prefix "golden-" comes from the source address).
 	pps.RegisterBuilder("ebs", new(ebs.Builder))

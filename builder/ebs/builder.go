@@ -21,6 +21,7 @@ import (
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // BuilderID identifies golden-ebs artifacts.
@@ -60,9 +61,6 @@ func (b *Builder) Prepare(raws ...interface{}) ([]string, []string, error) {
 	if err := b.config.Prepare(optionSet(raws, clearKeysOption)); err != nil {
 		return nil, nil, err
 	}
-	for _, secret := range []string{b.config.AccessKey, b.config.SecretKey, b.config.Token} {
-		packersdk.LogSecretFilter.Set(secret)
-	}
 	return generatedDataNames, nil, nil
 }
 
@@ -79,6 +77,7 @@ func optionSet(raws []interface{}, option string) bool {
 
 // Run builds the image: the build is this list of steps.
 func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook) (packersdk.Artifact, error) {
+	ui = secretfilter.Ui(ui)
 	c := &b.config
 	ec2Client, err := c.EC2Client(ctx)
 	if err != nil {

@@ -19,10 +19,6 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 )
 
-// DefaultMaxRetries gives every AWS call 10 attempts, as packer-plugin-amazon does: a build makes
-// bursts of calls (waits, cleanup) that the SDK's 3 attempts do not carry through throttling.
-const DefaultMaxRetries = 9
-
 // AMIFilter selects the source AMI by DescribeImages filters.
 type AMIFilter struct {
 	// DescribeImages filters the image must match, e.g.
@@ -135,9 +131,6 @@ var (
 func (c *Config) Prepare(clearKeysSet bool) error {
 	var errs *packersdk.MultiError
 	errs = packersdk.MultiErrorAppend(errs, c.AccessConfig.Prepare()...)
-	if c.MaxRetries == 0 {
-		c.MaxRetries = DefaultMaxRetries
-	}
 	errs = packersdk.MultiErrorAppend(errs, c.prepareSource()...)
 	if c.SourceOS != "" && c.Comm.SSHUsername == "" {
 		if os, ok := sourceOSes[c.SourceOS]; ok {

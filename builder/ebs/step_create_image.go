@@ -12,6 +12,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 )
@@ -162,7 +163,7 @@ func deleteBuildImages(ctx context.Context, api imageAPI, ui packersdk.Ui, build
 	for _, id := range ids {
 		ui.Say(fmt.Sprintf("Deregistering the unfinished AMI %s", id))
 		_, err := api.DeregisterImage(ctx, &ec2.DeregisterImageInput{ImageId: aws.String(id)})
-		if err != nil && launch.ErrorCode(err) != "InvalidAMIID.NotFound" && launch.ErrorCode(err) != "InvalidAMIID.Unavailable" {
+		if err != nil && awsconf.ErrorCode(err) != "InvalidAMIID.NotFound" && awsconf.ErrorCode(err) != "InvalidAMIID.Unavailable" {
 			return fmt.Errorf("deregistering AMI %s: %w", id, err)
 		}
 	}
@@ -172,7 +173,7 @@ func deleteBuildImages(ctx context.Context, api imageAPI, ui packersdk.Ui, build
 	}
 	for _, sn := range snaps.Snapshots {
 		ui.Say(fmt.Sprintf("Deleting snapshot %s", aws.ToString(sn.SnapshotId)))
-		if _, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: sn.SnapshotId}); err != nil && launch.ErrorCode(err) != "InvalidSnapshot.NotFound" {
+		if _, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: sn.SnapshotId}); err != nil && awsconf.ErrorCode(err) != "InvalidSnapshot.NotFound" {
 			return fmt.Errorf("deleting snapshot %s: %w", aws.ToString(sn.SnapshotId), err)
 		}
 	}

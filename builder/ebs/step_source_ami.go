@@ -1,11 +1,11 @@
 package ebs
 
 import (
-	"cmp"
 	"context"
 	"fmt"
+	"maps"
 	"slices"
-	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
@@ -15,6 +15,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/packerbuilderdata"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/amiselect"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 )
 
@@ -35,6 +36,8 @@ type ssmAPI interface {
 type StepSourceAMI struct {
 	Config    *Config
 	Generated *packerbuilderdata.GeneratedData
+	// Now returns the current time, against which deprecation is judged; nil means time.Now.
+	Now func() time.Time
 }
 
 func (s *StepSourceAMI) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
@@ -99,41 +102,34 @@ func (s *StepSourceAMI) resolveOS(ctx context.Context, api launch.EC2API, params
 	return image, nil
 }
 
+// resolveFilter searches with source_ami_filter and picks as golden-ami does: available, not
+// deprecated unless include_deprecated (EC2 shows an owner its own deprecated images whatever the
+// request says), the newest when most_recent.
 func (s *StepSourceAMI) resolveFilter(ctx context.Context, api launch.EC2API) (types.Image, error) {
 	f := s.Config.SourceAMIFilter
 	in := &ec2.DescribeImagesInput{Owners: f.Owners, IncludeDeprecated: aws.Bool(f.IncludeDeprecated)}
-	names := make([]string, 0, len(f.Filters))
-	for name := range f.Filters {
-		names = append(names, name)
-	}
-	slices.Sort(names)
-	for _, name := range names {
+	for _, name := range slices.Sorted(maps.Keys(f.Filters)) {
 		in.Filters = append(in.Filters, types.Filter{Name: aws.String(name), Values: []string{f.Filters[name]}})
 	}
-	var images []types.Image
-	pages := ec2.NewDescribeImagesPaginator(api, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return types.Image{}, fmt.Errorf("source_ami_filter: %w", err)
-		}
-		images = append(images, page.Images...)
+	images, err := amiselect.DescribeAll(ctx, api, in)
+	if err != nil {
+		return types.Image{}, fmt.Errorf("source_ami_filter: %w", err)
 	}
-	switch {
-	case len(images) == 0:
-		return types.Image{}, fmt.Errorf("source_ami_filter: no image of %v matches %v", f.Owners, f.Filters)
-	case len(images) > 1 && !f.MostRecent:
-		ids := make([]string, len(images))
-		for i, img := range images {
-			ids[i] = aws.ToString(img.ImageId) + " (" + aws.ToString(img.Name) + ")"
-		}
-		return types.Image{}, fmt.Errorf("source_ami_filter: %d images match: %s; narrow the filters or set most_recent = true", len(images), strings.Join(ids, ", "))
+	image, err := amiselect.Pick(images, amiselect.Criteria{
+		Region: s.Config.Region, Owners: f.Owners, Filters: f.Filters,
+		IncludeDeprecated: f.IncludeDeprecated, MostRecent: f.MostRecent,
+	}, s.now())
+	if err != nil {
+		return types.Image{}, fmt.Errorf("source_ami_filter: %w", err)
 	}
-	// Newest first; the id breaks ties so the same images always give the same answer.
-	slices.SortFunc(images, func(a, b types.Image) int {
-		return cmp.Or(-cmp.Compare(aws.ToString(a.CreationDate), aws.ToString(b.CreationDate)), cmp.Compare(aws.ToString(a.ImageId), aws.ToString(b.ImageId)))
-	})
-	return images[0], nil
+	return image, nil
+}
+
+func (s *StepSourceAMI) now() time.Time {
+	if s.Now != nil {
+		return s.Now()
+	}
+	return time.Now()
 }
 
 func (s *StepSourceAMI) check(image types.Image) error {

@@ -13,13 +13,14 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/amiselect"
 	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 )
 
 // Sort orders for sort_by.
 const (
-	SortByCreationDate = "creation_date"
-	SortByName         = "name"
+	SortByCreationDate = amiselect.SortByCreationDate
+	SortByName         = amiselect.SortByName
 )
 
 // DefaultOwner is the owner searched when owners is not set: the account the credentials belong to.

@@ -4,6 +4,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/amiselect"
 )
 
 func TestConfigure(t *testing.T) {
@@ -31,7 +33,7 @@ func TestConfigure(t *testing.T) {
 				"include_deprecated": true, "sort_by": "name", "most_recent": false,
 			},
 			check: func(t *testing.T, c Config) {
-				want := criteria{
+				want := amiselect.Criteria{
 					Region: "eu-west-1", Owners: []string{"self", "111122223333", "amazon"}, Name: "golden-*",
 					Tags: map[string]string{"Team": "platform"}, Architecture: "arm64", RequireValidated: true,
 					IncludeDeprecated: true, SortBy: SortByName, MostRecent: false,

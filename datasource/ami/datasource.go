@@ -22,6 +22,7 @@ import (
 	"github.com/zclconf/go-cty/cty"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/amiselect"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
 )
@@ -101,15 +102,15 @@ func (d *Datasource) find(ctx context.Context) (types.Image, error) {
 		}
 		return findBySSM(ctx, ec2Client, ssmClient, c.criteria(), c.SSMParameter)
 	}
-	images, err := describeAll(ctx, ec2Client, c.describeInput())
+	images, err := amiselect.DescribeAll(ctx, ec2Client, c.describeInput())
 	if err != nil {
 		return types.Image{}, fmt.Errorf("listing AMIs in %s: %w", c.Region, err)
 	}
-	return pick(images, c.criteria(), time.Now())
+	return amiselect.Pick(images, c.criteria(), time.Now())
 }
 
-func (c *Config) criteria() criteria {
-	return criteria{
+func (c *Config) criteria() amiselect.Criteria {
+	return amiselect.Criteria{
 		Region:            c.Region,
 		Owners:            c.Owners,
 		Name:              c.Name,
@@ -122,8 +123,8 @@ func (c *Config) criteria() criteria {
 	}
 }
 
-// describeInput turns the filters into DescribeImages filters so EC2 does the narrowing; pick
-// checks the result again.
+// describeInput turns the filters into DescribeImages filters so EC2 does the narrowing;
+// amiselect.Pick checks the result again.
 func (c *Config) describeInput() *ec2.DescribeImagesInput {
 	filters := []types.Filter{{Name: aws.String("state"), Values: []string{string(types.ImageStateAvailable)}}}
 	add := func(name, value string) {
@@ -149,20 +150,6 @@ func (c *Config) describeInput() *ec2.DescribeImagesInput {
 	}
 }
 
-// describeAll reads every page of DescribeImages.
-func describeAll(ctx context.Context, client ec2.DescribeImagesAPIClient, in *ec2.DescribeImagesInput) ([]types.Image, error) {
-	var images []types.Image
-	pages := ec2.NewDescribeImagesPaginator(client, in)
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, err
-		}
-		images = append(images, page.Images...)
-	}
-	return images, nil
-}
-
 // parameterAPI is the part of the SSM client findBySSM needs.
 type parameterAPI interface {
 	GetParameter(ctx context.Context, in *ssm.GetParameterInput, optFns ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
@@ -171,7 +158,7 @@ type parameterAPI interface {
 // findBySSM reads the AMI id from an SSM parameter and describes that AMI. require_validated and
 // include_deprecated still apply: a parameter left pointing at a deprecated or failed image is
 // exactly what they are there to catch.
-func findBySSM(ctx context.Context, images ec2.DescribeImagesAPIClient, params parameterAPI, c criteria, name string) (types.Image, error) {
+func findBySSM(ctx context.Context, images ec2.DescribeImagesAPIClient, params parameterAPI, c amiselect.Criteria, name string) (types.Image, error) {
 	out, err := params.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
 	if err != nil {
 		return types.Image{}, fmt.Errorf("reading SSM parameter %s in %s: %w", name, c.Region, err)
@@ -188,7 +175,7 @@ func findBySSM(ctx context.Context, images ec2.DescribeImagesAPIClient, params p
 		return types.Image{}, fmt.Errorf("SSM parameter %s in %s names %s, which does not exist or is not visible to this account", name, c.Region, id)
 	}
 	img := found.Images[0]
-	if reason := c.reject(img, time.Now()); reason != "" {
+	if reason := c.Reject(img, time.Now()); reason != "" {
 		return types.Image{}, fmt.Errorf("SSM parameter %s in %s names %s, which cannot be used: %s", name, c.Region, id, reason)
 	}
 	return img, nil

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/zclconf/go-cty/cty"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/amiselect"
 	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 )
@@ -183,7 +184,7 @@ func TestDescribeAllPaginates(t *testing.T) {
 		t.Fatal(err)
 	}
 	sim.ResetCalls()
-	images, err := describeAll(context.Background(), client, &ec2.DescribeImagesInput{
+	images, err := amiselect.DescribeAll(context.Background(), client, &ec2.DescribeImagesInput{
 		Owners:     []string{"self"},
 		Filters:    []types.Filter{{Name: aws.String("name"), Values: []string{"paged-*"}}},
 		MaxResults: aws.Int32(5),

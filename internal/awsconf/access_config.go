@@ -127,8 +127,11 @@ func (c *AccessConfig) Prepare() []error {
 		errs = append(errs, fmt.Errorf("token: requires access_key and secret_key"))
 	}
 	errs = append(errs, c.AssumeRole.prepare()...)
-	if c.MaxRetries < 0 {
+	switch {
+	case c.MaxRetries < 0:
 		errs = append(errs, fmt.Errorf("max_retries: must be 0 or more, got %d", c.MaxRetries))
+	case c.MaxRetries == 0:
+		c.MaxRetries = DefaultMaxRetries
 	}
 	if c.CustomEndpointEC2 != "" && !strings.Contains(c.CustomEndpointEC2, "://") {
 		errs = append(errs, fmt.Errorf("custom_endpoint_ec2: %q must be a URL with a scheme, e.g. https://ec2.example.com", c.CustomEndpointEC2))
@@ -136,7 +139,8 @@ func (c *AccessConfig) Prepare() []error {
 	if c.shared == nil {
 		c.shared = &sharedConfig{}
 	}
-	// Packer masks these in its logs and in what the UI prints, whatever prints them.
+	// Masked in the plugin's log and in what the components print (see secretfilter), whatever
+	// prints them; credentials the SDK resolves later are registered as they are (load).
 	packersdk.LogSecretFilter.Set(c.AccessKey, c.SecretKey, c.Token)
 	return errs
 }
@@ -227,10 +231,27 @@ func (c *AccessConfig) load(ctx context.Context) (aws.Config, error) {
 		// The SDK's load errors name files and profiles, never secrets.
 		return aws.Config{}, fmt.Errorf("loading AWS configuration: %w", err)
 	}
+	if cfg.Credentials != nil {
+		cfg.Credentials = maskedCredentials{cfg.Credentials}
+	}
 	if c.AssumeRole.Enabled() {
-		cfg.Credentials = aws.NewCredentialsCache(c.assumeRoleProvider(cfg))
+		cfg.Credentials = maskedCredentials{aws.NewCredentialsCache(c.assumeRoleProvider(cfg))}
 	}
 	return cfg, nil
+}
+
+// maskedCredentials registers every credential the chain resolves with Packer's log secret
+// filter: keys from the environment, a profile, SSO or an assumed role are then masked like those
+// written in a template. The clients put a credentials cache in front of it, so it runs once per
+// credential, not once per request.
+type maskedCredentials struct{ aws.CredentialsProvider }
+
+func (m maskedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
+	creds, err := m.CredentialsProvider.Retrieve(ctx)
+	if err == nil {
+		packersdk.LogSecretFilter.Set(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+	}
+	return creds, err
 }
 
 func (c *AccessConfig) assumeRoleProvider(base aws.Config) *stscreds.AssumeRoleProvider {
@@ -254,10 +275,11 @@ func (c *AccessConfig) assumeRoleProvider(base aws.Config) *stscreds.AssumeRoleP
 // Lifecycle work fans out over regions and many images, where plain retries would keep hitting the
 // limit.
 func (c *AccessConfig) newRetryer() aws.Retryer {
-	attempts := DefaultMaxRetries + 1
-	if c.MaxRetries > 0 {
-		attempts = c.MaxRetries + 1
+	retries := c.MaxRetries
+	if retries == 0 { // not prepared
+		retries = DefaultMaxRetries
 	}
+	attempts := retries + 1
 	return retry.NewAdaptiveMode(func(o *retry.AdaptiveModeOptions) {
 		o.StandardOptions = append(o.StandardOptions, func(so *retry.StandardOptions) {
 			so.MaxAttempts = attempts
@@ -265,5 +287,6 @@ func (c *AccessConfig) newRetryer() aws.Retryer {
 	})
 }
 
-// DefaultMaxRetries is max_retries when unset: 10 attempts in all.
+// DefaultMaxRetries is max_retries when unset: 10 attempts in all, as packer-plugin-amazon makes,
+// where the SDK makes 3. Every component reads it from here.
 const DefaultMaxRetries = 9

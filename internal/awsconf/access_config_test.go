@@ -2,6 +2,7 @@ package awsconf
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -447,6 +448,63 @@ func TestDefaultRetries(t *testing.T) {
 		if got := c.newRetryer().MaxAttempts(); got != tc.wantAttempts {
 			t.Errorf("max_retries %d: %d attempts, want %d", tc.maxRetries, got, tc.wantAttempts)
 		}
+		if tc.maxRetries == 0 && c.MaxRetries != DefaultMaxRetries {
+			t.Errorf("Prepare left max_retries at %d, want the default %d filled in for every component", c.MaxRetries, DefaultMaxRetries)
+		}
+	}
+}
+
+// TestResolvedCredentialsMasked: credentials the SDK finds itself (here in the environment) are
+// registered with the secret filter as soon as a client uses them, like those of a template.
+func TestResolvedCredentialsMasked(t *testing.T) {
+	isolateEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDFROMENVIRONMENT")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret-from-environment")
+	t.Setenv("AWS_SESSION_TOKEN", "token-from-environment")
+	rec := &recorder{}
+	c := AccessConfig{Region: "us-east-1", CustomEndpointEC2: rec.server(t, "ec2").URL}
+	if errs := c.Prepare(); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	line := "key AKIDFROMENVIRONMENT secret secret-from-environment token token-from-environment"
+	if got := packersdk.LogSecretFilter.FilterString(line); got != line {
+		t.Fatalf("masked before the credentials were resolved: %s", got)
+	}
+	client, err := c.EC2Client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := client.DescribeImages(context.Background(), &ec2.DescribeImagesInput{}); err != nil {
+		t.Fatal(err)
+	}
+	got := packersdk.LogSecretFilter.FilterString(line)
+	for _, secret := range []string{"AKIDFROMENVIRONMENT", "secret-from-environment", "token-from-environment"} {
+		if strings.Contains(got, secret) {
+			t.Errorf("%q is not masked once resolved: %s", secret, got)
+		}
+	}
+}
+
+func TestErrorCode(t *testing.T) {
+	rec := &recorder{throttle: 100}
+	isolateEnv(t)
+	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDTEST")
+	t.Setenv("AWS_SECRET_ACCESS_KEY", "secret")
+	c := AccessConfig{Region: "us-east-1", MaxRetries: 1, CustomEndpointEC2: rec.server(t, "ec2").URL}
+	if errs := c.Prepare(); len(errs) != 0 {
+		t.Fatal(errs)
+	}
+	client, err := c.EC2Client(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = client.DescribeImages(context.Background(), &ec2.DescribeImagesInput{})
+	wrapped := fmt.Errorf("listing images: %w", err)
+	if got := ErrorCode(wrapped); got != "RequestLimitExceeded" {
+		t.Errorf("ErrorCode(%v) = %q, want RequestLimitExceeded", wrapped, got)
+	}
+	if got := ErrorCode(errors.New("not from AWS")); got != "" {
+		t.Errorf("ErrorCode of a plain error = %q, want empty", got)
 	}
 }
 

@@ -15,6 +15,8 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"golang.org/x/crypto/ssh"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 )
 
 // KeyPair is the temporary key pair of a run.
@@ -112,7 +114,7 @@ func (s *StepKeyPair) Cleanup(state multistep.StateBag) {
 	err := retryCleanup(ctx, "deleting key pair "+name, func(ctx context.Context) error {
 		_, err := ec2API(state).DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(name)})
 		return err
-	}, func(err error) bool { return ErrorCode(err) == "InvalidKeyPair.NotFound" })
+	}, func(err error) bool { return awsconf.ErrorCode(err) == "InvalidKeyPair.NotFound" })
 	if err != nil {
 		u.Error(fmt.Sprintf("%v; delete key pair %s by hand, or let the next run's sweep_orphans remove it after %s", err, name, s.Session.ExpiresAt.Format("2006-01-02 15:04 MST")))
 	}

@@ -15,6 +15,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 )
 
@@ -125,7 +126,7 @@ func (s *StepRunInstance) launch(ctx context.Context, state multistep.StateBag, 
 			if err == nil {
 				return "", fmt.Errorf("RunInstances answered no instance")
 			}
-			code := ErrorCode(err)
+			code := awsconf.ErrorCode(err)
 			if !slices.Contains(capacityErrors, code) {
 				return "", fmt.Errorf("launching the instance: %w", err)
 			}
@@ -254,7 +255,7 @@ func TerminateInstance(ctx context.Context, api EC2API, u packersdk.Ui, polling 
 	err := retryCleanup(ctx, "terminating instance "+id, func(ctx context.Context) error {
 		_, err := api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 		return err
-	}, func(err error) bool { return ErrorCode(err) == "InvalidInstanceID.NotFound" })
+	}, func(err error) bool { return awsconf.ErrorCode(err) == "InvalidInstanceID.NotFound" })
 	if err != nil {
 		return err
 	}

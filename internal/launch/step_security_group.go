@@ -11,6 +11,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 )
 
@@ -155,7 +156,7 @@ func DeleteSecurityGroup(ctx context.Context, api EC2API, id string, polling Pol
 	return retryCleanup(ctx, "deleting security group "+id, func(ctx context.Context) error {
 		for {
 			_, err := api.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
-			if ErrorCode(err) != "DependencyViolation" || time.Now().After(deadline) {
+			if awsconf.ErrorCode(err) != "DependencyViolation" || time.Now().After(deadline) {
 				return err
 			}
 			say(fmt.Sprintf("Security group %s is still in use by a detaching network interface; retrying in %s", id, polling.Delay()))
@@ -165,5 +166,5 @@ func DeleteSecurityGroup(ctx context.Context, api EC2API, id string, polling Pol
 			case <-time.After(polling.Delay()):
 			}
 		}
-	}, func(err error) bool { return ErrorCode(err) == "InvalidGroup.NotFound" })
+	}, func(err error) bool { return awsconf.ErrorCode(err) == "InvalidGroup.NotFound" })
 }

@@ -15,6 +15,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 )
 
 // CopyTokenTag is put on every image and snapshot a copy creates, with a value unique to that
@@ -225,7 +227,7 @@ func (e *Executor) waitAvailable(ctx context.Context, api ec2.DescribeImagesAPIC
 		o.MaxDelay = waiterMaxDelay(poll)
 		o.Retryable = func(_ context.Context, _ *ec2.DescribeImagesInput, out *ec2.DescribeImagesOutput, err error) (bool, error) {
 			if err != nil {
-				if apiErrorCode(err) == "InvalidAMIID.NotFound" {
+				if awsconf.ErrorCode(err) == "InvalidAMIID.NotFound" {
 					return true, nil
 				}
 				mu.Lock()
@@ -352,7 +354,7 @@ func (e *Executor) removeCopy(ctx context.Context, cp copyInFlight) error {
 		switch {
 		case err == nil:
 			found = append(found, byID.Images...)
-		case apiErrorCode(err) != "InvalidAMIID.NotFound":
+		case awsconf.ErrorCode(err) != "InvalidAMIID.NotFound":
 			return fmt.Errorf("describing %s: %w", cp.imageID, err)
 		}
 	}
@@ -421,7 +423,7 @@ func deleteSnapshot(ctx context.Context, api EC2API, id string) error {
 	delay := time.Second
 	for {
 		_, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)})
-		switch code := apiErrorCode(err); {
+		switch code := awsconf.ErrorCode(err); {
 		case err == nil, code == "InvalidSnapshot.NotFound":
 			return nil
 		case code == "InvalidSnapshot.InUse" && delay <= 16*time.Second:

@@ -2,7 +2,6 @@ package lifecycle
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -15,7 +14,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
-	"github.com/aws/smithy-go"
 )
 
 // EC2API is every EC2 call the executor makes.
@@ -380,13 +378,4 @@ func ec2Tags(m map[string]string) []types.Tag {
 		tags[i] = types.Tag{Key: aws.String(k), Value: aws.String(m[k])}
 	}
 	return tags
-}
-
-// apiErrorCode returns the AWS error code of err, or "".
-func apiErrorCode(err error) string {
-	var ae smithy.APIError
-	if errors.As(err, &ae) {
-		return ae.ErrorCode()
-	}
-	return ""
 }

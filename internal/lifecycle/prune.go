@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 )
 
 // PruneRegions returns the regions a prune works in: the configured ones, else every region the
@@ -124,6 +126,6 @@ func allIn(ids []string, set map[string]bool) bool {
 
 // imageGone reports whether an error says the image is already deregistered.
 func imageGone(err error) bool {
-	code := apiErrorCode(err)
+	code := awsconf.ErrorCode(err)
 	return code == "InvalidAMIID.NotFound" || code == "InvalidAMIID.Unavailable"
 }

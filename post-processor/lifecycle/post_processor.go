@@ -20,6 +20,7 @@ import (
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // PostProcessor is golden-lifecycle.
@@ -47,6 +48,7 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 // It always keeps the input artifact (keep and forceOverride are true): the returned artifact
 // contains the input's image, so letting Packer destroy the input would destroy the output too.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
+	ui = secretfilter.Ui(ui)
 	in, err := amiref.Read(input)
 	if err != nil {
 		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)

@@ -1,4 +1,4 @@
-package ami
+package amiselect
 
 import (
 	"strings"
@@ -31,7 +31,7 @@ func with(img types.Image, change func(*types.Image)) types.Image {
 }
 
 func TestPick(t *testing.T) {
-	base := criteria{Region: "us-east-1", Owners: []string{"self"}, SortBy: SortByCreationDate, MostRecent: true}
+	base := Criteria{Region: "us-east-1", Owners: []string{"self"}, SortBy: SortByCreationDate, MostRecent: true}
 	older := image("ami-00000000000000001", "golden-ubuntu-2024-01", "2024-01-01T00:00:00.000Z", "golden:validation=passed", "Team=platform")
 	newer := image("ami-00000000000000002", "golden-ubuntu-2024-03", "2024-03-01T00:00:00.000Z", "golden:validation=passed", "Team=platform")
 	newestUnvalidated := image("ami-00000000000000003", "golden-ubuntu-2024-05", "2024-05-01T00:00:00.000Z", "Team=platform")
@@ -51,7 +51,7 @@ func TestPick(t *testing.T) {
 
 	tests := []struct {
 		name    string
-		change  func(*criteria)
+		change  func(*Criteria)
 		images  []types.Image
 		want    string
 		wantErr []string
@@ -60,18 +60,18 @@ func TestPick(t *testing.T) {
 		{name: "input order does not matter", images: []types.Image{newestUnvalidated, newer, older}, want: "ami-00000000000000003"},
 		{
 			name:   "require_validated skips unvalidated and failed",
-			change: func(c *criteria) { c.RequireValidated = true },
+			change: func(c *Criteria) { c.RequireValidated = true },
 			images: []types.Image{older, failed, newer, newestUnvalidated}, want: "ami-00000000000000002",
 		},
 		{name: "deprecated left out by default", images: []types.Image{newer, deprecated}, want: "ami-00000000000000002"},
-		{name: "include_deprecated", change: func(c *criteria) { c.IncludeDeprecated = true }, images: []types.Image{newer, deprecated}, want: "ami-00000000000000005"},
+		{name: "include_deprecated", change: func(c *Criteria) { c.IncludeDeprecated = true }, images: []types.Image{newer, deprecated}, want: "ami-00000000000000005"},
 		{name: "future deprecation is not deprecated yet", images: []types.Image{newer, deprecatesLater}, want: "ami-00000000000000006"},
 		{name: "pending images are never picked", images: []types.Image{newer, pending}, want: "ami-00000000000000002"},
-		{name: "architecture", change: func(c *criteria) { c.Architecture = "arm64" }, images: []types.Image{newer, arm}, want: "ami-00000000000000008"},
-		{name: "name pattern", change: func(c *criteria) { c.Name = "golden-ubuntu-2024-0?" }, images: []types.Image{older, newer, deprecatesLater}, want: "ami-00000000000000002"},
+		{name: "architecture", change: func(c *Criteria) { c.Architecture = "arm64" }, images: []types.Image{newer, arm}, want: "ami-00000000000000008"},
+		{name: "name pattern", change: func(c *Criteria) { c.Name = "golden-ubuntu-2024-0?" }, images: []types.Image{older, newer, deprecatesLater}, want: "ami-00000000000000002"},
 		{
 			name:   "sort_by name",
-			change: func(c *criteria) { c.SortBy = SortByName },
+			change: func(c *Criteria) { c.SortBy = SortByName },
 			images: []types.Image{image("ami-00000000000000011", "golden-v1.10", "2024-09-01T00:00:00Z"), image("ami-00000000000000012", "golden-v1.9", "2024-01-01T00:00:00Z")},
 			want:   "ami-00000000000000012",
 		},
@@ -80,19 +80,19 @@ func TestPick(t *testing.T) {
 		{name: "date and name tie broken by id, reversed", images: []types.Image{tieC, tieB}, want: "ami-0000000000000000c"},
 		{
 			name:   "name tie broken by date under sort_by name",
-			change: func(c *criteria) { c.SortBy = SortByName },
+			change: func(c *Criteria) { c.SortBy = SortByName },
 			images: []types.Image{image("ami-00000000000000021", "golden", "2024-01-01T00:00:00Z"), image("ami-00000000000000022", "golden", "2024-02-01T00:00:00Z")},
 			want:   "ami-00000000000000022",
 		},
 		{
 			name:   "tags are exact: EC2 wildcards in values do not leak through",
-			change: func(c *criteria) { c.Tags = map[string]string{"Team": "plat*"} },
+			change: func(c *Criteria) { c.Tags = map[string]string{"Team": "plat*"} },
 			images: []types.Image{newer, image("ami-00000000000000031", "x", "2024-01-01T00:00:00Z", "Team=plat*")},
 			want:   "ami-00000000000000031",
 		},
 		{
 			name: "zero matches names every filter",
-			change: func(c *criteria) {
+			change: func(c *Criteria) {
 				c.Name = "golden-debian-*"
 				c.Tags = map[string]string{"Team": "platform"}
 				c.Architecture = "arm64"
@@ -103,7 +103,7 @@ func TestPick(t *testing.T) {
 		},
 		{
 			name:   "zero matches explains what was left out",
-			change: func(c *criteria) { c.RequireValidated = true },
+			change: func(c *Criteria) { c.RequireValidated = true },
 			images: []types.Image{newestUnvalidated, failed, deprecated},
 			wantErr: []string{
 				"3 found by the API were left out",
@@ -114,11 +114,11 @@ func TestPick(t *testing.T) {
 		},
 		{
 			name:    "most_recent = false with several matches",
-			change:  func(c *criteria) { c.MostRecent = false },
+			change:  func(c *Criteria) { c.MostRecent = false },
 			images:  []types.Image{older, newer},
 			wantErr: []string{"2 AMIs in us-east-1 match", "most_recent = false requires exactly one", `ami-00000000000000002 ("golden-ubuntu-2024-03"`},
 		},
-		{name: "most_recent = false with one match", change: func(c *criteria) { c.MostRecent = false }, images: []types.Image{older}, want: "ami-00000000000000001"},
+		{name: "most_recent = false with one match", change: func(c *Criteria) { c.MostRecent = false }, images: []types.Image{older}, want: "ami-00000000000000001"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -126,7 +126,7 @@ func TestPick(t *testing.T) {
 			if tt.change != nil {
 				tt.change(&c)
 			}
-			got, err := pick(tt.images, c, now)
+			got, err := Pick(tt.images, c, now)
 			if tt.wantErr != nil {
 				requireErrorContains(t, err, tt.wantErr...)
 				return
@@ -141,23 +141,15 @@ func TestPick(t *testing.T) {
 	}
 }
 
-func TestOutputOf(t *testing.T) {
-	img := image("ami-00000000000000001", "golden", "2024-01-01T00:00:00.000Z", "golden:source-ami=ami-0aaaaaaaaaaaaaaaa", "golden:harden-score=87.5")
-	img.SourceImageId = aws.String("ami-0bbbbbbbbbbbbbbbb")
-	img.Description = aws.String("desc")
-	img.DeprecationTime = aws.String("2026-01-01T00:00:00.000Z")
-	out := outputOf(img)
-	if out.SourceAMI != "ami-0aaaaaaaaaaaaaaaa" {
-		t.Errorf("source_ami = %q, want the golden:source-ami tag over SourceImageId", out.SourceAMI)
+// requireErrorContains fails the test unless err is an error whose message contains every want.
+func requireErrorContains(t *testing.T, err error, wants ...string) {
+	t.Helper()
+	if err == nil {
+		t.Fatalf("no error, want one containing %q", wants)
 	}
-	if out.ComplianceScore != "87.5" || out.Description != "desc" || out.DeprecationTime != "2026-01-01T00:00:00.000Z" ||
-		out.Architecture != "x86_64" || out.Owner != "123456789012" || out.Tags["golden:harden-score"] != "87.5" {
-		t.Errorf("output = %+v", out)
-	}
-
-	copied := image("ami-00000000000000002", "golden-copy", "2024-01-01T00:00:00.000Z")
-	copied.SourceImageId = aws.String("ami-0bbbbbbbbbbbbbbbb")
-	if got := outputOf(copied); got.SourceAMI != "ami-0bbbbbbbbbbbbbbbb" || got.ComplianceScore != "" {
-		t.Errorf("source_ami = %q, compliance_score = %q; want SourceImageId and empty", got.SourceAMI, got.ComplianceScore)
+	for _, w := range wants {
+		if !strings.Contains(err.Error(), w) {
+			t.Errorf("error %q lacks %q", err, w)
+		}
 	}
 }

@@ -1,7 +1,11 @@
-package ami
+// Package amiselect picks one AMI among those DescribeImages returned, the same way for every
+// component that chooses an image by search: golden-ami's filters and golden-ebs's
+// source_ami_filter. The choice is a pure function of the images, the criteria and the time.
+package amiselect
 
 import (
 	"cmp"
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -10,16 +14,24 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
 )
 
-// criteria is what an image must satisfy to be picked. The EC2 API applies the same filters, but
+// Sort orders of Criteria.SortBy.
+const (
+	SortByCreationDate = "creation_date"
+	SortByName         = "name"
+)
+
+// Criteria is what an image must satisfy to be picked. The EC2 API applies the same filters, but
 // they are checked again here: EC2 treats * and ? in tag values as wildcards where the user asked
-// for exact values, and shows an owner its own deprecated images whatever IncludeDeprecated says.
-type criteria struct {
+// for exact values, and shows an owner its own deprecated images whatever IncludeDeprecated says,
+// so that a search of "self" would otherwise pick the account's own deprecated image.
+type Criteria struct {
 	Region            string
 	Owners            []string // for messages only: "self" cannot be checked without the account ID
 	Name              string   // pattern with * and ?
@@ -27,8 +39,11 @@ type criteria struct {
 	Architecture      string
 	RequireValidated  bool
 	IncludeDeprecated bool
-	SortBy            string
+	SortBy            string // SortByCreationDate (also when empty) or SortByName
 	MostRecent        bool
+	// Filters are DescribeImages filters EC2 applied that the fields above do not express
+	// (golden-ebs's source_ami_filter.filters); they are named in messages, not checked again.
+	Filters map[string]string
 }
 
 // rejection says why an image the API returned was not picked.
@@ -37,13 +52,14 @@ type rejection struct {
 	Reason  string
 }
 
-// pick chooses the image to output among those DescribeImages returned. Its result depends only on
-// its arguments: with ties on the sort key, the other key and then the AMI ID decide.
-func pick(images []types.Image, c criteria, now time.Time) (types.Image, error) {
+// Pick chooses one image among those DescribeImages returned. Its result depends only on its
+// arguments: with ties on the sort key, the other key and then the AMI ID decide. It fails, naming
+// every criterion, when no image qualifies, and when several do and MostRecent is false.
+func Pick(images []types.Image, c Criteria, now time.Time) (types.Image, error) {
 	var matches []types.Image
 	var rejected []rejection
 	for _, img := range images {
-		if reason := c.reject(img, now); reason != "" {
+		if reason := c.Reject(img, now); reason != "" {
 			rejected = append(rejected, rejection{ImageID: aws.ToString(img.ImageId), Reason: reason})
 			continue
 		}
@@ -60,8 +76,8 @@ func pick(images []types.Image, c criteria, now time.Time) (types.Image, error) 
 	return matches[0], nil
 }
 
-// reject returns why img does not satisfy c, or "" when it does.
-func (c criteria) reject(img types.Image, now time.Time) string {
+// Reject returns why img does not satisfy c, or "" when it does.
+func (c Criteria) Reject(img types.Image, now time.Time) string {
 	tags := lifecycle.TagMap(img.Tags)
 	switch {
 	case img.State != types.ImageStateAvailable:
@@ -108,7 +124,7 @@ func deprecatedAt(img types.Image, now time.Time) (string, bool) {
 }
 
 // newestFirst orders images with the one to pick first.
-func (c criteria) newestFirst(a, b types.Image) int {
+func (c Criteria) newestFirst(a, b types.Image) int {
 	byDate := cmp.Compare(creationTime(b).UnixNano(), creationTime(a).UnixNano())
 	byName := cmp.Compare(aws.ToString(b.Name), aws.ToString(a.Name))
 	byID := cmp.Compare(aws.ToString(b.ImageId), aws.ToString(a.ImageId))
@@ -128,10 +144,17 @@ func creationTime(img types.Image) time.Time {
 }
 
 // describe renders the criteria for error messages, so a user sees exactly what was searched.
-func (c criteria) describe() string {
+func (c Criteria) describe() string {
 	parts := []string{fmt.Sprintf("owners %s", quoteList(c.Owners))}
 	if c.Name != "" {
 		parts = append(parts, fmt.Sprintf("name %q", c.Name))
+	}
+	if len(c.Filters) > 0 {
+		var filters []string
+		for _, k := range slices.Sorted(maps.Keys(c.Filters)) {
+			filters = append(filters, fmt.Sprintf("%s = %q", k, c.Filters[k]))
+		}
+		parts = append(parts, "filters {"+strings.Join(filters, ", ")+"}")
 	}
 	if len(c.Tags) > 0 {
 		var tags []string
@@ -153,7 +176,7 @@ func (c criteria) describe() string {
 	return strings.Join(parts, ", ")
 }
 
-func noMatchError(c criteria, rejected []rejection) error {
+func noMatchError(c Criteria, rejected []rejection) error {
 	msg := fmt.Sprintf("no AMI in %s matches %s", c.Region, c.describe())
 	if len(rejected) > 0 {
 		var why []string
@@ -187,4 +210,18 @@ func quoteList(items []string) string {
 		quoted[i] = fmt.Sprintf("%q", s)
 	}
 	return "[" + strings.Join(quoted, ", ") + "]"
+}
+
+// DescribeAll reads every page of DescribeImages.
+func DescribeAll(ctx context.Context, client ec2.DescribeImagesAPIClient, in *ec2.DescribeImagesInput) ([]types.Image, error) {
+	var images []types.Image
+	pages := ec2.NewDescribeImagesPaginator(client, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, err
+		}
+		images = append(images, page.Images...)
+	}
+	return images, nil
 }

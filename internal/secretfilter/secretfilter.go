@@ -1,0 +1,51 @@
+// Package secretfilter makes Packer's log secret filter (packersdk.LogSecretFilter) apply inside
+// the plugin process. Components register their secrets there (awsconf the AWS credentials,
+// launch the temporary private key), but in a plugin nothing reads that registry: the plugin's
+// log goes straight to its stderr, and the Ui a component gets forwards every line over RPC to
+// packer, whose own filter only knows the template's sensitive variables. Log routes the log
+// through the filter; Ui wraps a component's Ui so that what it prints is filtered too.
+package secretfilter
+
+import (
+	"fmt"
+	"io"
+	"log"
+
+	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+)
+
+// Log sends the standard logger's output through the secret filter to w (the plugin's stderr,
+// which packer writes to its log with PACKER_LOG=1).
+func Log(w io.Writer) {
+	packersdk.LogSecretFilter.SetOutput(w)
+	log.SetOutput(&packersdk.LogSecretFilter)
+}
+
+// Ui returns ui with every line it prints, and every question it asks, filtered.
+func Ui(ui packersdk.Ui) packersdk.Ui {
+	if f, ok := ui.(filtered); ok {
+		return f
+	}
+	return filtered{ui}
+}
+
+type filtered struct{ packersdk.Ui }
+
+func mask(s string) string { return packersdk.LogSecretFilter.FilterString(s) }
+
+func (f filtered) Ask(q string) (string, error) { return f.Ui.Ask(mask(q)) }
+func (f filtered) Askf(format string, args ...any) (string, error) {
+	return f.Ask(fmt.Sprintf(format, args...))
+}
+func (f filtered) Say(s string)                      { f.Ui.Say(mask(s)) }
+func (f filtered) Sayf(format string, args ...any)   { f.Say(fmt.Sprintf(format, args...)) }
+func (f filtered) Message(s string)                  { f.Ui.Message(mask(s)) }
+func (f filtered) Error(s string)                    { f.Ui.Error(mask(s)) }
+func (f filtered) Errorf(format string, args ...any) { f.Error(fmt.Sprintf(format, args...)) }
+func (f filtered) Machine(t string, args ...string) {
+	masked := make([]string, len(args))
+	for i, a := range args {
+		masked[i] = mask(a)
+	}
+	f.Ui.Machine(t, masked...)
+}
