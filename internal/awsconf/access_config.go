@@ -240,20 +240,6 @@ func (c *AccessConfig) load(ctx context.Context) (aws.Config, error) {
 	return cfg, nil
 }
 
-// maskedCredentials registers every credential the chain resolves with Packer's log secret
-// filter: keys from the environment, a profile, SSO or an assumed role are then masked like those
-// written in a template. The clients put a credentials cache in front of it, so it runs once per
-// credential, not once per request.
-type maskedCredentials struct{ aws.CredentialsProvider }
-
-func (m maskedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
-	creds, err := m.CredentialsProvider.Retrieve(ctx)
-	if err == nil {
-		packersdk.LogSecretFilter.Set(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
-	}
-	return creds, err
-}
-
 func (c *AccessConfig) assumeRoleProvider(base aws.Config) *stscreds.AssumeRoleProvider {
 	role := c.AssumeRole
 	return stscreds.NewAssumeRoleProvider(sts.NewFromConfig(base), role.RoleARN, func(o *stscreds.AssumeRoleOptions) {
