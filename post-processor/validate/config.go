@@ -27,7 +27,6 @@ const (
 	DefaultInstanceType     = "t3.micro"
 	DefaultCloudInitTimeout = 10 * time.Minute
 	DefaultHardenReportPath = "/var/log/golden/harden-report.json"
-	DefaultMaxRetries       = 9
 )
 
 // What on_failure does to the image when a probe fails.
@@ -190,9 +189,6 @@ func (c *Config) Prepare(raws ...interface{}) error {
 			continue
 		}
 		add(err)
-	}
-	if c.MaxRetries == 0 {
-		c.MaxRetries = DefaultMaxRetries
 	}
 	if c.InstanceType == "" && len(c.InstanceTypes) == 0 {
 		c.InstanceType = DefaultInstanceType

@@ -12,8 +12,8 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
-	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 )
 
 // gateTimeout bounds the tagging and on_failure calls, which run even after an interrupt.
@@ -88,7 +88,7 @@ func gateImage(ctx context.Context, api gateAPI, ui packersdk.Ui, ref amiref.Ref
 		}
 		var errs []error
 		for _, id := range snapshots {
-			if _, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}); err != nil && launch.ErrorCode(err) != "InvalidSnapshot.NotFound" {
+			if _, err := api.DeleteSnapshot(ctx, &ec2.DeleteSnapshotInput{SnapshotId: aws.String(id)}); err != nil && awsconf.ErrorCode(err) != "InvalidSnapshot.NotFound" {
 				errs = append(errs, fmt.Errorf("on_failure: deleting snapshot %s of %s: %w", id, ref, err))
 			}
 		}

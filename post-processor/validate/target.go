@@ -15,6 +15,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/uuid"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 )
 
@@ -139,7 +140,7 @@ func (p *PostProcessor) runTarget(ctx context.Context, ui packersdk.Ui, t target
 	if rawErr, ok := state.GetOk("error"); ok && out.Err == nil {
 		out.Err = rawErr.(error)
 		_, launched := state.GetOk(launch.StateInstanceID)
-		out.ImageFault = launched && launch.ErrorCode(out.Err) == "" && ctx.Err() == nil
+		out.ImageFault = launched && awsconf.ErrorCode(out.Err) == "" && ctx.Err() == nil
 		if out.ImageFault {
 			out.Console = consoleOutput(client, out.InstanceID)
 		}
