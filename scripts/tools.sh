@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Builds the pinned command-line tools the project needs (packer, packer-sdc, goreleaser, and the
-# official amazon plugin the end-to-end tests put golden-lifecycle behind) from the Go module proxy
-# into .tools/, and reuses them when the pinned version is already there.
+# official amazon plugin the end-to-end tests put golden-lifecycle behind, and the official ansible
+# provisioner plugin the benchmark compares golden-harden with) from the Go module proxy into .tools/,
+# and reuses them when the pinned version is already there. `ansible` installs Debian's ansible
+# package on the host (the benchmark's Ansible side; needs root), unless ansible-playbook is there.
 #
 # The proxy refuses version lists for github.com/hashicorp/* modules, so `go install mod@version`
 # fails for them; a throwaway module that requires the exact version and builds the main package
 # works, and is what this script does.
 #
-# usage: scripts/tools.sh packer|packer-sdc|packer-plugin-amazon|goreleaser|all
+# usage: scripts/tools.sh packer|packer-sdc|packer-plugin-amazon|packer-plugin-ansible|ansible|goreleaser|all
 set -euo pipefail
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -18,6 +20,7 @@ PACKER_VERSION=v1.12.0
 SDK_VERSION=$(cd "$root" && go list -m -f '{{.Version}}' github.com/hashicorp/packer-plugin-sdk)
 GORELEASER_VERSION=v2.15.1
 AMAZON_PLUGIN_VERSION=v1.8.0
+ANSIBLE_PLUGIN_VERSION=v1.1.2
 GO_CTY_REPLACE='github.com/zclconf/go-cty=github.com/nywilken/go-cty@v1.13.3'
 
 # build NAME VERSION MODULE PACKAGE [REPLACE]
@@ -51,8 +54,16 @@ case $want in
   packer-plugin-amazon|all)
     build packer-plugin-amazon "$AMAZON_PLUGIN_VERSION" github.com/hashicorp/packer-plugin-amazon \
       github.com/hashicorp/packer-plugin-amazon "$GO_CTY_REPLACE" ;;&
+  packer-plugin-ansible)
+    build packer-plugin-ansible "$ANSIBLE_PLUGIN_VERSION" github.com/hashicorp/packer-plugin-ansible \
+      github.com/hashicorp/packer-plugin-ansible "$GO_CTY_REPLACE" ;;
+  ansible)
+    if ! command -v ansible-playbook >/dev/null; then
+      echo "==> installing Debian's ansible package (first time only)" >&2
+      DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends ansible >/dev/null
+    fi ;;
   goreleaser)
     build goreleaser "$GORELEASER_VERSION" github.com/goreleaser/goreleaser/v2 github.com/goreleaser/goreleaser/v2 ;;
   packer|packer-sdc|packer-plugin-amazon|all) ;;
-  *) echo "usage: $0 packer|packer-sdc|packer-plugin-amazon|goreleaser|all" >&2; exit 2 ;;
+  *) echo "usage: $0 packer|packer-sdc|packer-plugin-amazon|packer-plugin-ansible|ansible|goreleaser|all" >&2; exit 2 ;;
 esac

@@ -25,11 +25,22 @@ var benchPolicy = lifecycle.PrunePolicy{
 	DeleteSnapshots: true,
 }
 
-// fleetSize counts what one region holds.
-type fleetSize struct{ images, templates, instances int }
+// fleetSize counts what one region holds. Zero versions, groups and span keep the planner's
+// original mix: one or three versions per template, five Auto Scaling groups, an image an hour.
+type fleetSize struct {
+	images, templates, instances int
+	// versions per launch template; groups of Auto Scaling; span the images were built over (an
+	// image every span/images).
+	versions, groups int
+	span             time.Duration
+}
 
 func (s fleetSize) String() string {
-	return fmt.Sprintf("%d AMIs, %d LTs, %d inst", s.images, s.templates, s.instances)
+	out := fmt.Sprintf("%d AMIs, %d LTs, %d inst", s.images, s.templates, s.instances)
+	if s.versions > 0 {
+		out = fmt.Sprintf("%d AMIs, %dx%d LT versions, %d inst, %d ASGs", s.images, s.templates, s.versions, s.instances, s.groups)
+	}
+	return out
 }
 
 // fleet is one synthetic region: the pipeline's images built hourly (and every tenth one of
@@ -69,13 +80,17 @@ func newFleet(size fleetSize, seed int64) fleet {
 	rng := rand.New(rand.NewSource(seed))
 	f := fleet{size: size, now: time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC)}
 	n := size.images
+	every := time.Hour
+	if size.span > 0 {
+		every = size.span / time.Duration(n)
+	}
 	for i := range n {
 		img := lifecycle.Image{
 			ID:           fmt.Sprintf("ami-%017x", i+1),
 			Name:         fmt.Sprintf("%s-%06d", pipeline, i),
 			OwnerID:      account,
 			State:        "available",
-			CreationDate: f.now.Add(-time.Duration(n-i) * time.Hour),
+			CreationDate: f.now.Add(-time.Duration(n-i) * every),
 			Tags:         map[string]string{"Pipeline": pipeline},
 			// A root snapshot of its own; every fifth image has a data volume whose snapshot it
 			// shares with the image five builds later (both built from one volume).
@@ -113,7 +128,10 @@ func newFleet(size fleetSize, seed int64) fleet {
 	for j := range size.templates {
 		lt := launchTemplate{id: fmt.Sprintf("lt-%017x", j+1), name: fmt.Sprintf("bench-%d", j), defaultVersion: 1}
 		count := 1
-		if j%4 == 0 {
+		switch {
+		case size.versions > 0:
+			count, lt.defaultVersion = size.versions, size.versions
+		case j%4 == 0:
 			count, lt.defaultVersion = 3, 2
 		}
 		for v := range count {
@@ -131,7 +149,11 @@ func newFleet(size fleetSize, seed int64) fleet {
 	for k := range size.instances {
 		f.instances = append(f.instances, instance{id: fmt.Sprintf("i-%017x", k+1), imageID: pick(), state: states[k%len(states)]})
 	}
-	for g := range min(5, len(f.templates)) {
+	groups := size.groups
+	if groups == 0 {
+		groups = 5
+	}
+	for g := range min(groups, len(f.templates)) {
 		f.groups = append(f.groups, autoScalingGroup{name: fmt.Sprintf("bench-asg-%d", g), templateID: f.templates[g].id})
 	}
 	f.parameters = append(f.parameters, parameter{name: "/" + pipeline + "/latest", imageID: f.newest, dataType: lifecycle.ImageDataType})

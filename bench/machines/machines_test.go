@@ -19,6 +19,7 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchrec"
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine"
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine/imdstest"
@@ -26,17 +27,16 @@ import (
 
 const sshTimeout = 5 * time.Minute
 
-type row struct {
-	name    string
-	took    time.Duration
-	budget  time.Duration
-	comment string
-}
+const group = "lab machines"
+
+var suite = benchrec.NewSuite("machines")
+
+func TestMain(m *testing.M) { os.Exit(benchrec.Main(suite, m.Run)) }
 
 func TestBenchmarkMachines(t *testing.T) {
-	if os.Getenv("GOLDEN_BENCH") != "1" {
-		t.Skip("benchmark: set GOLDEN_BENCH=1 to run it")
-	}
+	benchrec.Require(t)
+	suite.Assume("machines: cloud images cached (prepared before the first boot, not timed); boot to SSH is from Boot to the first " +
+		"SSH login as the vendor's default user with the key cloud-init took from the metadata service")
 	root, err := filepath.Abs("../..")
 	if err != nil {
 		t.Fatal(err)
@@ -54,59 +54,41 @@ func TestBenchmarkMachines(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	var rows []row
-
-	// One machine per base image, alone: Boot to SSH as the default user.
-	for _, b := range bases {
-		m, c, took := bootToSSH(t, host, imds, b)
-		rows = append(rows, row{name: "boot to SSH, " + b, took: took, budget: 15 * time.Second})
-		if b == "ubuntu-22.04" {
-			rows = append(rows, capture(t, m, c))
-		}
-		c.Close()
-		if err := m.Terminate(ctx); err != nil {
-			t.Fatal(err)
-		}
-	}
-
-	// Four at once.
-	started := time.Now()
-	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var slowest time.Duration
-	for range 4 {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			m, c, took := bootToSSH(t, host, imds, "debian-12")
+	for range benchrec.Runs() {
+		// One machine per base image, alone: Boot to SSH as the default user.
+		for _, b := range bases {
+			m, c, took := bootToSSH(t, host, imds, b)
+			suite.Row(group, "boot to SSH, "+b, "s").AddDuration(took).Target("< 15 s", 15, true)
+			if b == "ubuntu-22.04" {
+				suite.Row(group, "capture of a running machine's 1 GiB disk", "s").AddDuration(capture(t, m, c)).Target("< 10 s", 10, true)
+			}
 			c.Close()
-			mu.Lock()
-			slowest = max(slowest, took)
-			mu.Unlock()
-			m.Terminate(ctx)
-		}()
-	}
-	wg.Wait()
-	rows = append(rows, row{name: "4 machines at once, all SSH", took: time.Since(started), comment: fmt.Sprintf("slowest %.1fs", slowest.Seconds())})
-
-	var b strings.Builder
-	fmt.Fprintf(&b, "\n%-34s %9s %9s %7s  %s\n", "step", "took", "budget", "", "")
-	for _, r := range rows {
-		budget, verdict := "-", "-"
-		if r.budget > 0 {
-			budget, verdict = "< "+r.budget.String(), "met"
-			if r.took > r.budget {
-				verdict = "MISSED"
+			if err := m.Terminate(ctx); err != nil {
+				t.Fatal(err)
 			}
 		}
-		fmt.Fprintf(&b, "%-34s %8.2fs %9s %7s  %s\n", r.name, r.took.Seconds(), budget, verdict, r.comment)
+
+		// Four at once.
+		started := time.Now()
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		var slowest time.Duration
+		for range 4 {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				m, c, took := bootToSSH(t, host, imds, "debian-12")
+				c.Close()
+				mu.Lock()
+				slowest = max(slowest, took)
+				mu.Unlock()
+				m.Terminate(ctx)
+			}()
+		}
+		wg.Wait()
+		suite.Row(group, "4 debian-12 machines at once, all SSH", "s").AddDuration(time.Since(started)).Note =
+			fmt.Sprintf("slowest %.1fs (last run)", slowest.Seconds())
 	}
-	b.WriteString("\nboot to SSH: from Boot (image cached) to the first SSH login as the vendor's default user with\n" +
-		"the key cloud-init took from the metadata service. capture: CaptureDisk of a running machine\n" +
-		"whose disk holds 1 GiB more than its image.\n")
-	load, _ := os.ReadFile("/proc/loadavg")
-	fmt.Fprintf(&b, "load average: %s", load)
-	fmt.Print(b.String())
 }
 
 var ids = time.Now().UnixNano()
@@ -150,7 +132,7 @@ func bootToSSH(t *testing.T, host *labmachine.Host, imds *imdstest.Server, base 
 
 // capture writes 1 GiB onto the machine's disk (random data: nothing for a copy to skip) and
 // times CaptureDisk of the running machine.
-func capture(t *testing.T, m *labmachine.Machine, c *ssh.Client) row {
+func capture(t *testing.T, m *labmachine.Machine, c *ssh.Client) time.Duration {
 	t.Helper()
 	s, err := c.NewSession()
 	if err != nil {
@@ -167,5 +149,5 @@ func capture(t *testing.T, m *labmachine.Machine, c *ssh.Client) row {
 		t.Fatal(err)
 	}
 	t.Logf("layer %s (released by the host's Close)", layer)
-	return row{name: "capture of a 1 GiB disk", took: took, budget: 10 * time.Second}
+	return took
 }
