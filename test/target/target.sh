@@ -747,6 +747,7 @@ machine_name() { echo "golden-lab-$lab_id-$1"; }
 # On a host whose PID 1 is systemd, nspawn registers the machine with systemd-machined and runs in
 # its own scope. Elsewhere (containers, CI runners) there is nothing to register with: nspawn stays
 # in the cgroup it is started in, which this script creates per target.
+nspawn_extra_args=() # what a machine adds to a target's nspawn arguments (machine_platform)
 if [[ -d /run/systemd/system ]]; then
   nspawn_host_args=()
 else
@@ -1000,7 +1001,7 @@ boot_container() {
     --private-users="$recipe_uid_base:65536" --private-users-ownership=off \
     --network-veth-extra="$(slot_veth "$k"):$2" \
     --console=read-only --link-journal=no --resolv-conf=off --timezone=off \
-    --drop-capability=CAP_AUDIT_CONTROL &
+    --drop-capability=CAP_AUDIT_CONTROL "${nspawn_extra_args[@]}" &
   pid=$!
   echo "$pid" >"$tdir/nspawn.pid"
 }
@@ -1429,6 +1430,84 @@ dhcp_pids() {
   pgrep -f "dnsmasq .*--dhcp-leasefile=$(printf '%s' "$1/dhcp.leases" | sed 's/[]\.[*^$()+?{}|]/\\&/g')" || true
 }
 
+# The platform a machine's software sees it is on EC2 by. cloud-init's Ec2 data source treats the
+# platform as AWS (asks for an IMDSv2 session token before any metadata read, as every AWS SDK does,
+# and so works with HttpTokens=required) only when it identifies AWS: by the DMI product UUID, which
+# it never reads in a container, or by Xen's /sys/hypervisor/uuid starting with "ec2", as on EC2's
+# Xen-based instance types (t2, m4, ...). A container's sysfs has no /sys/hypervisor: the machine
+# gets one of a Xen EC2 instance from a runtime unit that systemd runs early at every boot, before
+# cloud-init. Unit and files are bind-mounted below /run, never written to the machine's disk.
+
+# write_platform TDIR: the instance's hypervisor identity (a UUID starting with "ec2", fixed for the
+# machine's life, as an instance's) and the unit that shows it at /sys/hypervisor.
+write_platform() {
+  local p=$1/platform hex
+  mkdir -p "$p"
+  hex=$(od -An -N16 -tx1 /dev/urandom | tr -d ' \n')
+  hex=ec2${hex:3}
+  printf '%s-%s-%s-%s-%s\n' "${hex:0:8}" "${hex:8:4}" "${hex:12:4}" "${hex:16:4}" "${hex:20:12}" >"$p/uuid"
+  echo xen >"$p/type"
+  cat >"$p/hypervisor-sysfs" <<'SH'
+#!/bin/sh
+# /sys/hypervisor of a Xen-based EC2 instance, in a container whose sysfs cannot have one: a new
+# read-only /sys (a tmpfs) holding every entry of the container's /sys (bound, with their
+# submounts) and hypervisor/{type,uuid}, moved onto /sys in one step, so that systemd, creating
+# cgroups meanwhile, always finds /sys/fs/cgroup.
+set -eu
+[ -e /sys/hypervisor ] && exit 0
+stage=/run/golden-lab-sysfs
+mkdir -p "$stage"
+mount -t tmpfs -o mode=0700,size=16k tmpfs "$stage"
+# a private parent: a mount below a shared one cannot be moved.
+mount --make-private "$stage"
+mkdir "$stage/sys"
+mount -t tmpfs -o mode=0555,nosuid,nodev,noexec,size=64k tmpfs "$stage/sys"
+for entry in /sys/*; do
+  [ -d "$entry" ] || continue
+  mkdir "$stage/sys/${entry##*/}"
+  mount --rbind "$entry" "$stage/sys/${entry##*/}"
+done
+mkdir -m 0755 "$stage/sys/hypervisor"
+for f in type uuid; do
+  cp /run/golden-lab/platform/$f "$stage/sys/hypervisor/$f"
+  chmod 0444 "$stage/sys/hypervisor/$f"
+done
+mount -o remount,bind,ro "$stage/sys"
+mount --move "$stage/sys" /sys
+umount "$stage"
+rmdir "$stage"
+SH
+  cat >"$p/golden-lab-platform.service" <<'UNIT'
+[Unit]
+Description=EC2 platform identity of the lab machine (/sys/hypervisor)
+Documentation=file:///run/golden-lab/platform/hypervisor-sysfs
+DefaultDependencies=no
+Before=sysinit.target cloud-init-main.service cloud-init-local.service systemd-networkd.service
+ConditionPathExists=!/sys/hypervisor
+
+[Service]
+Type=oneshot
+RemainAfterExit=yes
+ExecStart=/bin/sh /run/golden-lab/platform/hypervisor-sysfs
+UNIT
+  printf '[Unit]\nWants=golden-lab-platform.service\n' >"$p/sysinit.conf"
+}
+
+# machine_platform TDIR sets nspawn_extra_args to the bind mounts of the machine's platform.
+machine_platform() {
+  local p=$1/platform
+  # /run/systemd and /run/systemd/system tmpfs of the container's root (nspawn gives its tmpfs
+  # mounts the container's root), or the folders nspawn makes for the mount points would be the
+  # host's, where PID 1 and netplan could not write.
+  nspawn_extra_args=(
+    --tmpfs=/run/systemd:mode=0755
+    --tmpfs=/run/systemd/system:mode=0755
+    --bind-ro="$p:/run/golden-lab/platform"
+    --bind-ro="$p/golden-lab-platform.service:/run/systemd/system/golden-lab-platform.service"
+    --bind-ro="$p/sysinit.conf:/run/systemd/system/sysinit.target.d/golden-lab-platform.conf"
+  )
+}
+
 # supervise_machine NAME: like supervise, for a machine: the container's end of the veth is
 # ens5, the host's end gets the DHCP server for the length of each boot.
 supervise_machine() {
@@ -1439,6 +1518,7 @@ supervise_machine() {
   watch_owner "$tdir" "$$" &
   watcher=$!
   [[ -f $tdir/boot ]] && boot=$(cat "$tdir/boot")
+  machine_platform "$tdir"
   while :; do
     forget_nspawn_state "$(machine_name "$name")"
     teardown_network "$k"
@@ -1568,6 +1648,7 @@ start_machine() {
   if [[ -n $owner ]]; then
     echo "$owner $(proc_start_time "$owner" || die "owner process $owner is not running")" >"$tdir/owner"
   fi
+  write_platform "$tdir"
   claim_slot "$name"
   echo "$slot" >"$tdir/slot"
   mount_machine_disk "$tdir" "$image" "$slot" "$@"
