@@ -36,7 +36,7 @@ type Plan struct {
 	// it (SSH_CONNECTION); empty when unknown. The firewall enables ufw only when a rule lets
 	// that connection in.
 	SSHClient, SSHServer string
-	RunID     string // unique per run; names the work and backup directories
+	RunID                string // unique per run; names the work and backup directories
 	// WorkDir is the run's private directory on the target (state, temporary files); the script
 	// creates it (it must not exist), and removes it and ScriptPath when it ends.
 	WorkDir    string

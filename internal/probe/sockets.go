@@ -56,4 +56,3 @@ func decodeProcAddr(h string) net.IP {
 	}
 	return ip
 }
-

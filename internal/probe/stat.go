@@ -18,4 +18,3 @@ func parseStat(s string) (fileStat, bool) {
 	}
 	return fileStat{kind: kind, mode: f[1], owner: f[2], group: f[3]}, true
 }
-

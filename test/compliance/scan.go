@@ -151,9 +151,9 @@ func PrepareOpenSCAP(t *testing.T, h *lab.TargetHost) {
 
 // sysctlRules are the kernel-parameter rules of the standard profile: rule -> key and wanted value.
 var sysctlRules = map[string][2]string{
-	"sysctl_fs_protected_hardlinks":   {"fs.protected_hardlinks", "1"},
-	"sysctl_fs_protected_symlinks":    {"fs.protected_symlinks", "1"},
-	"sysctl_fs_suid_dumpable":         {"fs.suid_dumpable", "0"},
+	"sysctl_fs_protected_hardlinks":    {"fs.protected_hardlinks", "1"},
+	"sysctl_fs_protected_symlinks":     {"fs.protected_symlinks", "1"},
+	"sysctl_fs_suid_dumpable":          {"fs.suid_dumpable", "0"},
 	"sysctl_kernel_randomize_va_space": {"kernel.randomize_va_space", "2"},
 }
 
