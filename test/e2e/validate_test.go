@@ -2,6 +2,8 @@ package e2e
 
 import (
 	"fmt"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -191,4 +193,107 @@ func lastImage(t *testing.T, sim *ec2sim.Server) ec2sim.Image {
 		t.Fatalf("%d images were built, want 1", len(images))
 	}
 	return images[0]
+}
+
+// TestValidateRejectsBadInput runs `packer validate` on golden-validate blocks a user could write
+// by mistake: each fails with a message naming the option, without calling AWS; the example
+// template is valid.
+func TestValidateRejectsBadInput(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	sim := ec2sim.StartTest(t, ec2sim.Options{})
+	p := lab.Packer(t)
+	p.UseSim(sim)
+	goss := p.WriteFile(t, "goss.yaml", "service:\n  sshd:\n    running: true\ninterface:\n  eth0:\n    exists: true\n")
+	vars := []string{"-var", "host=192.0.2.1", "-var", "port=22", "-var", "user=admin", "-var", "key=/dev/null"}
+	cases := []struct{ name, body, want string }{
+		{"on_failure", passingProbes + `on_failure = "delete"`, `on_failure: "delete" is not one of keep, deprecate, deregister`},
+		{"target", passingProbes + `target {
+  region = "mars-1"
+}`, `target[0].region: unknown region "mars-1"`},
+		{"probe attribute", `service {
+  name    = "ssh"
+  timeout = "soon"
+}`, `service "ssh": timeout: "soon" is not a duration like 90s or 2m`},
+		{"goss resource", `goss_file = "` + goss + `"`, `line 4: goss resource type "interface" has no golden-validate probe`},
+		{"no probe", ``, `no probe: add probe blocks`},
+	}
+	for i, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			file := p.WriteFile(t, fmt.Sprintf("bad-%d.pkr.hcl", i), validateTemplate(tc.body, ""))
+			res := p.Run(t, append(append([]string{"validate"}, vars...), file)...)
+			if res.ExitCode != 1 {
+				t.Fatalf("packer validate exited %d, want 1:\n%s", res.ExitCode, res.Output)
+			}
+			if !strings.Contains(flat(res.Output), tc.want) {
+				t.Errorf("output lacks %q:\n%s", tc.want, res.Output)
+			}
+		})
+	}
+	example := filepath.Join(lab.RepoRoot(t), "example", "validate.pkr.hcl")
+	if res := p.Run(t, "validate", example); res.ExitCode != 0 {
+		t.Errorf("packer validate example/validate.pkr.hcl:\n%s", res.Output)
+	}
+	if calls := sim.CallCounts(); len(calls) > 0 {
+		t.Errorf("validate called AWS: %v", calls)
+	}
+}
+
+// TestValidateAmazonEBSArtifact validates the image of packer-plugin-amazon's amazon-ebs builder:
+// its artifact reaches golden-validate from another plugin process, over Packer's plugin RPC.
+func TestValidateAmazonEBSArtifact(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	amazon := filepath.Join(lab.RepoRoot(t), ".tools", "packer-plugin-amazon")
+	if _, err := os.Stat(amazon); err != nil {
+		t.Fatalf("the official amazon plugin is not built (scripts/tools.sh packer-plugin-amazon): %v", err)
+	}
+	target := lab.Target(t)
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays, InstanceAddress: target.Host})
+	p := lab.Packer(t)
+	p.UseSim(sim)
+	if res := p.Run(t, "plugins", "install", "--path", amazon, "github.com/hashicorp/amazon"); res.ExitCode != 0 {
+		t.Fatalf("installing the amazon plugin:\n%s", res.Output)
+	}
+	source, _ := sim.Parameter(ebsRegion, "/aws/service/debian/release/12/latest/amd64")
+	template := strings.Replace(validateTemplate(passingProbes, ""), `source "golden-ebs" "test" {
+  aws_polling {
+    delay_seconds = 1
+  }
+`+noneSource+`
+}`, `source "amazon-ebs" "test" {
+  region                     = "`+ebsRegion+`"
+  custom_endpoint_ec2        = "`+sim.URL()+`"
+  skip_credential_validation = true
+  source_ami                 = "`+source+`"
+  instance_type              = "t3.micro"
+  ami_name                   = "amazon-ebs-e2e"
+  communicator               = "none"
+  tags                       = { Team = "platform" }
+  aws_polling {
+    delay_seconds = 1
+  }
+}`, 1)
+	template = strings.Replace(template, "source.golden-ebs.test", "source.amazon-ebs.test", 1)
+	template = strings.Replace(template, `required_tags = ["Team=platform", "golden:build-id"]`, `required_tags = ["Team=platform"]`, 1)
+	template = strings.Replace(template, "  required_plugins {\n", "  required_plugins {\n    amazon = {\n      source  = \"github.com/hashicorp/amazon\"\n      version = \">= 1.0.0\"\n    }\n", 1)
+	file := p.WriteFile(t, "amazon.pkr.hcl", template)
+	res := p.Run(t, append(append([]string{"build", "-color=false"}, target.PackerVars()...), file)...)
+	if res.ExitCode != 0 {
+		t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
+	}
+	var img ec2sim.Image
+	for _, im := range sim.Images(ebsRegion) {
+		if im.Name == "amazon-ebs-e2e" {
+			img = im
+		}
+	}
+	if img.ID == "" || img.Tags[goldentag.Validation] != goldentag.ValidationPassed {
+		t.Errorf("the amazon-ebs image %s has tags %v, want %s = passed\n%s", img.ID, img.Tags, goldentag.Validation, res.Output)
+	}
+	if left := leftovers(sim, ebsRegion); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
 }
