@@ -45,6 +45,9 @@ build {
   sources = ["source.null.image"]
 
   post-processor "golden-lifecycle" {
+    # The build's AMI must survive the post-processor: see "When a step fails" in the docs.
+    keep_input_artifact = true
+
     # AWS access (shared by every golden-* component).
     region                 = var.region
     skip_region_validation = false

@@ -27,6 +27,9 @@ func (e *Executor) distribute(ctx context.Context, job Job, img *RegionImage) er
 	if err := e.share(ctx, c.EC2, job, ref, img.Snapshots); err != nil {
 		return err
 	}
+	if !job.DryRun {
+		img.SharedWith = append(append(append([]string(nil), job.ShareWithAccounts...), job.ShareWithOrgARNs...), job.ShareWithOUARNs...)
+	}
 	if job.DeprecateAfter > 0 {
 		at := DeprecationTime(e.now(), job.DeprecateAfter)
 		e.say("%s %s at %s", wouldOr(job.DryRun, "deprecate"), ref, at.Format(time.RFC3339))
@@ -51,6 +54,7 @@ func (e *Executor) distribute(ctx context.Context, job Job, img *RegionImage) er
 			}); err != nil {
 				return fmt.Errorf("protecting %s from deregistration: %w", ref, err)
 			}
+			img.Protected = true
 		}
 	}
 	if job.SSMParameter != "" {

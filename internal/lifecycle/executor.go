@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
+	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 )
 
@@ -34,6 +35,7 @@ type EC2API interface {
 type SSMAPI interface {
 	InventorySSMAPI
 	PutParameter(ctx context.Context, in *ssm.PutParameterInput, optFns ...func(*ssm.Options)) (*ssm.PutParameterOutput, error)
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, optFns ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
 }
 
 // RegionClients are the clients of one region.
@@ -116,6 +118,10 @@ type RegionImage struct {
 	CreationDate    *time.Time        `json:"creation_date,omitempty"`
 	DeprecationTime *time.Time        `json:"deprecation_time,omitempty"`
 	SSMParameter    string            `json:"ssm_parameter,omitempty"`
+	// SharedWith lists the accounts, organizations and OUs the run shared the image with.
+	SharedWith []string `json:"shared_with,omitempty"`
+	// Protected is true once the run turned deregistration protection on.
+	Protected bool `json:"deregistration_protected,omitempty"`
 }
 
 // Result is what a run produced.
@@ -124,6 +130,9 @@ type Result struct {
 	Images []RegionImage
 	// Prune is the prune report, when the job prunes.
 	Prune *Report
+	// PreviousParameters holds the value the job's SSM parameter had before the run, by region
+	// (absent: there was none), so that a failed run can put it back.
+	PreviousParameters map[string]string `json:"-"`
 }
 
 // Refs lists every region:image pair of the result.
@@ -151,6 +160,9 @@ type Executor struct {
 	Now func() time.Time
 
 	uiMu sync.Mutex
+	// keys caches what KMS said about each region's keys during a run.
+	keysMu sync.Mutex
+	keys   map[[2]string]*kmstypes.KeyMetadata
 }
 
 func (e *Executor) say(format string, args ...any) {
@@ -182,51 +194,117 @@ func wouldOr(dryRun bool, verb string) string {
 
 // Run tags, copies, shares, deprecates, protects and publishes the job's image, then prunes.
 //
+// Everything that can refuse the run is checked before the first change (see preflight): the
+// images, the KMS keys, the deprecation time, EC2's permissions (DryRun), the SSM parameters and
+// the prune's inventory and plan in every region. An error from that phase wraps
+// errNothingChanged (see NothingChanged).
+//
 // Copies that fail or are interrupted are deregistered with their snapshots before Run returns.
-// A failure after the copies succeeded leaves them in place (they are complete, tagged images)
-// and says which steps were done.
+// A failure after the copies succeeded leaves them in place (they are complete, tagged images);
+// the error lists every image made so far, and the result holds them with what was done to each.
 func (e *Executor) Run(ctx context.Context, job Job) (Result, error) {
-	// Every check runs before the first change.
-	var sources []sourceImage
+	pre, err := e.preflight(ctx, job)
+	if err != nil {
+		return Result{}, fmt.Errorf("%w (%w)", err, errNothingChanged)
+	}
+	result := Result{PreviousParameters: pre.parameters}
+	for _, src := range pre.sources {
+		result.Images = append(result.Images, src.regionImage(job))
+	}
+	if err := e.change(ctx, job, pre, &result); err != nil {
+		return result, fmt.Errorf("%w (images so far: %s)", err, formatRefs(result.Refs()))
+	}
+	return result, nil
+}
+
+// preflightResult is what the checks found out.
+type preflightResult struct {
+	sources []sourceImage
+	// parameters holds the job's SSM parameter's value before the run, by region.
+	parameters map[string]string
+	// inventories are the prune's inventories as they were before the run, by region.
+	inventories map[string]Inventory
+}
+
+// preflight makes every check that can refuse the run, and no change.
+func (e *Executor) preflight(ctx context.Context, job Job) (preflightResult, error) {
+	var pre preflightResult
 	for _, ref := range append([]ImageRef{job.Source}, job.AlsoIn...) {
 		src, err := e.describeSource(ctx, ref)
 		if err != nil {
-			return Result{}, err
+			return pre, err
 		}
-		sources = append(sources, src)
+		pre.sources = append(pre.sources, src)
 	}
-	if err := e.checkShareable(ctx, job, sources); err != nil {
-		return Result{}, err
+	if err := checkDeprecation(job, pre.sources); err != nil {
+		return pre, err
 	}
-	var result Result
-	for _, src := range sources {
-		result.Images = append(result.Images, src.regionImage(job))
+	if err := e.checkShareable(ctx, job, pre.sources); err != nil {
+		return pre, err
+	}
+	if err := e.checkCopyKeys(ctx, job); err != nil {
+		return pre, err
+	}
+	if !job.DryRun {
+		if err := e.checkPermissions(ctx, job, pre.sources); err != nil {
+			return pre, err
+		}
+	}
+	regions := []string{job.Source.Region}
+	for _, r := range job.AlsoIn {
+		regions = append(regions, r.Region)
+	}
+	var err error
+	if pre.parameters, err = e.readParameters(ctx, job, append(regions, job.CopyTo...)); err != nil {
+		return pre, err
+	}
+	if job.Prune != nil {
+		planned := plannedResult(job, pre.sources)
+		if pre.inventories, err = e.collectAll(ctx, job, planned); err != nil {
+			return pre, fmt.Errorf("prune: %w", err)
+		}
+		var plans []PrunePlan
+		for _, region := range job.PruneRegions() {
+			plans = append(plans, Plan(withoutOwnParameter(job, pre.inventories[region]), job.Prune.Policy, e.now()))
+		}
+		if !job.DryRun && !job.Prune.DryRun {
+			if err := e.checkPruneRights(ctx, plans); err != nil {
+				return pre, err
+			}
+		}
+	}
+	return pre, nil
+}
+
+// change makes the run's changes, recording each in result as it is made.
+func (e *Executor) change(ctx context.Context, job Job, pre preflightResult, result *Result) error {
+	for _, src := range pre.sources {
 		if err := e.tagSource(ctx, job, src); err != nil {
-			return result, err
+			return err
 		}
 	}
-	copies, err := e.copyAll(ctx, job, sources[0])
+	copies, err := e.copyAll(ctx, job, pre.sources[0])
 	if err != nil {
-		return result, err
+		return err
 	}
 	result.Images = append(result.Images, copies...)
 
 	for i := range result.Images {
 		if err := e.distribute(ctx, job, &result.Images[i]); err != nil {
-			return result, fmt.Errorf("%w (images so far: %s)", err, formatRefs(result.Refs()))
+			return err
 		}
 	}
 
 	if job.Prune != nil {
-		report, err := e.prune(ctx, job, result)
+		report, err := e.prune(ctx, job, *result, pre.inventories)
 		if report != nil {
 			result.Prune = report
 		}
 		if err != nil {
-			return result, fmt.Errorf("distribution of %s finished, but pruning failed: %w", formatRefs(result.Refs()), err)
+			return fmt.Errorf("distribution finished, but pruning failed: %w", err)
 		}
 	}
-	return result, nil
+	return nil
 }
 
 func formatRefs(refs []ImageRef) string {

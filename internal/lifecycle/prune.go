@@ -26,13 +26,11 @@ func (j Job) PruneRegions() []string {
 	return append(regions, j.CopyTo...)
 }
 
-// prune plans every region first and prints the plans; only then, unless it is a dry run, does it
-// delete. A region whose inventory cannot be read fails the prune before anything is deleted
-// anywhere.
-func (e *Executor) prune(ctx context.Context, job Job, result Result) (*Report, error) {
-	dryRun := job.DryRun || job.Prune.DryRun
+// pinnedImages maps the images of a run to why the prune keeps them: the build's image, its
+// copies, and the image the build started from.
+func pinnedImages(job Job, images []RegionImage) map[string]string {
 	pinned := map[string]string{}
-	for _, img := range result.Images {
+	for _, img := range images {
 		if img.CopiedFrom != "" {
 			pinned[img.ImageID] = "copy made by this run"
 		} else {
@@ -42,16 +40,42 @@ func (e *Executor) prune(ctx context.Context, job Job, result Result) (*Report, 
 	if job.SourceImageID != "" {
 		pinned[job.SourceImageID] = "the image this build started from"
 	}
+	return pinned
+}
 
-	var plans []PrunePlan
+// plannedCopyPrefix marks, in the inventory read before the run, a copy the run is going to make.
+const plannedCopyPrefix = "planned-copy-to-"
+
+// plannedResult is the run's result as the prune must foresee it before the first change: the
+// sources as they are, and each copy as it will be (selected and ranked like the real copy).
+func plannedResult(job Job, sources []sourceImage) []RegionImage {
+	var images []RegionImage
+	for _, src := range sources {
+		images = append(images, src.regionImage(job))
+	}
+	for _, region := range job.CopyTo {
+		images = append(images, RegionImage{
+			Region: region, ImageID: plannedCopyPrefix + region, Name: aws.ToString(sources[0].image.Name),
+			CopiedFrom: sources[0].ref.String(), Tags: MergeTags(userTags(sources[0].image.Tags), job.Tags),
+		})
+	}
+	return images
+}
+
+// collectAll reads the inventory of every prune region. images are the run's images (made or
+// planned): each is pinned, and one that does not exist yet is added to its region's inventory so
+// that it takes its place among the newest.
+func (e *Executor) collectAll(ctx context.Context, job Job, images []RegionImage) (map[string]Inventory, error) {
+	pinned := pinnedImages(job, images)
+	var params []string
+	if job.SSMParameter != "" {
+		params = append(params, job.SSMParameter)
+	}
+	out := map[string]Inventory{}
 	for _, region := range job.PruneRegions() {
 		c, err := e.Clients(ctx, region)
 		if err != nil {
 			return nil, err
-		}
-		var params []string
-		if job.SSMParameter != "" {
-			params = append(params, job.SSMParameter)
 		}
 		inv, err := Collect(ctx, Sources{
 			Region: region, AccountID: e.AccountID,
@@ -60,6 +84,69 @@ func (e *Executor) prune(ctx context.Context, job Job, result Result) (*Report, 
 		}, job.Prune.Policy, pinned)
 		if err != nil {
 			return nil, err
+		}
+		for _, img := range images {
+			if img.Region == region && strings.HasPrefix(img.ImageID, plannedCopyPrefix) {
+				inv.Images = append(inv.Images, Image{
+					ID: img.ImageID, Name: img.Name, OwnerID: e.AccountID, State: "available",
+					CreationDate: e.now(), Tags: img.Tags,
+				})
+			}
+		}
+		out[region] = inv
+	}
+	return out, nil
+}
+
+// withoutOwnParameter drops, from an inventory read before the run, the uses through the job's
+// own SSM parameter: the run points it at its new image.
+func withoutOwnParameter(job Job, inv Inventory) Inventory {
+	if job.SSMParameter == "" {
+		return inv
+	}
+	var uses []Use
+	for _, u := range inv.Uses {
+		if u.Kind == UseSSMParameter && u.Resource == job.SSMParameter {
+			continue
+		}
+		uses = append(uses, u)
+	}
+	inv.Uses = uses
+	return inv
+}
+
+// mergeUses returns the inventory read after the distribution with the uses found before the run
+// added: an image in use at either time is kept. A use through the job's own parameter counts only
+// where the run did not publish the parameter.
+func mergeUses(job Job, now, before Inventory, published map[string]bool) Inventory {
+	if published[now.Region] {
+		before = withoutOwnParameter(job, before)
+	}
+	now.Uses = append(append([]Use(nil), now.Uses...), before.Uses...)
+	return now
+}
+
+// prune plans every region first and prints the plans; only then, unless it is a dry run, does it
+// delete. The inventory is read again after the distribution and merged with the one read before
+// the run (see mergeUses). A region whose inventory cannot be read fails the prune before anything
+// is deleted anywhere.
+func (e *Executor) prune(ctx context.Context, job Job, result Result, before map[string]Inventory) (*Report, error) {
+	dryRun := job.DryRun || job.Prune.DryRun
+	after, err := e.collectAll(ctx, job, result.Images)
+	if err != nil {
+		return nil, err
+	}
+	published := map[string]bool{}
+	for _, img := range result.Images {
+		if img.SSMParameter != "" {
+			published[img.Region] = true
+		}
+	}
+	var plans []PrunePlan
+	for _, region := range job.PruneRegions() {
+		inv := after[region]
+		if prev, ok := before[region]; ok {
+			inv = mergeUses(job, inv, prev, published)
 		}
 		plans = append(plans, Plan(inv, job.Prune.Policy, e.now()))
 	}

@@ -139,7 +139,14 @@ func (e *Executor) checkShareable(ctx context.Context, job Job, sources []source
 	return nil
 }
 
+// describeKey asks KMS about a key, once per run, region and key.
 func (e *Executor) describeKey(ctx context.Context, region, keyID string) (*kmstypes.KeyMetadata, error) {
+	e.keysMu.Lock()
+	defer e.keysMu.Unlock()
+	cacheKey := [2]string{region, keyID}
+	if md, ok := e.keys[cacheKey]; ok {
+		return md, nil
+	}
 	c, err := e.Clients(ctx, region)
 	if err != nil {
 		return nil, err
@@ -154,5 +161,9 @@ func (e *Executor) describeKey(ctx context.Context, region, keyID string) (*kmst
 	if err != nil {
 		return nil, fmt.Errorf("describing KMS key %s in %s (kms:DescribeKey): %w", keyID, region, err)
 	}
+	if e.keys == nil {
+		e.keys = map[[2]string]*kmstypes.KeyMetadata{}
+	}
+	e.keys[cacheKey] = out.KeyMetadata
 	return out.KeyMetadata, nil
 }

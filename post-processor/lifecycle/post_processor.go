@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -67,7 +68,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 	}
 	if job.Prune != nil {
 		if exec.AccountID, err = p.accountID(ctx); err != nil {
-			return nil, false, false, err
+			return nil, false, false, afterFailure(ui, exec, job, lifecycle.Result{}, err)
 		}
 	}
 	if job.DryRun {
@@ -76,16 +77,52 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 	result, runErr := exec.Run(ctx, job)
 
 	artifact := &Artifact{Images: result.Images, Prune: result.Prune, SourceAMI: prov.sourceAMI, Input: input, access: &p.config.AccessConfig}
-	if len(result.Images) == 0 {
-		return nil, false, false, runErr
-	}
-	if err := p.writeFiles(job, result, artifact, prov); err != nil {
-		runErr = errors.Join(runErr, err)
+	if len(result.Images) > 0 {
+		if err := p.writeFiles(job, result, artifact, prov); err != nil {
+			runErr = errors.Join(runErr, err)
+		}
 	}
 	if runErr != nil {
-		return nil, false, false, runErr
+		return nil, false, false, afterFailure(ui, exec, job, result, runErr)
 	}
 	return artifact, true, true, nil
+}
+
+// afterFailure readies a failed run for what Packer does next: its core destroys the input
+// artifact of a post-processor that returns an error, whatever keep and keep_input_artifact say,
+// unless another post-processor block kept it. An input image something already points at is
+// protected from deregistration, so that it stays; otherwise the user is warned that it goes.
+func afterFailure(ui packersdk.Ui, exec *lifecycle.Executor, job lifecycle.Job, result lifecycle.Result, runErr error) error {
+	input := append([]lifecycle.ImageRef{job.Source}, job.AlsoIn...)
+	if job.DryRun || lifecycle.NothingChanged(runErr) || len(lifecycle.InputUses(result, input)) == 0 {
+		ui.Error(fmt.Sprintf("golden-lifecycle: warning: Packer now deletes the build's image (%s) unless another post-processor block "+
+			"kept it: a post-processor that fails never keeps its input, whatever its keep_input_artifact says. Nothing this run did points at it.",
+			refsText(input)))
+		return runErr
+	}
+	secured, err := exec.SecureInput(result, input, job)
+	var notes []string
+	for _, p := range secured.Protected {
+		notes = append(notes, fmt.Sprintf("%s is kept: %s point at it, so golden-lifecycle turned its deregistration protection on and Packer's deletion of the input fails "+
+			"(turn it off with `aws ec2 disable-image-deregistration-protection --region %s --image-id %s` once nothing needs it)",
+			p.Image, strings.Join(p.Uses, "; "), p.Image.Region, p.Image.ImageID))
+	}
+	notes = append(notes, secured.Restored...)
+	if err != nil {
+		notes = append(notes, fmt.Sprintf("securing the build's image failed: %v", err))
+	}
+	for _, n := range notes {
+		ui.Error("golden-lifecycle: " + n)
+	}
+	return fmt.Errorf("%w; %s", runErr, strings.Join(notes, "; "))
+}
+
+func refsText(refs []lifecycle.ImageRef) string {
+	parts := make([]string, len(refs))
+	for i, r := range refs {
+		parts[i] = r.String()
+	}
+	return strings.Join(parts, ", ")
 }
 
 // job turns the configuration and the artifact's images into what the executor does.

@@ -1053,8 +1053,9 @@ func TestPostProcessMultiRegionArtifact(t *testing.T) {
 	})
 	sim.ResetCalls()
 	res, out := mustPostProcess(t, p, art)
-	if n := sim.Calls("CopyImage"); n != 1 {
-		t.Errorf("%d copies, want 1 (to eu-west-1 only)", n)
+	// One CopyImage asks for permission (DryRun), one copies.
+	if n := sim.Calls("CopyImage"); n != 2 {
+		t.Errorf("%d CopyImage calls, want 2: the permission check and the copy to eu-west-1 only", n)
 	}
 	amis := res.State("amis").(map[string]string)
 	if amis[buildRegion] != built || amis["us-west-2"] != west || amis["eu-west-1"] == "" {

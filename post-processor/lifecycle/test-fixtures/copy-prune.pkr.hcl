@@ -20,7 +20,8 @@ build {
   sources = ["source.amazon-ebs.debian"]
 
   post-processor "golden-lifecycle" {
-    region = var.region
+    keep_input_artifact = true
+    region              = var.region
     tags = {
       Pipeline     = var.run_name
       "golden:acc" = "lifecycle"

@@ -256,3 +256,58 @@ func Main(m *testing.M) int {
 	}
 	return code
 }
+
+// amazonPluginSource is the address templates use for the official amazon plugin.
+const amazonPluginSource = "github.com/hashicorp/amazon"
+
+// AmazonPluginVersion is the amazon plugin the end-to-end tests run (pinned in scripts/tools.sh).
+const AmazonPluginVersion = "1.8.0"
+
+// installedAmazonPlugin builds the official amazon plugin with scripts/tools.sh (from the module
+// proxy, minutes the first time, cached in .tools/ after) and installs it with `packer plugins
+// install --path` beside this plugin, once per test binary.
+var installedAmazonPlugin = sync.OnceValues(func() (string, error) {
+	root, err := repoRoot()
+	if err != nil {
+		return "", err
+	}
+	plugins, err := installedPlugin()
+	if err != nil {
+		return "", err
+	}
+	bin := filepath.Join(root, ".tools", "packer-plugin-amazon")
+	cmd := exec.Command(filepath.Join(root, "scripts", "tools.sh"), "packer-plugin-amazon")
+	cmd.Dir = root
+	cmd.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("building the amazon plugin with scripts/tools.sh packer-plugin-amazon: %w\n%s", err, out)
+	}
+	packer, err := packerBinary()
+	if err != nil {
+		return "", err
+	}
+	dir, err := scratch()
+	if err != nil {
+		return "", err
+	}
+	install := exec.Command(packer, "plugins", "install", "--path", bin, amazonPluginSource)
+	install.Dir = dir
+	install.Env = append(inheritedEnv(os.Environ()),
+		"CHECKPOINT_DISABLE=1",
+		"PACKER_PLUGIN_PATH="+plugins,
+		"PACKER_CONFIG_DIR="+filepath.Join(dir, "config"),
+		"PACKER_CACHE_DIR="+filepath.Join(dir, "cache"))
+	if out, err := install.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("packer plugins install --path %s: %w\n%s", bin, err, out)
+	}
+	return plugins, nil
+})
+
+// UseAmazonPlugin makes the official amazon plugin (amazon-ebs and the other builders of
+// packer-plugin-amazon, version AmazonPluginVersion) available to this environment's packer runs.
+func (p *PackerEnv) UseAmazonPlugin(t *testing.T) {
+	t.Helper()
+	if _, err := installedAmazonPlugin(); err != nil {
+		t.Fatalf("lab: %v", err)
+	}
+}
