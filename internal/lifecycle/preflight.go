@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	kmstypes "github.com/aws/aws-sdk-go-v2/service/kms/types"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 )
 
 // The checks a run makes before its first change, so that whatever AWS can tell in advance stops
@@ -58,7 +60,7 @@ func (e *Executor) checkCopyKeys(ctx context.Context, job Job) error {
 // dryRunAllowed turns the answer to a DryRun request into nil when EC2 says the call would have
 // succeeded (DryRunOperation), and into the refusal otherwise.
 func dryRunAllowed(what string, err error) error {
-	if err == nil || apiErrorCode(err) == "DryRunOperation" {
+	if err == nil || awsconf.ErrorCode(err) == "DryRunOperation" {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
