@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-need=(mmdebstrap systemd-container tinyproxy-bin iproute2 dnsmasq-base nftables curl shellcheck make git openssh-client)
+need=(mmdebstrap systemd-container tinyproxy-bin iproute2 dnsmasq-base nftables curl shellcheck make git openssh-client unzip)
 missing=()
 for pkg in "${need[@]}"; do
   dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")

@@ -216,6 +216,9 @@ func (c *AccessConfig) load(ctx context.Context) (aws.Config, error) {
 	opts := []func(*config.LoadOptions) error{
 		config.WithRetryer(c.newRetryer),
 	}
+	if processAppID != "" {
+		opts = append(opts, config.WithAppID(processAppID))
+	}
 	if c.Region != "" {
 		opts = append(opts, config.WithRegion(c.Region))
 	}

@@ -633,3 +633,24 @@ func TestRegions(t *testing.T) {
 		}
 	}
 }
+
+func TestComponentAppID(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"/plugins/packer-plugin-golden_v0.1.0_x5.0_linux_amd64", "start", "builder", "ebs"}, "golden-ebs"},
+		{[]string{"packer-plugin-golden", "start", "post-processor", "lifecycle"}, "golden-lifecycle"},
+		{[]string{"packer-plugin-golden", "start", "builder", "--protobuf", "ebs"}, "golden-ebs"},
+		{[]string{"packer-plugin-golden", "--protobuf", "start", "provisioner", "harden"}, "golden-harden"},
+		{[]string{"packer-plugin-golden", "start", "datasource", "ami"}, "golden-ami"},
+		{[]string{"packer-plugin-golden", "describe"}, ""},
+		{[]string{"awsconf.test", "-test.run", "X", "Y"}, ""},
+		{[]string{"packer-plugin-golden"}, ""},
+		{nil, ""},
+	} {
+		if got := componentAppID(tc.args); got != tc.want {
+			t.Errorf("componentAppID(%q) = %q, want %q", tc.args, got, tc.want)
+		}
+	}
+}

@@ -76,7 +76,8 @@ type Server struct {
 
 	faultMu  sync.Mutex
 	calls    map[string]int
-	retries  map[string]int // the part of calls that were SDK retry attempts
+	retries  map[string]int            // the part of calls that were SDK retry attempts
+	byCaller map[string]map[string]int // caller -> "service:Action" -> calls (callers.go)
 	failNth  map[string][]pendingFailure
 	throttle throttleRule
 	latency  time.Duration
@@ -181,6 +182,7 @@ func StartTest(t testing.TB, opts Options) *Server {
 		t.Fatalf("starting AWS simulator: %v", err)
 	}
 	t.Cleanup(func() {
+		s.writeCallerLog(t)
 		// Requests logged after the test ends would panic in t.Logf.
 		s.logMu.Lock()
 		s.opts.Logf = nil
@@ -216,6 +218,8 @@ type request struct {
 	// retry is set when the SDK says this is its second or later attempt at the same call
 	// (header amz-sdk-request: attempt=N).
 	retry bool
+	// caller is the SDK application id of the client (callers.go).
+	caller string
 }
 
 // clientWriteBuffer is the Go HTTP client's write buffer: bodies at least this large are
@@ -233,6 +237,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		return
 	}
 	s.logf("%s %s %s", req.region, req.service, req.action)
+	req.caller = callerOf(hr)
+	s.recordCaller(req)
 	if err == nil {
 		err = s.applyFaults(req)
 	}
