@@ -16,7 +16,10 @@ fi
 
 state() { git status --porcelain=v1 --untracked-files=all; git diff --binary; }
 before=$(state | sha256sum)
-make --no-print-directory generate >/dev/null
+if ! out=$(make --no-print-directory generate 2>&1); then
+  echo "$out" >&2
+  exit 1
+fi
 if [[ $(state | sha256sum) != "$before" ]]; then
   echo "check-tree: \`make generate\` changed the tree; commit what it generates:" >&2
   git status --short >&2
