@@ -62,6 +62,13 @@ func TestPrepareKeepsAuthorizedKeysWhenAsked(t *testing.T) {
 	}
 }
 
+func TestPrepareAcceptsAnEd25519TemporaryKey(t *testing.T) {
+	var b Builder
+	if _, _, err := b.Prepare(with(map[string]any{"temporary_key_pair_type": "ed25519"})); err != nil {
+		t.Fatalf("temporary_key_pair_type = ed25519, what the run makes anyway, was refused: %v", err)
+	}
+}
+
 func TestPrepareErrorsNameTheOption(t *testing.T) {
 	tests := []struct {
 		name string
@@ -106,6 +113,9 @@ func TestPrepareErrorsNameTheOption(t *testing.T) {
 		{"winrm", with(map[string]any{"communicator": "winrm", "winrm_username": "x"}), []string{"communicator: winrm is not supported"}},
 		{"short ttl", with(map[string]any{"temporary_resources_ttl": "1ms"}), []string{"temporary_resources_ttl: 1ms is shorter than a second"}},
 		{"user data twice", with(map[string]any{"user_data": "x", "user_data_file": "/nonexistent"}), []string{"user_data and user_data_file: set one", "user_data_file:"}},
+		{"rsa temporary key", with(map[string]any{"temporary_key_pair_type": "rsa", "temporary_key_pair_bits": 4096}),
+			[]string{`temporary_key_pair_type: "rsa" is not supported: the temporary key is always ed25519`, "temporary_key_pair_bits: not supported"}},
+		{"temporary key pair name", with(map[string]any{"temporary_key_pair_name": "mine"}), []string{"temporary_key_pair_name: not supported"}},
 		{"every error at once", with(map[string]any{"ami_name": "x", "instance_type": "y", "boot_mode": "z"}), []string{"ami_name:", "instance_type:", "boot_mode:"}},
 	}
 	for _, tt := range tests {

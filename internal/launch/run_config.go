@@ -187,7 +187,24 @@ func (c *RunConfig) Prepare(ctx *interpolate.Context) []error {
 	if c.Comm.Type == "winrm" {
 		errs = append(errs, fmt.Errorf("communicator: winrm is not supported; use ssh (the default) or none"))
 	}
+	errs = append(errs, c.prepareTemporaryKey()...)
 	errs = append(errs, c.Comm.Prepare(ctx)...)
+	return errs
+}
+
+// prepareTemporaryKey refuses the communicator's temporary key options that a run would
+// otherwise ignore: its temporary key is always an ed25519 key named after the run.
+func (c *RunConfig) prepareTemporaryKey() []error {
+	var errs []error
+	if t := c.Comm.SSHTemporaryKeyPairType; t != "" && t != "ed25519" {
+		errs = append(errs, fmt.Errorf("temporary_key_pair_type: %q is not supported: the temporary key is always ed25519; leave the option out", t))
+	}
+	if c.Comm.SSHTemporaryKeyPairBits != 0 {
+		errs = append(errs, fmt.Errorf("temporary_key_pair_bits: not supported: the temporary key is always ed25519, whose size is fixed; leave the option out"))
+	}
+	if c.Comm.SSHTemporaryKeyPairName != "" {
+		errs = append(errs, fmt.Errorf("temporary_key_pair_name: not supported: the temporary key pair is named after the build id; leave the option out"))
+	}
 	return errs
 }
 

@@ -204,6 +204,15 @@ func TestEBSValidateRejectsBadInput(t *testing.T) {
   source_os = "debian-12"
   temporary_security_group_source_cidrs = ["203.0.113.7/0"]`, `temporary_security_group_source_cidrs: "203.0.113.7/0" opens the SSH port to every address; write 0.0.0.0/0 if that is meant`},
 		{"no source", base, "source_ami, source_ami_filter, source_ami_ssm_parameter or source_os: one is required"},
+		{"::/0 left implicit", base + `
+  source_os = "ubuntu-22.04"
+  temporary_security_group_source_cidrs = ["2001:db8::7/0"]`, `temporary_security_group_source_cidrs: "2001:db8::7/0" opens the SSH port to every address; write ::/0 if that is meant`},
+		{"an RSA temporary key", base + `
+  source_os = "ubuntu-22.04"
+  temporary_key_pair_type = "rsa"`, `temporary_key_pair_type: "rsa" is not supported: the temporary key is always ed25519`},
+		{"a duration packer cannot read", base + `
+  source_os = "ubuntu-22.04"
+  temporary_resources_ttl = "6 hours"`, `error decoding 'temporary_resources_ttl': time: unknown unit " hours" in duration "6 hours"`},
 	}
 	for i, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
