@@ -14,6 +14,11 @@ integration {
     url  = "https://github.com/golden-ami/packer-plugin-golden/blob/main/LICENSE"
   }
   component {
+    type = "builder"
+    name = "Golden EBS"
+    slug = "ebs"
+  }
+  component {
     type = "provisioner"
     name = "Golden Harden"
     slug = "harden"

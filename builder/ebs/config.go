@@ -23,7 +23,7 @@ import (
 type AMIFilter struct {
 	// DescribeImages filters the image must match, e.g.
 	// `{ name = "ubuntu/images/*ubuntu-jammy-22.04-amd64-server-*", virtualization-type = "hvm" }`.
-	Filters map[string]string `mapstructure:"filters" required:"false"`
+	Filters map[string]string `mapstructure:"filters" required:"true"`
 	// The accounts whose images are searched: account IDs, `self`, or the aliases `amazon` and
 	// `aws-marketplace`. Required: picking the newest image by name among every public AMI
 	// would let anyone publish the image your build starts from.
@@ -75,7 +75,7 @@ type Config struct {
 	// Picks the source AMI by filters and owners. See the `source_ami_filter` block below.
 	SourceAMIFilter AMIFilter `mapstructure:"source_ami_filter" required:"false"`
 	// An SSM parameter holding the source AMI's id, e.g. `/golden/ubuntu-22.04/latest` as
-	// golden-lifecycle writes it.
+	// golden-lifecycle writes it. It must name an AMI of the build region.
 	SourceAMISSMParameter string `mapstructure:"source_ami_ssm_parameter" required:"false"`
 	// The vendor's current image of an operating system: `ubuntu-22.04`, `ubuntu-24.04`,
 	// `ubuntu-26.04`, `debian-12`, `debian-13` or `al2023`. The image is read from the vendor's
@@ -87,11 +87,13 @@ type Config struct {
 	// letters, digits and `( ) [ ] . / - ' @ _` or space. An AMI of the account with this name
 	// makes the build fail before anything is launched.
 	AMIName string `mapstructure:"ami_name" required:"true"`
-	// The description of the AMI, up to 255 characters.
+	// The description of the AMI, up to 255 characters. Defaults to none.
 	AMIDescription string `mapstructure:"ami_description" required:"false"`
-	// Tags for the AMI. The build adds `golden:build-id` and `golden:source-ami`.
+	// Tags for the AMI, e.g. `{ Team = "platform" }`. Defaults to none; the build adds
+	// `golden:build-id` and `golden:source-ami` in any case.
 	Tags map[string]string `mapstructure:"tags" required:"false"`
-	// Tags for the AMI's snapshots. The build adds `golden:build-id` and `golden:source-ami`.
+	// Tags for the AMI's snapshots. Defaults to none (not the AMI's `tags`); the build adds
+	// `golden:build-id` and `golden:source-ami` in any case.
 	SnapshotTags map[string]string `mapstructure:"snapshot_tags" required:"false"`
 	// The instance's root volume. See the `root_volume` block below.
 	RootVolume RootVolume `mapstructure:"root_volume" required:"false"`

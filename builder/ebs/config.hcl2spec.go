@@ -12,7 +12,7 @@ import (
 // FlatAMIFilter is an auto-generated flat version of AMIFilter.
 // Where the contents of a field with a `mapstructure:,squash` tag are bubbled up.
 type FlatAMIFilter struct {
-	Filters           map[string]string `mapstructure:"filters" required:"false" cty:"filters" hcl:"filters"`
+	Filters           map[string]string `mapstructure:"filters" required:"true" cty:"filters" hcl:"filters"`
 	Owners            []string          `mapstructure:"owners" required:"true" cty:"owners" hcl:"owners"`
 	MostRecent        *bool             `mapstructure:"most_recent" required:"false" cty:"most_recent" hcl:"most_recent"`
 	IncludeDeprecated *bool             `mapstructure:"include_deprecated" required:"false" cty:"include_deprecated" hcl:"include_deprecated"`

@@ -111,6 +111,7 @@ type RunConfig struct {
 	IAMInstanceProfile string `mapstructure:"iam_instance_profile" required:"false"`
 	// Existing security groups to launch in, e.g. `["sg-0a1b2c3d4e5f60718"]`, instead of the
 	// temporary group the run creates. They must let the SSH port in from this machine.
+	// Defaults to none: the run's own temporary group.
 	SecurityGroupIDs []string `mapstructure:"security_group_ids" required:"false"`
 	// The sources the temporary security group lets in on the SSH port. Defaults to this
 	// machine's own address only (a `/32`): the one `temporary_security_group_checkip_url` answers
@@ -125,12 +126,14 @@ type RunConfig struct {
 	// How the instance's metadata service answers. See the `metadata_options` block below;
 	// IMDSv2 is required by default.
 	MetadataOptions MetadataOptions `mapstructure:"metadata_options" required:"false"`
-	// User data for the instance, as text (it is base64-encoded for EC2).
+	// User data for the instance, as text (it is base64-encoded for EC2). Defaults to none.
 	UserData string `mapstructure:"user_data" required:"false"`
 	// A file whose content is the instance's user data. Cannot be combined with `user_data`.
+	// Defaults to none.
 	UserDataFile string `mapstructure:"user_data_file" required:"false"`
 	// Tags for the temporary instance, its volumes, key pair and security group, on top of the
-	// run's own `Name`, `golden:build-id`, `golden:temporary` and `golden:expires-at`.
+	// run's own `Name`, `golden:build-id`, `golden:temporary` and `golden:expires-at`. Defaults
+	// to none.
 	RunTags map[string]string `mapstructure:"run_tags" required:"false"`
 	// Before launching, delete every temporary resource (instances, images, snapshots, security
 	// groups, key pairs tagged `golden:temporary = true`) of the account and region whose

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"maps"
 	"net"
+	"os"
+	"path/filepath"
 	"regexp"
 	"slices"
 	"strings"
@@ -12,6 +14,7 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
+	"github.com/golden-ami/packer-plugin-golden/internal/iampolicy"
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
@@ -31,10 +34,10 @@ var ebsLabUsers = map[string]string{
 	"ubuntu-22.04": "ubuntu", "ubuntu-24.04": "ubuntu", "ubuntu-26.04": "ubuntu",
 }
 
-// ebsLabTemplate builds os with a shell provisioner that leaves a file, and golden-harden's ssh
+// ebsLabTemplate builds on system with a shell provisioner that leaves a file, and golden-harden's ssh
 // module when harden is set; a manifest post-processor records the artifact and the generated
 // data it was given.
-func ebsLabTemplate(os string, harden bool) string {
+func ebsLabTemplate(system string, harden bool) string {
 	hardenBlock := ""
 	if harden {
 		hardenBlock = `
@@ -54,11 +57,11 @@ func ebsLabTemplate(os string, harden bool) string {
 }
 
 source "golden-ebs" "lab" {
-  source_os     = "` + os + `"
+  source_os     = "` + system + `"
   instance_type = "t3.micro"
-  ami_name      = "golden-` + os + `-e2e"
+  ami_name      = "golden-` + system + `-e2e"
   ssh_timeout   = "10m"
-  tags          = { Team = "platform", OS = "` + os + `" }
+  tags          = { Team = "platform", OS = "` + system + `" }
   snapshot_tags = { Backup = "weekly" }
   run_tags      = { Purpose = "e2e-lab" }
 ` + ebsLabIMDS + `
@@ -100,10 +103,10 @@ const ebsLabIMDS = `
   imds_support = "none"
 `
 
-// hardenSupports reports whether golden-harden hardens os ("ubuntu-22.04"): the build runs it
+// hardenSupports reports whether golden-harden hardens system (e.g. "ubuntu-22.04"): the build runs it
 // wherever it does.
-func hardenSupports(os string) bool {
-	id, version, _ := strings.Cut(os, "-")
+func hardenSupports(system string) bool {
+	id, version, _ := strings.Cut(system, "-")
 	return hardening.CheckSupported(hardening.OSInfo{ID: id, VersionID: version, Family: "debian"}) == nil
 }
 
@@ -121,32 +124,34 @@ func TestEBSLabBuild(t *testing.T) {
 	host := lab.MachineHost(t)
 	oses := lab.MachineOSes(host, ebsLabOSes...)
 	lab.PrepareImages(t, host, oses...)
-	for _, os := range oses {
-		t.Run(os, func(t *testing.T) {
+	for _, system := range oses {
+		t.Run(system, func(t *testing.T) {
 			t.Parallel()
-			ebsLabBuild(t, host, os)
+			ebsLabBuild(t, host, system)
 		})
 	}
 }
 
-func ebsLabBuild(t *testing.T, host *labmachine.Host, os string) {
-	user, ok := ebsLabUsers[os]
+func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
+	user, ok := ebsLabUsers[system]
 	if !ok {
-		t.Fatalf("no default user known for %s", os)
+		t.Fatalf("no default user known for %s", system)
 	}
-	harden := hardenSupports(os)
+	harden := hardenSupports(system)
 	if !harden {
-		t.Logf("golden-harden does not support %s yet: the build runs the shell provisioner only", os)
+		t.Logf("golden-harden does not support %s yet: the build runs the shell provisioner only", system)
 	}
 	sim := ec2sim.StartTest(t, ec2sim.Options{Machines: host})
 	p := lab.Packer(t)
 	p.UseSim(sim)
-	file := p.WriteFile(t, "build.pkr.hcl", ebsLabTemplate(os, harden))
+	file := p.WriteFile(t, "build.pkr.hcl", ebsLabTemplate(system, harden))
 	res := p.Run(t, "build", "-color=false", file)
 	if res.ExitCode != 0 {
 		t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
 	}
-	t.Logf("AWS calls of the build: %v", sim.CallCounts())
+	calls := sim.CallCounts()
+	t.Logf("AWS calls of the build: %v", calls)
+	checkDocumentedActions(t, calls)
 
 	// The image: named, tagged, encrypted, IMDSv2 only, nothing temporary about it.
 	images := builtImages(sim, ebsRegion)
@@ -154,11 +159,11 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, os string) {
 		t.Fatalf("want one built image, got %d:\n%s", len(images), res.Output)
 	}
 	img := images[0]
-	source := sourceOSImage(t, sim, os)
-	if img.Name != "golden-"+os+"-e2e" || img.State != "available" {
+	source := sourceOSImage(t, sim, system)
+	if img.Name != "golden-"+system+"-e2e" || img.State != "available" {
 		t.Errorf("image %s: name %q state %s", img.ID, img.Name, img.State)
 	}
-	for k, want := range map[string]string{"Team": "platform", "OS": os, goldentag.SourceAMI: source} {
+	for k, want := range map[string]string{"Team": "platform", "OS": system, goldentag.SourceAMI: source} {
 		if img.Tags[k] != want {
 			t.Errorf("image tag %s = %q, want %q (tags %v)", k, img.Tags[k], want, img.Tags)
 		}
@@ -255,8 +260,8 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, os string) {
 	}
 }
 
-// sourceOSImage is the vendor image source_os reads for os: the value of the vendor's parameter.
-func sourceOSImage(t *testing.T, sim *ec2sim.Server, os string) string {
+// sourceOSImage is the vendor image source_os reads for system, the value of the vendor's parameter.
+func sourceOSImage(t *testing.T, sim *ec2sim.Server, system string) string {
 	t.Helper()
 	params := map[string]string{
 		"debian-12":    "/aws/service/debian/release/12/latest/amd64",
@@ -265,9 +270,9 @@ func sourceOSImage(t *testing.T, sim *ec2sim.Server, os string) string {
 		"ubuntu-24.04": "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
 		"ubuntu-26.04": "/aws/service/canonical/ubuntu/server/26.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
 	}
-	v, ok := sim.Parameter(ebsRegion, params[os])
+	v, ok := sim.Parameter(ebsRegion, params[system])
 	if !ok {
-		t.Fatalf("the simulator has no parameter %q for %s", params[os], os)
+		t.Fatalf("the simulator has no parameter %q for %s", params[system], system)
 	}
 	return v
 }
@@ -291,4 +296,23 @@ func keyBlobs(text string) []string {
 		}
 	}
 	return blobs
+}
+
+// checkDocumentedActions fails the test for every action the simulator answered that the IAM
+// policy of docs/builders/ebs.mdx does not allow.
+func checkDocumentedActions(t *testing.T, calls map[string]int) {
+	t.Helper()
+	doc, err := os.ReadFile(filepath.Join(lab.RepoRoot(t), "docs", "builders", "ebs.mdx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented, err := iampolicy.Actions(string(doc), "## Required IAM permissions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for action := range calls {
+		if !slices.ContainsFunc(documented, func(a string) bool { _, name, _ := strings.Cut(a, ":"); return name == action }) {
+			t.Errorf("the build called %s, which the IAM policy of docs/builders/ebs.mdx does not allow", action)
+		}
+	}
 }

@@ -1,0 +1,73 @@
+package ebs
+
+import (
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/iampolicy"
+)
+
+// codeFolders hold every AWS call a golden-ebs build or its artifact makes.
+var codeFolders = []string{".", "../../internal/launch", "../../internal/awsconf"}
+
+// sdkInput matches an aws-sdk-go-v2 input type, which every call, paginator and waiter is given
+// (and every method of the API interfaces the steps call names): ec2.RunInstancesInput is
+// ec2:RunInstances.
+var sdkInput = regexp.MustCompile(`\b(ec2|ssm|sts|kms|iam)\.([A-Z][A-Za-z0-9]*)Input\b`)
+
+// calledActions lists the IAM actions of the AWS calls in the non-test Go files of codeFolders.
+func calledActions(t *testing.T) []string {
+	t.Helper()
+	var actions []string
+	for _, dir := range codeFolders {
+		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") || strings.HasSuffix(f, ".hcl2spec.go") {
+				continue
+			}
+			src, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, m := range sdkInput.FindAllStringSubmatch(string(src), -1) {
+				actions = append(actions, m[1]+":"+m[2])
+			}
+		}
+	}
+	slices.Sort(actions)
+	return slices.Compact(actions)
+}
+
+// TestIAMPolicyListsExactlyTheCalls holds the policy of docs/builders/ebs.mdx to the code: every
+// action a build, its cleanup, the sweep or Destroy can call is in it, and nothing else.
+func TestIAMPolicyListsExactlyTheCalls(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/builders/ebs.mdx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	documented, err := iampolicy.Actions(string(doc), "## Required IAM permissions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	called := calledActions(t)
+	if len(called) < 10 {
+		t.Fatalf("found only %q in the code: is the pattern still reading it right?", called)
+	}
+	for _, a := range called {
+		if !slices.Contains(documented, a) {
+			t.Errorf("the code calls %s, which the IAM policy of docs/builders/ebs.mdx does not list", a)
+		}
+	}
+	for _, a := range documented {
+		if !slices.Contains(called, a) {
+			t.Errorf("the IAM policy of docs/builders/ebs.mdx lists %s, which the code never calls", a)
+		}
+	}
+}
