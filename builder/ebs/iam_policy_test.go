@@ -1,18 +1,61 @@
 package ebs
 
 import (
+	"go/parser"
+	"go/token"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/iampolicy"
 )
 
-// codeFolders hold every AWS call a golden-ebs build or its artifact makes.
-var codeFolders = []string{".", "../../internal/launch", "../../internal/awsconf"}
+// modulePath prefixes the packages of this repository.
+const modulePath = "github.com/golden-ami/packer-plugin-golden/"
+
+// helperOnly are the repository's packages golden-ebs imports, directly or not, for helpers
+// only: the AWS calls they hold are other components' and not made by a build.
+var helperOnly = map[string]string{
+	"internal/lifecycle": "amiselect uses its tag and glob helpers; the calls are golden-lifecycle's",
+}
+
+// codeFolders are this package's folder and those of every package of the repository it
+// imports, directly or not, outside tests (except helperOnly): where every AWS call a build or
+// its artifact makes is.
+func codeFolders(t *testing.T) []string {
+	t.Helper()
+	folders := []string{"."}
+	for i := 0; i < len(folders); i++ {
+		files, err := filepath.Glob(filepath.Join(folders[i], "*.go"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, f := range files {
+			if strings.HasSuffix(f, "_test.go") {
+				continue
+			}
+			parsed, err := parser.ParseFile(token.NewFileSet(), f, nil, parser.ImportsOnly)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, imp := range parsed.Imports {
+				path, _ := strconv.Unquote(imp.Path.Value)
+				rest, ok := strings.CutPrefix(path, modulePath)
+				if _, helper := helperOnly[rest]; !ok || helper {
+					continue
+				}
+				if dir := filepath.Join("..", "..", rest); !slices.Contains(folders, dir) {
+					folders = append(folders, dir)
+				}
+			}
+		}
+	}
+	return folders
+}
 
 // sdkInput matches an aws-sdk-go-v2 input type, which every call, paginator and waiter is given
 // (and every method of the API interfaces the steps call names): ec2.RunInstancesInput is
@@ -20,10 +63,11 @@ var codeFolders = []string{".", "../../internal/launch", "../../internal/awsconf
 var sdkInput = regexp.MustCompile(`\b(ec2|ssm|sts|kms|iam)\.([A-Z][A-Za-z0-9]*)Input\b`)
 
 // calledActions lists the IAM actions of the AWS calls in the non-test Go files of codeFolders.
+// Generated HCL2 specs call nothing.
 func calledActions(t *testing.T) []string {
 	t.Helper()
 	var actions []string
-	for _, dir := range codeFolders {
+	for _, dir := range codeFolders(t) {
 		files, err := filepath.Glob(filepath.Join(dir, "*.go"))
 		if err != nil {
 			t.Fatal(err)
