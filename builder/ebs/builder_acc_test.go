@@ -24,15 +24,6 @@ import (
 //go:embed test-fixtures/ubuntu.pkr.hcl
 var ubuntuTemplate string
 
-// accManifest is what packer's manifest post-processor wrote for the build.
-type accManifest struct {
-	Builds []struct {
-		BuilderType string            `json:"builder_type"`
-		ArtifactID  string            `json:"artifact_id"`
-		CustomData  map[string]string `json:"custom_data"`
-	} `json:"builds"`
-}
-
 // TestAccBuilder_ubuntu builds an Ubuntu 22.04 AMI with golden-ebs against real AWS (only with
 // PACKER_ACC=1: `make testacc`, which installs the plugin with `make dev` first) and reads the
 // result back from AWS: the AMI available, tagged, IMDSv2 only, its snapshots encrypted gp3; and
@@ -57,7 +48,7 @@ func TestAccBuilder_ubuntu(t *testing.T) {
 		if err := acceptance.BuildSucceeded(build, logfile); err != nil {
 			return err
 		}
-		var m accManifest
+		var m acceptance.PackerManifest
 		if err := acceptance.ReadJSON(manifest, &m); err != nil {
 			return err
 		}

@@ -192,6 +192,17 @@ func uiErrors(logfile string) []string {
 	return out
 }
 
+// PackerManifest is what packer's manifest post-processor writes: one entry per build, with the
+// artifact's id and the custom data, where a template records the build's generated data.
+type PackerManifest struct {
+	Builds []struct {
+		Name        string            `json:"name"`
+		BuilderType string            `json:"builder_type"`
+		ArtifactID  string            `json:"artifact_id"`
+		CustomData  map[string]string `json:"custom_data"`
+	} `json:"builds"`
+}
+
 // ReadJSON decodes a file the build wrote.
 func ReadJSON(path string, v any) error {
 	b, err := os.ReadFile(path)

@@ -1,7 +1,6 @@
 package e2e
 
 import (
-	"encoding/json"
 	"maps"
 	"net"
 	"os"
@@ -11,6 +10,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/acceptance"
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
@@ -110,15 +110,6 @@ func hardenSupports(system string) bool {
 	return hardening.CheckSupported(hardening.OSInfo{ID: id, VersionID: version, Family: "debian"}) == nil
 }
 
-// manifest is what packer's manifest post-processor writes.
-type manifest struct {
-	Builds []struct {
-		BuilderType string            `json:"builder_type"`
-		ArtifactID  string            `json:"artifact_id"`
-		CustomData  map[string]string `json:"custom_data"`
-	} `json:"builds"`
-}
-
 // TestEBSLabBuild builds an AMI with golden-ebs from each of ebsLabOSes, in parallel.
 func TestEBSLabBuild(t *testing.T) {
 	host := lab.MachineHost(t)
@@ -215,9 +206,9 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
 	}
 
 	// The post-processor got the artifact and the build's generated data.
-	var m manifest
-	if err := json.Unmarshal([]byte(p.ReadFile(t, "manifest.json")), &m); err != nil {
-		t.Fatalf("manifest.json: %v", err)
+	var m acceptance.PackerManifest
+	if err := acceptance.ReadJSON(filepath.Join(p.Dir, "manifest.json"), &m); err != nil {
+		t.Fatal(err)
 	}
 	if len(m.Builds) != 1 {
 		t.Fatalf("manifest lists %d builds, want 1", len(m.Builds))
