@@ -16,6 +16,7 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
 	"github.com/golden-ami/packer-plugin-golden/internal/iampolicy"
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine"
+	"github.com/golden-ami/packer-plugin-golden/internal/report"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
@@ -242,6 +243,13 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
 		}
 	}
 	if harden {
+		r, err := report.ParseJSON([]byte(p.ReadFile(t, "harden.json")))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.Passed || len(r.Items) == 0 {
+			t.Errorf("golden-harden's report: passed %t, %d controls:\n%s", r.Passed, len(r.Items), notOK(r, report.StatusPass, report.StatusFixed))
+		}
 		sshd := in.MustRun(t, "sudo sshd -T")
 		for _, want := range []string{"permitrootlogin no", "x11forwarding no"} {
 			if !strings.Contains(sshd, want+"\n") {
