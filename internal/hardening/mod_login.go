@@ -16,6 +16,16 @@ import (
 // `apply_to_existing_users` is set: a maximum age applied to an account whose password was last
 // changed long ago (a user baked into the source image) expires it at once, and an expired
 // password blocks even key-based SSH logins through PAM.
+//
+// Accounts without a usable password (locked or none: the default user cloud-init creates at
+// every later launch of the image, users of the user data, service accounts) log in with keys
+// only; the ageing useradd gives them would lock their key logins, sudo and cron once it runs
+// out. The controls `login.pass-max-days` and `login.inactive` therefore also install
+// `golden-key-only-accounts.service`, which at every boot, after cloud-init has created its
+// users and before anyone logs in, clears the maximum age and the inactivity lock of such
+// accounts (`chage --maxdays -1 --inactive -1`). Accounts with a password hash keep the ageing,
+// which is what CIS audits. An account created by hand without a password while the machine
+// runs is exempted at its next boot.
 type LoginOptions struct {
 	// Maximum days a password may be used (`PASS_MAX_DAYS`). Default 365.
 	PassMaxDays int `mapstructure:"pass_max_days"`
@@ -146,8 +156,8 @@ func init() {
 		Description: "Password ageing and hashing in /etc/login.defs, inactivity lock, default umask and idle shell timeout.",
 		Order:       110,
 		Controls: []Control{
-			loginDefsControl("pass-max-days", "Ensure password expiration is configured", "5.4.1.1", 1,
-				"PASS_MAX_DAYS", "le", "$LOGIN_PASS_MAX_DAYS"),
+			withKeyOnlyExemption(loginDefsControl("pass-max-days", "Ensure password expiration is configured", "5.4.1.1", 1,
+				"PASS_MAX_DAYS", "le", "$LOGIN_PASS_MAX_DAYS")),
 			loginDefsControl("pass-min-days", "Ensure minimum password days is configured", "5.4.1.2", 2,
 				"PASS_MIN_DAYS", "ge", "$LOGIN_PASS_MIN_DAYS"),
 			loginDefsControl("pass-warn-age", "Ensure password expiration warning days is configured", "5.4.1.3", 1,
@@ -162,7 +172,7 @@ g_say "ENCRYPT_METHOD ${_cur:-unset} (wanted $_want)"
 				Fix: encryptMethodWant + `
 g_set_kv /etc/login.defs ENCRYPT_METHOD "$_want"`,
 			},
-			{
+			withKeyOnlyExemption(Control{
 				ID: "login.inactive", Title: "Ensure inactive password lock is configured",
 				Refs: cisRefsSame("5.4.1.5"), Level: 1, OS: debianFamilies,
 				Check: `_cur=$(useradd -D | sed -n 's/^INACTIVE=//p')
@@ -170,7 +180,7 @@ g_say "useradd default INACTIVE=${_cur:-unset} (wanted 0 to $LOGIN_INACTIVE_DAYS
 [ -n "$_cur" ] && [ "$_cur" -ge 0 ] 2>/dev/null && [ "$_cur" -le "$LOGIN_INACTIVE_DAYS" ]`,
 				Fix: `g_backup /etc/default/useradd || return 1
 useradd -D -f "$LOGIN_INACTIVE_DAYS"`,
-			},
+			}),
 			{
 				ID: "login.existing-users", Title: "Ensure password ageing applies to existing accounts with a password",
 				Refs: append(cisRefsSame("5.4.1.1"), cisRefsSame("5.4.1.5")...), Level: 1, OS: debianFamilies,
@@ -230,3 +240,55 @@ printf 'umask %s\n' "$LOGIN_UMASK" | g_write_file /etc/profile.d/golden-umask.sh
 const tmoutScript = `printf '%s\n' '# Managed by golden-harden: idle interactive shells exit (CIS 5.4.3.2).' \
 	"if [ \"\${TMOUT:-0}\" -gt 0 ] 2>/dev/null && [ \"\$TMOUT\" -le $LOGIN_SHELL_TIMEOUT ]; then :; else TMOUT=$LOGIN_SHELL_TIMEOUT; fi" \
 	'readonly TMOUT' 'export TMOUT'`
+
+// Accounts without a usable password (cloud-init's default user, users of the user data, service
+// accounts) get the password ageing of login.defs and `useradd -D` when they are created, at
+// every later launch of the image; once it runs out, PAM's account stack refuses their key
+// logins, sudo and cron. The controls that set that ageing therefore also install a boot-time
+// unit that clears it for such accounts (scripts/login/key-only-accounts.*), and run it once.
+const (
+	keyOnlyScriptPath = "/usr/local/sbin/golden-key-only-accounts"
+	keyOnlyUnitPath   = "/etc/systemd/system/golden-key-only-accounts.service"
+	keyOnlyWantsPath  = "/etc/systemd/system/multi-user.target.wants/golden-key-only-accounts.service"
+)
+
+// keyOnlyCheck is shell that sets _ko to 0 when the unit is installed and enabled and no account
+// without a password has ageing, 1 otherwise, with evidence lines.
+func keyOnlyCheck() string {
+	return `# shellcheck disable=SC2016 # the text of a script, expanded where it runs
+_ko_script=` + shellQuote(embedded("login/key-only-accounts.sh")) + `
+_ko_unit=` + shellQuote(embedded("login/key-only-accounts.service")) + `
+_ko=0
+if [ "$(cat ` + keyOnlyScriptPath + ` 2>/dev/null)" = "$_ko_script" ] && [ -x ` + keyOnlyScriptPath + ` ] &&
+	[ "$(cat ` + keyOnlyUnitPath + ` 2>/dev/null)" = "$_ko_unit" ] && [ -L ` + keyOnlyWantsPath + ` ]; then
+	g_say "accounts without a password are exempt from password ageing at every boot (golden-key-only-accounts.service)"
+else
+	g_say "golden-key-only-accounts.service is missing, differs or is not enabled: an account created later without a password (cloud-init's default user) loses its key logins and sudo when this ageing runs out"
+	_ko=1
+fi
+if ! printf '%s\n' "$_ko_script" | sh -s -- --check; then _ko=1; fi
+`
+}
+
+// keyOnlyFix is shell that installs and enables the unit (a plain symlink, restored with the
+// module's files) and clears the ageing of the accounts without a password now.
+const keyOnlyFix = `printf '%s\n' "$_ko_script" | g_write_file ` + keyOnlyScriptPath + ` 0755 root:root || return 1
+printf '%s\n' "$_ko_unit" | g_write_file ` + keyOnlyUnitPath + ` 0644 root:root || return 1
+if [ ! -L ` + keyOnlyWantsPath + ` ]; then
+	g_backup ` + keyOnlyWantsPath + ` || return 1
+	ln -sf ` + keyOnlyUnitPath + ` ` + keyOnlyWantsPath + ` || return 1
+fi
+if ! ` + keyOnlyScriptPath + ` --check >/dev/null; then
+	for _f in /etc/shadow /etc/shadow-; do g_backup "$_f" || return 1; done
+	` + keyOnlyScriptPath + ` || return 1
+fi
+`
+
+// withKeyOnlyExemption makes a control that ages passwords also keep accounts without a password
+// out of that ageing: its check fails while the exemption is missing, its fix installs it. The
+// control's own check must end in its verdict (no return).
+func withKeyOnlyExemption(c Control) Control {
+	c.Check = keyOnlyCheck() + "{\n" + c.Check + "\n} || return 1\nreturn \"$_ko\""
+	c.Fix = keyOnlyCheck() + keyOnlyFix + c.Fix
+	return c
+}

@@ -110,6 +110,10 @@ type SSHOptions struct {
 	AllowTCPForwarding bool `mapstructure:"allow_tcp_forwarding"`
 }
 
+// DefaultSSHMaxAuthTries is the MaxAuthTries control ssh.max-auth-tries sets without
+// ssh.max_auth_tries (CIS 5.1.16 asks for 4 or less).
+const DefaultSSHMaxAuthTries = 4
+
 const (
 	sshdConfig     = "/etc/ssh/sshd_config"
 	sshdDropInDir  = "/etc/ssh/sshd_config.d"
@@ -203,7 +207,7 @@ func (o *SSHOptions) shellParams() map[string]string {
 		"SSH_MACS":                     strings.Join(orDefaultList(o.MACs, defaultSSHMACs), ","),
 		"SSH_KEX_ALGORITHMS":           strings.Join(orDefaultList(o.KexAlgorithms, defaultSSHKex), ","),
 		"SSH_LOGIN_GRACE_TIME":         strconv.Itoa(orDefaultInt(o.LoginGraceTime, 60)),
-		"SSH_MAX_AUTH_TRIES":           strconv.Itoa(orDefaultInt(o.MaxAuthTries, 4)),
+		"SSH_MAX_AUTH_TRIES":           strconv.Itoa(orDefaultInt(o.MaxAuthTries, DefaultSSHMaxAuthTries)),
 		"SSH_MAX_SESSIONS":             strconv.Itoa(orDefaultInt(o.MaxSessions, 10)),
 		"SSH_MAX_STARTUPS":             orDefaultString(o.MaxStartups, "10:30:60"),
 		"SSH_CLIENT_ALIVE_INTERVAL":    strconv.Itoa(orDefaultInt(o.ClientAliveInterval, 15)),

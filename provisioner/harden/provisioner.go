@@ -58,6 +58,15 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	if err := hardening.CheckSupported(target.OS); err != nil {
 		return fmt.Errorf("golden-harden: %w", err)
 	}
+	if c.mode == hardening.ModeEnforce {
+		selected, err := hardening.Select(p.modules(), hardening.Selection{Profile: c.profile, Only: c.Only, Skip: c.Skip, OS: &target.OS})
+		if err != nil {
+			return fmt.Errorf("golden-harden: %w", err)
+		}
+		if err := checkBuildAccess(ctx, runner, generatedData, selected, &c.Options); err != nil {
+			return fmt.Errorf("golden-harden: nothing was changed: %w", err)
+		}
+	}
 	for _, w := range c.waivers {
 		if w.Expired(timeNow()) {
 			ui.Error(fmt.Sprintf("golden-harden: warning: the waiver for %s expired on %s and is ignored", w.Control, w.Expires.Format("2006-01-02")))

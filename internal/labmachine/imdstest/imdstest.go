@@ -1,6 +1,6 @@
 // Package imdstest is a minimal EC2 instance metadata service for tests of lab machines without the
 // simulator: the IMDSv2 token and the meta-data tree cloud-init's Ec2 data source crawls (instance
-// id, key, addresses, MAC, placement), no user data. Like httptest for HTTP, it is for tests only;
+// id, key, addresses, MAC, placement) and the instance's user data. Like httptest for HTTP, it is for tests only;
 // the simulator's own metadata service (internal/ec2sim) is the one that follows AWS in full.
 package imdstest
 
@@ -17,8 +17,8 @@ import (
 )
 
 // Server is the smallest metadata service cloud-init's Ec2 data source boots from: the IMDSv2
-// token, the meta-data tree it crawls (instance id, key, addresses, placement), no user data. It
-// tells machines apart by their source address, as the simulator's does.
+// token, the meta-data tree it crawls (instance id, key, addresses, placement) and the user data.
+// It tells machines apart by their source address, as the simulator's does.
 type Server struct {
 	// Addr is the host:port to give lab machines as their metadata address.
 	Addr string
@@ -31,6 +31,9 @@ type Server struct {
 // Instance is what the service tells one machine.
 type Instance struct {
 	ID, PublicKey, Region, MAC string
+	// UserData is served at user-data when not empty (a #cloud-config document, a script...);
+	// without it the path answers 404, as EC2's does for an instance launched without user data.
+	UserData string
 }
 
 // Start serves on a loopback port until the test ends.
@@ -120,6 +123,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			"accountId": "123456789012", "architecture": "x86_64",
 		})
 		return
+	}
+	if inst.UserData != "" {
+		tree["user-data"] = inst.UserData
 	}
 	body, ok := tree[parts[1]]
 	if !ok {

@@ -296,6 +296,28 @@ func (h *TargetHost) Run(t *testing.T, cmd string) (string, error) {
 	return string(out), err
 }
 
+// RunAs runs cmd over a NEW SSH connection as user, authenticated by auth alone, the host key
+// checked, and returns its combined output.
+func (h *TargetHost) RunAs(user string, auth ssh.AuthMethod, cmd string) (string, error) {
+	cfg, err := h.ClientConfig()
+	if err != nil {
+		return "", err
+	}
+	cfg.User, cfg.Auth = user, []ssh.AuthMethod{auth}
+	c, err := ssh.Dial("tcp", h.Address(), cfg)
+	if err != nil {
+		return "", fmt.Errorf("ssh %s@%s: %w", user, h.Address(), err)
+	}
+	defer c.Close()
+	s, err := c.NewSession()
+	if err != nil {
+		return "", err
+	}
+	defer s.Close()
+	out, err := s.CombinedOutput(cmd)
+	return string(out), err
+}
+
 // MustRun is Run that fails the test when the command cannot run or exits non-zero.
 func (h *TargetHost) MustRun(t *testing.T, cmd string) string {
 	t.Helper()

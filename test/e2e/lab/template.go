@@ -7,6 +7,19 @@ import "strconv"
 // the given provisioner blocks. The template requires this plugin, so golden-* provisioners work
 // in it; lab.Packer installs the plugin for every test.
 func NullSSHTemplate(provisioners string) string {
+	return nullTemplate(`variable "key"  { type = string }`, `ssh_private_key_file = var.key`, provisioners)
+}
+
+// NullSSHPasswordTemplate is NullSSHTemplate logging in with the password in the variable
+// password instead of a key (ssh_password only).
+func NullSSHPasswordTemplate(provisioners string) string {
+	return nullTemplate(`variable "password" {
+  type      = string
+  sensitive = true
+}`, `ssh_password         = var.password`, provisioners)
+}
+
+func nullTemplate(authVariable, authSetting, provisioners string) string {
 	return `packer {
   required_plugins {
     golden = {
@@ -19,14 +32,14 @@ func NullSSHTemplate(provisioners string) string {
 variable "host" { type = string }
 variable "port" { type = number }
 variable "user" { type = string }
-variable "key"  { type = string }
+` + authVariable + `
 
 source "null" "target" {
   communicator         = "ssh"
   ssh_host             = var.host
   ssh_port             = var.port
   ssh_username         = var.user
-  ssh_private_key_file = var.key
+  ` + authSetting + `
   ssh_timeout          = "2m"
 }
 
