@@ -1412,7 +1412,10 @@ configure_machine_link() {
 }
 
 # start_dhcp TDIR SLOT: a dnsmasq that answers DHCP on the machine's link only (no DNS), handing
-# out the machine's address with the host's end as router, like EC2's VPC DHCP. Sets dhcp_pid.
+# out the machine's address with the host's end as router, like EC2's VPC DHCP. Like EC2's, it
+# gives the interface its address whatever client identifier asks (--dhcp-ignore-clid: the lease
+# follows the MAC address): cloud-init's ephemeral DHCP at the local stage (dhcpcd on Ubuntu 24.04,
+# with its own client id) and then networkd's client must both get it. Sets dhcp_pid.
 start_dhcp() {
   local tdir=$1 k=$2 ip
   ip=$(slot_target_ip "$k")
@@ -1420,7 +1423,7 @@ start_dhcp() {
   dnsmasq --keep-in-foreground --conf-file=/dev/null --port=0 --no-resolv --no-hosts \
     --bind-interfaces --interface="$(slot_veth "$k")" --except-interface=lo \
     --dhcp-range="$ip,$ip,255.255.255.252,1h" --dhcp-option=option:router,"$(slot_host_ip "$k")" \
-    --dhcp-authoritative --dhcp-leasefile="$tdir/dhcp.leases" --user=root \
+    --dhcp-authoritative --dhcp-ignore-clid --dhcp-leasefile="$tdir/dhcp.leases" --user=root \
     --log-dhcp --log-facility="$tdir/dhcp.log" --pid-file="$tdir/dnsmasq.pid" &
   dhcp_pid=$!
 }
