@@ -20,10 +20,6 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine/imdstest"
 )
 
-// machineBootTimeout bounds a machine's boot to SSH answering as its default user: cloud-init's
-// Python on a loaded 2-core machine is most of it.
-const machineBootTimeout = 5 * time.Minute
-
 // MachineHost is a lab machine (internal/labmachine) booted the way EC2 boots an instance of the
 // vendor's image: its address by DHCP, its default user (admin on Debian, ubuntu on Ubuntu) and
 // the launch's key from the real cloud-init reading a metadata service, its host keys made at
@@ -73,16 +69,7 @@ func init() { machineIDs.Store(time.Now().UnixNano() & 0xffffffffffff) }
 // on failure its console and journal go to the test log first.
 func Machine(t *testing.T, base string, opts ...MachineOption) *MachineHost {
 	t.Helper()
-	RequireLab(t)
-	host, err := labmachine.New(labmachine.Options{RepoRoot: RepoRoot(t)})
-	if err != nil {
-		t.Fatalf("lab: %v", err)
-	}
-	t.Cleanup(func() {
-		if err := host.Close(); err != nil {
-			t.Errorf("lab: closing the machines' host: %v", err)
-		}
-	})
+	host := Machines(t)
 	m := &MachineHost{OS: base, host: host, imds: imdstest.Start(t), dir: t.TempDir()}
 	m.boot(t, opts)
 	return m
@@ -159,7 +146,7 @@ func (m *MachineHost) boot(t *testing.T, opts []MachineOption) {
 		Name: name, Host: m.Machine.Address(), Port: 22, User: m.Machine.User(),
 		KeyPath: keyPath, KnownHostsPath: filepath.Join(m.dir, "known_hosts"),
 	}
-	deadline := time.Now().Add(machineBootTimeout)
+	deadline := time.Now().Add(machineWait)
 	for {
 		err := m.writeKnownHosts()
 		if err == nil {
@@ -168,7 +155,7 @@ func (m *MachineHost) boot(t *testing.T, opts []MachineOption) {
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("lab: %s machine %s: no SSH login as %s within %s: %v", m.OS, name, m.User, machineBootTimeout, err)
+			t.Fatalf("lab: %s machine %s: no SSH login as %s within %s: %v", m.OS, name, m.User, machineWait, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}

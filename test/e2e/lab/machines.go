@@ -15,11 +15,11 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine"
 )
 
-// MachineHost is the lab's host of machines for the simulator (ec2sim.Options.Machines): every
+// Machines is the lab's host of machines for the simulator (ec2sim.Options.Machines): every
 // instance of a vendor image, or of an image made from such an instance, is a real machine booted
 // from that image. Its machines and captured layers are removed when the test ends, after the
 // simulators the test started later have closed.
-func MachineHost(t *testing.T) *labmachine.Host {
+func Machines(t *testing.T) *labmachine.Host {
 	t.Helper()
 	RequireLab(t)
 	h, err := labmachine.New(labmachine.Options{RepoRoot: RepoRoot(t)})
