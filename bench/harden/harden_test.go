@@ -1,14 +1,19 @@
 // Package harden benchmarks golden-harden on the Debian 12 lab target (test/target): the baseline
 // profile (the hand-written playbook's scope) and the full cis-level1-server profile, each applied
 // to a fresh target booted from the lab's hardening image (every package the profiles install
-// already there) and then re-run, the profiles alternating run after run. It also applies baseline
-// once to a target of the plain image, whose packages come from the mirror, to show what the
-// figures depend on (bench/README.md, "Why figures differed"). Run it with `scripts/bench.sh harden`.
+// already there) and then re-run, the profiles alternating run after run. The full bench also
+// applies baseline once to a target of the plain image, whose packages come from the mirror, to
+// show what the figures depend on (bench/README.md, "Why figures differed"). With
+// GOLDEN_BENCH_COMPARE_PLUGIN set
+// to another build of the plugin (e.g. of an older commit), each run also applies both profiles
+// with that build on a target of its own, alternating with this tree's. Run it with
+// `scripts/bench.sh harden`.
 package harden
 
 import (
 	"fmt"
 	"os"
+	"path/filepath"
 	"testing"
 
 	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchlab"
@@ -36,14 +41,35 @@ func TestBenchmarkHarden(t *testing.T) {
 		"before and after each run (0: nothing came from the mirror)")
 	scenarios := []scenario{{profile: "baseline", apply: 3, rerun: 2}, {profile: "cis-level1-server", apply: 10}}
 	modules := map[string][]map[string]int64{}
+	other := os.Getenv("GOLDEN_BENCH_COMPARE_PLUGIN")
+	if other != "" {
+		suite.Assume("harden: rows marked %q apply the plugin build %s", compareLabel, other)
+	}
 	for run := range benchrec.Runs() {
 		for _, sc := range scenarios {
 			t.Run(fmt.Sprintf("%s-%d", sc.profile, run), func(t *testing.T) {
 				h := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
-				first, rerun, apt := applyTwice(t, h, sc.profile)
+				first, rerun, apt := applyTwice(t, lab.Packer(t), h, sc.profile)
 				modules[sc.profile] = append(modules[sc.profile], benchlab.ModuleTimes(first.Report))
 				record(sc, first, rerun, apt)
 			})
+			if other == "" {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s-other-%d", sc.profile, run), func(t *testing.T) {
+				h := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
+				first, rerun, _ := applyTwice(t, otherPlugin(t, other), h, sc.profile)
+				modules[sc.profile+" "+compareLabel] = append(modules[sc.profile+" "+compareLabel], benchlab.ModuleTimes(first.Report))
+				suite.Row(group, sc.profile+": golden-harden apply, "+compareLabel, "s").AddDuration(first.Apply)
+				suite.Row(group, sc.profile+": re-run, golden-harden apply, "+compareLabel, "s").AddDuration(rerun.Apply)
+			})
+		}
+	}
+	if other != "" {
+		for _, sc := range scenarios {
+			suite.Row(group, sc.profile+": golden-harden apply, "+compareLabel, "s").Note = "slowest: " + benchlab.Slowest(modules[sc.profile+" "+compareLabel], 4)
+			suite.Ratio(group, sc.profile+": this tree / "+compareLabel+", apply", suite.Row(group, sc.profile+": golden-harden apply", "s"),
+				suite.Row(group, sc.profile+": golden-harden apply, "+compareLabel, "s"))
 		}
 	}
 	for _, sc := range scenarios {
@@ -52,9 +78,13 @@ func TestBenchmarkHarden(t *testing.T) {
 	}
 
 	// The same profile on the plain image: what a bench measures when the image lacks the packages.
+	// It measures the mirror (minutes): the full bench only.
+	if benchrec.Quick() {
+		return
+	}
 	t.Run("baseline-plain-image", func(t *testing.T) {
 		h := lab.Target(t)
-		first, _, apt := applyTwice(t, h, "baseline")
+		first, _, apt := applyTwice(t, lab.Packer(t), h, "baseline")
 		suite.Row(group, "baseline on the plain image (packages from the mirror): apply", "s").AddDuration(first.Apply).How = "1 run"
 		suite.Row(group, "baseline on the plain image: apt transactions, package lists", "requests").
 			Add(float64(apt.Transactions)).Note = fmt.Sprintf("%d lists fetched", apt.Lists)
@@ -64,9 +94,8 @@ func TestBenchmarkHarden(t *testing.T) {
 
 // applyTwice applies profile to the target and re-runs it; it returns both runs and what apt did
 // during the first.
-func applyTwice(t *testing.T, h *lab.TargetHost, profile string) (first, rerun benchlab.HardenRun, apt benchlab.AptState) {
+func applyTwice(t *testing.T, p *lab.PackerEnv, h *lab.TargetHost, profile string) (first, rerun benchlab.HardenRun, apt benchlab.AptState) {
 	t.Helper()
-	p := lab.Packer(t)
 	before := benchlab.ParseApt(h.MustRun(t, benchlab.AptCommand))
 	first = benchlab.Harden(t, p, h.PackerVars(), profile, profile+"-apply", "")
 	after := benchlab.ParseApt(h.MustRun(t, benchlab.AptCommand))
@@ -85,4 +114,19 @@ func record(sc scenario, first, rerun benchlab.HardenRun, apt benchlab.AptState)
 	}
 	suite.Row(group, p+": re-run, whole packer build", "s").AddDuration(rerun.Wall).Target("< 3 s", 3, true)
 	suite.Row(group, p+": re-run, changes", "changes").Add(float64(rerun.Changes())).Target("0", 0, true)
+}
+
+// compareLabel marks the rows of GOLDEN_BENCH_COMPARE_PLUGIN's build.
+const compareLabel = "compared build"
+
+// otherPlugin is a packer environment whose plugin folder holds the plugin binary bin instead of
+// this tree's build.
+func otherPlugin(t *testing.T, bin string) *lab.PackerEnv {
+	t.Helper()
+	p := lab.Packer(t)
+	p.Setenv("PACKER_PLUGIN_PATH", filepath.Join(p.Dir, "..", "compared-plugin"))
+	if res := p.Run(t, "plugins", "install", "--path", bin, "github.com/golden-ami/golden"); res.ExitCode != 0 {
+		t.Fatalf("installing %s:\n%s", bin, res.Output)
+	}
+	return p
 }

@@ -1,0 +1,313 @@
+// Package ansible benchmarks golden-harden against Ansible on identical fresh machines: the
+// `baseline` profile through packer against baseline.yml (the same settings, one Ansible task per
+// setting as the seed's playbook writes them) through packer's official ansible provisioner,
+// alternating which goes first run after run; then cis-level1-server alone; and the re-run of each.
+// Both are whole `packer build` runs of the real packer binary. It counts the SSH logins and
+// sessions each opened (sshd's journal on the machine, at LogLevel VERBOSE) and the changes each
+// re-run reports. Run it with `scripts/bench.sh ansible` (root, the lab, `make bench-tools`).
+package ansible
+
+import (
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchlab"
+	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchrec"
+	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
+)
+
+var suite = benchrec.NewSuite("ansible")
+
+func TestMain(m *testing.M) { os.Exit(benchrec.Main(suite, func() int { return lab.Main(m) })) }
+
+// ansiblePluginVersion is what scripts/tools.sh builds into .tools/.
+const ansiblePluginVersion = "v1.1.2"
+
+// machinePackages are what every machine of the comparison holds before either side runs: what
+// golden-harden's profiles install, and python3-apt, which Ansible's apt module needs (it would
+// install it from the mirror on its first run otherwise).
+var machinePackages = append(append([]string(nil), lab.HardeningPackages...), "python3-apt")
+
+// verbose makes sshd log a line per session (channel): the count of what each side opened.
+const verbose = `echo 'LogLevel VERBOSE' | sudo tee /etc/ssh/sshd_config.d/00-bench-loglevel.conf >/dev/null && sudo systemctl reload ssh`
+
+const os12 = "Debian 12"
+
+func TestBenchmarkAnsible(t *testing.T) {
+	benchrec.Require(t)
+	playbook, err := filepath.Abs("baseline.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ansibleBin := filepath.Join(lab.RepoRoot(t), ".tools", "packer-plugin-ansible")
+	if _, err := os.Stat(ansibleBin); err != nil {
+		t.Fatalf("the ansible provisioner plugin is not built (make bench-tools): %v", err)
+	}
+	version, _ := os.ReadFile(ansibleBin + ".version")
+	suite.Assume("ansible: every run on a fresh Debian 12 test target (test/target) from one cached image holding %s; sshd at LogLevel VERBOSE "+
+		"(a drop-in written before the timed runs); golden-harden %q through packer's null builder over SSH; Ansible %s through packer's "+
+		"ansible provisioner %s (its SSH proxy, file transfers over SFTP: one packer connection, Ansible's commands and transfers as sessions on it); both whole `packer build` "+
+		"runs, the two sides alternating which goes first", strings.Join(machinePackages, " "), "baseline", ansibleVersion(), strings.TrimSpace(string(version)))
+	group := "hardening vs Ansible, " + os12 + " (point 2)"
+	var modules []map[string]int64
+	for run := range benchrec.Runs() {
+		sides := []func(){
+			func() {
+				t.Run(fmt.Sprintf("golden-%d", run), func(t *testing.T) {
+					h := prepared(t)
+					first, rerun := hardenTwice(t, h, "baseline")
+					modules = append(modules, benchlab.ModuleTimes(first.run.Report))
+					first.record(group, "golden-harden baseline", false)
+					rerun.record(group, "golden-harden baseline", true)
+				})
+			},
+			func() {
+				t.Run(fmt.Sprintf("ansible-%d", run), func(t *testing.T) {
+					h := prepared(t)
+					p := ansiblePacker(t, ansibleBin)
+					template := p.WriteFile(t, "ansible.pkr.hcl", ansibleTemplate(playbook))
+					first := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
+					rerun := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
+					first.record(group, "Ansible baseline.yml", false)
+					rerun.record(group, "Ansible baseline.yml", true)
+				})
+			},
+		}
+		if run%2 == 1 {
+			sides[0], sides[1] = sides[1], sides[0]
+		}
+		for _, s := range sides {
+			s()
+		}
+		t.Run(fmt.Sprintf("cis-%d", run), func(t *testing.T) {
+			h := prepared(t)
+			first, rerun := hardenTwice(t, h, "cis-level1-server")
+			first.record(group, "golden-harden cis-level1-server", false)
+			rerun.record(group, "golden-harden cis-level1-server", true)
+		})
+	}
+	g := suite.Row(group, "golden-harden baseline: whole packer build", "s")
+	g.Note = "slowest: " + benchlab.Slowest(modules, 5)
+	suite.Detail("golden_baseline_module_ms", modules)
+	a := suite.Row(group, "Ansible baseline.yml: whole packer build", "s")
+	suite.Ratio(group, "Ansible / golden-harden, first run", a, g).Target(">= 10x", 10, false)
+	withoutApt := suite.Row(group, "Ansible baseline.yml: first run less its apt task", "s")
+	withoutApt.Values = nil
+	aptRow := suite.Row(group, "Ansible baseline.yml: of which the apt task", "s")
+	for i := range min(len(a.Values), len(aptRow.Values)) {
+		withoutApt.Add(a.Values[i] - aptRow.Values[i])
+	}
+	suite.Ratio(group, "Ansible less its apt task / golden-harden, first run", withoutApt, g)
+	suite.Ratio(group, "Ansible / golden-harden, re-run", suite.Row(group, "Ansible baseline.yml: re-run, whole packer build", "s"),
+		suite.Row(group, "golden-harden baseline: re-run, whole packer build", "s"))
+}
+
+// prepared boots a fresh target of the comparison's image with sshd logging every session.
+func prepared(t *testing.T) *lab.TargetHost {
+	t.Helper()
+	h := lab.Target(t, lab.WithPackages(machinePackages...))
+	h.MustRun(t, verbose)
+	// sshd re-executes itself on the reload: wait until it answers again.
+	deadline := time.Now().Add(time.Minute)
+	for {
+		_, err := h.Run(t, "true")
+		if err == nil {
+			return h
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("sshd did not answer after its reload: %v", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+}
+
+// side is one timed run and what it did on the machine.
+type side struct {
+	wall    time.Duration
+	changes int
+	ssh     benchlab.SSHCounts
+	run     benchlab.HardenRun // golden-harden's only
+	note    string
+	// aptTask is Ansible's package task (a refresh of the package lists from the mirror when
+	// they are absent or older than an hour, as the seed's playbook asks).
+	aptTask time.Duration
+}
+
+func (s side) record(group, name string, rerun bool) {
+	label := name + ": "
+	if rerun {
+		label += "re-run, "
+	}
+	w := suite.Row(group, label+"whole packer build", "s").AddDuration(s.wall)
+	if rerun {
+		w.Target("< 3 s", 3, true)
+	}
+	suite.Row(group, label+"SSH sessions", "sessions").Add(float64(s.ssh.Sessions)).Note = fmt.Sprintf("%d login(s)", s.ssh.Logins)
+	c := suite.Row(group, label+"changes reported", "changes").Add(float64(s.changes))
+	if rerun {
+		c.Target("0", 0, true)
+	}
+	if s.note != "" {
+		w.Note = s.note
+	}
+	if s.aptTask > 0 {
+		suite.Row(group, label+"of which the apt task", "s").AddDuration(s.aptTask).Note = "apt-get update from the mirror when the lists are absent or stale"
+	}
+}
+
+// measure runs f and counts the SSH logins and sessions the machine's sshd logged meanwhile (less
+// the one login and session that read the journal each time).
+func measure(t *testing.T, h *lab.TargetHost, f func() side) side {
+	t.Helper()
+	before := benchlab.CountSSH(h.MustRun(t, benchlab.SSHJournalCommand))
+	s := f()
+	after := benchlab.CountSSH(h.MustRun(t, benchlab.SSHJournalCommand))
+	s.ssh = benchlab.SSHCounts{Logins: after.Logins - before.Logins - 1, Sessions: after.Sessions - before.Sessions - 1}
+	return s
+}
+
+func hardenTwice(t *testing.T, h *lab.TargetHost, profile string) (first, rerun side) {
+	t.Helper()
+	p := lab.Packer(t)
+	for i, s := range []*side{&first, &rerun} {
+		*s = measure(t, h, func() side {
+			r := benchlab.Harden(t, p, h.PackerVars(), profile, fmt.Sprintf("%s-%d", profile, i), "")
+			return side{wall: r.Wall, changes: r.Changes(), run: r}
+		})
+	}
+	return first, rerun
+}
+
+// ansiblePacker is a packer environment whose plugin folder holds only the official ansible
+// provisioner (the golden side's holds only this plugin).
+func ansiblePacker(t *testing.T, bin string) *lab.PackerEnv {
+	t.Helper()
+	p := lab.Packer(t)
+	p.Setenv("PACKER_PLUGIN_PATH", filepath.Join(p.Dir, "..", "ansible-plugins"))
+	if res := p.Run(t, "plugins", "install", "--path", bin, "github.com/hashicorp/ansible"); res.ExitCode != 0 {
+		t.Fatalf("installing the ansible plugin:\n%s", res.Output)
+	}
+	return p
+}
+
+func ansibleTemplate(playbook string) string {
+	return `packer {
+  required_plugins {
+    ansible = {
+      source  = "github.com/hashicorp/ansible"
+      version = ">= 1.1.2"
+    }
+  }
+}
+
+variable "host" { type = string }
+variable "port" { type = number }
+variable "user" { type = string }
+variable "key"  { type = string }
+
+source "null" "target" {
+  communicator         = "ssh"
+  ssh_host             = var.host
+  ssh_port             = var.port
+  ssh_username         = var.user
+  ssh_private_key_file = var.key
+  ssh_timeout          = "2m"
+}
+
+build {
+  sources = ["source.null.target"]
+
+  provisioner "ansible" {
+    playbook_file    = "` + playbook + `"
+    user             = var.user
+    use_sftp         = true
+    ansible_env_vars = ["ANSIBLE_HOST_KEY_CHECKING=False", "ANSIBLE_NOCOLOR=True", "ANSIBLE_CALLBACKS_ENABLED=profile_tasks"]
+  }
+}
+`
+}
+
+var (
+	recapLine = regexp.MustCompile(`ok=(\d+)\s+changed=(\d+)\s+unreachable=(\d+)\s+failed=(\d+)`)
+	taskTime  = regexp.MustCompile(`^\s*(?:[^:]*: )?(.+?) -{3,} (\d+\.\d+)s\s*$`)
+)
+
+func ansibleRun(t *testing.T, p *lab.PackerEnv, h *lab.TargetHost, template string) side {
+	t.Helper()
+	started := time.Now()
+	res := p.Run(t, append(append([]string{"build", "-color=false"}, h.PackerVars()...), template)...)
+	wall := time.Since(started)
+	if res.ExitCode != 0 {
+		t.Fatalf("ansible: packer build failed:\n%s", res.Output)
+	}
+	m := recapLine.FindStringSubmatch(res.Output)
+	if m == nil {
+		t.Fatalf("ansible: no PLAY RECAP in packer's output:\n%s", res.Output)
+	}
+	if m[3] != "0" || m[4] != "0" {
+		t.Fatalf("ansible: unreachable=%s failed=%s:\n%s", m[3], m[4], res.Output)
+	}
+	changed, _ := strconv.Atoi(m[2])
+	note := "slowest tasks: " + slowestTasks(res.Output, 3)
+	if tasks := changedTasks(res.Output); changed > 0 && len(tasks) < 5 {
+		note = "changed: " + strings.Join(tasks, ", ") + "; " + note
+	}
+	return side{wall: wall, changes: changed, note: note, aptTask: taskDuration(res.Output, aptTaskName)}
+}
+
+// changedTasks names the tasks and handlers that reported a change, in order.
+func changedTasks(out string) []string {
+	var tasks []string
+	current := ""
+	for _, line := range strings.Split(out, "\n") {
+		for _, marker := range []string{"TASK [", "RUNNING HANDLER ["} {
+			if _, rest, ok := strings.Cut(line, marker); ok {
+				current, _, _ = strings.Cut(rest, "] ")
+			}
+		}
+		if strings.Contains(line, "changed: [") && (len(tasks) == 0 || tasks[len(tasks)-1] != current) {
+			tasks = append(tasks, current)
+		}
+	}
+	return tasks
+}
+
+// aptTaskName is baseline.yml's package task.
+const aptTaskName = "Install the essential packages"
+
+// taskDuration is one task's time in the profile_tasks callback's summary.
+func taskDuration(out, task string) time.Duration {
+	for _, line := range strings.Split(out, "\n") {
+		if m := taskTime.FindStringSubmatch(line); m != nil && strings.TrimSpace(m[1]) == task {
+			s, _ := strconv.ParseFloat(m[2], 64)
+			return time.Duration(s * float64(time.Second))
+		}
+	}
+	return 0
+}
+
+// slowestTasks reads the profile_tasks callback's summary (slowest first).
+func slowestTasks(out string, n int) string {
+	var parts []string
+	for _, line := range strings.Split(out, "\n") {
+		if m := taskTime.FindStringSubmatch(line); m != nil && len(parts) < n {
+			parts = append(parts, fmt.Sprintf("%s %ss", strings.TrimSpace(m[1]), m[2]))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
+func ansibleVersion() string {
+	out, err := exec.Command("ansible-playbook", "--version").Output()
+	if err != nil {
+		return "(ansible-playbook not found)"
+	}
+	return strings.SplitN(string(out), "\n", 2)[0]
+}
