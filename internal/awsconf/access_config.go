@@ -24,7 +24,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/credentials/stscreds"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // Bounds AWS puts on an assumed role session (AssumeRole DurationSeconds).
@@ -141,7 +142,7 @@ func (c *AccessConfig) Prepare() []error {
 	}
 	// Masked in the plugin's log and in what the components print (see secretfilter), whatever
 	// prints them; credentials the SDK resolves later are registered as they are (load).
-	packersdk.LogSecretFilter.Set(c.AccessKey, c.SecretKey, c.Token)
+	secretfilter.Set(c.AccessKey, c.SecretKey, c.Token)
 	return errs
 }
 

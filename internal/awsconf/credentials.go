@@ -4,7 +4,8 @@ import (
 	"context"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // maskedCredentials registers every credential the chain resolves with Packer's log secret
@@ -16,7 +17,7 @@ type maskedCredentials struct{ aws.CredentialsProvider }
 func (m maskedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error) {
 	creds, err := m.CredentialsProvider.Retrieve(ctx)
 	if err == nil {
-		packersdk.LogSecretFilter.Set(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
+		secretfilter.Set(creds.AccessKeyID, creds.SecretAccessKey, creds.SessionToken)
 	}
 	return creds, err
 }

@@ -3,8 +3,12 @@ package launch
 import (
 	"bytes"
 	"context"
+	"errors"
+	"fmt"
+	"io"
 	"net"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -15,10 +19,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 const region = "us-east-1"
@@ -41,7 +45,7 @@ func newState(t *testing.T, sim *ec2sim.Server) (multistep.StateBag, *bytes.Buff
 	t.Helper()
 	var out bytes.Buffer
 	state := new(multistep.BasicStateBag)
-	state.Put(stateUI, &packersdk.BasicUi{Writer: &out, ErrorWriter: &out})
+	state.Put(stateUI, secretfilter.Ui(&bufferUi{out: &out}))
 	state.Put(StateEC2, newClient(sim))
 	return state, &out
 }
@@ -205,7 +209,7 @@ func TestSweepRemovesOnlyExpired(t *testing.T) {
 	}
 	before := live(sim)
 	var out bytes.Buffer
-	u := &packersdk.BasicUi{Writer: &out, ErrorWriter: &out}
+	u := secretfilter.Ui(&bufferUi{out: &out})
 	api := newClient(sim)
 	if n, err := SweepOrphans(context.Background(), api, u, fastPolling, time.Now()); n != 0 || err != nil {
 		t.Fatalf("sweep before expiry removed %d (%v)", n, err)
@@ -255,3 +259,29 @@ func TestNATSuspected(t *testing.T) {
 }
 
 func parseIP(s string) net.IP { return net.ParseIP(s) }
+
+// bufferUi writes what a step prints to out, one line each. packersdk.BasicUi would do, but it
+// reads the SDK's secret registry without a lock while parallel subtests register their keys;
+// wrapped in secretfilter.Ui, the lines are still masked, under the registry's lock.
+type bufferUi struct {
+	mu  sync.Mutex
+	out *bytes.Buffer
+}
+
+func (u *bufferUi) line(s string) {
+	u.mu.Lock()
+	defer u.mu.Unlock()
+	fmt.Fprintln(u.out, s)
+}
+
+func (u *bufferUi) Ask(string) (string, error)          { return "", errors.New("no input in tests") }
+func (u *bufferUi) Askf(string, ...any) (string, error) { return "", errors.New("no input in tests") }
+func (u *bufferUi) Say(s string)                        { u.line(s) }
+func (u *bufferUi) Sayf(f string, a ...any)             { u.line(fmt.Sprintf(f, a...)) }
+func (u *bufferUi) Message(s string)                    { u.line(s) }
+func (u *bufferUi) Error(s string)                      { u.line(s) }
+func (u *bufferUi) Errorf(f string, a ...any)           { u.line(fmt.Sprintf(f, a...)) }
+func (u *bufferUi) Machine(string, ...string)           {}
+func (u *bufferUi) TrackProgress(_ string, _, _ int64, stream io.ReadCloser) io.ReadCloser {
+	return stream
+}

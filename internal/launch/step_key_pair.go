@@ -13,10 +13,10 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"golang.org/x/crypto/ssh"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // KeyPair is the temporary key pair of a run.
@@ -69,7 +69,7 @@ func (s *StepKeyPair) Run(ctx context.Context, state multistep.StateBag) multist
 		return halt(state, fmt.Errorf("encoding the temporary key: %w", err))
 	}
 	privatePEM := pem.EncodeToMemory(block)
-	packersdk.LogSecretFilter.Set(string(privatePEM))
+	secretfilter.Set(string(privatePEM))
 	sshPub, err := ssh.NewPublicKey(pub)
 	if err != nil {
 		return halt(state, fmt.Errorf("encoding the temporary public key: %w", err))
