@@ -19,6 +19,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // component names golden-validate in resource names and messages.
@@ -45,6 +46,8 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 // passed on every target. It keeps the input artifact (keep and forceOverride are true): the
 // artifact it returns is the input.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
+	// The AWS credentials and every target's temporary key are masked in what this prints.
+	ui = secretfilter.Ui(ui)
 	in, err := amiref.Read(input)
 	if err != nil {
 		return nil, false, false, fmt.Errorf("%s: %w", component, err)
