@@ -58,7 +58,12 @@ func (e *Executor) copyAll(ctx context.Context, job Job, src sourceImage) ([]Reg
 	if timeout <= 0 {
 		timeout = DefaultCopyTimeout
 	}
-	copyCtx, cancel := context.WithTimeout(ctx, timeout)
+	// startCtx bounds the CopyImage calls, copyCtx the waits. One failed copy cancels copyCtx
+	// only: a CopyImage already on its way still gets its answer, so that the copy it made is known
+	// and removed, instead of appearing after the cleanup looked for it.
+	startCtx, cancelStart := context.WithTimeout(ctx, timeout)
+	defer cancelStart()
+	copyCtx, cancel := context.WithCancel(startCtx)
 	defer cancel()
 
 	// A run nonce makes the idempotency tokens unique per run while staying the same across the
@@ -81,7 +86,7 @@ func (e *Executor) copyAll(ctx context.Context, job Job, src sourceImage) ([]Reg
 			started = append(started, copyInFlight{region: region, token: token})
 			slot := len(started) - 1
 			mu.Unlock()
-			ri, err := e.copyOne(copyCtx, job, src, region, token, func(id string) {
+			ri, err := e.copyOne(startCtx, copyCtx, job, src, region, token, func(id string) {
 				mu.Lock()
 				started[slot].imageID = id
 				mu.Unlock()
@@ -131,7 +136,7 @@ func copyToken(src ImageRef, region, nonce string) string {
 	return "golden-" + hex.EncodeToString(sum[:])[:40]
 }
 
-func (e *Executor) copyOne(ctx context.Context, job Job, src sourceImage, region, token string, started func(id string)) (RegionImage, error) {
+func (e *Executor) copyOne(startCtx, ctx context.Context, job Job, src sourceImage, region, token string, started func(id string)) (RegionImage, error) {
 	c, err := e.Clients(ctx, region)
 	if err != nil {
 		return RegionImage{}, err
@@ -161,13 +166,16 @@ func (e *Executor) copyOne(ctx context.Context, job Job, src sourceImage, region
 		in.Description = aws.String("Copy of " + src.ref.String())
 	}
 	e.say("Copying %s to %s%s", src.ref, region, describeEncryption(job, region))
-	out, err := c.EC2.CopyImage(ctx, in)
+	out, err := c.EC2.CopyImage(startCtx, in)
 	if err != nil {
 		return RegionImage{}, err
 	}
 	id := aws.ToString(out.ImageId)
 	started(id)
 	e.message("%s: copy %s started", region, id)
+	if err := ctx.Err(); err != nil {
+		return RegionImage{}, err
+	}
 
 	img, err := e.waitAvailable(ctx, c.EC2, region, id)
 	if err != nil {

@@ -205,7 +205,7 @@ func wouldOr(dryRun bool, verb string) string {
 func (e *Executor) Run(ctx context.Context, job Job) (Result, error) {
 	pre, err := e.preflight(ctx, job)
 	if err != nil {
-		return Result{}, fmt.Errorf("%w (%w)", err, errNothingChanged)
+		return Result{}, Unchanged(err)
 	}
 	result := Result{PreviousParameters: pre.parameters}
 	for _, src := range pre.sources {

@@ -187,3 +187,6 @@ var errNothingChanged = errors.New("nothing was changed")
 
 // NothingChanged reports whether a run's error came before its first change.
 func NothingChanged(err error) bool { return errors.Is(err, errNothingChanged) }
+
+// Unchanged marks err as an error that came before the first change: "... (nothing was changed)".
+func Unchanged(err error) error { return fmt.Errorf("%w (%w)", err, errNothingChanged) }

@@ -68,7 +68,7 @@ func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input 
 	}
 	if job.Prune != nil {
 		if exec.AccountID, err = p.accountID(ctx); err != nil {
-			return nil, false, false, afterFailure(ui, exec, job, lifecycle.Result{}, err)
+			return nil, false, false, afterFailure(ui, exec, job, lifecycle.Result{}, lifecycle.Unchanged(err))
 		}
 	}
 	if job.DryRun {
