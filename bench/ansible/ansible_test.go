@@ -157,6 +157,12 @@ func (s side) record(group, name string, rerun bool) {
 	if s.note != "" {
 		w.Note = s.note
 	}
+	if !rerun && s.run.Report != nil {
+		f := suite.Row(group, label+"controls left failed", "changes").Add(float64(len(s.run.Failed))).Target("0", 0, true)
+		if len(s.run.Failed) > 0 {
+			f.Note = strings.Join(s.run.Failed, ", ")
+		}
+	}
 	if s.aptTask > 0 {
 		suite.Row(group, label+"of which the apt task", "s").AddDuration(s.aptTask).Note = "apt-get update from the mirror when the lists are absent or stale"
 	}

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchlab"
@@ -114,6 +115,10 @@ func record(sc scenario, first, rerun benchlab.HardenRun, apt benchlab.AptState)
 	}
 	suite.Row(group, p+": re-run, whole packer build", "s").AddDuration(rerun.Wall).Target("< 3 s", 3, true)
 	suite.Row(group, p+": re-run, changes", "changes").Add(float64(rerun.Changes())).Target("0", 0, true)
+	failed := suite.Row(group, p+": controls left failed", "changes").Add(float64(len(first.Failed))).Target("0", 0, true)
+	if len(first.Failed) > 0 {
+		failed.Note = strings.Join(first.Failed, ", ")
+	}
 }
 
 // compareLabel marks the rows of GOLDEN_BENCH_COMPARE_PLUGIN's build.
