@@ -24,6 +24,11 @@ func TestParseFlags(t *testing.T) {
 		{[]string{"-listen", "localhost"}, "missing port"},
 		{[]string{"-instance-address", "target"}, "not an IP address"},
 		{[]string{"extra"}, "unexpected arguments"},
+		{[]string{"-lab-dir", "/srv/lab"}, "-lab-dir needs -machines"},
+		{[]string{"-machines"}, ""}, // the checkout above this package's folder
+		{[]string{"-machines", "-imds-listen", "0.0.0.0:8080"}, "-imds-listen \"0.0.0.0:8080\" is not a loopback address"},
+		{[]string{"-machines", "-imds-listen", "8080"}, "-imds-listen \"8080\""},
+		{[]string{"-machines", "-lab-repo", t.TempDir()}, "no test/target/target.sh there"},
 	} {
 		o, err := parseFlags(tc.args, io.Discard)
 		if tc.wantErr == "" && err != nil || tc.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tc.wantErr)) {

@@ -22,7 +22,8 @@ type pendingFailure struct {
 	code, message string
 }
 
-// Calls is how many requests for action arrived (faulted ones included) since the last reset.
+// Calls is how many requests for action arrived (faulted ones and the SDK's retries included,
+// redeliveries of an answered attempt not: see Redeliveries) since the last reset.
 func (s *Server) Calls(action string) int {
 	s.faultMu.Lock()
 	defer s.faultMu.Unlock()
@@ -50,6 +51,7 @@ func (s *Server) ResetCalls() {
 	defer s.faultMu.Unlock()
 	s.calls = map[string]int{}
 	s.retries = map[string]int{}
+	s.answers.reset()
 }
 
 // Throttle makes percent of the calls to actions (every action when none is named) fail with the

@@ -2,8 +2,12 @@ package ec2sim_test
 
 import (
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"strings"
+	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -200,5 +204,67 @@ func TestLargeRequestsAreCountedOnce(t *testing.T) {
 	}
 	if n := s.Calls("DescribeInstances"); n != 60 {
 		t.Fatalf("60 calls arrived as %d requests", n)
+	}
+}
+
+// dropFirstAnswer is a client transport that loses the first answer of every request it carries
+// after the server has written it, as a connection dropped mid-response does.
+type dropFirstAnswer struct {
+	mu   sync.Mutex
+	seen map[string]bool
+}
+
+func (d *dropFirstAnswer) RoundTrip(r *http.Request) (*http.Response, error) {
+	resp, err := http.DefaultTransport.RoundTrip(r)
+	if err != nil {
+		return nil, err
+	}
+	inv := r.Header.Get("Amz-Sdk-Invocation-Id")
+	d.mu.Lock()
+	first := !d.seen[inv]
+	d.seen[inv] = true
+	d.mu.Unlock()
+	if first {
+		_, _ = io.Copy(io.Discard, resp.Body)
+		resp.Body.Close()
+		return nil, &net.OpError{Op: "read", Net: "tcp", Err: syscall.ECONNRESET}
+	}
+	return resp, nil
+}
+
+// An attempt the server answered but the client never received is sent again by the SDK with
+// the same invocation id: it gets the same answer, the action does not run twice (one instance,
+// not two), and the call is counted once.
+func TestRedeliveredCallRunsOnce(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	const region = "eu-west-1"
+	cfg := awsConfig(s, region)
+	cfg.HTTPClient = &http.Client{Transport: &dropFirstAnswer{seen: map[string]bool{}}}
+	client := ec2.NewFromConfig(cfg)
+	ami := s.AddImage(region, ec2sim.ImageSeed{Name: "redelivery"})
+	s.ResetCalls()
+	out, err := client.RunInstances(ctx(t), &ec2.RunInstancesInput{ImageId: aws.String(ami), MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	must(t, err)
+	if n, r := s.Calls("RunInstances"), s.Redeliveries("RunInstances"); n != 1 || r != 1 {
+		t.Errorf("RunInstances counted %d times with %d redeliveries, want 1 and 1", n, r)
+	}
+	listed, err := newEC2(s, region).DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{})
+	must(t, err)
+	var ids []string
+	for _, r := range listed.Reservations {
+		for _, in := range r.Instances {
+			ids = append(ids, aws.ToString(in.InstanceId))
+		}
+	}
+	if len(ids) != 1 || ids[0] != aws.ToString(out.Instances[0].InstanceId) {
+		t.Errorf("instances %v after one RunInstances answered %s", ids, aws.ToString(out.Instances[0].InstanceId))
+	}
+	// A retry after an error answer still runs the action and counts as a retry.
+	s.ResetCalls()
+	s.FailNth("DescribeImages", 1, "RequestLimitExceeded", "Request limit exceeded.")
+	_, err = newEC2(s, region).DescribeImages(ctx(t), &ec2.DescribeImagesInput{Owners: []string{"self"}})
+	must(t, err)
+	if n, r, d := s.Calls("DescribeImages"), s.Retries("DescribeImages"), s.Redeliveries("DescribeImages"); n != 2 || r != 1 || d != 0 {
+		t.Errorf("a throttled call and its retry: %d calls, %d retries, %d redeliveries, want 2, 1, 0", n, r, d)
 	}
 }

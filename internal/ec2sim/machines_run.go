@@ -504,6 +504,14 @@ func getConsoleOutputOfMachine(s *Server, rs *regionState, req *request) (any, e
 	return outsideLock(func() (any, error) {
 		text, err := m.ConsoleOutput()
 		if err != nil {
+			s.mu.Lock()
+			gone := in.State == "shutting-down" || in.State == "terminated"
+			s.mu.Unlock()
+			if gone {
+				// The console went with the machine: no output, as for an instance that printed
+				// nothing.
+				return resp, nil
+			}
 			return nil, fmt.Errorf("reading the console of %s: %w", resp.InstanceID, err)
 		}
 		const keep = 64 << 10

@@ -88,6 +88,8 @@ type Server struct {
 	listener net.Listener
 
 	lab labState // the machines behind instances and their metadata service
+
+	answers answerLog // successful answers, for the SDK's redeliveries (redelivery.go)
 }
 
 type identity struct {
@@ -236,6 +238,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		fmt.Fprintln(w, "golden AWS simulator: EC2, Auto Scaling, SSM, STS and KMS")
 		return
 	}
+	previous, finish := s.answers.claim(hr.Header.Get("Amz-Sdk-Invocation-Id"))
+	if previous != nil {
+		s.logf("%s %s %s (sent again after its answer: answered again)", req.region, req.service, req.action)
+		s.answers.countRedelivery(req.action)
+		previous.replay(w)
+		return
+	}
+	rec := &recorder{ResponseWriter: w}
+	defer func() { finish(rec) }()
+	w = rec
 	s.logf("%s %s %s", req.region, req.service, req.action)
 	req.caller = callerOf(hr)
 	s.recordCaller(req)
@@ -251,7 +263,8 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 		// have read it all; the SDK closes the body as soon as response headers arrive, and if
 		// they win that race the client drops the connection mid-response and retries
 		// (aws-sdk-go-v2 issue 2737). Real AWS is never this fast: answering a moment later
-		// keeps call counts exact without slowing small calls.
+		// makes that rare without slowing small calls (and a redelivery is answered from memory,
+		// redelivery.go).
 		time.Sleep(5 * time.Millisecond)
 	}
 	if err != nil {
