@@ -202,8 +202,15 @@ func TestLargeRequestsAreCountedOnce(t *testing.T) {
 		_, err := client.DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{Filters: []types.Filter{filter("image-id", ids...)}})
 		must(t, err)
 	}
-	if n := s.Calls("DescribeInstances"); n != 60 {
-		t.Fatalf("60 calls arrived as %d requests", n)
+	// A server that answers before reading the body makes the SDK retry nearly every such call;
+	// on a loaded machine a connection can still be lost now and then, and the SDK's retry is
+	// then counted apart (Retries), so each call is counted once either way.
+	n, retried := s.Calls("DescribeInstances"), s.Retries("DescribeInstances")
+	if n-retried != 60 {
+		t.Fatalf("60 calls arrived as %d requests, %d of them retries", n, retried)
+	}
+	if retried > 6 {
+		t.Fatalf("%d of 60 large calls were retried: the server drops connections it answers", retried)
 	}
 }
 
