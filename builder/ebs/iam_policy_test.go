@@ -11,7 +11,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/golden-ami/packer-plugin-golden/internal/iampolicy"
+	"github.com/golden-ami/packer-plugin-golden/test/iam"
 )
 
 // modulePath prefixes the packages of this repository.
@@ -90,16 +90,19 @@ func calledActions(t *testing.T) []string {
 }
 
 // TestIAMPolicyListsExactlyTheCalls holds the policy of docs/builders/ebs.mdx to the code: every
-// action a build, its cleanup, the sweep or Destroy can call is in it, and nothing else.
+// action a build, its cleanup, the sweep or Destroy can call is in it, and nothing else. The
+// golden-ebs policy of docs/iam.md, which test/iam holds to the calls the end-to-end suites make,
+// must allow the same actions.
 func TestIAMPolicyListsExactlyTheCalls(t *testing.T) {
-	doc, err := os.ReadFile("../../docs/builders/ebs.mdx")
+	page, err := os.ReadFile("../../docs/builders/ebs.mdx")
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented, err := iampolicy.Actions(string(doc), "## Required IAM permissions")
+	policy, err := iam.PolicyUnder(page, "## Required IAM permissions")
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("docs/builders/ebs.mdx: %v", err)
 	}
+	documented := policy.Actions()
 	called := calledActions(t)
 	if len(called) < 10 {
 		t.Fatalf("found only %q in the code: is the pattern still reading it right?", called)
@@ -113,5 +116,21 @@ func TestIAMPolicyListsExactlyTheCalls(t *testing.T) {
 		if !slices.Contains(called, a) {
 			t.Errorf("the IAM policy of docs/builders/ebs.mdx lists %s, which the code never calls", a)
 		}
+	}
+
+	doc, err := os.ReadFile("../../docs/iam.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sections, err := iam.ParseDoc(doc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	i := slices.IndexFunc(sections, func(s iam.Section) bool { return s.Component == "golden-ebs" })
+	if i < 0 {
+		t.Fatal("docs/iam.md has no golden-ebs section")
+	}
+	if got := sections[i].Actions(); !slices.Equal(got, documented) {
+		t.Errorf("docs/iam.md allows golden-ebs %q, docs/builders/ebs.mdx %q: the two must agree", got, documented)
 	}
 }

@@ -14,10 +14,10 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
-	"github.com/golden-ami/packer-plugin-golden/internal/iampolicy"
 	"github.com/golden-ami/packer-plugin-golden/internal/labmachine"
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
+	"github.com/golden-ami/packer-plugin-golden/test/iam"
 )
 
 // golden-ebs end to end on the lab's machines: the real packer binary builds from a vendor's
@@ -25,9 +25,10 @@ import (
 // provisioners run over SSH, CreateImage captures the machine's disk, and the test boots the new
 // AMI as any EC2 user would (its own key pair, through the SDK) to look at what the image holds.
 
-// ebsLabOSes are the operating systems TestEBSLabBuild builds on: Ubuntu 22.04 in every run, the
-// others when GOLDEN_LAB_OSES names them ("debian-12,ubuntu-22.04,ubuntu-24.04", or "all").
-var ebsLabOSes = []string{"ubuntu-22.04"}
+// ebsLabOSes are the operating systems TestEBSLabBuild builds on, in parallel: Ubuntu 22.04, and
+// Debian 12, where golden-harden runs too; others when GOLDEN_LAB_OSES names them (comma separated,
+// or "all").
+var ebsLabOSes = []string{"ubuntu-22.04", "debian-12"}
 
 // ebsLabUsers are the vendors' default users, which source_os sets as ssh_username.
 var ebsLabUsers = map[string]string{
@@ -65,7 +66,6 @@ source "golden-ebs" "lab" {
   tags          = { Team = "platform", OS = "` + system + `" }
   snapshot_tags = { Backup = "weekly" }
   run_tags      = { Purpose = "e2e-lab" }
-` + ebsLabIMDS + `
   aws_polling {
     delay_seconds = 2
   }
@@ -93,16 +93,6 @@ build {
 }
 `
 }
-
-// ebsLabIMDS is the template's metadata options. Empty means the defaults, IMDSv2 required and
-// the image's imds_support v2.0, which the test then checks. While the lab's cloud-init does not
-// detect EC2 in a container it never asks for an IMDSv2 token, so the build allows IMDSv1.
-const ebsLabIMDS = `
-  metadata_options {
-    http_tokens = "optional"
-  }
-  imds_support = "none"
-`
 
 // hardenSupports reports whether golden-harden hardens system (e.g. "ubuntu-22.04"): the build runs it
 // wherever it does.
@@ -163,7 +153,7 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
 	if img.Tags[goldentag.BuildID] == "" || img.Tags[goldentag.Temporary] != "" || img.Tags[goldentag.ExpiresAt] != "" {
 		t.Errorf("image tags %v: want %s, and no temporary marks", img.Tags, goldentag.BuildID)
 	}
-	if ebsLabIMDS == "" && img.ImdsSupport != "v2.0" {
+	if img.ImdsSupport != "v2.0" {
 		t.Errorf("image imds support = %q, want v2.0", img.ImdsSupport)
 	}
 	_, ebsKey := sim.EBSManagedKey(ebsRegion)
@@ -192,7 +182,7 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
 	// The build's instance: IMDSv2, the run's tags, the vendor's image; its temporary group let
 	// in this machine's address on the instance's link only.
 	for _, in := range sim.Instances(ebsRegion) {
-		if in.ImageID != source || (ebsLabIMDS == "" && in.MetadataOptions.HTTPTokens != "required") || in.Tags["Purpose"] != "e2e-lab" {
+		if in.ImageID != source || in.MetadataOptions.HTTPTokens != "required" || in.Tags["Purpose"] != "e2e-lab" {
 			t.Errorf("build instance %s: image %s (want %s), tokens %s, tags %v", in.ID, in.ImageID, source, in.MetadataOptions.HTTPTokens, in.Tags)
 		}
 	}
@@ -227,6 +217,11 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
 		t.Fatalf("the shell provisioner printed no temporary key:\n%s", res.Output)
 	}
 	in := lab.LaunchInstance(t, sim, img.ID, user)
+	for _, launched := range sim.Instances(ebsRegion) {
+		if launched.ID == in.ID && launched.MetadataOptions.HTTPTokens != "required" {
+			t.Errorf("an instance of the image launched without metadata options got tokens %q; imds_support v2.0 makes them required", launched.MetadataOptions.HTTPTokens)
+		}
+	}
 	if got, want := strings.TrimSpace(in.MustRun(t, "cat /etc/golden-e2e")), "built-by-golden-ebs source="+source+" region="+ebsRegion; got != want {
 		t.Errorf("/etc/golden-e2e on an instance of the image = %q, want %q", got, want)
 	}
@@ -305,10 +300,11 @@ func checkDocumentedActions(t *testing.T, calls map[string]int) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	documented, err := iampolicy.Actions(string(doc), "## Required IAM permissions")
+	policy, err := iam.PolicyUnder(doc, "## Required IAM permissions")
 	if err != nil {
 		t.Fatal(err)
 	}
+	documented := policy.Actions()
 	for action := range calls {
 		if !slices.ContainsFunc(documented, func(a string) bool { _, name, _ := strings.Cut(a, ":"); return name == action }) {
 			t.Errorf("the build called %s, which the IAM policy of docs/builders/ebs.mdx does not allow", action)

@@ -71,12 +71,7 @@ func (s Section) Actions() []string {
 	if s.Policy == nil {
 		return nil
 	}
-	var out []string
-	for _, st := range s.Policy.Statement {
-		out = append(out, st.Action...)
-	}
-	slices.Sort(out)
-	return slices.Compact(out)
+	return s.Policy.Actions()
 }
 
 var (
@@ -177,6 +172,35 @@ func ParseDoc(doc []byte) ([]Section, error) {
 		return sections, fmt.Errorf("docs/iam.md:\n  %s", strings.Join(errs, "\n  "))
 	}
 	return sections, nil
+}
+
+// PolicyUnder reads the policy of another page, a component's own documentation: the first
+// ```json block after the line heading (e.g. "## Required IAM permissions"), checked as ParseDoc
+// checks those of docs/iam.md.
+func PolicyUnder(doc []byte, heading string) (*Policy, error) {
+	_, after, ok := bytes.Cut(doc, []byte("\n"+heading+"\n"))
+	if !ok {
+		return nil, fmt.Errorf("no heading %q", heading)
+	}
+	_, block, ok := bytes.Cut(after, []byte("\n```json\n"))
+	if !ok {
+		return nil, fmt.Errorf("no ```json block after %q", heading)
+	}
+	block, _, ok = bytes.Cut(block, []byte("\n```"))
+	if !ok {
+		return nil, fmt.Errorf("the ```json block after %q never ends", heading)
+	}
+	return parsePolicy(block)
+}
+
+// Actions are the actions the policy allows, sorted, without duplicates.
+func (p *Policy) Actions() []string {
+	var out []string
+	for _, st := range p.Statement {
+		out = append(out, st.Action...)
+	}
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 func parsePolicy(data []byte) (*Policy, error) {

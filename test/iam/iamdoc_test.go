@@ -58,6 +58,31 @@ func TestParseDocRejects(t *testing.T) {
 	}
 }
 
+func TestPolicyUnder(t *testing.T) {
+	page := "# golden-x\n\n## Configuration\n\n```json\n{}\n```\n\n## Required IAM permissions\n\nText.\n\n```json\n" +
+		`{"Version": "2012-10-17", "Statement": [
+  {"Sid": "A", "Effect": "Allow", "Action": ["ec2:RunInstances", "ec2:DescribeImages"], "Resource": "*"},
+  {"Sid": "B", "Effect": "Allow", "Action": "ec2:CreateTags", "Resource": "*", "Condition": {"StringEquals": {"ec2:CreateAction": "RunInstances"}}}]}` +
+		"\n```\n\n## Next\n"
+	p, err := PolicyUnder([]byte(page), "## Required IAM permissions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Actions(); !slices.Equal(got, []string{"ec2:CreateTags", "ec2:DescribeImages", "ec2:RunInstances"}) {
+		t.Errorf("actions %v", got)
+	}
+	for _, tc := range []struct{ page, want string }{
+		{strings.Replace(page, "## Required IAM permissions", "## Permissions", 1), "no heading"},
+		{strings.Replace(page, "Text.\n\n```json", "Text.\n\n```hcl", 1), "no ```json block"},
+		{strings.Replace(page, `"ec2:DescribeImages"`, `"ec2:Describe*"`, 1), "not one exact action"},
+		{strings.TrimSuffix(page, "\n```\n\n## Next\n"), "never ends"},
+	} {
+		if _, err := PolicyUnder([]byte(tc.page), "## Required IAM permissions"); err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("PolicyUnder: error %v, want one containing %q", err, tc.want)
+		}
+	}
+}
+
 func TestDescribeComponents(t *testing.T) {
 	d := Describe{Builders: []string{"ebs"}, Provisioners: []string{"harden"}, PostProcessors: []string{"lifecycle", "validate"}, Datasources: []string{"ami"}}
 	want := []string{"golden-ami", "golden-ebs", "golden-harden", "golden-lifecycle", "golden-validate"}
