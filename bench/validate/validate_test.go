@@ -1,14 +1,13 @@
-// Package validate benchmarks golden-validate's probe run (internal/probe: one rendered script
-// uploaded and run once over the SDK's SSH communicator) with 20 probes, beside the seed's
-// validation script's way (validate-ami.sh: one `ssh host COMMAND` per check, each a new
-// connection), on the same fresh Debian 12 target, alternating. Run it with
-// `scripts/bench.sh validate`.
 package validate
+
+// golden-validate's probe run (internal/probe: one rendered script uploaded and run once over the
+// SDK's SSH communicator) with 20 probes, beside the seed's validation script's way
+// (validate-ami.sh: one `ssh host COMMAND` per check, each a new connection), on the same fresh
+// Debian 12 target, alternating, connection included.
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"strconv"
 	"testing"
@@ -20,12 +19,6 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/remote"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
-
-var suite = benchrec.NewSuite("validate")
-
-func TestMain(m *testing.M) { os.Exit(benchrec.Main(suite, func() int { return lab.Main(m) })) }
-
-func ptr[T any](v T) *T { return &v }
 
 // check is one of the 20 checks, as a probe and as the seed script's command.
 type check struct {
@@ -58,9 +51,9 @@ var checks = []check{
 	{&probe.Sysctl{Name: "kernel.randomize_va_space", Value: "2"}, `test "$(sysctl -n kernel.randomize_va_space)" = 2`},
 }
 
-const group = "validation probes (point 5)"
+const seedGroup = "golden-validate beside the seed's ssh per check (point 5)"
 
-func TestBenchmarkProbes(t *testing.T) {
+func TestBenchmarkProbesBesideSeed(t *testing.T) {
 	benchrec.Require(t)
 	suite.Assume("validate: %d checks on a fresh Debian 12 test target of the hardening image, sshd at LogLevel VERBOSE; golden-validate's "+
 		"probe.Run over the SDK's SSH communicator as the build user with sudo (in-process, no packer); the seed's way is OpenSSH's ssh "+
@@ -86,18 +79,18 @@ func TestBenchmarkProbes(t *testing.T) {
 			}
 			started := time.Now()
 			sshCommand(t, h, "true")
-			suite.Row(group, "one SSH connection running `true`", "s").AddDuration(time.Since(started))
+			suite.Row(seedGroup, "one SSH connection running `true`", "s").AddDuration(time.Since(started))
 		})
 	}
-	g := suite.Row(group, "golden-validate, 20 probes: wall", "s")
-	c := suite.Row(group, "one SSH connection running `true`", "s")
-	beyond := suite.Row(group, "golden-validate, 20 probes: beyond one connection", "s")
+	g := suite.Row(seedGroup, "golden-validate, 20 probes: wall", "s")
+	c := suite.Row(seedGroup, "one SSH connection running `true`", "s")
+	beyond := suite.Row(seedGroup, "golden-validate, 20 probes: beyond one connection", "s")
 	beyond.Values = nil
 	for i := range min(len(g.Values), len(c.Values)) {
 		beyond.Add(g.Values[i] - c.Values[i])
 	}
 	beyond.Target("< 5 s", 5, true)
-	suite.Ratio(group, "seed's ssh per check / golden-validate", suite.Row(group, "seed's way, 20 ssh commands: wall", "s"), g)
+	suite.Ratio(seedGroup, "seed's ssh per check / golden-validate", suite.Row(seedGroup, "seed's way, 20 ssh commands: wall", "s"), g)
 }
 
 func golden(t *testing.T, h *lab.TargetHost, probes []probe.Probe) {
@@ -118,8 +111,8 @@ func golden(t *testing.T, h *lab.TargetHost, probes []probe.Probe) {
 		}
 	}
 	after := benchlab.CountSSH(h.MustRun(t, benchlab.SSHJournalCommand))
-	suite.Row(group, "golden-validate, 20 probes: wall", "s").AddDuration(took)
-	suite.Row(group, "golden-validate, 20 probes: SSH sessions", "sessions").Add(float64(after.Sessions - before.Sessions - 1)).Note =
+	suite.Row(seedGroup, "golden-validate, 20 probes: wall", "s").AddDuration(took)
+	suite.Row(seedGroup, "golden-validate, 20 probes: SSH sessions", "sessions").Add(float64(after.Sessions - before.Sessions - 1)).Note =
 		fmt.Sprintf("%d login(s)", after.Logins-before.Logins-1)
 }
 
@@ -132,8 +125,8 @@ func seed(t *testing.T, h *lab.TargetHost) {
 	}
 	took := time.Since(started)
 	after := benchlab.CountSSH(h.MustRun(t, benchlab.SSHJournalCommand))
-	suite.Row(group, "seed's way, 20 ssh commands: wall", "s").AddDuration(took)
-	suite.Row(group, "seed's way, 20 ssh commands: SSH sessions", "sessions").Add(float64(after.Sessions - before.Sessions - 1)).Note =
+	suite.Row(seedGroup, "seed's way, 20 ssh commands: wall", "s").AddDuration(took)
+	suite.Row(seedGroup, "seed's way, 20 ssh commands: SSH sessions", "sessions").Add(float64(after.Sessions - before.Sessions - 1)).Note =
 		fmt.Sprintf("%d login(s)", after.Logins-before.Logins-1)
 }
 
