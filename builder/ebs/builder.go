@@ -9,6 +9,8 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"strings"
+	"time"
 
 	"github.com/hashicorp/hcl/v2/hcldec"
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
@@ -20,6 +22,7 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/uuid"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
@@ -105,9 +108,11 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	if c.PackerDebug {
 		debugKey = filepath.Join(".", fmt.Sprintf("%s-%s.pem", component, session.BuildID))
 	}
+	createImage := &StepCreateImage{Config: c, Session: session}
 	steps := []multistep.Step{
-		&StepCheckAMIName{Name: c.AMIName},
+		// The sweep first: an expired half-made image of a killed build may hold the AMI name.
 		&launch.StepSweepOrphans{Enabled: c.SweepOrphans.True(), Polling: c.Polling},
+		&StepCheckAMIName{Name: c.AMIName},
 		&StepSourceAMI{Config: c, Generated: generated},
 		&launch.StepNetwork{SubnetID: c.SubnetID, SubnetFilter: c.SubnetFilter, VpcID: c.VpcID},
 		&launch.StepKeyPair{Session: session, Comm: &c.Comm, DebugKeyPath: debugKey},
@@ -123,11 +128,14 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		&StepClearAuthorizedKeys{Comm: &c.Comm},
 		&StepStopInstance{Polling: c.Polling},
 		&StepENASupport{ENASupport: c.ENASupport},
-		&StepCreateImage{Config: c, Session: session},
+		createImage,
 		&StepFinishImage{Config: c},
 	}
 	b.runner = commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
 	b.runner.Run(ctx, state)
+	if launch.Failed(state) && aborted(c.PackerOnError, state) {
+		reportKept(ui, state, createImage.imageID, session)
+	}
 
 	if err, ok := state.GetOk("error"); ok {
 		return nil, err.(error)
@@ -140,4 +148,40 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		return nil, errors.New("the build made no image")
 	}
 	return newArtifact(c, state, image.(builtImage), session.BuildID), nil
+}
+
+// aborted reports whether the steps' cleanup was skipped: packer build -on-error=abort (or
+// run-cleanup-provisioner, which cleans up only the provisioners), or "abort" answered to
+// -on-error=ask.
+func aborted(onError string, state multistep.StateBag) bool {
+	_, asked := state.GetOk("aborted")
+	return asked || onError == "abort" || onError == "run-cleanup-provisioner"
+}
+
+// reportKept says what an aborted build left in the account and how it goes away.
+func reportKept(ui packersdk.Ui, state multistep.StateBag, imageID string, session launch.Session) {
+	var kept []string
+	if id, ok := state.GetOk(launch.StateInstanceID); ok {
+		kept = append(kept, "instance "+id.(string))
+	}
+	if id, ok := state.GetOk(launch.StateTemporaryGroupID); ok {
+		kept = append(kept, "security group "+id.(string))
+	}
+	if key, ok := state.GetOk(launch.StateKeyPair); ok {
+		kept = append(kept, "key pair "+key.(*launch.KeyPair).Name)
+	}
+	if imageID != "" {
+		what := "AMI " + imageID + " and its snapshots"
+		if built, ok := state.GetOk(stateImage); ok {
+			what += " " + strings.Join(built.(builtImage).Snapshots, ", ")
+		}
+		kept = append(kept, what)
+	}
+	if len(kept) == 0 {
+		return
+	}
+	ui.Error(fmt.Sprintf("-on-error=abort: kept %s of build %s for you to look at (the private key was only in memory; "+
+		"-debug writes it to a file). They are tagged %s = true and expire at %s: the next build's sweep_orphans in this "+
+		"account and region removes them then, or delete them yourself.", strings.Join(kept, ", "), session.BuildID,
+		goldentag.Temporary, session.ExpiresAt.Format(time.RFC3339)))
 }

@@ -137,7 +137,10 @@ func (s *StepCreateImage) Cleanup(state multistep.StateBag) {
 	defer cancel()
 	ui := state.Get("ui").(packersdk.Ui)
 	api := state.Get(launch.StateEC2).(imageAPI)
-	if err := deleteBuildImages(ctx, api, ui, s.Session.BuildID, s.imageID); err != nil {
+	err := launch.RetryCleanup(ctx, "deleting the unfinished AMI", func(ctx context.Context) error {
+		return deleteBuildImages(ctx, api, ui, s.Session.BuildID, s.imageID)
+	}, nil)
+	if err != nil {
 		ui.Error(fmt.Sprintf("%v; delete them by hand, or let the next run's sweep_orphans remove them after %s", err, s.Session.ExpiresAt.Format("2006-01-02 15:04 MST")))
 	}
 	s.creating, s.imageID = false, ""

@@ -346,7 +346,7 @@ func createImage(s *Server, rs *regionState, req *request) (any, error) {
 	img := &image{seq: s.next(), Image: Image{
 		ID: s.newID("ami"), Name: name, Description: p.get("Description"), OwnerID: s.opts.AccountID,
 		Architecture: in.Architecture, State: "pending", CreationDate: now, Tags: cloneTags(tags["image"]),
-		RootDeviceName: in.RootDeviceName, SourceInstanceID: in.ID, BootMode: "uefi-preferred",
+		RootDeviceName: in.RootDeviceName, SourceInstanceID: in.ID, BootMode: "uefi-preferred", EnaSupport: in.EnaSupport,
 	}, readyAt: now.Add(max(delays.ImagePending, delays.SnapshotPending))}
 	if in.MetadataOptions.HTTPTokens == "required" {
 		img.ImdsSupport = "v2.0"
@@ -411,7 +411,7 @@ func copyImage(s *Server, rs *regionState, req *request) (any, error) {
 		ID: s.newID("ami"), Name: name, Description: p.get("Description"), OwnerID: s.opts.AccountID,
 		Architecture: src.Architecture, State: "pending", CreationDate: now, Tags: imgTags,
 		RootDeviceName: src.RootDeviceName, SourceImageID: src.ID, SourceRegion: srcRegion,
-		BootMode: src.BootMode, ImdsSupport: src.ImdsSupport,
+		BootMode: src.BootMode, ImdsSupport: src.ImdsSupport, EnaSupport: src.EnaSupport,
 	}, readyAt: now.Add(max(delays.CopyPending, delays.SnapshotPending))}
 	if img.Description == "" {
 		img.Description = src.Description

@@ -181,7 +181,7 @@ func runInstances(s *Server, rs *regionState, req *request) (any, error) {
 			SecurityGroupIDs: groups, SubnetID: sn.id, VpcID: sn.vpcID, AvailabilityZone: sn.zone,
 			LaunchTime: now, Tags: cloneTags(tags["instance"]), LaunchTemplateID: ltID, LaunchTemplateVersion: ltVersion,
 			Architecture: img.Architecture, RootDeviceName: img.RootDeviceName, UserData: userData,
-			MetadataOptions: meta, ReservationID: reservation,
+			MetadataOptions: meta, ReservationID: reservation, EnaSupport: img.EnaSupport,
 		}}
 		in.Volumes = s.instanceVolumes(rs, img, mappings, tags["volume"])
 		s.setState(in, "pending", now)
@@ -416,7 +416,7 @@ func (s *Server) instanceXML(rs *regionState, in *instance, launchIndex int) xml
 		Placement: xmlPlacement{AvailabilityZone: in.AvailabilityZone, AvailabilityZoneID: zoneID(in.AvailabilityZone), Tenancy: "default"},
 		SubnetID:  in.SubnetID, VpcID: in.VpcID, PrivateIPAddress: in.PrivateIP, IPAddress: in.PublicIP,
 		SourceDestCheck: true, Architecture: in.Architecture, RootDeviceType: "ebs", RootDeviceName: in.RootDeviceName,
-		VirtualizationType: "hvm", TagSet: tagSet(in.Tags), Hypervisor: "xen", EnaSupport: true,
+		VirtualizationType: "hvm", TagSet: tagSet(in.Tags), Hypervisor: "xen", EnaSupport: in.EnaSupport,
 		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", BootMode: "uefi",
 		MetadataOptions: xmlMetadataOptions{State: "applied", HTTPTokens: in.MetadataOptions.HTTPTokens,
 			HTTPPutResponseHopLimit: in.MetadataOptions.HTTPPutResponseHopLimit, HTTPEndpoint: in.MetadataOptions.HTTPEndpoint,

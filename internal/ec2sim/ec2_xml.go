@@ -104,7 +104,7 @@ func imageXML(img *image) xmlImage {
 		ImageOwnerID: img.OwnerID, CreationDate: formatTime(img.CreationDate), IsPublic: img.Public,
 		Architecture: img.Architecture, ImageType: "machine", ImageOwnerAlias: img.OwnerAlias,
 		Name: img.Name, Description: img.Description, RootDeviceType: "ebs", RootDeviceName: img.RootDeviceName,
-		VirtualizationType: "hvm", TagSet: tagSet(img.Tags), Hypervisor: "xen", EnaSupport: true,
+		VirtualizationType: "hvm", TagSet: tagSet(img.Tags), Hypervisor: "xen", EnaSupport: img.EnaSupport,
 		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", BootMode: img.BootMode,
 		ImdsSupport: img.ImdsSupport, DeprecationTime: formatTime(img.DeprecationTime),
 		DeregistrationProtection: img.protectionState(time.Now()), LastLaunchedTime: formatTime(img.LastLaunchedTime),

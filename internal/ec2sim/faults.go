@@ -80,6 +80,26 @@ func (s *Server) FailNth(action string, n int, code, message string) {
 	s.failNth[action] = append(s.failNth[action], pendingFailure{remaining: n, code: code, message: message})
 }
 
+// OnCall runs fn when the n-th next call of action (n=1: the very next one) arrives, before it
+// is answered; the call is answered when fn returns. Tests use it to act at an exact point of a
+// client's run, e.g. to interrupt a build while its RunInstances call is in flight.
+func (s *Server) OnCall(action string, n int, fn func()) {
+	if n < 1 {
+		n = 1
+	}
+	s.faultMu.Lock()
+	defer s.faultMu.Unlock()
+	if s.hooks == nil {
+		s.hooks = map[string][]callHook{}
+	}
+	s.hooks[action] = append(s.hooks[action], callHook{at: s.calls[action] + n, fn: fn})
+}
+
+type callHook struct {
+	at int // the value of calls[action] that fires it
+	fn func()
+}
+
 // SetLatency delays every response by d.
 func (s *Server) SetLatency(d time.Duration) {
 	s.faultMu.Lock()
@@ -94,10 +114,22 @@ func (s *Server) applyFaults(req *request) error {
 	if req.retry {
 		s.retries[req.action]++
 	}
+	var fire []func()
+	if hooks := s.hooks[req.action]; len(hooks) > 0 {
+		kept := hooks[:0]
+		for _, h := range hooks {
+			if h.at == s.calls[req.action] {
+				fire = append(fire, h.fn)
+				continue
+			}
+			kept = append(kept, h)
+		}
+		s.hooks[req.action] = kept
+	}
 	latency := s.latency
 	var failure *apiError
 	queue := s.failNth[req.action]
-	kept := queue[:0]
+	pending := queue[:0]
 	for _, f := range queue {
 		f.remaining--
 		if f.remaining == 0 && failure == nil {
@@ -108,12 +140,12 @@ func (s *Server) applyFaults(req *request) error {
 			// Two failures due on the same call: the second waits for the next one.
 			f.remaining = 1
 		}
-		kept = append(kept, f)
+		pending = append(pending, f)
 	}
-	if len(kept) == 0 {
+	if len(pending) == 0 {
 		delete(s.failNth, req.action)
 	} else {
-		s.failNth[req.action] = kept
+		s.failNth[req.action] = pending
 	}
 	if failure == nil && s.throttle.percent > 0 && (len(s.throttle.actions) == 0 || s.throttle.actions[req.action]) {
 		if s.throttle.rng.IntN(100) < s.throttle.percent {
@@ -122,6 +154,9 @@ func (s *Server) applyFaults(req *request) error {
 	}
 	s.faultMu.Unlock()
 
+	for _, fn := range fire {
+		fn()
+	}
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		select {

@@ -275,3 +275,20 @@ func TestRedeliveredCallRunsOnce(t *testing.T) {
 		t.Errorf("a throttled call and its retry: %d calls, %d retries, %d redeliveries, want 2, 1, 0", n, r, d)
 	}
 }
+
+// OnCall runs its function on exactly the n-th next call of the action, before the answer.
+func TestOnCallFiresAtTheNthCall(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	client := newEC2(s, "us-east-1")
+	_, err := client.DescribeRegions(ctx(t), &ec2.DescribeRegionsInput{})
+	must(t, err)
+	var fired []int
+	s.OnCall("DescribeRegions", 2, func() { fired = append(fired, s.Calls("DescribeRegions")) })
+	for range 4 {
+		_, err := client.DescribeRegions(ctx(t), &ec2.DescribeRegionsInput{})
+		must(t, err)
+	}
+	if len(fired) != 1 || fired[0] != 3 {
+		t.Fatalf("fired at calls %v, want once, at the 3rd call in all (the 2nd after OnCall)", fired)
+	}
+}

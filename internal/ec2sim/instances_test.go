@@ -298,3 +298,29 @@ func TestSeededTransitionsTakeTheirDelay(t *testing.T) {
 	client := newEC2(s, region)
 	must(t, ec2.NewInstanceRunningWaiter(client, fastWaiter[ec2.InstanceRunningWaiterOptions]).Wait(ctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{id}}, 10*time.Second))
 }
+
+// ENA support is set on a stopped instance only, and the image made of it takes it.
+func TestENASupport(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	const region = "us-east-1"
+	client := newEC2(s, region)
+	running := s.AddInstance(region, ec2sim.InstanceSeed{ImageID: "ami-0123456789abcdef0"})
+	stopped := s.AddInstance(region, ec2sim.InstanceSeed{ImageID: "ami-0123456789abcdef0", State: "stopped"})
+	off := &types.AttributeBooleanValue{Value: aws.Bool(false)}
+	_, err := client.ModifyInstanceAttribute(ctx(t), &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(running), EnaSupport: off})
+	wantCode(t, err, "IncorrectInstanceState")
+	_, err = client.ModifyInstanceAttribute(ctx(t), &ec2.ModifyInstanceAttributeInput{InstanceId: aws.String(stopped), EnaSupport: off})
+	must(t, err)
+	out, err := client.DescribeInstances(ctx(t), &ec2.DescribeInstancesInput{InstanceIds: []string{stopped}})
+	must(t, err)
+	if aws.ToBool(out.Reservations[0].Instances[0].EnaSupport) {
+		t.Error("ENA support still on after turning it off")
+	}
+	img, err := client.CreateImage(ctx(t), &ec2.CreateImageInput{InstanceId: aws.String(stopped), Name: aws.String("no-ena")})
+	must(t, err)
+	images, err := client.DescribeImages(ctx(t), &ec2.DescribeImagesInput{ImageIds: []string{aws.ToString(img.ImageId)}})
+	must(t, err)
+	if aws.ToBool(images.Images[0].EnaSupport) {
+		t.Error("the image of an instance without ENA support has it")
+	}
+}

@@ -66,7 +66,8 @@ func modifyInstanceMetadataOptions(s *Server, rs *regionState, req *request) (an
 }
 
 // modifyInstanceAttribute changes an instance's security groups (running or stopped), or its
-// instance type or user data (stopped only), one attribute per call as EC2 takes them.
+// instance type, user data or ENA support (stopped only), one attribute per call as EC2 takes
+// them.
 func modifyInstanceAttribute(s *Server, rs *regionState, req *request) (any, error) {
 	p := req.params
 	in, err := s.lookupInstance(rs, p.get("InstanceId"))
@@ -83,6 +84,8 @@ func modifyInstanceAttribute(s *Server, rs *regionState, req *request) (any, err
 			userData = p.get("Value")
 		case "groupSet":
 			groups = strings.Split(p.get("Value"), ",")
+		case "enaSupport":
+			p.values.Set("EnaSupport.Value", p.get("Value"))
 		default:
 			return nil, errorf("InvalidParameterValue", "Value (%s) for parameter attribute is not supported by the simulator.", attr)
 		}
@@ -116,8 +119,13 @@ func modifyInstanceAttribute(s *Server, rs *regionState, req *request) (any, err
 			return nil, errorf("InvalidParameterValue", "Invalid BASE64 encoding of user data.")
 		}
 		in.UserData = userData
+	case p.has("EnaSupport.Value"):
+		if in.State != "stopped" {
+			return nil, errorf("IncorrectInstanceState", "The instance '%s' is not in the 'stopped' state.", in.ID)
+		}
+		in.EnaSupport = p.get("EnaSupport.Value") == "true"
 	default:
-		return nil, errorf("MissingParameter", "The request must contain an attribute to modify (the simulator supports groups, instance type and user data)")
+		return nil, errorf("MissingParameter", "The request must contain an attribute to modify (the simulator supports groups, instance type, user data and ENA support)")
 	}
 	return ok(), nil
 }

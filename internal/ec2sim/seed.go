@@ -141,7 +141,7 @@ func (s *Server) addImageLocked(rs *regionState, seed ImageSeed) string {
 		CreationDate: seed.CreationDate, Tags: cloneTags(seed.Tags), Public: seed.Public,
 		DeprecationTime: seed.DeprecationTime, DeregistrationProtection: seed.DeregistrationProtection,
 		RootDeviceName: seed.RootDeviceName, SourceImageID: seed.SourceImageID, SourceRegion: seed.SourceRegion,
-		BootMode: "uefi-preferred", LastLaunchedTime: seed.LastLaunchedTime,
+		BootMode: "uefi-preferred", LastLaunchedTime: seed.LastLaunchedTime, EnaSupport: true,
 	}}
 	if img.OwnerID == "" {
 		img.OwnerID = s.opts.AccountID
@@ -230,8 +230,8 @@ func (s *Server) AddInstance(region string, seed InstanceSeed) string {
 			ID: seed.ID, ImageID: seed.ImageID, State: seed.State, InstanceType: seed.InstanceType,
 			Tags: cloneTags(seed.Tags), LaunchTemplateID: seed.LaunchTemplateID,
 			SubnetID: sn.id, VpcID: sn.vpcID, AvailabilityZone: sn.zone,
-			SecurityGroupIDs: []string{rs.defaultGroup(sn.vpcID).ID},
-			LaunchTime:       time.Now().UTC(), Architecture: architectureOf(seed.InstanceType),
+			SecurityGroupIDs: []string{rs.defaultGroup(sn.vpcID).ID}, EnaSupport: true,
+			LaunchTime: time.Now().UTC(), Architecture: architectureOf(seed.InstanceType),
 			RootDeviceName: "/dev/xvda", ReservationID: s.newID("r"),
 			MetadataOptions: MetadataOptions{HTTPTokens: "required", HTTPEndpoint: "enabled", HTTPPutResponseHopLimit: 2, InstanceMetadataTags: "disabled"},
 		}}

@@ -79,6 +79,7 @@ type Server struct {
 	retries  map[string]int            // the part of calls that were SDK retry attempts
 	byCaller map[string]map[string]int // caller -> "service:Action" -> calls (callers.go)
 	failNth  map[string][]pendingFailure
+	hooks    map[string][]callHook
 	throttle throttleRule
 	latency  time.Duration
 

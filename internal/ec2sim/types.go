@@ -33,6 +33,8 @@ type Image struct {
 	BootMode         string
 	ImdsSupport      string
 	LastLaunchedTime time.Time
+	// EnaSupport is the image's enhanced networking, taken from the instance it was made of.
+	EnaSupport bool
 }
 
 // LaunchPermission grants launching a shared image: one of the fields is set.
@@ -93,6 +95,8 @@ type Instance struct {
 	StateReason                        string
 	// ConsoleOutput, when set, is what GetConsoleOutput returns instead of a generated boot log.
 	ConsoleOutput string
+	// EnaSupport is the instance's enhanced networking, as ModifyInstanceAttribute sets it.
+	EnaSupport bool
 }
 
 // MetadataOptions are an instance's IMDS settings.

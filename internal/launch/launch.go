@@ -143,9 +143,9 @@ const CleanupTimeout = 15 * time.Minute
 // left behind costs more than a few seconds.
 const cleanupAttempts = 4
 
-// retryCleanup runs call until it succeeds, done(err) says the resource is gone anyway, or the
-// attempts or ctx run out.
-func retryCleanup(ctx context.Context, what string, call func(context.Context) error, gone func(error) bool) error {
+// RetryCleanup runs call until it succeeds, gone(err) says the resource is gone anyway, or the
+// attempts or ctx run out: what every Cleanup deleting something calls.
+func RetryCleanup(ctx context.Context, what string, call func(context.Context) error, gone func(error) bool) error {
 	var err error
 	delay := time.Second
 	for attempt := 1; attempt <= cleanupAttempts; attempt++ {

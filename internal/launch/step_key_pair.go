@@ -111,7 +111,7 @@ func (s *StepKeyPair) Cleanup(state multistep.StateBag) {
 	u := ui(state)
 	name := s.importing
 	u.Say(fmt.Sprintf("Deleting temporary key pair %s", name))
-	err := retryCleanup(ctx, "deleting key pair "+name, func(ctx context.Context) error {
+	err := RetryCleanup(ctx, "deleting key pair "+name, func(ctx context.Context) error {
 		_, err := ec2API(state).DeleteKeyPair(ctx, &ec2.DeleteKeyPairInput{KeyName: aws.String(name)})
 		return err
 	}, func(err error) bool { return awsconf.ErrorCode(err) == "InvalidKeyPair.NotFound" })

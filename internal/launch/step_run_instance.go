@@ -212,7 +212,7 @@ func (s *StepRunInstance) launchedInstances(ctx context.Context, api EC2API) ([]
 		ids = append(ids, s.instanceID)
 	}
 	var found []string
-	err := retryCleanup(ctx, "looking up the build's instances", func(ctx context.Context) error {
+	err := RetryCleanup(ctx, "looking up the build's instances", func(ctx context.Context) error {
 		var err error
 		found, err = InstancesTagged(ctx, api, goldentag.BuildID, s.Session.BuildID)
 		return err
@@ -252,14 +252,14 @@ func InstancesTagged(ctx context.Context, api ec2.DescribeInstancesAPIClient, ke
 // TerminateInstance terminates an instance and waits until it is terminated.
 func TerminateInstance(ctx context.Context, api EC2API, u packersdk.Ui, polling Polling, id string) error {
 	u.Say(fmt.Sprintf("Terminating instance %s", id))
-	err := retryCleanup(ctx, "terminating instance "+id, func(ctx context.Context) error {
+	err := RetryCleanup(ctx, "terminating instance "+id, func(ctx context.Context) error {
 		_, err := api.TerminateInstances(ctx, &ec2.TerminateInstancesInput{InstanceIds: []string{id}})
 		return err
 	}, func(err error) bool { return awsconf.ErrorCode(err) == "InvalidInstanceID.NotFound" })
 	if err != nil {
 		return err
 	}
-	return retryCleanup(ctx, "waiting for instance "+id+" to terminate", func(ctx context.Context) error {
+	return RetryCleanup(ctx, "waiting for instance "+id+" to terminate", func(ctx context.Context) error {
 		_, err := WaitInstanceState(ctx, api, u, polling, id, types.InstanceStateNameTerminated)
 		return err
 	}, nil)

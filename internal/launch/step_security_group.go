@@ -132,7 +132,7 @@ func (s *StepSecurityGroup) Cleanup(state multistep.StateBag) {
 // arrived.
 func (s *StepSecurityGroup) findCreated(ctx context.Context, state multistep.StateBag) string {
 	var id string
-	err := retryCleanup(ctx, "looking up the temporary security group", func(ctx context.Context) error {
+	err := RetryCleanup(ctx, "looking up the temporary security group", func(ctx context.Context) error {
 		out, err := ec2API(state).DescribeSecurityGroups(ctx, &ec2.DescribeSecurityGroupsInput{Filters: []types.Filter{
 			{Name: aws.String("group-name"), Values: []string{s.Session.Name()}},
 			{Name: aws.String("tag:" + goldentag.BuildID), Values: []string{s.Session.BuildID}},
@@ -153,7 +153,7 @@ func (s *StepSecurityGroup) findCreated(ctx context.Context, state multistep.Sta
 // deleted.
 func DeleteSecurityGroup(ctx context.Context, api EC2API, id string, polling Polling, say func(string)) error {
 	deadline := time.Now().Add(dependencyViolationWait)
-	return retryCleanup(ctx, "deleting security group "+id, func(ctx context.Context) error {
+	return RetryCleanup(ctx, "deleting security group "+id, func(ctx context.Context) error {
 		for {
 			_, err := api.DeleteSecurityGroup(ctx, &ec2.DeleteSecurityGroupInput{GroupId: aws.String(id)})
 			if awsconf.ErrorCode(err) != "DependencyViolation" || time.Now().After(deadline) {

@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"syscall"
 	"testing"
 	"time"
 
@@ -310,4 +311,114 @@ func (p *PackerEnv) UseAmazonPlugin(t *testing.T) {
 	if _, err := installedAmazonPlugin(); err != nil {
 		t.Fatalf("lab: %v", err)
 	}
+}
+
+// Running is a packer process started by Start: its output grows while it runs, and the test can
+// interrupt or kill it at a point of its choosing.
+type Running struct {
+	cmd     *exec.Cmd
+	out     *syncBuffer
+	started time.Time
+	done    chan struct{}
+	err     error
+	args    []string
+}
+
+// syncBuffer is a bytes.Buffer packer writes to while the test reads it.
+type syncBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+// Start runs packer with args in p.Dir in its own process group (packer and its plugins), and
+// returns at once. Wait collects the result; the test's end kills what is still running.
+func (p *PackerEnv) Start(t *testing.T, args ...string) *Running {
+	t.Helper()
+	cmd := exec.Command(p.bin, args...)
+	cmd.Dir = p.Dir
+	cmd.Env = p.environ()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	r := &Running{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{}), args: args}
+	cmd.Stdout, cmd.Stderr = r.out, r.out
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("lab: starting packer %s: %v", strings.Join(args, " "), err)
+	}
+	r.started = time.Now()
+	go func() {
+		r.err = cmd.Wait()
+		close(r.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-r.done:
+		default:
+			r.Kill()
+			<-r.done
+		}
+	})
+	return r
+}
+
+// Output is what packer printed so far.
+func (r *Running) Output() string { return r.out.String() }
+
+// Interrupt sends SIGINT to packer's process group, as Ctrl-C in its terminal does: packer's
+// outer process ignores it (its panic wrapper), the packer it runs cancels the builds and lets
+// them clean up, and the plugins leave the shutdown to packer.
+func (r *Running) Interrupt() error { return syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT) }
+
+// Kill sends SIGKILL to packer and its plugins at once: nothing of the build runs afterwards, as
+// after a crash of the machine running it.
+func (r *Running) Kill() error { return syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) }
+
+// WaitForOutput waits until packer printed want and reports whether it did within timeout (false
+// also when packer ended first).
+func (r *Running) WaitForOutput(want string, timeout time.Duration) bool {
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if strings.Contains(r.Output(), want) {
+			return true
+		}
+		select {
+		case <-r.done:
+			return strings.Contains(r.Output(), want)
+		case <-time.After(50 * time.Millisecond):
+		}
+	}
+	return false
+}
+
+// Wait waits for packer to end (at most packerRunTimeout, then it is killed) and returns its
+// exit code and output; a process killed by a signal has exit code -1.
+func (r *Running) Wait(t *testing.T) Result {
+	t.Helper()
+	select {
+	case <-r.done:
+	case <-time.After(packerRunTimeout - time.Since(r.started)):
+		r.Kill()
+		<-r.done
+		t.Fatalf("lab: packer %s did not finish within %s:\n%s", strings.Join(r.args, " "), packerRunTimeout, r.Output())
+	}
+	res := Result{Output: r.Output()}
+	var exitErr *exec.ExitError
+	switch {
+	case errors.As(r.err, &exitErr):
+		res.ExitCode = exitErr.ExitCode()
+	case r.err != nil:
+		t.Fatalf("lab: running packer %s: %v\n%s", strings.Join(r.args, " "), r.err, res.Output)
+	}
+	t.Logf("packer %s: exit %d after %s", strings.Join(r.args, " "), res.ExitCode, time.Since(r.started).Round(time.Millisecond))
+	return res
 }
