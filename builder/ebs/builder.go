@@ -133,8 +133,14 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	}
 	b.runner = commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
 	b.runner.Run(ctx, state)
-	if launch.Failed(state) && aborted(c.PackerOnError, state) {
+	switch {
+	case !launch.Failed(state):
+	case aborted(c.PackerOnError, state):
 		reportKept(ui, state, createImage.imageID, session)
+	default:
+		// Interrupted while the steps were cleaning up after their success: the image was kept
+		// by then, and a cancelled build must not leave it behind.
+		createImage.Cleanup(state)
 	}
 
 	if err, ok := state.GetOk("error"); ok {
