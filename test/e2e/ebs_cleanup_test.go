@@ -209,9 +209,9 @@ func TestEBSCleanupAfterEachFailure(t *testing.T) {
 	}
 }
 
-// interruptPoint is where TestEBSCleanupAfterInterrupt sends SIGINT: when the n-th call of an
+// ebsInterruptPoint is where TestEBSCleanupAfterInterrupt sends SIGINT: when the n-th call of an
 // action arrives at the simulator, when the build logs in over SSH, or when packer printed a line.
-type interruptPoint struct {
+type ebsInterruptPoint struct {
 	step   string
 	action string
 	n      int
@@ -219,7 +219,7 @@ type interruptPoint struct {
 	output string
 }
 
-var interruptPoints = []interruptPoint{
+var ebsInterruptPoints = []ebsInterruptPoint{
 	{step: "StepSweepOrphans", action: "DescribeInstances", n: 1},
 	{step: "StepCheckAMIName", action: "DescribeImages", n: 2},
 	{step: "StepSourceAMI", action: "GetParameter", n: 1},
@@ -246,12 +246,12 @@ func TestEBSCleanupAfterInterrupt(t *testing.T) {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	t.Parallel()
-	names := make([]string, len(interruptPoints))
-	for i, ip := range interruptPoints {
+	names := make([]string, len(ebsInterruptPoints))
+	for i, ip := range ebsInterruptPoints {
 		names[i] = ip.step
 	}
 	runCases(t, names, func(t *testing.T, i int) {
-		ip := interruptPoints[i]
+		ip := ebsInterruptPoints[i]
 		delays := quickDelays
 		delays.ImagePending = 5 * time.Second // long enough to be interrupted while waiting
 		b := newSSHBuild(t, delays, "")
