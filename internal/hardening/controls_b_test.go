@@ -171,7 +171,7 @@ func TestControlsBShellParamsDefaults(t *testing.T) {
 		"LOGIN_INACTIVE_DAYS": "30", "LOGIN_UMASK": "027", "LOGIN_SHELL_TIMEOUT": "900", "LOGIN_APPLY_TO_EXISTING_USERS": "0",
 		"SUDO_LOGFILE": "/var/log/sudo.log", "SUDO_TIMESTAMP_TIMEOUT": "15", "SUDO_SU_GROUP": "sugroup",
 		"CRON_ALLOW_USERS":   "root",
-		"FILES_SCAN_EXCLUDE": "", "FILES_SCAN_TIMEOUT": "5",
+		"FILES_SCAN_EXCLUDE": "", "FILES_SCAN_TIMEOUT": "60",
 		"SERVICES_ALLOW": "",
 		"BANNERS_TEXT":   bannersDefaultText, "BANNERS_MOTD": bannersDefaultText,
 		"PACKAGES_INSTALL": "ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog",

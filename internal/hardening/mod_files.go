@@ -19,12 +19,14 @@ type FilesOptions struct {
 	// Paths the scans leave out, as `find -path` patterns (`/srv/data`, `/opt/app/*`). Default: none.
 	// /proc, /sys, /run and /dev are never scanned, nor are network and in-memory filesystems.
 	ScanExclude []string `mapstructure:"scan_exclude"`
-	// Time limit of each scan, as a duration (`5s`, `1m`). Default `5s`. A scan that runs out of
-	// time fails its control and says so, rather than passing on a partial look.
+	// Time limit of each scan, as a duration (`5s`, `1m`). Default `60s`: a scan takes about a
+	// second on a cloud image's root filesystem, and several on a busy or cold-cached machine. A
+	// scan that runs out of time fails its control and says so, rather than passing on a partial
+	// look.
 	ScanTimeout string `mapstructure:"scan_timeout"`
 }
 
-const filesDefaultScanTimeout = 5 * time.Second
+const filesDefaultScanTimeout = 60 * time.Second
 
 // scanExcludePattern keeps the patterns safe to hand to find as words (no blanks, no quotes).
 var scanExcludePattern = regexp.MustCompile(`^/[A-Za-z0-9._/*?+@%=,:-]*$`)

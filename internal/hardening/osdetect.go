@@ -44,8 +44,9 @@ var supportedOS = []struct {
 	Planned  bool // named in errors as coming, not accepted yet
 }{
 	{ID: "debian", Name: "Debian", Versions: []string{"12"}},
+	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"22.04", "24.04"}},
 	{ID: "debian", Name: "Debian", Versions: []string{"13"}, Planned: true},
-	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"22.04", "24.04", "26.04"}, Planned: true},
+	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"26.04"}, Planned: true},
 	{ID: "amzn", Name: "Amazon Linux", Versions: []string{"2023"}, Planned: true},
 	{ID: "rhel", Name: "RHEL", Versions: []string{"9"}, Planned: true},
 }

@@ -144,7 +144,7 @@ func (m *MachineHost) boot(t *testing.T, opts []MachineOption) {
 	})
 	m.TargetHost = &TargetHost{
 		Name: name, Host: m.Machine.Address(), Port: 22, User: m.Machine.User(),
-		KeyPath: keyPath, KnownHostsPath: filepath.Join(m.dir, "known_hosts"),
+		KeyPath: keyPath, KnownHostsPath: filepath.Join(m.dir, "known_hosts"), bootWait: machineWait,
 	}
 	deadline := time.Now().Add(machineWait)
 	for {

@@ -49,6 +49,9 @@ type TargetHost struct {
 	KnownHostsPath string
 	// ProxyURL is the apt proxy on the host's end of the target's veth.
 	ProxyURL string
+
+	// bootWait bounds Reboot's wait for SSH; 0 is rebootTimeout. A machine's boot runs cloud-init.
+	bootWait time.Duration
 }
 
 // TargetOption changes the target Target boots.
@@ -337,12 +340,16 @@ func (h *TargetHost) Reboot(t *testing.T) {
 	before := h.MustRun(t, bootID)
 	// The connection drops while the command runs: its error says nothing.
 	_, _ = h.Run(t, "sudo systemctl reboot")
-	deadline := time.Now().Add(rebootTimeout)
+	wait := rebootTimeout
+	if h.bootWait > 0 {
+		wait = h.bootWait
+	}
+	deadline := time.Now().Add(wait)
 	for time.Now().Before(deadline) {
 		if now, err := h.Run(t, bootID); err == nil && now != before {
 			return
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	t.Fatalf("lab: target %s did not come back within %s after a reboot", h.Name, rebootTimeout)
+	t.Fatalf("lab: target %s did not come back within %s after a reboot", h.Name, wait)
 }
