@@ -266,3 +266,58 @@ func interruptPacker(t *testing.T, dir string) {
 		t.Errorf("no packer process runs in %s", dir)
 	}
 }
+
+// TestValidateKeepOnFailure: with keep_on_failure, a failed validation keeps its instance and
+// security group, writes the private key and says how to log in; the instance keeps its expiry,
+// so a later sweep removes it. The key pair itself is deleted: the instance already has the key.
+func TestValidateKeepOnFailure(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	target := lab.Target(t)
+	template := strings.Replace(cleanupTemplate(), cleanupProbes, cleanupProbes+`
+    service {
+      name = "nonexistent"
+    }
+    keep_on_failure = true
+`, 1)
+	var dir string
+	res, sim := cleanupRun(t, target, template, nil, func(_ *ec2sim.Server, p *lab.PackerEnv, _ <-chan struct{}) { dir = p.Dir })
+	if res.ExitCode == 0 {
+		t.Fatalf("packer build passed a failing validation:\n%s", res.Output)
+	}
+	var kept []ec2sim.Instance
+	for _, in := range sim.Instances(ebsRegion) {
+		if in.State == "running" {
+			kept = append(kept, in)
+		}
+	}
+	if len(kept) != 1 || kept[0].Tags[goldentag.ExpiresAt] == "" || kept[0].Tags[goldentag.Temporary] != "true" {
+		t.Fatalf("kept instances: %+v\n%s", kept, res.Output)
+	}
+	groups := 0
+	for _, g := range sim.SecurityGroups(ebsRegion) {
+		if g.Tags[goldentag.Temporary] == "true" {
+			groups++
+		}
+	}
+	if groups != 1 {
+		t.Errorf("%d temporary security groups kept, want the instance's one", groups)
+	}
+	keys, _ := filepath.Glob(filepath.Join(dir, "golden-validate-*.pem"))
+	if len(keys) != 1 {
+		t.Fatalf("private keys written: %v\n%s", keys, res.Output)
+	}
+	if fi, err := os.Stat(keys[0]); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("key file %s: %v, mode %v", keys[0], err, fi.Mode())
+	}
+	want := "keep_on_failure: keeping instance " + kept[0].ID + " for debugging: ssh -i " + keys[0] + " -p 22 " + target.User + "@" + target.Host
+	if !strings.Contains(res.Output, want) {
+		t.Errorf("output lacks %q:\n%s", want, res.Output)
+	}
+	login := *target
+	login.KeyPath = keys[0]
+	if out, err := login.Run(t, "id -un"); err != nil || strings.TrimSpace(out) != target.User {
+		t.Errorf("logging in with the written key: %q, %v", out, err)
+	}
+}
