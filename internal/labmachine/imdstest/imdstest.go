@@ -115,6 +115,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		"meta-data/public-keys/":                "0=test-key",
 		"meta-data/public-keys/0/":              "openssh-key",
 		"meta-data/public-keys/0/openssh-key":   inst.PublicKey + "\n",
+		// cloud-init crawls the dynamic tree where it identifies EC2.
+		"dynamic/":                   "instance-identity/\n",
+		"dynamic/instance-identity/": "document\n",
 	}
 	if parts[1] == "dynamic/instance-identity/document" {
 		json.NewEncoder(w).Encode(map[string]string{
@@ -128,6 +131,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		tree["user-data"] = inst.UserData
 	}
 	body, ok := tree[parts[1]]
+	if !ok {
+		// A directory asked for without its trailing slash lists it too, as IMDS does.
+		body, ok = tree[parts[1]+"/"]
+	}
 	if !ok {
 		http.NotFound(w, r)
 		return
