@@ -18,8 +18,15 @@ if ((${#suites[@]} == 0)); then
   done
 fi
 
-out=$(mktemp -d)
-trap 'rm -rf "$out"' EXIT
+# GOLDEN_BENCH_OUT, when set, keeps every suite's JSON there (to merge runs of several suites later
+# with `go run ./bench/cmd/benchreport merge DIR bench/results`).
+if [[ -n ${GOLDEN_BENCH_OUT:-} ]]; then
+  out=$GOLDEN_BENCH_OUT
+  mkdir -p "$out"
+else
+  out=$(mktemp -d)
+  trap 'rm -rf "$out"' EXIT
+fi
 export GOLDEN_BENCH_OUT=$out
 go run ./bench/cmd/benchreport env "$out"
 

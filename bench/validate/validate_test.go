@@ -47,8 +47,8 @@ var checks = []check{
 	{&probe.File{Path: "/root/.bash_history", Exists: ptr(false)}, "sudo test ! -e /root/.bash_history"},
 	{&probe.File{Path: "/etc/ssh/sshd_config", Filetype: "file"}, "test -f /etc/ssh/sshd_config"},
 	{&probe.File{Path: "/etc/hostname", Exists: ptr(true)}, "test -e /etc/hostname"},
-	{&probe.Sysctl{Name: "net.ipv4.ip_forward", Value: "0"}, `test "$(sysctl -n net.ipv4.ip_forward)" = 0`},
-	{&probe.Sysctl{Name: "kernel.randomize_va_space", Value: "2"}, `test "$(sysctl -n kernel.randomize_va_space)" = 2`},
+	{&probe.Sysctl{Name: "net.ipv4.ip_forward", Value: "0"}, `test "$(/sbin/sysctl -n net.ipv4.ip_forward)" = 0`},
+	{&probe.Sysctl{Name: "kernel.randomize_va_space", Value: "2"}, `test "$(/sbin/sysctl -n kernel.randomize_va_space)" = 2`},
 }
 
 const seedGroup = "golden-validate beside the seed's ssh per check (point 5)"
