@@ -112,6 +112,7 @@ build {
       keep_tag            = "golden:keep"
       regions             = ["us-east-1", "us-west-2", "eu-west-1"]
       delete_snapshots    = true
+      include_shared      = false
       dry_run             = true
       price_per_gib_month = 0.05
       report              = "build/prune-plan.json"

@@ -43,6 +43,7 @@ var instanceInUseStates = []string{"pending", "running", "shutting-down", "stopp
 // InventoryEC2API is the part of the EC2 API the inventory reads.
 type InventoryEC2API interface {
 	ec2.DescribeImagesAPIClient
+	DescribeImageAttribute(ctx context.Context, in *ec2.DescribeImageAttributeInput, optFns ...func(*ec2.Options)) (*ec2.DescribeImageAttributeOutput, error)
 	ec2.DescribeInstancesAPIClient
 	ec2.DescribeLaunchTemplatesAPIClient
 	ec2.DescribeLaunchTemplateVersionsAPIClient
@@ -136,6 +137,13 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 			inv.Uses = append(inv.Uses, Use{ImageID: v, Kind: UseSSMParameter, Resource: name})
 		}
 	}
+	if !policy.IncludeShared {
+		// Only an image nothing else keeps needs its launch permissions read.
+		deletable := Plan(inv, policy, time.Now()).ImagesToDelete()
+		if err := collectShares(ctx, src.EC2, inv.Images, deletable, src.AccountID); err != nil {
+			return Inventory{}, fmt.Errorf("reading the launch permissions of the account's images in %s: %w", src.Region, err)
+		}
+	}
 	return inv, nil
 }
 
@@ -183,6 +191,14 @@ func imageFromEC2(ti types.Image) (Image, error) {
 		// "disabled-until <time>" while a cooldown runs.
 		DeregistrationProtected: !isUnprotected(aws.ToString(ti.DeregistrationProtection)),
 		Snapshots:               SnapshotsOf(ti),
+		Public:                  aws.ToBool(ti.Public),
+	}
+	if v := aws.ToString(ti.LastLaunchedTime); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return Image{}, fmt.Errorf("image %s: reading last launched time %q: %w", img.ID, v, err)
+		}
+		img.LastLaunched = t
 	}
 	created, err := time.Parse(time.RFC3339, aws.ToString(ti.CreationDate))
 	if err != nil {
@@ -577,4 +593,39 @@ func chunks[T any](s []T, n int) func(yield func([]T) bool) {
 			s = s[k:]
 		}
 	}
+}
+
+// collectShares reads the launch permissions of the given images, one DescribeImageAttribute call
+// each (EC2 lists them per image only): an image shared with another account may be in use there,
+// where this account cannot see.
+func collectShares(ctx context.Context, api InventoryEC2API, images []Image, candidates []string, account string) error {
+	want := map[string]bool{}
+	for _, id := range candidates {
+		want[id] = true
+	}
+	for i := range images {
+		img := &images[i]
+		if !want[img.ID] || img.OwnerID != account || img.Public {
+			continue
+		}
+		out, err := api.DescribeImageAttribute(ctx, &ec2.DescribeImageAttributeInput{
+			ImageId: aws.String(img.ID), Attribute: types.ImageAttributeNameLaunchPermission,
+		})
+		if err != nil {
+			return fmt.Errorf("%s: %w", img.ID, err)
+		}
+		for _, lp := range out.LaunchPermissions {
+			switch {
+			case lp.Group == types.PermissionGroupAll:
+				img.Public = true
+			case aws.ToString(lp.UserId) != "":
+				img.SharedWith = append(img.SharedWith, aws.ToString(lp.UserId))
+			case aws.ToString(lp.OrganizationArn) != "":
+				img.SharedWith = append(img.SharedWith, aws.ToString(lp.OrganizationArn))
+			case aws.ToString(lp.OrganizationalUnitArn) != "":
+				img.SharedWith = append(img.SharedWith, aws.ToString(lp.OrganizationalUnitArn))
+			}
+		}
+	}
+	return nil
 }

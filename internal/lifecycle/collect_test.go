@@ -152,6 +152,10 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 			t.Errorf("%s: %d calls, want %d", action, small[action], n)
 		}
 	}
+	// Launch permissions are read once for each image nothing else keeps, and only for those.
+	if got, max := small["DescribeImageAttribute"], len(Plan(inv, policy, time.Now()).ImagesToDelete()); got == 0 || got > max {
+		t.Errorf("DescribeImageAttribute: %d calls, want one per image the plan would delete otherwise (%d)", got, max)
+	}
 	// The resolve:ssm names (one version in ten) and the 5 published parameters, ten per call.
 	if got, want := small["GetParameters"], (resolved+5+9)/10; got != want {
 		t.Errorf("GetParameters: %d calls, want %d", got, want)
@@ -181,7 +185,7 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 	if total(large) > 2*total(small)+4 {
 		t.Errorf("calls grew from %d to %d when the fleet doubled: not linear", total(small), total(large))
 	}
-	if product := 1000 * 200; total(small) > (1000+200+300)/2 {
+	if product := 1000 * 200; total(small)-small["DescribeImageAttribute"] > (1000+200+300)/2 {
 		t.Errorf("%d calls for 1,000 images and 200 templates (the per-template-per-image approach makes %d)", total(small), product)
 	}
 }

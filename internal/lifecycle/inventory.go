@@ -23,6 +23,13 @@ type Image struct {
 	// turned off (and any cooldown has passed).
 	DeregistrationProtected bool       `json:"deregistration_protected,omitempty"`
 	Snapshots               []Snapshot `json:"snapshots,omitempty"`
+	// LastLaunched is EC2's LastLaunchedTime: the last launch from the image by any account, zero
+	// when never (EC2 records it about a day late).
+	LastLaunched time.Time `json:"last_launched,omitempty"`
+	// Public is true when anyone may launch the image; SharedWith lists the accounts,
+	// organizations and OUs with launch permission (read for the images the prune may delete).
+	Public     bool     `json:"public,omitempty"`
+	SharedWith []string `json:"shared_with,omitempty"`
 }
 
 // Snapshot is an EBS snapshot backing an image.

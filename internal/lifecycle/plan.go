@@ -28,6 +28,8 @@ const (
 	ReasonKeepTag      ReasonCode = "keep-tag"
 	ReasonNotFinal     ReasonCode = "state"
 	ReasonInUse        ReasonCode = "in-use"
+	ReasonShared       ReasonCode = "shared"
+	ReasonLaunched     ReasonCode = "recently-launched"
 	ReasonNewest       ReasonCode = "newest"
 	ReasonYoung        ReasonCode = "young"
 	ReasonExpired      ReasonCode = "expired"
@@ -186,6 +188,17 @@ func keepReasons(inv Inventory, policy PrunePolicy, img Image, rank int, uses []
 	}
 	for _, u := range uses {
 		add(ReasonInUse, "in use by %s", u)
+	}
+	if !policy.IncludeShared {
+		switch {
+		case img.Public:
+			add(ReasonShared, "public (include_shared is false)")
+		case len(img.SharedWith) > 0:
+			add(ReasonShared, "shared with %s (include_shared is false)", strings.Join(img.SharedWith, ", "))
+		}
+		if !img.LastLaunched.IsZero() && now.Sub(img.LastLaunched) < policy.RecentLaunch() {
+			add(ReasonLaunched, "launched %s ago, perhaps by another account (include_shared is false)", formatElapsed(now.Sub(img.LastLaunched)))
+		}
 	}
 	if rank > 0 && rank <= policy.KeepLatest {
 		add(ReasonNewest, "newest %d of keep_latest %d", rank, policy.KeepLatest)

@@ -31,6 +31,9 @@ type PrunePolicy struct {
 	KeepTag string `json:"keep_tag,omitempty"`
 	// DeleteSnapshots deletes the snapshots of deleted images that no remaining image uses.
 	DeleteSnapshots bool `json:"delete_snapshots"`
+	// IncludeShared lets the prune delete images shared with other accounts and images launched
+	// within RecentLaunch (LastLaunchedTime counts other accounts' launches); without it they stay.
+	IncludeShared bool `json:"include_shared,omitempty"`
 	// PricePerGiBMonth prices the snapshot storage reclaimed.
 	PricePerGiBMonth float64 `json:"price_per_gib_month"`
 }
@@ -134,4 +137,16 @@ func FormatAge(d time.Duration) string {
 		return fmt.Sprintf("%dd", d/(24*time.Hour))
 	}
 	return d.String()
+}
+
+// DefaultRecentLaunch is how recent a launch keeps an image when the policy has no OlderThan.
+const DefaultRecentLaunch = 30 * 24 * time.Hour
+
+// RecentLaunch is how recent a launch (LastLaunchedTime) keeps an image: OlderThan, else
+// DefaultRecentLaunch.
+func (p PrunePolicy) RecentLaunch() time.Duration {
+	if p.OlderThan > 0 {
+		return p.OlderThan
+	}
+	return DefaultRecentLaunch
 }

@@ -96,6 +96,11 @@ type PruneConfig struct {
 	Regions []string `mapstructure:"regions"`
 	// Delete the snapshots of deleted images that no remaining image uses. Defaults to `true`.
 	DeleteSnapshots *bool `mapstructure:"delete_snapshots"`
+	// Also delete images shared with other accounts (launch permissions, public) and images
+	// launched recently (EC2's `LastLaunchedTime`, which counts launches from other accounts too:
+	// within `older_than`, or 30 days without it). Defaults to `false`: such an image may be in use
+	// where this account cannot see.
+	IncludeShared bool `mapstructure:"include_shared"`
 	// Plan and print the prune without deleting anything, even when the rest of the run is real.
 	// Defaults to `false`.
 	DryRun bool `mapstructure:"dry_run"`
@@ -473,6 +478,7 @@ func (c *Config) policy() lifecycle.PrunePolicy {
 		NamePattern:      p.NamePattern,
 		KeepTag:          p.KeepTag,
 		DeleteSnapshots:  p.DeleteSnapshots == nil || *p.DeleteSnapshots,
+		IncludeShared:    p.IncludeShared,
 		PricePerGiBMonth: p.PricePerGiBMonth,
 	}
 }

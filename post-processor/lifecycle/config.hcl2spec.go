@@ -136,6 +136,7 @@ type FlatPruneConfig struct {
 	KeepTag          *string           `mapstructure:"keep_tag" cty:"keep_tag" hcl:"keep_tag"`
 	Regions          []string          `mapstructure:"regions" cty:"regions" hcl:"regions"`
 	DeleteSnapshots  *bool             `mapstructure:"delete_snapshots" cty:"delete_snapshots" hcl:"delete_snapshots"`
+	IncludeShared    *bool             `mapstructure:"include_shared" cty:"include_shared" hcl:"include_shared"`
 	DryRun           *bool             `mapstructure:"dry_run" cty:"dry_run" hcl:"dry_run"`
 	PricePerGiBMonth *float64          `mapstructure:"price_per_gib_month" cty:"price_per_gib_month" hcl:"price_per_gib_month"`
 	Report           *string           `mapstructure:"report" cty:"report" hcl:"report"`
@@ -160,6 +161,7 @@ func (*FlatPruneConfig) HCL2Spec() map[string]hcldec.Spec {
 		"keep_tag":            &hcldec.AttrSpec{Name: "keep_tag", Type: cty.String, Required: false},
 		"regions":             &hcldec.AttrSpec{Name: "regions", Type: cty.List(cty.String), Required: false},
 		"delete_snapshots":    &hcldec.AttrSpec{Name: "delete_snapshots", Type: cty.Bool, Required: false},
+		"include_shared":      &hcldec.AttrSpec{Name: "include_shared", Type: cty.Bool, Required: false},
 		"dry_run":             &hcldec.AttrSpec{Name: "dry_run", Type: cty.Bool, Required: false},
 		"price_per_gib_month": &hcldec.AttrSpec{Name: "price_per_gib_month", Type: cty.Number, Required: false},
 		"report":              &hcldec.AttrSpec{Name: "report", Type: cty.String, Required: false},
