@@ -62,7 +62,8 @@ func TestEBSSlowImage(t *testing.T) {
 	}
 	requireClean(t, b.sim, res)
 	progress := regexp.MustCompile(`AMI ami-[0-9a-f]+ to be available: pending after (\d+m)?\d+s`).FindAllString(res.Output, -1)
-	if want := int(delay/(30*time.Second)) + 1; len(progress) < want {
+	// A line when the wait starts, then one per 30 seconds the image stays pending.
+	if want := int((delay-time.Second)/(30*time.Second)) + 1; len(progress) < want {
 		t.Errorf("%d progress lines while the image was pending for %s, want at least %d:\n%s", len(progress), delay, want, res.Output)
 	}
 	if !regexp.MustCompile(`AMI ami-[0-9a-f]+ to be available: available after`).MatchString(res.Output) {
