@@ -65,6 +65,7 @@ func TestHardenKeyOnlyUserOfALaterLaunch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	requireHardenMatrix(t)
 	t.Parallel()
 	m := lab.Machine(t, "debian-12")
 	p := lab.Packer(t)
