@@ -111,15 +111,10 @@ func (c *AccessConfig) Prepare() []error {
 	if c.Region == "" {
 		c.Region = regionFromEnv()
 	}
-	switch {
-	case c.Region == "":
+	if c.Region == "" {
 		errs = append(errs, fmt.Errorf("region: required (or set AWS_REGION in the environment)"))
-	case c.SkipRegionValidation:
-		if !ValidRegionSyntax(c.Region) {
-			errs = append(errs, fmt.Errorf("region: %q is not a region name", c.Region))
-		}
-	case !ValidRegion(c.Region):
-		errs = append(errs, fmt.Errorf("region: unknown region %q (set skip_region_validation = true to use it anyway)", c.Region))
+	} else if err := c.CheckRegion("region", c.Region); err != nil {
+		errs = append(errs, err)
 	}
 	if (c.AccessKey == "") != (c.SecretKey == "") {
 		errs = append(errs, fmt.Errorf("access_key and secret_key: set both or neither"))
@@ -144,6 +139,21 @@ func (c *AccessConfig) Prepare() []error {
 	// prints them; credentials the SDK resolves later are registered as they are (load).
 	secretfilter.Set(c.AccessKey, c.SecretKey, c.Token)
 	return errs
+}
+
+// CheckRegion checks a region named by option: a known region, or with skip_region_validation
+// any well-formed region name.
+func (c *AccessConfig) CheckRegion(option, region string) error {
+	if c.SkipRegionValidation {
+		if !ValidRegionSyntax(region) {
+			return fmt.Errorf("%s: %q is not a region name", option, region)
+		}
+		return nil
+	}
+	if !ValidRegion(region) {
+		return fmt.Errorf("%s: unknown region %q (set skip_region_validation = true to use it anyway)", option, region)
+	}
+	return nil
 }
 
 func (c *AssumeRoleConfig) prepare() []error {

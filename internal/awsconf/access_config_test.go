@@ -654,3 +654,24 @@ func TestComponentAppID(t *testing.T) {
 		}
 	}
 }
+
+// TestCheckRegion: the region of any option (a target's, a copy's) is checked like `region`,
+// named by its option.
+func TestCheckRegion(t *testing.T) {
+	strict, lax := &AccessConfig{}, &AccessConfig{SkipRegionValidation: true}
+	for _, tc := range []struct {
+		c      *AccessConfig
+		region string
+		want   string
+	}{
+		{strict, "eu-west-1", ""},
+		{strict, "eu-west-9", `target[1].region: unknown region "eu-west-9" (set skip_region_validation = true to use it anyway)`},
+		{lax, "eu-west-9", ""},
+		{lax, "Europe", `target[1].region: "Europe" is not a region name`},
+	} {
+		err := tc.c.CheckRegion("target[1].region", tc.region)
+		if got := fmt.Sprint(err); tc.want == "" && err != nil || tc.want != "" && got != tc.want {
+			t.Errorf("CheckRegion(%q, skip=%v) = %v, want %q", tc.region, tc.c.SkipRegionValidation, err, tc.want)
+		}
+	}
+}

@@ -12,11 +12,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
+	"github.com/golden-ami/packer-plugin-golden/internal/awspp"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
 )
 
@@ -215,19 +214,11 @@ var (
 
 // Prepare decodes raws and validates every option; each error names its option.
 func (c *Config) Prepare(raws ...interface{}) error {
-	if err := config.Decode(c, &config.DecodeOpts{
-		PluginType:         "golden-lifecycle",
-		Interpolate:        true,
-		InterpolateContext: &c.ctx,
-	}, raws...); err != nil {
+	if err := awspp.Decode("golden-lifecycle", c, &c.ctx, raws...); err != nil {
 		return err
 	}
-	var errs *packersdk.MultiError
-	add := func(es ...error) {
-		for _, e := range es {
-			errs = packersdk.MultiErrorAppend(errs, e)
-		}
-	}
+	var errs awspp.Errors
+	add := errs.Add
 	add(c.AccessConfig.Prepare()...)
 	add(validateTags("tags", c.Tags)...)
 	add(validateTags("snapshot_tags", c.SnapshotTags)...)
@@ -261,23 +252,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 	if c.Prune != nil {
 		add(c.preparePrune()...)
 	}
-	if errs != nil && len(errs.Errors) > 0 {
-		return errs
-	}
-	return nil
-}
-
-func (c *Config) validRegion(option, region string) error {
-	if c.SkipRegionValidation {
-		if !awsconf.ValidRegionSyntax(region) {
-			return fmt.Errorf("%s: %q is not a region name", option, region)
-		}
-		return nil
-	}
-	if !awsconf.ValidRegion(region) {
-		return fmt.Errorf("%s: unknown region %q (set skip_region_validation = true to use it anyway)", option, region)
-	}
-	return nil
+	return errs.Err()
 }
 
 // validRegions checks a list of regions: each known (or well formed, with
@@ -286,7 +261,7 @@ func (c *Config) validRegions(option string, regions []string) []error {
 	var errs []error
 	seen := map[string]bool{}
 	for _, r := range regions {
-		if err := c.validRegion(option, r); err != nil {
+		if err := c.CheckRegion(option, r); err != nil {
 			errs = append(errs, err)
 		}
 		if seen[r] {

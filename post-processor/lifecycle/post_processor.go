@@ -20,8 +20,8 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
+	"github.com/golden-ami/packer-plugin-golden/internal/awspp"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
-	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
 )
 
 // PostProcessor is golden-lifecycle.
@@ -49,10 +49,9 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 // It always keeps the input artifact (keep and forceOverride are true): the returned artifact
 // contains the input's image, so letting Packer destroy the input would destroy the output too.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
-	ui = secretfilter.Ui(ui)
-	in, err := amiref.Read(input)
+	ui, in, err := awspp.Input("golden-lifecycle", ui, input)
 	if err != nil {
-		return nil, false, false, fmt.Errorf("golden-lifecycle: %w", err)
+		return nil, false, false, err
 	}
 	prov, err := provenanceFrom(&p.config, in)
 	if err != nil {

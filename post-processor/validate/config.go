@@ -13,11 +13,10 @@ import (
 	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
-	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
-	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
+	"github.com/golden-ami/packer-plugin-golden/internal/awspp"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 	"github.com/golden-ami/packer-plugin-golden/internal/probe"
 )
@@ -169,19 +168,11 @@ type Config struct {
 
 // Prepare decodes raws and validates every option; each error names its option.
 func (c *Config) Prepare(raws ...interface{}) error {
-	if err := config.Decode(c, &config.DecodeOpts{
-		PluginType:         "golden-validate",
-		Interpolate:        true,
-		InterpolateContext: &c.ctx,
-	}, raws...); err != nil {
+	if err := awspp.Decode(component, c, &c.ctx, raws...); err != nil {
 		return err
 	}
-	var errs *packersdk.MultiError
-	add := func(es ...error) {
-		for _, e := range es {
-			errs = packersdk.MultiErrorAppend(errs, e)
-		}
-	}
+	var errs awspp.Errors
+	add := errs.Add
 	// The region is optional: without one (and without AWS_REGION) the build region is used.
 	for _, err := range c.AccessConfig.Prepare() {
 		if c.Region == "" && strings.HasPrefix(err.Error(), "region: required") {
@@ -215,10 +206,7 @@ func (c *Config) Prepare(raws ...interface{}) error {
 			add(fmt.Errorf("%s: %q is a folder; name a file", option, file))
 		}
 	}
-	if errs != nil && len(errs.Errors) > 0 {
-		return errs
-	}
-	return nil
+	return errs.Err()
 }
 
 func (c *Config) prepareTargets() []error {
@@ -227,11 +215,8 @@ func (c *Config) prepareTargets() []error {
 	for i, t := range c.Targets {
 		where := fmt.Sprintf("target[%d]", i)
 		if t.Region != "" {
-			switch {
-			case c.SkipRegionValidation && !awsconf.ValidRegionSyntax(t.Region):
-				errs = append(errs, fmt.Errorf("%s.region: %q is not a region name", where, t.Region))
-			case !c.SkipRegionValidation && !awsconf.ValidRegion(t.Region):
-				errs = append(errs, fmt.Errorf("%s.region: unknown region %q (set skip_region_validation = true to use it anyway)", where, t.Region))
+			if err := c.CheckRegion(where+".region", t.Region); err != nil {
+				errs = append(errs, err)
 			}
 		}
 		if t.InstanceType != "" && !launch.ValidInstanceType(t.InstanceType) {

@@ -19,7 +19,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
-	"github.com/golden-ami/packer-plugin-golden/internal/secretfilter"
+	"github.com/golden-ami/packer-plugin-golden/internal/awspp"
 )
 
 // component names golden-validate in resource names and messages.
@@ -47,10 +47,9 @@ func (p *PostProcessor) Configure(raws ...interface{}) error {
 // artifact it returns is the input.
 func (p *PostProcessor) PostProcess(ctx context.Context, ui packersdk.Ui, input packersdk.Artifact) (packersdk.Artifact, bool, bool, error) {
 	// The AWS credentials and every target's temporary key are masked in what this prints.
-	ui = secretfilter.Ui(ui)
-	in, err := amiref.Read(input)
+	ui, in, err := awspp.Input(component, ui, input)
 	if err != nil {
-		return nil, false, false, fmt.Errorf("%s: %w", component, err)
+		return nil, false, false, err
 	}
 	c := &p.config
 	built, _ := in.Built(c.Region)
