@@ -131,12 +131,12 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 		createImage,
 		&StepFinishImage{Config: c},
 	}
-	b.runner = commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, ui, state)
+	b.runner = commonsteps.NewRunnerWithPauseFn(steps, c.PackerConfig, retryUI{ui, state}, state)
 	b.runner.Run(ctx, state)
 	switch {
 	case !launch.Failed(state):
 	case aborted(c.PackerOnError, state):
-		reportKept(ui, state, createImage.imageID, session)
+		reportKept(ui, state, c.PackerOnError, createImage.imageID, session)
 	default:
 		// Interrupted while the steps were cleaning up after their success: the image was kept
 		// by then, and a cancelled build must not leave it behind.
@@ -156,6 +156,25 @@ func (b *Builder) Run(ctx context.Context, ui packersdk.Ui, hook packersdk.Hook)
 	return newArtifact(c, state, image.(builtImage), session.BuildID), nil
 }
 
+// retryUI is the UI the steps' runner asks through at -on-error=ask. Answering retry runs the
+// failed step again, but the runner leaves the failed attempt's error in the state bag: a retry
+// that succeeded would still end the build failed (the prompt's "build may fail even if retry
+// succeeds"), after running the cleanup provisioner and keeping the finished image. The error
+// goes when the user answers retry; a retried attempt that fails records its own.
+type retryUI struct {
+	packersdk.Ui
+	state multistep.StateBag
+}
+
+func (u retryUI) Ask(query string) (string, error) {
+	answer, err := u.Ui.Ask(query)
+	// The SDK's prompt reads the first letter of the answer, r for retry.
+	if err == nil && strings.Contains(query, "[r] retry step") && strings.HasPrefix(strings.ToLower(answer), "r") {
+		u.state.Remove("error")
+	}
+	return answer, err
+}
+
 // aborted reports whether the steps' cleanup was skipped: packer build -on-error=abort (or
 // run-cleanup-provisioner, which cleans up only the provisioners), or "abort" answered to
 // -on-error=ask.
@@ -165,7 +184,7 @@ func aborted(onError string, state multistep.StateBag) bool {
 }
 
 // reportKept says what an aborted build left in the account and how it goes away.
-func reportKept(ui packersdk.Ui, state multistep.StateBag, imageID string, session launch.Session) {
+func reportKept(ui packersdk.Ui, state multistep.StateBag, onError, imageID string, session launch.Session) {
 	var kept []string
 	if id, ok := state.GetOk(launch.StateInstanceID); ok {
 		kept = append(kept, "instance "+id.(string))
@@ -186,8 +205,12 @@ func reportKept(ui packersdk.Ui, state multistep.StateBag, imageID string, sessi
 	if len(kept) == 0 {
 		return
 	}
-	ui.Error(fmt.Sprintf("-on-error=abort: kept %s of build %s for you to look at (the private key was only in memory; "+
+	how := "-on-error=" + onError
+	if onError == "ask" {
+		how += " (answered abort)"
+	}
+	ui.Error(fmt.Sprintf("%s: kept %s of build %s for you to look at (the private key was only in memory; "+
 		"-debug writes it to a file). They are tagged %s = true and expire at %s: the next build's sweep_orphans in this "+
-		"account and region removes them then, or delete them yourself.", strings.Join(kept, ", "), session.BuildID,
+		"account and region removes them then, or delete them yourself.", how, strings.Join(kept, ", "), session.BuildID,
 		goldentag.Temporary, session.ExpiresAt.Format(time.RFC3339)))
 }

@@ -18,9 +18,10 @@ import (
 
 // The cleanup guarantee of golden-ebs, proven with the real packer binary on the simulator: a
 // failure at each AWS call of a build, an interrupt in each step, a killed build swept by the
-// next one, and -on-error=abort keeping what it made. The builds log in over SSH with their
-// temporary key (lab.InstanceSSH), so the key pair and the security group are part of every
-// build, and connect without booting a machine: these builds run no command on the instance.
+// next one, -on-error=abort keeping what it made, and -on-error=ask answered at a terminal. The
+// builds log in over SSH with their temporary key (lab.InstanceSSH), so the key pair and the
+// security group are part of every build, and connect without booting a machine: these builds
+// run no command on the instance.
 
 // sshBuildTemplate is a golden-ebs build over SSH that runs no command on the instance: its
 // provisioner runs on this machine and sleeps var.provision_seconds. ena_support makes the
@@ -377,5 +378,73 @@ func TestEBSOnErrorAbort(t *testing.T) {
 	}
 	if !strings.Contains(flat(res.Output), "-on-error=abort: kept") || !strings.Contains(flat(res.Output), "sweep_orphans") {
 		t.Errorf("the output does not say what was kept and how it goes away:\n%s", res.Output)
+	}
+}
+
+// askPrompt is the question packer's -on-error=ask puts after a failed step (packer-plugin-sdk's
+// commonsteps).
+const askPrompt = "[c] Clean up and exit, [a] abort without cleanup, or [r] retry step"
+
+// TestEBSOnErrorAsk drives `packer build -on-error=ask` through a terminal, as a user at the
+// keyboard: the image's final step fails once, packer asks, and the test answers. Abort keeps
+// everything and names it; cleanup cleans up; retry runs the step again, which then succeeds, and
+// the build ends with its image and nothing temporary left.
+func TestEBSOnErrorAsk(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	t.Parallel()
+	for _, answer := range []string{"abort", "cleanup", "retry"} {
+		t.Run(answer, func(t *testing.T) {
+			t.Parallel()
+			b := newSSHBuild(t, quickDelays, "")
+			b.sim.FailNth("ModifyImageAttribute", 1, injectedCode, "injected failure of ModifyImageAttribute")
+			r, term := b.p.StartInTerminal(t, b.args("-on-error=ask")...)
+			if !r.WaitForOutput(askPrompt, 3*time.Minute) {
+				t.Fatalf("packer never asked what to do:\n%s", r.Output())
+			}
+			term.Type(t, answer[:1])
+			res := r.Wait(t)
+			out := flat(res.Output)
+			if n := strings.Count(out, askPrompt); n != 1 {
+				t.Errorf("packer asked %d times, want once:\n%s", n, res.Output)
+			}
+			if !strings.Contains(out, `Step "StepFinishImage" failed`) {
+				t.Errorf("packer does not name the failed step:\n%s", res.Output)
+			}
+			switch answer {
+			case "abort":
+				if res.ExitCode == 0 {
+					t.Errorf("the aborted build exited 0:\n%s", res.Output)
+				}
+				left := leftovers(b.sim, ebsRegion)
+				for _, kind := range []string{"instance", "security group", "key pair", "unfinished image"} {
+					if !slices.ContainsFunc(left, func(s string) bool { return strings.HasPrefix(s, kind+" ") }) {
+						t.Errorf("answering abort did not keep the %s: %v", kind, left)
+					}
+				}
+				for _, what := range left {
+					if id := resourceID.FindString(what); !strings.Contains(res.Output, id) {
+						t.Errorf("the output does not name the kept %s:\n%s", id, res.Output)
+					}
+				}
+				if !strings.Contains(out, "-on-error=ask (answered abort): kept") || !strings.Contains(out, "sweep_orphans") {
+					t.Errorf("the output does not say what was kept and how it goes away:\n%s", res.Output)
+				}
+			case "cleanup":
+				if res.ExitCode == 0 {
+					t.Errorf("the build exited 0 after its failure:\n%s", res.Output)
+				}
+				requireClean(t, b.sim, res)
+			case "retry":
+				if res.ExitCode != 0 {
+					t.Errorf("the build whose failed step succeeded on retry exited %d:\n%s", res.ExitCode, res.Output)
+				}
+				if n := b.sim.Calls("ModifyImageAttribute"); n != 2 {
+					t.Errorf("ModifyImageAttribute was called %d times, want 2 (the failure, the retry)", n)
+				}
+				requireClean(t, b.sim, res)
+			}
+		})
 	}
 }

@@ -203,6 +203,26 @@ func TestEBSValidateRejectsBadInput(t *testing.T) {
 		{"0.0.0.0/0 left implicit", base + `
   source_os = "debian-12"
   temporary_security_group_source_cidrs = ["203.0.113.7/0"]`, `temporary_security_group_source_cidrs: "203.0.113.7/0" opens the SSH port to every address; write 0.0.0.0/0 if that is meant`},
+		{"filter with an empty owners list", base + `
+  source_ami_filter {
+    filters = { name = "debian-12-amd64-*" }
+    owners  = []
+  }`, "source_ami_filter.owners: required: name the accounts whose images may be used"},
+		{"filter owned by a vendor's name", base + `
+  source_ami_filter {
+    filters = { name = "ubuntu/images/*ubuntu-jammy-22.04-amd64-server-*" }
+    owners  = ["canonical"]
+  }`, `source_ami_filter.owners: "canonical" is neither an account ID (12 digits) nor one of self, amazon, aws-marketplace`},
+		{"AMI name too long", `
+  source_os     = "debian-12"
+  instance_type = "t3.micro"
+  ami_name      = "` + strings.Repeat("a", 129) + `"`, `ami_name: "` + strings.Repeat("a", 129) + `" must be 3 to 128 characters`},
+		{"AMI name too short", `
+  source_os     = "debian-12"
+  instance_type = "t3.micro"
+  ami_name      = "ab"`, `ami_name: "ab" must be 3 to 128 characters`},
+		{"a retired source_os", base + `
+  source_os = "ubuntu-20.04"`, `source_os: "ubuntu-20.04" is not one of al2023, debian-12, debian-13, ubuntu-22.04, ubuntu-24.04, ubuntu-26.04`},
 		{"no source", base, "source_ami, source_ami_filter, source_ami_ssm_parameter or source_os: one is required"},
 		{"::/0 left implicit", base + `
   source_os = "ubuntu-22.04"
@@ -226,11 +246,37 @@ func TestEBSValidateRejectsBadInput(t *testing.T) {
 			}
 		})
 	}
+	// Every mistake of a configuration is named at once, not one per run.
+	file := p.WriteFile(t, "bad-all.pkr.hcl", ebsTemplate(`
+  instance_type = "t3.micro"
+  ami_name      = "golden:e2e"
+  source_ami_filter {
+    filters = { name = "debian-12-amd64-*" }
+  }
+  temporary_security_group_source_cidrs = ["198.51.100.1/0"]`))
+	res := p.Run(t, "validate", file)
+	if res.ExitCode != 1 {
+		t.Errorf("packer validate of three mistakes exited %d, want 1:\n%s", res.ExitCode, res.Output)
+	}
+	for _, want := range []string{"source_ami_filter.owners: required", `ami_name: "golden:e2e" must be`,
+		`temporary_security_group_source_cidrs: "198.51.100.1/0" opens the SSH port to every address; write 0.0.0.0/0 if that is meant`} {
+		if !strings.Contains(flat(res.Output), want) {
+			t.Errorf("the output of three mistakes lacks %q:\n%s", want, res.Output)
+		}
+	}
 	if calls := sim.CallCounts(); len(calls) > 0 {
 		t.Errorf("validate called AWS: %v", calls)
 	}
+	// Packer's template functions are evaluated before the name is checked.
+	file = p.WriteFile(t, "timestamp.pkr.hcl", ebsTemplate(`
+  source_os     = "debian-12"
+  instance_type = "t3.micro"
+  ami_name      = "golden-debian-12-{{timestamp}}"`))
+	if res := p.Run(t, "validate", file); res.ExitCode != 0 {
+		t.Errorf("packer validate of an ami_name with {{timestamp}} exited %d:\n%s", res.ExitCode, res.Output)
+	}
 	// Written out, the whole internet is accepted.
-	file := p.WriteFile(t, "open.pkr.hcl", ebsTemplate(base+`
+	file = p.WriteFile(t, "open.pkr.hcl", ebsTemplate(base+`
   source_os = "debian-12"
   temporary_security_group_source_cidrs = ["0.0.0.0/0"]`))
 	if res := p.Run(t, "validate", file); res.ExitCode != 0 {

@@ -346,10 +346,19 @@ func (b *syncBuffer) String() string {
 // returns at once. Wait collects the result; the test's end kills what is still running.
 func (p *PackerEnv) Start(t *testing.T, args ...string) *Running {
 	t.Helper()
+	return p.start(t, &syscall.SysProcAttr{Setpgid: true}, nil, args)
+}
+
+// start runs packer with args, its process attributes and standard input (nil: none).
+func (p *PackerEnv) start(t *testing.T, attr *syscall.SysProcAttr, stdin *os.File, args []string) *Running {
+	t.Helper()
 	cmd := exec.Command(p.bin, args...)
 	cmd.Dir = p.Dir
 	cmd.Env = p.environ()
-	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.SysProcAttr = attr
+	if stdin != nil {
+		cmd.Stdin = stdin
+	}
 	r := &Running{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{}), args: args}
 	cmd.Stdout, cmd.Stderr = r.out, r.out
 	if err := cmd.Start(); err != nil {
