@@ -123,6 +123,49 @@ func TestImageReferencesAtMostTenIDs(t *testing.T) {
 	must(t, err)
 }
 
+// TestImageReferencesVersionDepth: version-depth takes 1 to 10,000 (ResourceTypeOption in the EC2
+// API reference) and counts back from a template's latest version.
+func TestImageReferencesVersionDepth(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	const region = "us-east-1"
+	old := s.AddImage(region, ec2sim.ImageSeed{Name: "golden-old"})
+	current := s.AddImage(region, ec2sim.ImageSeed{Name: "golden-current"})
+	s.AddLaunchTemplate(region, ec2sim.LaunchTemplateSeed{Name: "web", Versions: []string{old, current, current}, DefaultVersion: 1})
+	client := newEC2(s, region)
+	c := ctx(t)
+	refs := func(depth string) (int, error) {
+		out, err := client.DescribeImageReferences(c, &ec2.DescribeImageReferencesInput{ImageIds: []string{old},
+			ResourceTypes: []types.ResourceTypeRequest{{ResourceType: types.ImageReferenceResourceTypeEc2LaunchTemplate,
+				ResourceTypeOptions: []types.ResourceTypeOption{{OptionName: types.ImageReferenceOptionNameVersionDepth, OptionValues: []string{depth}}}}}})
+		if err != nil {
+			return 0, err
+		}
+		return len(out.ImageReferences), nil
+	}
+	// The default version 1 is not among the two latest.
+	if n, err := refs("2"); err != nil || n != 0 {
+		t.Fatalf("depth 2: %d references, %v; want 0", n, err)
+	}
+	if n, err := refs("10000"); err != nil || n != 1 {
+		t.Fatalf("depth 10000: %d references, %v; want 1", n, err)
+	}
+	_, err := refs("10001")
+	wantCode(t, err, "InvalidParameterValue")
+}
+
+// TestWithheldAction: an action a region does not offer answers InvalidAction there, as EC2 does
+// for an action it does not know, and works in the other regions.
+func TestWithheldAction(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{Withheld: map[string][]string{"eu-west-1": {"DescribeImageReferences"}}})
+	in := func(region string) error {
+		id := s.AddImage(region, ec2sim.ImageSeed{Name: "golden-withheld"})
+		_, err := newEC2(s, region).DescribeImageReferences(ctx(t), &ec2.DescribeImageReferencesInput{ImageIds: []string{id}, IncludeAllResourceTypes: aws.Bool(true)})
+		return err
+	}
+	wantCode(t, in("eu-west-1"), "InvalidAction")
+	must(t, in("us-east-1"))
+}
+
 // TestDescribeParametersRefusesUnknownFilterKey: a filter key SSM does not know is an error, not
 // a filter that silently matches nothing.
 func TestDescribeParametersRefusesUnknownFilterKey(t *testing.T) {

@@ -10,7 +10,12 @@ import (
 // DescribeImageReferences: which instances, launch templates and SSM parameters refer to
 // images. Image Builder recipes are not simulated, so asking for them finds nothing.
 
-const defaultVersionDepth = 10
+// defaultVersionDepth and maxVersionDepth bound version-depth: how many launch template versions
+// are checked, counting back from the latest (ResourceTypeOption in the EC2 API reference).
+const (
+	defaultVersionDepth = 10
+	maxVersionDepth     = 10000
+)
 
 // maxReferenceImageIDs is how many ImageId.N one DescribeImageReferences call accepts.
 const maxReferenceImageIDs = 10
@@ -56,8 +61,8 @@ func readReferenceQuery(p queryParams) (referenceQuery, error) {
 					return q, errorf("InvalidParameterValue", "version-depth takes one value")
 				}
 				n, err := strconv.Atoi(values[0])
-				if err != nil || n < 1 || n > 115 {
-					return q, errorf("InvalidParameterValue", "Value (%s) for version-depth is invalid. Valid values are 1-115.", values[0])
+				if err != nil || n < 1 || n > maxVersionDepth {
+					return q, errorf("InvalidParameterValue", "Value (%s) for version-depth is invalid. Valid values are 1-%d.", values[0], maxVersionDepth)
 				}
 				q.versionDepth = n
 			default:

@@ -19,6 +19,7 @@ import (
 	"net"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,6 +43,9 @@ type Options struct {
 	Delays Delays
 	// Logf, when set, receives one line per request.
 	Logf func(format string, args ...any)
+	// Withheld maps a region to the actions it does not offer, as in a partition or region AWS
+	// has not brought an action to yet: they answer InvalidAction there, as for an unknown action.
+	Withheld map[string][]string
 }
 
 // Delays are how long simulated transitions take.
@@ -304,7 +308,7 @@ func (s *Server) dispatch(req *request) (any, error) {
 		table = kmsHandlers
 	}
 	h, ok := table[req.action]
-	if !ok {
+	if !ok || slices.Contains(s.opts.Withheld[req.region], req.action) {
 		return nil, unsupportedAction(req)
 	}
 	if req.service == "ec2" && req.params.boolean("DryRun") {
