@@ -2,6 +2,7 @@ package lifecycle
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -47,6 +48,7 @@ type InventoryEC2API interface {
 	ec2.DescribeInstancesAPIClient
 	ec2.DescribeLaunchTemplatesAPIClient
 	ec2.DescribeLaunchTemplateVersionsAPIClient
+	ec2.DescribeImageReferencesAPIClient
 }
 
 // InventorySSMAPI is the part of the Systems Manager API the inventory reads.
@@ -72,11 +74,29 @@ type Sources struct {
 	// aws:ec2:image and the ones launch templates resolve (`resolve:ssm:`): an image they point at
 	// is in use. The lifecycle's own ssm_parameter is one (it may be of data type text).
 	Parameters []string
+	// Planned are images the run is going to make here (its copies), counted among the newest
+	// before they exist so that the images they push out of keep_latest are checked too.
+	Planned []Image
+	// Log, when set, hears how the inventory was read where that is not the usual way.
+	Log func(format string, args ...any)
+}
+
+func (s Sources) logf(format string, args ...any) {
+	if s.Log != nil {
+		s.Log(format, args...)
+	}
 }
 
 // Collect reads everything Plan needs to decide about the images policy selects in one region.
 // Every call is paginated, and images are looked up in batches, so the number of calls grows with
 // the number of images + launch templates + instances + groups, never with their product.
+//
+// Where the region offers DescribeImageReferences, EC2 itself finds the instances, launch template
+// versions, SSM parameters and Image Builder recipes that refer to the images the plan would
+// otherwise delete; where it does not (an older partition), Collect reads instances, every launch
+// template version and the parameters of data type aws:ec2:image itself, and says so through
+// src.Log. Auto Scaling is read either way: no reference check covers groups and launch
+// configurations, nor the template versions and SSM parameters the groups launch through.
 //
 // Any failed read fails the whole collection: an inventory with a gap would make an image in use
 // look unused.
@@ -86,6 +106,7 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 	if inv.Images, err = collectImages(ctx, src.EC2); err != nil {
 		return Inventory{}, fmt.Errorf("listing the account's images in %s: %w", src.Region, err)
 	}
+	inv.Images = append(inv.Images, src.Planned...)
 	var candidates []string
 	for _, img := range inv.Images {
 		if policy.Selects(img) {
@@ -96,10 +117,6 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 		return inv, nil
 	}
 
-	instanceUses, err := collectInstanceUses(ctx, src.EC2, candidates)
-	if err != nil {
-		return Inventory{}, fmt.Errorf("listing instances in %s: %w", src.Region, err)
-	}
 	templates, err := collectLaunchTemplates(ctx, src.EC2)
 	if err != nil {
 		return Inventory{}, fmt.Errorf("listing launch templates in %s: %w", src.Region, err)
@@ -108,15 +125,73 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 	if err != nil {
 		return Inventory{}, fmt.Errorf("listing Auto Scaling groups and launch configurations in %s: %w", src.Region, err)
 	}
+	if err := collectPinnedVersions(ctx, src.EC2, templates, groups); err != nil {
+		return Inventory{}, fmt.Errorf("reading the launch template versions Auto Scaling groups launch in %s: %w", src.Region, err)
+	}
+	values, err := readParameters(ctx, src.SSM, append(resolvedParameters(templates), src.Parameters...))
+	if err != nil {
+		return Inventory{}, fmt.Errorf("reading SSM parameters in %s: %w", src.Region, err)
+	}
+	inv.Uses = templateUses(templates, values)
+	inv.Uses = append(inv.Uses, autoScalingUses(groups, configs, templates, values)...)
+	inv.Uses = append(inv.Uses, parameterUses(src.Parameters, values)...)
 
-	// Every parameter holding an image id, every one a template resolves and every one the caller
-	// names is read, in batches of ten.
+	// Only the images nothing found so far keeps are looked up: the reference check takes ten
+	// images a call. Uses through the caller's own parameters do not count here, since the run
+	// may point them elsewhere before it plans.
+	deletable := provisionalDeletions(inv, src.Parameters, policy)
+	refs, err := collectReferences(ctx, src.EC2, deletable, templates)
+	switch {
+	case errors.Is(err, errNoReferenceCheck):
+		src.logf("%s: %v; reading instances, every launch template version and the SSM parameters of data type %s instead",
+			src.Region, err, ImageDataType)
+		more, err := collectWithoutReferences(ctx, src, candidates, templates)
+		if err != nil {
+			return Inventory{}, err
+		}
+		inv.Uses = append(inv.Uses, more...)
+	case err != nil:
+		return Inventory{}, fmt.Errorf("looking up what refers to the account's images in %s: %w", src.Region, err)
+	default:
+		inv.Uses = append(inv.Uses, refs...)
+	}
+	inv.Uses = withoutVagueDuplicates(inv.Uses)
+
+	if !policy.IncludeShared {
+		// Only an image nothing else keeps needs its launch permissions read.
+		if err := collectShares(ctx, src.EC2, inv.Images, provisionalDeletions(inv, src.Parameters, policy), src.AccountID); err != nil {
+			return Inventory{}, fmt.Errorf("reading the launch permissions of the account's images in %s: %w", src.Region, err)
+		}
+	}
+	return inv, nil
+}
+
+// collectWithoutReferences finds, where EC2 has no reference check, what the check would have:
+// instances launched from the candidates, every version of every launch template, and the
+// parameters of data type aws:ec2:image.
+func collectWithoutReferences(ctx context.Context, src Sources, candidates []string, templates []launchTemplate) ([]Use, error) {
+	uses, err := collectInstanceUses(ctx, src.EC2, candidates)
+	if err != nil {
+		return nil, fmt.Errorf("listing instances in %s: %w", src.Region, err)
+	}
+	if err := collectOlderVersions(ctx, src.EC2, templates); err != nil {
+		return nil, fmt.Errorf("listing launch template versions in %s: %w", src.Region, err)
+	}
 	imageParams, err := listImageParameters(ctx, src.SSM)
 	if err != nil {
-		return Inventory{}, fmt.Errorf("listing SSM parameters in %s: %w", src.Region, err)
+		return nil, fmt.Errorf("listing SSM parameters in %s: %w", src.Region, err)
 	}
-	named := append(imageParams, src.Parameters...)
-	names := append([]string(nil), named...)
+	values, err := readParameters(ctx, src.SSM, append(resolvedParameters(templates), imageParams...))
+	if err != nil {
+		return nil, fmt.Errorf("reading SSM parameters in %s: %w", src.Region, err)
+	}
+	uses = append(uses, templateUses(templates, values)...)
+	return append(uses, parameterUses(imageParams, values)...), nil
+}
+
+// resolvedParameters names the SSM parameters the template versions read so far launch through.
+func resolvedParameters(templates []launchTemplate) []string {
+	var names []string
 	for _, tpl := range templates {
 		for _, v := range tpl.versions {
 			if p, ok := strings.CutPrefix(v.imageID, resolveSSMPrefix); ok {
@@ -124,27 +199,38 @@ func Collect(ctx context.Context, src Sources, policy PrunePolicy, pinned map[st
 			}
 		}
 	}
-	values, err := readParameters(ctx, src.SSM, names)
-	if err != nil {
-		return Inventory{}, fmt.Errorf("reading SSM parameters in %s: %w", src.Region, err)
-	}
+	return names
+}
 
-	inv.Uses = instanceUses
-	inv.Uses = append(inv.Uses, templateUses(templates, values)...)
-	inv.Uses = append(inv.Uses, autoScalingUses(groups, configs, templates, values)...)
-	for _, name := range dedupe(named) {
+// parameterUses records the image each named parameter holds.
+func parameterUses(names []string, values map[string]string) []Use {
+	var uses []Use
+	for _, name := range dedupe(names) {
 		if v := values[name]; strings.HasPrefix(v, "ami-") {
-			inv.Uses = append(inv.Uses, Use{ImageID: v, Kind: UseSSMParameter, Resource: name})
+			uses = append(uses, Use{ImageID: v, Kind: UseSSMParameter, Resource: name})
 		}
 	}
-	if !policy.IncludeShared {
-		// Only an image nothing else keeps needs its launch permissions read.
-		deletable := Plan(inv, policy, time.Now()).ImagesToDelete()
-		if err := collectShares(ctx, src.EC2, inv.Images, deletable, src.AccountID); err != nil {
-			return Inventory{}, fmt.Errorf("reading the launch permissions of the account's images in %s: %w", src.Region, err)
+	return uses
+}
+
+// provisionalDeletions is what the plan would delete with the uses found so far, less those
+// through own (the caller may repoint them): a superset of what it deletes once every use is known,
+// since a use only ever keeps an image.
+func provisionalDeletions(inv Inventory, own []string, policy PrunePolicy) []string {
+	var uses []Use
+	for _, u := range inv.Uses {
+		if u.Kind != UseSSMParameter || !slices.ContainsFunc(own, func(name string) bool { return sameParameter(name, u.Resource) }) {
+			uses = append(uses, u)
 		}
 	}
-	return inv, nil
+	inv.Uses = uses
+	return Plan(inv, policy, time.Now()).ImagesToDelete()
+}
+
+// sameParameter reports whether two names are one SSM parameter: a reference's ARN gives names
+// without telling whether they began with a slash.
+func sameParameter(a, b string) bool {
+	return strings.TrimPrefix(a, "/") == strings.TrimPrefix(b, "/")
 }
 
 func collectImages(ctx context.Context, api ec2.DescribeImagesAPIClient) ([]Image, error) {
@@ -281,11 +367,9 @@ type templateVersion struct {
 	imageID string // an AMI id, "resolve:ssm:<parameter>", or empty
 }
 
-// collectLaunchTemplates reads the image of every version of every launch template. EC2 describes
-// the versions of all templates in one stream only for $Latest and $Default; older versions launch
-// instances too (an Auto Scaling group, a script or a user may pin any version number), so a
-// template that has any is read in a stream of its own. The calls grow with the number of templates
-// that have older versions, never with the number of images.
+// collectLaunchTemplates lists every launch template with the image of its $Default and $Latest
+// versions, which EC2 describes for all templates in one stream. The calls grow with the number of
+// templates, never with the number of images.
 func collectLaunchTemplates(ctx context.Context, api InventoryEC2API) ([]launchTemplate, error) {
 	var templates []launchTemplate
 	pages := ec2.NewDescribeLaunchTemplatesPaginator(api, &ec2.DescribeLaunchTemplatesInput{
@@ -308,48 +392,50 @@ func collectLaunchTemplates(ctx context.Context, api InventoryEC2API) ([]launchT
 	if len(templates) == 0 {
 		return nil, nil
 	}
-	byID := make(map[string]*launchTemplate, len(templates))
-	for i := range templates {
-		byID[templates[i].id] = &templates[i]
+	current := &ec2.DescribeLaunchTemplateVersionsInput{Versions: []string{"$Latest", "$Default"}}
+	if err := readVersions(ctx, api, templates, current); err != nil {
+		return nil, fmt.Errorf("$Latest and $Default versions: %w", err)
 	}
-	add := func(page *ec2.DescribeLaunchTemplateVersionsOutput) {
-		for _, v := range page.LaunchTemplateVersions {
-			// A template created after the listing is not known; it is younger than this run.
-			if tpl := byID[aws.ToString(v.LaunchTemplateId)]; tpl != nil {
-				tpl.addVersion(v)
-			}
-		}
-	}
+	return templates, nil
+}
 
-	current := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, &ec2.DescribeLaunchTemplateVersionsInput{
-		Versions:   []string{"$Latest", "$Default"},
-		MaxResults: aws.Int32(templateVersionsPage),
-	})
-	for current.HasMorePages() {
-		page, err := current.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("$Latest and $Default versions: %w", err)
-		}
-		add(page)
-	}
+// collectOlderVersions reads every version of the templates that have versions besides $Default
+// and $Latest: an Auto Scaling group, a script or a user may launch any version number. Each such
+// template is read in a stream of its own.
+func collectOlderVersions(ctx context.Context, api InventoryEC2API, templates []launchTemplate) error {
 	for i := range templates {
 		tpl := &templates[i]
 		if !tpl.hasOlderVersions() {
 			continue
 		}
-		versions := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, &ec2.DescribeLaunchTemplateVersionsInput{
-			LaunchTemplateId: aws.String(tpl.id),
-			MaxResults:       aws.Int32(templateVersionsPage),
-		})
-		for versions.HasMorePages() {
-			page, err := versions.NextPage(ctx)
-			if err != nil {
-				return nil, fmt.Errorf("versions of %s: %w", tpl.id, err)
-			}
-			add(page)
+		if err := readVersions(ctx, api, templates, &ec2.DescribeLaunchTemplateVersionsInput{LaunchTemplateId: aws.String(tpl.id)}); err != nil {
+			return fmt.Errorf("versions of %s: %w", tpl.id, err)
 		}
 	}
-	return templates, nil
+	return nil
+}
+
+// readVersions reads the template versions in asks for, in pages, into the templates they belong
+// to. A template created after the listing is not known: it is younger than this run.
+func readVersions(ctx context.Context, api ec2.DescribeLaunchTemplateVersionsAPIClient, templates []launchTemplate, in *ec2.DescribeLaunchTemplateVersionsInput) error {
+	byID := make(map[string]*launchTemplate, len(templates))
+	for i := range templates {
+		byID[templates[i].id] = &templates[i]
+	}
+	in.MaxResults = aws.Int32(templateVersionsPage)
+	pages := ec2.NewDescribeLaunchTemplateVersionsPaginator(api, in)
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return err
+		}
+		for _, v := range page.LaunchTemplateVersions {
+			if tpl := byID[aws.ToString(v.LaunchTemplateId)]; tpl != nil {
+				tpl.addVersion(v)
+			}
+		}
+	}
+	return nil
 }
 
 // hasOlderVersions reports whether the template may have versions that are neither $Default nor
@@ -461,19 +547,9 @@ func autoScalingUses(groups []astypes.AutoScalingGroup, configs map[string]strin
 		}
 	}
 
-	byKey := map[string]*launchTemplate{}
-	for i := range templates {
-		byKey["id:"+templates[i].id] = &templates[i]
-		byKey["name:"+templates[i].name] = &templates[i]
-	}
+	index := indexTemplates(templates)
 	fromTemplate := func(group string, spec *astypes.LaunchTemplateSpecification) {
-		if spec == nil {
-			return
-		}
-		tpl := byKey["id:"+aws.ToString(spec.LaunchTemplateId)]
-		if tpl == nil {
-			tpl = byKey["name:"+aws.ToString(spec.LaunchTemplateName)]
-		}
+		tpl := index.find(spec)
 		if tpl == nil {
 			return // a template that no longer exists launches nothing
 		}
@@ -509,11 +585,11 @@ func autoScalingUses(groups []astypes.AutoScalingGroup, configs map[string]strin
 		if lc := aws.ToString(g.LaunchConfigurationName); lc != "" && configs[lc] != "" {
 			uses = append(uses, Use{ImageID: configs[lc], Kind: UseAutoScalingGroup, Resource: name, Detail: "launch configuration " + lc})
 		}
-		fromTemplate(name, g.LaunchTemplate)
+		for _, spec := range groupTemplateSpecs(g) {
+			fromTemplate(name, spec)
+		}
 		if mip := g.MixedInstancesPolicy; mip != nil && mip.LaunchTemplate != nil {
-			fromTemplate(name, mip.LaunchTemplate.LaunchTemplateSpecification)
 			for _, o := range mip.LaunchTemplate.Overrides {
-				fromTemplate(name, o.LaunchTemplateSpecification)
 				if img := aws.ToString(o.ImageId); img != "" {
 					uses = append(uses, Use{ImageID: img, Kind: UseAutoScalingGroup, Resource: name, Detail: "mixed instances policy override"})
 				}

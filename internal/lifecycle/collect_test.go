@@ -22,7 +22,14 @@ func startSim(t *testing.T) *ec2sim.Server {
 // startSimWith is startSim with state transitions that take their time.
 func startSimWith(t *testing.T, delays ec2sim.Delays) *ec2sim.Server {
 	t.Helper()
-	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: delays, Logf: func(string, ...any) {}})
+	return startSimOptions(t, ec2sim.Options{Delays: delays})
+}
+
+// startSimOptions is startSim with the given options, quiet.
+func startSimOptions(t *testing.T, opts ec2sim.Options) *ec2sim.Server {
+	t.Helper()
+	opts.Logf = func(string, ...any) {}
+	sim := ec2sim.StartTest(t, opts)
 	t.Setenv("AWS_ENDPOINT_URL", sim.URL())
 	t.Setenv("AWS_ACCESS_KEY_ID", "AKIDSIMULATOR")
 	t.Setenv("AWS_SECRET_ACCESS_KEY", "simulator")
@@ -138,27 +145,34 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 	// Exact counts, from the page and batch sizes.
 	want := map[string]int{
 		"DescribeImages":          1, // 1,000 per page
-		"DescribeInstances":       6, // 1,000 candidates / 195 per call
 		"DescribeLaunchTemplates": 1, // 200 per page
-		// One stream of the 250 $Default/$Latest versions (200 per page), then one stream for
-		// each of the 50 templates with an older version.
-		"DescribeLaunchTemplateVersions": 2 + 50,
+		// One stream of the 250 $Default/$Latest versions (200 per page); the groups launch
+		// from launch configurations, so no version they pin is read besides.
+		"DescribeLaunchTemplateVersions": 2,
 		"DescribeAutoScalingGroups":      1,
 		"DescribeLaunchConfigurations":   1,
-		"DescribeParameters":             1, // 5 image parameters, 50 per page
+		// The reference check replaces these.
+		"DescribeInstances":  0,
+		"DescribeParameters": 0,
 	}
 	for action, n := range want {
 		if small[action] != n {
 			t.Errorf("%s: %d calls, want %d", action, small[action], n)
 		}
 	}
-	// Launch permissions are read once for each image nothing else keeps, and only for those.
-	if got, max := small["DescribeImageAttribute"], len(Plan(inv, policy, time.Now()).ImagesToDelete()); got == 0 || got > max {
-		t.Errorf("DescribeImageAttribute: %d calls, want one per image the plan would delete otherwise (%d)", got, max)
+	// The reference check is asked about the images nothing else keeps, ten a call; launch
+	// permissions are read once for each image the check leaves, and only for those.
+	deletable := len(Plan(inv, policy, time.Now()).ImagesToDelete())
+	if got, max := small["DescribeImageReferences"], (1000+9)/10; got < (deletable+9)/10 || got > max {
+		t.Errorf("DescribeImageReferences: %d calls, want between %d (the deleted images, ten a call) and %d (every image)", got, (deletable+9)/10, max)
 	}
-	// The resolve:ssm names (one version in ten) and the 5 published parameters, ten per call.
-	if got, want := small["GetParameters"], (resolved+5+9)/10; got != want {
-		t.Errorf("GetParameters: %d calls, want %d", got, want)
+	if got := small["DescribeImageAttribute"]; got == 0 || got > small["DescribeImageReferences"]*10 {
+		t.Errorf("DescribeImageAttribute: %d calls, want one per image the reference check left (at most %d)", got, small["DescribeImageReferences"]*10)
+	}
+	// At most the resolve:ssm names (one version in ten), ten per call: those of $Default and
+	// $Latest versions are read.
+	if got, max := small["GetParameters"], (resolved+9)/10; got == 0 || got > max {
+		t.Errorf("GetParameters: %d calls, want 1 to %d", got, max)
 	}
 
 	// Correctness at scale: every image something refers to is in use.
@@ -181,20 +195,34 @@ func TestCollectCallsGrowWithTheSum(t *testing.T) {
 	large, _, _ := measure(2000, 400, 600)
 	t.Logf("2,000 images, 400 templates, 600 instances: %d calls %v", total(large), large)
 	// Doubling every count at most doubles the calls (plus a page or two); a product would
-	// quadruple them.
-	if total(large) > 2*total(small)+4 {
-		t.Errorf("calls grew from %d to %d when the fleet doubled: not linear", total(small), total(large))
+	// quadruple them. Launch permissions, one call per image the plan would delete, follow the
+	// random fleet's deletions and are bounded above.
+	inventory := func(c map[string]int) int { return total(c) - c["DescribeImageAttribute"] }
+	if inventory(large) > 2*inventory(small)+4 {
+		t.Errorf("calls grew from %d to %d when the fleet doubled: not linear", inventory(small), inventory(large))
 	}
-	if product := 1000 * 200; total(small)-small["DescribeImageAttribute"] > (1000+200+300)/2 {
+	if product := 1000 * 200; total(small)-small["DescribeImageAttribute"] > (1000+200+300)/10 {
 		t.Errorf("%d calls for 1,000 images and 200 templates (the per-template-per-image approach makes %d)", total(small), product)
 	}
 }
 
-// TestCollectFindsEveryKindOfUse seeds one image per kind of use and checks the reason text.
+// TestCollectFindsEveryKindOfUse seeds one image per kind of use and checks the reason text,
+// where EC2 offers DescribeImageReferences and where it does not.
 func TestCollectFindsEveryKindOfUse(t *testing.T) {
-	// Instances stay in their transitional states for the whole test.
-	sim := startSimWith(t, ec2sim.Delays{InstancePending: time.Hour, InstanceStopping: time.Hour, InstanceShuttingDown: time.Hour})
+	t.Run("reference check", func(t *testing.T) { testCollectFindsEveryKindOfUse(t, false) })
+	t.Run("without reference check", func(t *testing.T) { testCollectFindsEveryKindOfUse(t, true) })
+}
+
+func testCollectFindsEveryKindOfUse(t *testing.T, withheld bool) {
 	const region = "eu-west-1"
+	opts := ec2sim.Options{
+		// Instances stay in their transitional states for the whole test.
+		Delays: ec2sim.Delays{InstancePending: time.Hour, InstanceStopping: time.Hour, InstanceShuttingDown: time.Hour},
+	}
+	if withheld {
+		opts.Withheld = map[string][]string{region: {"DescribeImageReferences"}}
+	}
+	sim := startSimOptions(t, opts)
 	mk := func(name string) string {
 		return sim.AddImage(region, ec2sim.ImageSeed{Name: "golden-" + name, Tags: map[string]string{"Pipeline": "p"}})
 	}
@@ -228,16 +256,38 @@ func TestCollectFindsEveryKindOfUse(t *testing.T) {
 	policy := PrunePolicy{NamePattern: "golden-*"}
 	src := simSources(t, sim, region)
 	src.Parameters = []string{"/golden/published"}
+	var logged []string
+	src.Log = func(format string, args ...any) { logged = append(logged, fmt.Sprintf(format, args...)) }
+	sim.ResetCalls()
 	inv, err := Collect(context.Background(), src, policy, nil)
 	if err != nil {
 		t.Fatal(err)
+	}
+	// The reference check replaces the listing of instances, of every template version and of
+	// the image parameters; where it is missing, the log says so and they are read.
+	fallbackCalls := []string{"DescribeInstances", "DescribeParameters"}
+	switch {
+	case withheld && (len(logged) != 1 || !strings.Contains(logged[0], "does not offer DescribeImageReferences")):
+		t.Errorf("log %q, want one line saying the reference check is missing", logged)
+	case !withheld && len(logged) > 0:
+		t.Errorf("log %q, want nothing", logged)
+	}
+	for _, action := range fallbackCalls {
+		if got := sim.Calls(action) > 0; got != withheld {
+			t.Errorf("%s called: %v, want %v", action, got, withheld)
+		}
 	}
 	uses := map[string][]string{}
 	for _, u := range inv.Uses {
 		uses[u.ImageID] = append(uses[u.ImageID], u.String())
 	}
+	// The reference check names the template, not the version, and not the instance's state.
+	oldVersionUse, stateOf := []string{"launch template lt-", " web"}, func(string) string { return "" }
+	if withheld {
+		oldVersionUse, stateOf = []string{"launch template lt-", "web (version 1)"}, func(s string) string { return "(" + s + ")" }
+	}
 	expect := map[string][]string{
-		oldVersion:     {"launch template lt-", "web (version 1)"},
+		oldVersion:     oldVersionUse,
 		defaultVersion: {"web (version 2 $Default)"},
 		viaSSM:         {ltSSM, "via resolve:ssm:/golden/pinned"},
 		asgLT:          {"version 3 $Latest", "Auto Scaling group web-asg (launch template lt-", "web $Latest"},
@@ -248,7 +298,7 @@ func TestCollectFindsEveryKindOfUse(t *testing.T) {
 		textParam:      {"SSM parameter /golden/published"},
 	}
 	for state, id := range byState {
-		expect[id] = []string{"instance i-", "(" + state + ")"}
+		expect[id] = []string{"instance i-", stateOf(state)}
 	}
 	for id, fragments := range expect {
 		all := strings.Join(uses[id], " | ")
@@ -274,5 +324,53 @@ func TestCollectFailsClosed(t *testing.T) {
 	if _, err := Collect(context.Background(), src, PrunePolicy{NamePattern: "golden-*"}, nil); err == nil ||
 		!strings.Contains(err.Error(), "Auto Scaling") {
 		t.Fatalf("Collect with a failing source: %v, want an error naming Auto Scaling", err)
+	}
+}
+
+// TestCollectChecksWhatTheRunPushesOut: the reference check is asked only about the images the
+// plan may delete, and that set is taken wide enough for what the run changes before it plans:
+// a copy it is about to make pushes the oldest kept image out of keep_latest, and its own SSM
+// parameter, which it repoints, does not keep the image it names now.
+func TestCollectChecksWhatTheRunPushesOut(t *testing.T) {
+	sim := startSim(t)
+	const region = "us-west-2"
+	base := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	mk := func(i int) string {
+		return sim.AddImage(region, ec2sim.ImageSeed{Name: fmt.Sprintf("golden-%d", i), CreationDate: base.Add(time.Duration(i) * time.Hour)})
+	}
+	ancient, oldest := mk(0), mk(1)
+	mk(2)
+	mk(3)
+	sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: ancient})
+	sim.AddInstance(region, ec2sim.InstanceSeed{ImageID: oldest})
+	sim.PutParameter(region, "/golden/current", ancient, "text")
+
+	src := simSources(t, sim, region)
+	src.Parameters = []string{"/golden/current"}
+	src.Planned = []Image{{ID: plannedCopyPrefix + region, Name: "golden-4", OwnerID: sim.AccountID(), State: "available", CreationDate: base.Add(4 * time.Hour)}}
+	// Without the copy, keep_latest keeps the oldest image; without the parameter, nothing but
+	// the reference check keeps the ancient one.
+	policy := PrunePolicy{NamePattern: "golden-*", KeepLatest: 3}
+	sim.ResetCalls()
+	inv, err := Collect(context.Background(), src, policy, map[string]string{plannedCopyPrefix + region: "copy made by this run"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	instances := map[string]bool{}
+	for _, u := range inv.Uses {
+		if u.Kind == UseInstance {
+			instances[u.ImageID] = true
+		}
+	}
+	if !instances[oldest] || !instances[ancient] {
+		t.Errorf("instance uses %v, want the oldest image's (pushed out by the planned copy) and the ancient one's (named by the run's own parameter)", instances)
+	}
+	if got := sim.Calls("DescribeImageReferences"); got != 1 {
+		t.Errorf("DescribeImageReferences: %d calls, want 1", got)
+	}
+	// The plan the run makes without its own parameter keeps both: an instance runs from each.
+	plan := Plan(withoutOwnParameter(Job{SSMParameter: "/golden/current"}, inv), policy, time.Now())
+	if del := plan.ImagesToDelete(); len(del) != 0 {
+		t.Errorf("plan deletes %v, want nothing: an instance runs from each image out of keep_latest", del)
 	}
 }

@@ -51,6 +51,8 @@ const (
 	UseAutoScalingGroup    UseKind = "auto-scaling-group"
 	UseLaunchConfiguration UseKind = "launch-configuration"
 	UseSSMParameter        UseKind = "ssm-parameter"
+	UseImageRecipe         UseKind = "image-recipe"
+	UseContainerRecipe     UseKind = "container-recipe"
 )
 
 // Use records that a resource refers to an image, so deleting the image would break it.
@@ -58,7 +60,7 @@ type Use struct {
 	ImageID string  `json:"image_id"`
 	Kind    UseKind `json:"kind"`
 	// Resource identifies the user: an instance id, a launch template id, an Auto Scaling group
-	// name, a launch configuration name or an SSM parameter name.
+	// name, a launch configuration name, an SSM parameter name or an Image Builder recipe's ARN.
 	Resource string `json:"resource"`
 	// Detail says how: the instance state, the template version, the template an Auto Scaling
 	// group launches from.
@@ -79,6 +81,10 @@ func (u Use) String() string {
 		s = "launch configuration " + u.Resource
 	case UseSSMParameter:
 		s = "SSM parameter " + u.Resource
+	case UseImageRecipe:
+		s = "Image Builder image recipe " + u.Resource
+	case UseContainerRecipe:
+		s = "Image Builder container recipe " + u.Resource
 	default:
 		s = fmt.Sprintf("%s %s", u.Kind, u.Resource)
 	}

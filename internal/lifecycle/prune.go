@@ -77,21 +77,22 @@ func (e *Executor) collectAll(ctx context.Context, job Job, images []RegionImage
 		if err != nil {
 			return nil, err
 		}
-		inv, err := Collect(ctx, Sources{
-			Region: region, AccountID: e.AccountID,
-			EC2: c.EC2, SSM: c.SSM, AutoScaling: c.AutoScaling,
-			Parameters: params,
-		}, job.Prune.Policy, pinned)
-		if err != nil {
-			return nil, err
-		}
+		var planned []Image
 		for _, img := range images {
 			if img.Region == region && strings.HasPrefix(img.ImageID, plannedCopyPrefix) {
-				inv.Images = append(inv.Images, Image{
+				planned = append(planned, Image{
 					ID: img.ImageID, Name: img.Name, OwnerID: e.AccountID, State: "available",
 					CreationDate: e.now(), Tags: img.Tags,
 				})
 			}
+		}
+		inv, err := Collect(ctx, Sources{
+			Region: region, AccountID: e.AccountID,
+			EC2: c.EC2, SSM: c.SSM, AutoScaling: c.AutoScaling,
+			Parameters: params, Planned: planned, Log: e.message,
+		}, job.Prune.Policy, pinned)
+		if err != nil {
+			return nil, err
 		}
 		out[region] = inv
 	}
@@ -106,7 +107,7 @@ func withoutOwnParameter(job Job, inv Inventory) Inventory {
 	}
 	var uses []Use
 	for _, u := range inv.Uses {
-		if u.Kind == UseSSMParameter && u.Resource == job.SSMParameter {
+		if u.Kind == UseSSMParameter && sameParameter(u.Resource, job.SSMParameter) {
 			continue
 		}
 		uses = append(uses, u)

@@ -342,8 +342,8 @@ func TestPostProcessAmazonEBSArtifact(t *testing.T) {
 
 	// The plan was printed with reasons, and the copies reported progress while pending.
 	for _, want := range []string{
-		"Prune plan for us-east-1", "in use by instance i-", "(stopped)", "launch template lt-",
-		"web (version 1)", "via resolve:ssm:/golden/pinned", "Auto Scaling group api-asg", "Auto Scaling group batch-asg",
+		"Prune plan for us-east-1", "in use by instance i-", "launch template lt-",
+		"via resolve:ssm:/golden/pinned", "Auto Scaling group api-asg", "Auto Scaling group batch-asg",
 		"launch configuration legacy-lc", "SSM parameter /golden/prod", "tagged golden:keep=", "deregistration protection is on",
 		"produced by this build", "the image this build started from", "newest 2 of keep_latest 2",
 		"younger than older_than 30d", "rank 13 beyond keep_latest 2", "still pending after",
