@@ -629,8 +629,9 @@ func describeAvailabilityZones(s *Server, rs *regionState, req *request) (any, e
 }
 
 type xmlRegion struct {
-	RegionName  string `xml:"regionName"`
-	OptInStatus string `xml:"optInStatus"`
+	RegionName     string `xml:"regionName"`
+	RegionEndpoint string `xml:"regionEndpoint"`
+	OptInStatus    string `xml:"optInStatus"`
 }
 
 type describeRegionsResponse struct {
@@ -658,7 +659,7 @@ func describeRegions(s *Server, _ *regionState, req *request) (any, error) {
 	}
 	out := &describeRegionsResponse{}
 	for _, r := range list {
-		out.Regions.Items = append(out.Regions.Items, xmlRegion{RegionName: r, OptInStatus: "opt-in-not-required"})
+		out.Regions.Items = append(out.Regions.Items, xmlRegion{RegionName: r, RegionEndpoint: "ec2." + r + ".amazonaws.com", OptInStatus: "opt-in-not-required"})
 	}
 	return out, nil
 }
