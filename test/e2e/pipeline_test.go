@@ -412,17 +412,10 @@ func TestPipelineFailureAfterPublishing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
-	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays})
-	fleet := seedPipelineFleet(sim)
-	p := lab.Packer(t)
-	p.UseSim(sim)
-	file := goldenEBSPipeline(t, sim, p, fleet)
-	// Publishing goes region by region: the build region, then each copy's.
-	sim.FailNth("PutParameter", 2, "AccessDeniedException", "User is not authorized to perform: ssm:PutParameter")
-	res := p.Run(t, "build", "-color=false", file)
-	if res.ExitCode == 0 {
-		t.Fatalf("packer build succeeded:\n%s", res.Output)
-	}
+	sim, fleet, res := failedGoldenEBSPipeline(t, func(sim *ec2sim.Server) {
+		// Publishing goes region by region: the build region, then each copy's.
+		sim.FailNth("PutParameter", 2, "AccessDeniedException", "User is not authorized to perform: ssm:PutParameter")
+	})
 	built := builtImages(sim, pipelineBuildRegion)
 	if len(built) != 1 {
 		t.Fatalf("the build's image is gone (%d left):\n%s", len(built), res.Output)
@@ -452,13 +445,7 @@ func TestPipelineFailureAfterPublishing(t *testing.T) {
 	}
 	checkParametersResolve(t, sim)
 	// Nothing was pruned: the prune runs after the distribution.
-	for _, region := range pipelineRegions {
-		for _, id := range fleet.old[region] {
-			if _, ok := sim.Image(region, id); !ok {
-				t.Errorf("%s: %s was pruned by a failed run", region, id)
-			}
-		}
-	}
+	checkNothingPruned(t, sim, fleet)
 }
 
 // TestPipelineFailureBeforeAnyChange: a copy refused by EC2's permission check stops the run before
@@ -468,16 +455,9 @@ func TestPipelineFailureBeforeAnyChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
-	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays})
-	fleet := seedPipelineFleet(sim)
-	p := lab.Packer(t)
-	p.UseSim(sim)
-	file := goldenEBSPipeline(t, sim, p, fleet)
-	sim.FailNth("CopyImage", 1, "UnauthorizedOperation", "You are not authorized to perform this operation.")
-	res := p.Run(t, "build", "-color=false", file)
-	if res.ExitCode == 0 {
-		t.Fatalf("packer build succeeded:\n%s", res.Output)
-	}
+	sim, fleet, res := failedGoldenEBSPipeline(t, func(sim *ec2sim.Server) {
+		sim.FailNth("CopyImage", 1, "UnauthorizedOperation", "You are not authorized to perform this operation.")
+	})
 	out := flat(res.Output)
 	for _, want := range []string{
 		"(ec2:CopyImage)", "You are not authorized to perform this operation.", "(nothing was changed)",
@@ -490,13 +470,7 @@ func TestPipelineFailureBeforeAnyChange(t *testing.T) {
 	if n := sim.Calls("PutParameter"); n != 0 {
 		t.Errorf("PutParameter called %d times", n)
 	}
-	for _, region := range pipelineRegions {
-		for _, id := range fleet.old[region] {
-			if _, ok := sim.Image(region, id); !ok {
-				t.Errorf("%s: %s was pruned", region, id)
-			}
-		}
-	}
+	checkNothingPruned(t, sim, fleet)
 	if _, ok := sim.Parameter(pipelineBuildRegion, pipelineParameter); ok {
 		t.Errorf("the SSM parameter was published")
 	}
@@ -506,6 +480,36 @@ func TestPipelineFailureBeforeAnyChange(t *testing.T) {
 	for _, region := range []string{pipelineRegion, pipelineCopyRegion} {
 		if n := len(copiesIn(sim, region)); n != 0 {
 			t.Errorf("%s: %d copies", region, n)
+		}
+	}
+}
+
+// failedGoldenEBSPipeline runs the golden-ebs pipeline against a fresh fleet with the faults
+// inject sets, and fails the test unless packer build fails.
+func failedGoldenEBSPipeline(t *testing.T, inject func(*ec2sim.Server)) (*ec2sim.Server, pipelineFleet, lab.Result) {
+	t.Helper()
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays})
+	fleet := seedPipelineFleet(sim)
+	p := lab.Packer(t)
+	p.UseSim(sim)
+	file := goldenEBSPipeline(t, sim, p, fleet)
+	inject(sim)
+	res := p.Run(t, "build", "-color=false", file)
+	if res.ExitCode == 0 {
+		t.Fatalf("packer build succeeded:\n%s", res.Output)
+	}
+	return sim, fleet, res
+}
+
+// checkNothingPruned fails the test when an old image of the fleet is gone: a failed run prunes
+// nothing.
+func checkNothingPruned(t *testing.T, sim *ec2sim.Server, fleet pipelineFleet) {
+	t.Helper()
+	for _, region := range pipelineRegions {
+		for _, id := range fleet.old[region] {
+			if _, ok := sim.Image(region, id); !ok {
+				t.Errorf("%s: %s was pruned by a failed run", region, id)
+			}
 		}
 	}
 }
