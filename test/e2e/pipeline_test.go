@@ -388,12 +388,15 @@ func goldenEBSPipeline(t *testing.T, sim *ec2sim.Server, p *lab.PackerEnv, fleet
 	return p.WriteFile(t, "pipeline.pkr.hcl", pipelineTemplate(sim, "", source, "source.golden-ebs.app", pipelineRegion, pipelineCopyRegion))
 }
 
-// TestPipelineGoldenEBSLifecycle is the same pipeline with golden-ebs as the builder.
+// TestPipelineGoldenEBSLifecycle is the same pipeline with golden-ebs as the builder. One of its
+// regions does not offer EC2's reference check (as in a partition AWS has not brought it to): the
+// prune there reads instances, templates and parameters itself, says so, and keeps the same images.
 func TestPipelineGoldenEBSLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
-	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays})
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays,
+		Withheld: map[string][]string{pipelineCopyRegion: {"DescribeImageReferences"}}})
 	fleet := seedPipelineFleet(sim)
 	p := lab.Packer(t)
 	p.UseSim(sim)
@@ -402,6 +405,14 @@ func TestPipelineGoldenEBSLifecycle(t *testing.T) {
 		t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
 	}
 	checkPipeline(t, sim, p, res, fleet, nil)
+	if want := pipelineCopyRegion + ": EC2 does not offer DescribeImageReferences here (InvalidAction)"; !strings.Contains(flat(res.Output), want) {
+		t.Errorf("output lacks %q:\n%s", want, res.Output)
+	}
+	for _, region := range []string{pipelineBuildRegion, pipelineRegion} {
+		if strings.Contains(flat(res.Output), region+": EC2 does not offer DescribeImageReferences") {
+			t.Errorf("%s offers the reference check, and the output says it does not", region)
+		}
+	}
 }
 
 // TestPipelineFailureAfterPublishing: the SSM parameter of the second region refuses the run after
