@@ -160,6 +160,8 @@ type Executor struct {
 	Now func() time.Time
 
 	uiMu sync.Mutex
+	// told holds the inventory notes already shown: the inventory is read twice a run.
+	told map[string]bool
 	// keys caches what KMS said about each region's keys during a run.
 	keysMu sync.Mutex
 	keys   map[[2]string]*kmstypes.KeyMetadata
@@ -175,6 +177,21 @@ func (e *Executor) message(format string, args ...any) {
 	e.uiMu.Lock()
 	defer e.uiMu.Unlock()
 	e.UI.Message(fmt.Sprintf(format, args...))
+}
+
+// messageOnce is message for a note that would otherwise repeat within a run.
+func (e *Executor) messageOnce(format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	e.uiMu.Lock()
+	defer e.uiMu.Unlock()
+	if e.told[msg] {
+		return
+	}
+	if e.told == nil {
+		e.told = map[string]bool{}
+	}
+	e.told[msg] = true
+	e.UI.Message(msg)
 }
 
 func (e *Executor) now() time.Time {

@@ -89,7 +89,7 @@ func (e *Executor) collectAll(ctx context.Context, job Job, images []RegionImage
 		inv, err := Collect(ctx, Sources{
 			Region: region, AccountID: e.AccountID,
 			EC2: c.EC2, SSM: c.SSM, AutoScaling: c.AutoScaling,
-			Parameters: params, Planned: planned, Log: e.message,
+			Parameters: params, Planned: planned, Log: e.messageOnce,
 		}, job.Prune.Policy, pinned)
 		if err != nil {
 			return nil, err
