@@ -990,13 +990,33 @@ watch_owner() {
   done
 }
 
+# payload_systemd_version ROOT prints the major version of the systemd in the root filesystem
+# ROOT (the number libsystemd-shared is named after), or nothing when there is none.
+payload_systemd_version() {
+  local lib
+  for lib in "$1"/usr/lib/*/systemd/libsystemd-shared-*.so "$1"/usr/lib/systemd/libsystemd-shared-*.so; do
+    [[ -e $lib ]] || continue
+    lib=${lib##*/libsystemd-shared-}
+    echo "${lib%%[!0-9]*}"
+    return 0
+  done
+}
+
 # boot_container NAME NIC: starts the container of NAME in the background, its end of the veth
 # named NIC; sets pid to nspawn's.
+# nspawn gives a container the host's cgroup layout, and this host may mount the legacy (v1)
+# hierarchies with the unified one beside them. systemd 256 and later refuse to run as PID 1 on
+# the legacy layout (Ubuntu 26.04's systemd exits at once), and an EC2 instance of such a release
+# boots on the unified one: those containers get the unified hierarchy of their own.
 boot_container() {
-  local tdir k
+  local tdir k version cgroup_env=()
   tdir=$(target_dir "$1")
   k=$(cat "$tdir/slot")
-  systemd-nspawn --quiet --boot --directory="$tdir/root" --machine="$(machine_name "$1")" \
+  version=$(payload_systemd_version "$tdir/root")
+  if [[ -n $version ]] && ((version >= 256)); then
+    cgroup_env=(SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1)
+  fi
+  env "${cgroup_env[@]}" systemd-nspawn --quiet --boot --directory="$tdir/root" --machine="$(machine_name "$1")" \
     "${nspawn_host_args[@]}" \
     --private-users="$recipe_uid_base:65536" --private-users-ownership=off \
     --network-veth-extra="$(slot_veth "$k"):$2" \
@@ -1494,6 +1514,26 @@ RemainAfterExit=yes
 ExecStart=/bin/sh /run/golden-lab/platform/hypervisor-sysfs
 UNIT
   printf '[Unit]\nWants=golden-lab-platform.service\n' >"$p/sysinit.conf"
+  # netplan 1.2 and later (Ubuntu 26.04) render the network in netplan-configure.service, which
+  # then asks udev to reload and replay the network devices' events. A container has no udev
+  # (systemd-udevd.service needs a writable /sys), so those two steps fail, and with them the
+  # unit, after the configuration is written; an EC2 instance has udev. The lab lets them fail.
+  cat >"$p/netplan-configure.conf" <<'UNIT'
+[Service]
+ExecStartPost=
+ExecStartPost=-udevadm control --reload
+ExecStartPost=-udevadm trigger --action=add --subsystem-match=net
+UNIT
+  # On EC2, cloud-init's network stage brings up the network its local stage rendered with
+  # `netplan apply`, which starts systemd-networkd; the lab turns that activation off (it needs
+  # udev too). Up to Ubuntu 24.04 networkd is part of the boot anyway; with netplan 1.2 it is
+  # only wanted through what the local stage's `netplan generate` wrote, after the boot's start
+  # jobs were queued. The lab starts it there, once the local stage is done, as the activation
+  # would.
+  cat >"$p/cloud-init-local.conf" <<'UNIT'
+[Service]
+ExecStartPost=-/bin/sh -c 'systemctl is-enabled --quiet systemd-networkd.service && systemctl start --no-block systemd-networkd.service'
+UNIT
 }
 
 # machine_platform TDIR sets nspawn_extra_args to the bind mounts of the machine's platform.
@@ -1508,6 +1548,8 @@ machine_platform() {
     --bind-ro="$p:/run/golden-lab/platform"
     --bind-ro="$p/golden-lab-platform.service:/run/systemd/system/golden-lab-platform.service"
     --bind-ro="$p/sysinit.conf:/run/systemd/system/sysinit.target.d/golden-lab-platform.conf"
+    --bind-ro="$p/netplan-configure.conf:/run/systemd/system/netplan-configure.service.d/golden-lab-platform.conf"
+    --bind-ro="$p/cloud-init-local.conf:/run/systemd/system/cloud-init-local.service.d/golden-lab-platform.conf"
   )
 }
 
