@@ -55,19 +55,11 @@ var vendorUsers = map[string]string{
 	"ubuntu-22.04": "ubuntu", "ubuntu-24.04": "ubuntu", "ubuntu-26.04": "ubuntu",
 }
 
-// machineOSes are the base images the machine tests boot: GOLDEN_LAB_OSES (comma-separated, or
-// "all" for the five), as for the lab's other machine suites; by default only ubuntu-22.04 (the
-// seed pipeline's OS), which keeps `make test` short. TestInstanceBaseImages boots each of them,
-// the other tests the first.
-func machineOSes() []string {
-	switch v := strings.TrimSpace(os.Getenv("GOLDEN_LAB_OSES")); v {
-	case "":
-		return []string{"ubuntu-22.04"}
-	case "all":
-		return []string{"debian-12", "debian-13", "ubuntu-22.04", "ubuntu-24.04", "ubuntu-26.04"}
-	default:
-		return strings.Split(v, ",")
-	}
+// machineOSes are the base images the machine tests boot: by default only ubuntu-22.04 (the
+// seed pipeline's OS), which keeps `make test` short; GOLDEN_LAB_OSES names others, as for the
+// lab's other machine suites. TestInstanceBaseImages boots each of them, the other tests the first.
+func machineOSes(host *labmachine.Host) []string {
+	return lab.MachineOSes(host, "ubuntu-22.04")
 }
 
 // machineSim is a simulator whose instances are lab machines, with SDK clients for it.
@@ -82,23 +74,14 @@ type machineSim struct {
 
 func newMachineSim(t *testing.T) *machineSim {
 	t.Helper()
-	lab.RequireLab(t)
-	host, err := labmachine.New(labmachine.Options{RepoRoot: lab.RepoRoot(t)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if err := host.Close(); err != nil {
-			t.Errorf("closing the lab's machines: %v", err)
-		}
-	})
+	host := lab.Machines(t)
 	sim := ec2sim.StartTest(t, ec2sim.Options{Machines: host})
 	cfg := aws.Config{
 		Region:       lab.SimRegion,
 		Credentials:  credentials.NewStaticCredentialsProvider(lab.SimAccessKeyID, lab.SimSecretAccessKey, ""),
 		BaseEndpoint: aws.String(sim.URL()),
 	}
-	return &machineSim{sim: sim, host: host, ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg)}
+	return &machineSim{sim: sim, host: host, ec2: lab.SimEC2(sim), ssm: ssm.NewFromConfig(cfg)}
 }
 
 // vendorAMI resolves the vendor's public SSM parameter of os, as a template's source_ami_filter
@@ -346,7 +329,7 @@ func TestInstanceBaseImages(t *testing.T) {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	ms := newMachineSim(t)
-	for _, base := range machineOSes() {
+	for _, base := range machineOSes(ms.host) {
 		t.Run(base, func(t *testing.T) {
 			t.Parallel()
 			ctx, cancel := context.WithTimeout(t.Context(), 2*machineBootTimeout)
@@ -418,7 +401,7 @@ func TestInstanceDiskLifecycle(t *testing.T) {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	ms := newMachineSim(t)
-	base := machineOSes()[0]
+	base := machineOSes(ms.host)[0]
 	user := vendorUsers[base]
 	ctx, cancel := context.WithTimeout(t.Context(), 6*machineBootTimeout)
 	defer cancel()
@@ -567,7 +550,7 @@ func TestInstancesInParallel(t *testing.T) {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	ms := newMachineSim(t)
-	base := machineOSes()[0]
+	base := machineOSes(ms.host)[0]
 	ctx, cancel := context.WithTimeout(t.Context(), 3*machineBootTimeout)
 	defer cancel()
 	key := ms.createKeyPair(ctx, t)
@@ -745,7 +728,8 @@ func TestStandaloneSimulatorWithMachines(t *testing.T) {
 	ms := &machineSim{ec2: ec2.NewFromConfig(cfg), ssm: ssm.NewFromConfig(cfg), noCleanup: true}
 	ctx, cancel := context.WithTimeout(t.Context(), 2*machineBootTimeout)
 	defer cancel()
-	base := machineOSes()[0]
+	// No host of this test's own: the standalone simulator boots the machines.
+	base := machineOSes(nil)[0]
 	in := ms.launch(ctx, t, launchSpec{
 		ami: ms.vendorAMI(ctx, t, base), key: ms.createKeyPair(ctx, t),
 		group: ms.sshGroup(ctx, t, labmachine.CallerCIDR()), tokens: types.HttpTokensStateRequired,

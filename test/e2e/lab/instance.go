@@ -160,14 +160,7 @@ func (in *Instance) Run(cmd string) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("ssh to %s@%s: %w", in.User, in.Address, err)
 	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		return "", err
-	}
-	defer s.Close()
-	out, err := s.CombinedOutput(cmd)
-	return string(out), err
+	return runAndClose(c, cmd)
 }
 
 // MustRun is Run that fails the test when the command cannot run or exits non-zero.

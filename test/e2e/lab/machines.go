@@ -35,12 +35,16 @@ func Machines(t *testing.T) *labmachine.Host {
 }
 
 // MachineOSes are the operating systems a test boots lab machines of: def unless GOLDEN_LAB_OSES
-// names others (comma separated, or "all" for every base image the host has).
+// names others (comma separated, or "all" for every base image the host has; a test without a
+// host of its own, h nil, gets def for "all").
 func MachineOSes(h *labmachine.Host, def ...string) []string {
 	switch v := strings.TrimSpace(os.Getenv("GOLDEN_LAB_OSES")); v {
 	case "":
 		return def
 	case "all":
+		if h == nil {
+			return def
+		}
 		return h.BaseImages()
 	default:
 		return strings.Split(v, ",")

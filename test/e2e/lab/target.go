@@ -289,14 +289,7 @@ func (h *TargetHost) Run(t *testing.T, cmd string) (string, error) {
 	if err != nil {
 		return "", err
 	}
-	defer c.Close()
-	s, err := c.NewSession()
-	if err != nil {
-		return "", fmt.Errorf("ssh session on %s: %w", h.Name, err)
-	}
-	defer s.Close()
-	out, err := s.CombinedOutput(cmd)
-	return string(out), err
+	return runAndClose(c, cmd)
 }
 
 // RunAs runs cmd over a NEW SSH connection as user, authenticated by auth alone, the host key
@@ -311,10 +304,16 @@ func (h *TargetHost) RunAs(user string, auth ssh.AuthMethod, cmd string) (string
 	if err != nil {
 		return "", fmt.Errorf("ssh %s@%s: %w", user, h.Address(), err)
 	}
+	return runAndClose(c, cmd)
+}
+
+// runAndClose runs cmd in one session of c, closes c, and returns the combined output. A command
+// exiting non-zero returns *ssh.ExitError.
+func runAndClose(c *ssh.Client, cmd string) (string, error) {
 	defer c.Close()
 	s, err := c.NewSession()
 	if err != nil {
-		return "", err
+		return "", fmt.Errorf("ssh session: %w", err)
 	}
 	defer s.Close()
 	out, err := s.CombinedOutput(cmd)
