@@ -69,10 +69,20 @@ func (f filtered) Ask(q string) (string, error) { return f.Ui.Ask(mask(q)) }
 func (f filtered) Askf(format string, args ...any) (string, error) {
 	return f.Ask(fmt.Sprintf(format, args...))
 }
-func (f filtered) Say(s string)                      { f.Ui.Say(mask(s)) }
+
+// print hands a masked line to the wrapped Ui while no secret is being registered: the SDK's
+// BasicUi reads the same map of secrets itself.
+func (f filtered) print(to func(string), s string) {
+	s = mask(s)
+	mu.RLock()
+	defer mu.RUnlock()
+	to(s)
+}
+
+func (f filtered) Say(s string)                      { f.print(f.Ui.Say, s) }
 func (f filtered) Sayf(format string, args ...any)   { f.Say(fmt.Sprintf(format, args...)) }
-func (f filtered) Message(s string)                  { f.Ui.Message(mask(s)) }
-func (f filtered) Error(s string)                    { f.Ui.Error(mask(s)) }
+func (f filtered) Message(s string)                  { f.print(f.Ui.Message, s) }
+func (f filtered) Error(s string)                    { f.print(f.Ui.Error, s) }
 func (f filtered) Errorf(format string, args ...any) { f.Error(fmt.Sprintf(format, args...)) }
 func (f filtered) Machine(t string, args ...string) {
 	masked := make([]string, len(args))
