@@ -14,13 +14,11 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/multistep"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 
-	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
 	"github.com/golden-ami/packer-plugin-golden/internal/hardening/hardenrun"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 	"github.com/golden-ami/packer-plugin-golden/internal/probe"
 	"github.com/golden-ami/packer-plugin-golden/internal/remote"
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
-	"github.com/golden-ami/packer-plugin-golden/version"
 )
 
 // stepProbe runs every probe on the connected instance: the probe script (all probe blocks, the
@@ -160,25 +158,17 @@ func (s *stepProbe) hardeningAudit(ctx context.Context, ui packersdk.Ui, runner 
 	if err != nil || build.Suite != "golden-harden" {
 		return fail("%s is not a golden-harden report: %v", s.Config.HardenReportPath, err)
 	}
-	params, err := hardenrun.ParseParams(build)
+	req, err := hardenrun.AuditRequest(build)
 	if err != nil {
 		return fail("%v", err)
 	}
-	only := probe.PassedAtBuild(build)
-	if len(only) == 0 {
+	if req.Only = probe.PassedAtBuild(build); len(req.Only) == 0 {
 		ch.Pass, ch.Message = true, "no control passed at build time, so none is required after the boot"
 		ch.Duration = time.Since(started)
 		return ch
 	}
-	outcome, err := hardenrun.Apply(ctx, runner, ui, machine, hardenrun.Request{
-		Profile:   hardening.Profile(build.Property("profile")),
-		Only:      only,
-		Mode:      hardening.ModeAudit,
-		Params:    params,
-		BuildUser: build.Property("build_user"),
-		SSHPort:   s.Comm.Port(),
-		Version:   version.PluginVersion.FormattedVersion(),
-	})
+	req.SSHPort = s.Comm.Port()
+	outcome, err := hardenrun.Apply(ctx, runner, ui, machine, req)
 	if err != nil {
 		return fail("auditing the booted instance: %v", err)
 	}

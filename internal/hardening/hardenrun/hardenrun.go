@@ -247,6 +247,29 @@ func params(req Request) []hardening.ShellParam {
 // so that an audit of the image later checks against the same values.
 const ParamsProperty = "parameters"
 
+// SourceAMIProperty is the report property that records the AMI the build started from, when
+// it is known: the image's build information names it.
+const SourceAMIProperty = "source_ami"
+
+// AuditRequest is the audit of a machine booted from an image against the report of the build
+// that hardened it: the build's profile, parameters and build user, and the provenance the build
+// wrote into the image's build information (the plugin version and the source AMI of the build,
+// not of the audit). The caller chooses the controls (Only) and the SSH port.
+func AuditRequest(build *report.Report) (Request, error) {
+	params, err := ParseParams(build)
+	if err != nil {
+		return Request{}, err
+	}
+	return Request{
+		Profile:   hardening.Profile(build.Property("profile")),
+		Mode:      hardening.ModeAudit,
+		Params:    params,
+		BuildUser: build.Property("build_user"),
+		Version:   build.Version,
+		SourceAMI: build.Property(SourceAMIProperty),
+	}, nil
+}
+
 // ParseParams reads the ParamsProperty of a report; nil when the report has none.
 func ParseParams(r *report.Report) ([]hardening.ShellParam, error) {
 	raw := r.Property(ParamsProperty)
@@ -383,6 +406,9 @@ func buildReport(req Request, out *Outcome, started, ended time.Time) *report.Re
 		},
 		Threshold: req.Threshold,
 		Warnings:  out.Warnings,
+	}
+	if req.SourceAMI != "" {
+		r.Properties = append(r.Properties, report.Property{Name: SourceAMIProperty, Value: req.SourceAMI})
 	}
 	if req.Mode == hardening.ModeEnforce {
 		r.ChangedFiles = hardening.ChangedFiles(out.Run.Results)

@@ -203,3 +203,60 @@ func TestApplyShowsARolledBackModuleOnce(t *testing.T) {
 		t.Errorf("report item %+v", it)
 	}
 }
+
+// TestAuditRequestKeepsTheBuildsProvenance: a control that records the build's provenance (as
+// build_info does) passes when a booted image is audited with the request made from the build's
+// report, even though the auditing process is another plugin version and knows no source AMI.
+func TestAuditRequestKeepsTheBuildsProvenance(t *testing.T) {
+	dir := t.TempDir()
+	facts := filepath.Join(dir, "facts")
+	catalogue := []hardening.Module{{Name: "facts", Order: 10, Controls: []hardening.Control{{
+		ID: "facts.file", Title: "The build's facts are recorded", Level: 1,
+		Check: `[ "$(cat '` + facts + `' 2>/dev/null)" = "$G_BUILD_USER $G_PLUGIN_VERSION $G_SOURCE_AMI" ] && g_say recorded`,
+		Fix:   `printf '%s\n' "$G_BUILD_USER $G_PLUGIN_VERSION $G_SOURCE_AMI" >'` + facts + `'`,
+	}}}}
+	runner := &remote.Runner{Comm: &remotetest.Local{Env: []string{"G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0"}}}
+	target := Target{OS: hardening.OSInfo{ID: "ubuntu", VersionID: "22.04", Family: "debian", PrettyName: "Ubuntu 22.04"}, User: "ubuntu"}
+	ui, out := testUI()
+	build, err := Apply(context.Background(), runner, ui, target, Request{
+		Profile: hardening.ProfileCISLevel1Server, Mode: hardening.ModeEnforce, BuildUser: "ubuntu", SSHPort: 22,
+		RemoteDir: dir, BackupRoot: filepath.Join(dir, "backups"), Catalogue: catalogue,
+		Version: "0.1.0", SourceAMI: "ami-0123456789abcdef0",
+	})
+	if err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if got, _ := os.ReadFile(facts); string(got) != "ubuntu 0.1.0 ami-0123456789abcdef0\n" || build.Report.After.Fixed != 1 {
+		t.Fatalf("the build recorded %q, report %+v", got, build.Report.After)
+	}
+	if got := build.Report.Property(SourceAMIProperty); got != "ami-0123456789abcdef0" {
+		t.Errorf("the build's report records source AMI %q", got)
+	}
+
+	req, err := AuditRequest(build.Report)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if req.Mode != hardening.ModeAudit || req.Profile != hardening.ProfileCISLevel1Server || req.BuildUser != "ubuntu" ||
+		req.Version != "0.1.0" || req.SourceAMI != "ami-0123456789abcdef0" {
+		t.Errorf("audit request %+v", req)
+	}
+	req.RemoteDir, req.Catalogue, req.SSHPort = dir, catalogue, 22
+	audit, err := Apply(context.Background(), runner, ui, target, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if a := audit.Report.After; a.Pass != 1 || a.Failed != 0 {
+		t.Errorf("the audit with the build's provenance: %+v\n%s", a, out)
+	}
+
+	// What the audit found before: the auditing plugin's own version and no source AMI.
+	req.Version, req.SourceAMI = "0.2.0", ""
+	stale, err := Apply(context.Background(), runner, ui, target, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if stale.Report.After.Failed != 1 {
+		t.Errorf("an audit with other facts passed: %+v", stale.Report.After)
+	}
+}
