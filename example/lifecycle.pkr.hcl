@@ -72,7 +72,7 @@ build {
     git_commit = var.git_commit
     git_ref    = var.git_ref
     # The report of the build's golden-harden provisioner: its profile and score become the
-    # golden:harden-profile and golden:harden-score tags (a golden-ebs artifact carries them itself).
+    # golden:harden-profile and golden:harden-score tags.
     harden_report = "reports/harden.json"
 
     # Copies, all at once, each encrypted with its region's customer managed key.

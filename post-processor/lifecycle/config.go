@@ -130,8 +130,9 @@ type Config struct {
 	GitRef string `mapstructure:"git_ref"`
 	// The JSON report of the build's golden-harden provisioner (its `report` option), e.g.
 	// `reports/harden.json`. Its profile and compliance score become the `golden:harden-profile`
-	// and `golden:harden-score` tags. Use it with builders whose artifact does not carry the
-	// hardening result, such as amazon-ebs; a golden-ebs artifact carries it, and its values win.
+	// and `golden:harden-score` tags. Set it whatever the builder: the artifacts of golden-ebs and
+	// amazon-ebs do not carry the hardening result (a provisioner cannot hand it to the builder);
+	// an artifact whose state does carry those keys wins over the report.
 	// The file is read when the post-processor runs, after the provisioner wrote it: a missing file,
 	// or one that is not a golden-harden report, fails the run before anything changes.
 	HardenReport string `mapstructure:"harden_report"`
