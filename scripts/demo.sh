@@ -1,60 +1,119 @@
 #!/usr/bin/env bash
-# `make demo`: runs example/demo.pkr.hcl with the real packer binary against the local AWS
-# simulator (seeded from example/demo-seed.json) and a Debian 12 test machine, then shows the
-# reports. Everything it starts it stops again, also on Ctrl-C or failure.
+# `make demo`: the whole pipeline of example/demo.pkr.hcl with the real packer binary, on this
+# machine, without AWS: the AWS simulator (cmd/golden-awssim) boots every instance as a lab machine
+# (docs/test-lab.md), seeded from example/demo-seed.json with the fleet golden-lifecycle prunes.
+# Then it prints where the reports are and a summary read from them and from the simulator.
+#
+# Everything it starts it stops again: on success, on failure and on Ctrl-C (packer first, which
+# cleans up its instances, key pairs and groups; then the simulator, which terminates its machines).
+# GOLDEN_DEMO_DIR is its working folder (default .cache/demo), emptied at each run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 root=$PWD
-work=$root/.cache/demo
-mkdir -p "$work"
+work=${GOLDEN_DEMO_DIR:-$root/.cache/demo}
+reports=$work/reports
+regions=us-east-1,us-west-2,eu-west-1
 
 export GOTOOLCHAIN=local CHECKPOINT_DISABLE=1
 export PACKER_PLUGIN_PATH=$work/plugins PACKER_CONFIG_DIR=$work/config PACKER_CACHE_DIR=$work/cache
 packer=$root/.tools/packer
+[[ -x $packer ]] || scripts/tools.sh packer
 
-sim_pid=
+# stop_sim PID: SIGTERM, as Ctrl-C would (the simulator terminates its machines and releases their
+# disks), and SIGKILL after 2 minutes (the lab's keeper then removes the machines).
+stop_sim() {
+  kill -TERM "$1" 2>/dev/null || return 0
+  for _ in $(seq 600); do
+    kill -0 "$1" 2>/dev/null || return 0
+    sleep 0.2
+  done
+  echo "demo: the simulator did not stop within 2 minutes; killing it (the lab removes its machines)" >&2
+  kill -KILL "$1" 2>/dev/null || true
+}
+
+sim_pid='' sim_ready=''
 cleanup() {
-  [[ -n $sim_pid ]] && kill "$sim_pid" 2>/dev/null && wait "$sim_pid" 2>/dev/null
-  test/target/target.sh stop demo >/dev/null 2>&1 || true
+  local status=$?
+  # A second Ctrl-C must not cut the stop short; the lab's keeper would still remove the
+  # simulator's machines once it is gone, seconds later.
+  trap '' INT TERM HUP
+  if [[ -n $sim_pid ]]; then
+    if ((status != 0)) && [[ -n $sim_ready ]]; then
+      "$work/bin/golden-demo-summary" -leftovers "$regions" -wait 1m || true
+    fi
+    echo "==> stopping the simulator and its machines"
+    stop_sim "$sim_pid"
+    wait "$sim_pid" 2>/dev/null || true
+    rm -f "$work/awssim.pid"
+    echo "    stopped"
+  fi
+  exit "$status"
 }
 trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+trap 'exit 129' HUP
 
-echo "==> building and installing the plugin"
-go build -trimpath -o "$work/packer-plugin-golden" .
-rm -rf "$PACKER_PLUGIN_PATH"
-"$packer" plugins install --path "$work/packer-plugin-golden" github.com/golden-ami/golden
+step_started=$(date +%s)
+step() {
+  local now
+  now=$(date +%s)
+  echo "    ($((now - step_started))s)"
+  step_started=$now
+  echo "==> $*"
+}
 
-echo "==> starting the Debian 12 target"
-target_env=$(test/target/target.sh start demo --packages hardening)
-host=$(sed -n 's/^host=//p' <<<"$target_env")
-port=$(sed -n 's/^port=//p' <<<"$target_env")
-user=$(sed -n 's/^user=//p' <<<"$target_env")
-key=$(sed -n 's/^key=//p' <<<"$target_env")
+# A run killed with SIGKILL could not stop its simulator (in a session of its own, below).
+if [[ -f $work/awssim.pid ]]; then
+  old=$(cat "$work/awssim.pid")
+  if [[ $(tr '\0' ' ' <"/proc/$old/cmdline" 2>/dev/null) == "$work/bin/golden-awssim "* ]]; then
+    echo "==> stopping the simulator of an earlier run (pid $old)"
+    stop_sim "$old"
+  fi
+fi
 
-echo "==> starting the AWS simulator"
-go build -o "$work/golden-awssim" ./cmd/golden-awssim
-"$work/golden-awssim" -listen 127.0.0.1:0 -quiet -instance-address "$host" \
-  -seed example/demo-seed.json >"$work/awssim.out" 2>"$work/awssim.log" &
+echo "==> building the plugin, the simulator and the summary"
+rm -rf "$work"
+mkdir -p "$work/bin" "$reports"
+go build -trimpath -o "$work/bin/packer-plugin-golden" .
+go build -o "$work/bin/golden-awssim" ./cmd/golden-awssim
+go build -o "$work/bin/golden-demo-summary" ./cmd/golden-demo-summary
+"$packer" plugins install --path "$work/bin/packer-plugin-golden" github.com/golden-ami/golden >/dev/null
+
+step "starting the AWS simulator with lab machines"
+# In a session of its own: Ctrl-C reaches packer, which cleans up through the simulator, and this
+# script stops the simulator afterwards.
+(exec setsid "$work/bin/golden-awssim" -listen 127.0.0.1:0 -quiet -machines -lab-repo "$root" \
+  -seed example/demo-seed.json >"$work/awssim.out" 2>"$work/awssim.log" </dev/null) &
 sim_pid=$!
-for _ in $(seq 50); do
-  url=$(grep -o 'http://127\.0\.0\.1:[0-9]*' "$work/awssim.out" | head -1 || true)
-  [[ -n $url ]] && break
-  sleep 0.1
+echo "$sim_pid" >"$work/awssim.pid"
+url=
+for _ in $(seq 600); do
+  url=$(sed -n 's/^golden-awssim listening on //p' "$work/awssim.out")
+  [[ -n $url ]] && grep -q '^machines: ' "$work/awssim.out" && break
+  kill -0 "$sim_pid" 2>/dev/null || break
+  sleep 0.2
 done
-[[ -n ${url:-} ]] || { echo "demo: the simulator did not start:" >&2; cat "$work/awssim.log" >&2; exit 1; }
+if [[ -z $url ]] || ! grep -q '^machines: ' "$work/awssim.out"; then
+  echo "demo: the simulator did not start:" >&2
+  cat "$work/awssim.log" >&2
+  exit 1
+fi
 export AWS_ENDPOINT_URL=$url AWS_ACCESS_KEY_ID=AKIDSIMULATOR AWS_SECRET_ACCESS_KEY=simulator
 export AWS_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true
-echo "    simulator at $url, target at $user@$host:$port"
+export AWS_CONFIG_FILE=$work/aws/config AWS_SHARED_CREDENTIALS_FILE=$work/aws/credentials
+sim_ready=1
+echo "    $url (pid $sim_pid), $(sed -n 's/^machines: //p' "$work/awssim.out")"
 
-vars=(-var "ssh_host=$host" -var "ssh_port=$port" -var "ssh_username=$user"
-      -var "ssh_private_key_file=$key" -var "report_dir=$work/reports")
-rm -rf "$work/reports"
-echo "==> packer validate"
+step "packer validate example/demo.pkr.hcl"
+vars=(-var "report_dir=$reports")
 "$packer" validate "${vars[@]}" example/demo.pkr.hcl
-echo "==> packer build"
-start=$(date +%s)
-"$packer" build -color=false "${vars[@]}" example/demo.pkr.hcl
-echo "==> finished in $(( $(date +%s) - start ))s; reports in ${work#"$root"/}/reports:"
-ls "$work/reports"
-echo
-sed -n '1,40p' "$work/reports/harden.md"
+
+step "packer build example/demo.pkr.hcl"
+color=false
+[[ -t 1 ]] && color=true
+# tee -i: Ctrl-C stops packer's build, which then cleans up and still writes to the terminal.
+"$packer" build -timestamp-ui -color=$color "${vars[@]}" example/demo.pkr.hcl 2>&1 | tee -i "$work/packer.log"
+
+step "summary"
+"$work/bin/golden-demo-summary" -reports "$reports" -log "$work/packer.log" -json "$work/summary.json"

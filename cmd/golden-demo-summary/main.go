@@ -31,6 +31,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/smithy-go/logging"
 )
 
 func main() {
@@ -88,7 +89,9 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 // awsClients are clients of the environment's AWS configuration (the simulator's endpoint in the
 // demo).
 func awsClients(ctx context.Context) (Clients, error) {
-	cfg, err := config.LoadDefaultConfig(ctx)
+	// The SDK's warnings (a response body it could not drain for connection reuse) are not the
+	// summary's business.
+	cfg, err := config.LoadDefaultConfig(ctx, config.WithLogger(logging.Nop{}))
 	if err != nil {
 		return nil, err
 	}

@@ -91,6 +91,7 @@ func demoRun(t *testing.T) (*ec2sim.Server, string, map[string]string) {
 		t.Fatal(err)
 	}
 	prune := lifecycle.NewReport([]lifecycle.PrunePlan{{Region: "us-east-1", ReclaimedGiB: 40, MonthlySavings: 2, Images: []lifecycle.ImageDecision{
+		{ImageID: "ami-0d0e00000000e1015", Action: lifecycle.Keep, Reasons: []lifecycle.Reason{{Code: lifecycle.ReasonNewest, Detail: "newest 2 of keep_latest 3"}}},
 		{ImageID: "ami-0d0e00000000e0701", Action: lifecycle.Keep, Reasons: []lifecycle.Reason{{Code: lifecycle.ReasonInUse, Detail: "in use by launch template lt-1"}}},
 		{ImageID: "ami-0d0e00000000e0901", Action: lifecycle.Delete, Reasons: []lifecycle.Reason{{Code: lifecycle.ReasonExpired, Detail: "outside the newest 3"}}},
 		{ImageID: "ami-0d0e00000000e1001", Action: lifecycle.Delete, Reasons: []lifecycle.Reason{{Code: lifecycle.ReasonExpired, Detail: "outside the newest 3"}}},
@@ -127,7 +128,7 @@ func TestSummary(t *testing.T) {
 		"/golden/demo/latest",
 		"cis-level1-server: 1 pass, 2 fixed, 0 failed, 1 skipped, 0 waived; score 100.0%",
 		"1 of 2 probes passed on us-east-1/t3.micro (i-0bb)",
-		"pruned 2 AMIs, 40 GiB of snapshots reclaimed (about $2.00 a month); kept 1",
+		"pruned 2 AMIs, 40 GiB of snapshots reclaimed (about $2.00 a month); kept 2 (1 newest, 1 in-use)",
 		"kept us-east-1 ami-0d0e00000000e0701: in use by launch template lt-1",
 		"golden-harden                                     3m0s",
 		"packer build                                      7m20s",
@@ -136,6 +137,9 @@ func TestSummary(t *testing.T) {
 		if !strings.Contains(text, want) {
 			t.Errorf("summary lacks %q:\n%s", want, text)
 		}
+	}
+	if strings.Contains(text, "ami-0d0e00000000e1015:") {
+		t.Errorf("an image kept only for being among the newest is listed:\n%s", text)
 	}
 	for _, region := range []string{"us-east-1", "us-west-2", "eu-west-1"} {
 		row := region + "  " + amis[region] + "  available  passed      " + amis[region] + "  111122223333  2"
@@ -156,7 +160,7 @@ func TestSummary(t *testing.T) {
 		len(s.Regions[1].PipelineImages) != 2 || s.Regions[1].PipelineImages[0] != amis["us-west-2"] {
 		t.Errorf("regions in the JSON summary: %+v", s.Regions)
 	}
-	if len(s.Prune.Deleted) != 2 || s.Prune.Kept[0].Codes[0] != "in-use" || len(s.Stages) != 8 || s.Leftovers == nil {
+	if len(s.Prune.Deleted) != 2 || s.Prune.Kept[1].Codes[0] != "in-use" || len(s.Stages) != 8 || s.Leftovers == nil {
 		t.Errorf("JSON summary: prune %+v, %d stages, leftovers %v", s.Prune, len(s.Stages), s.Leftovers)
 	}
 }

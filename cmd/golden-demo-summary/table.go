@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
+	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
 )
 
 // Write prints the summary for people: where the reports are, the image per region, what each
@@ -44,10 +45,14 @@ func (s *Summary) Write(w io.Writer) error {
 		h.Profile, h.Counts.Pass, h.Counts.Fixed, h.Counts.Failed, h.Counts.Skipped, h.Counts.Waived, h.Score)
 	fmt.Fprintf(tw, "  golden-validate\t%d of %d probes passed on %s\n", s.Validate.ProbesPassed, s.Validate.Probes, strings.Join(s.Validate.Targets, ", "))
 	p := s.Prune
-	fmt.Fprintf(tw, "  golden-lifecycle\tpruned %d AMIs, %d GiB of snapshots reclaimed (about $%.2f a month); kept %d\n",
-		len(p.Deleted), p.ReclaimedGiB, p.MonthlySavings, len(p.Kept))
+	fmt.Fprintf(tw, "  golden-lifecycle\tpruned %d AMIs, %d GiB of snapshots reclaimed (about $%.2f a month); kept %d (%s)\n",
+		len(p.Deleted), p.ReclaimedGiB, p.MonthlySavings, len(p.Kept), keptCounts(p.Kept))
+	// The images kept only for their age are in the prune report; those the fleet needs are the
+	// point of the prune.
 	for _, k := range p.Kept {
-		fmt.Fprintf(tw, "  \t  kept %s %s: %s\n", k.Region, k.AMI, strings.Join(k.Reasons, "; "))
+		if !keptForAge(k) {
+			fmt.Fprintf(tw, "  \t  kept %s %s: %s\n", k.Region, k.AMI, strings.Join(k.Reasons, "; "))
+		}
 	}
 	for _, d := range p.Deleted {
 		fmt.Fprintf(tw, "  \t  deleted %s %s: %s\n", d.Region, d.AMI, strings.Join(d.Reasons, "; "))
@@ -85,6 +90,41 @@ func writeLeftovers(w io.Writer, left []Instance) error {
 		fmt.Fprintf(w, "  %s %s (%s, image %s)\n", in.Region, in.ID, in.State, in.Image)
 	}
 	return nil
+}
+
+// keptForAge: the image is this run's (its image and copies: pinned), or kept for being among the
+// newest or young and for nothing else.
+func keptForAge(k RegionalImage) bool {
+	if len(k.Codes) > 0 && k.Codes[0] == string(lifecycle.ReasonPinned) {
+		return true
+	}
+	for _, c := range k.Codes {
+		if c != string(lifecycle.ReasonNewest) && c != string(lifecycle.ReasonYoung) {
+			return false
+		}
+	}
+	return true
+}
+
+// keptCounts counts the kept images by their first (strongest) reason: "3 pinned, 6 newest, ...".
+func keptCounts(kept []RegionalImage) string {
+	var order []string
+	n := map[string]int{}
+	for _, k := range kept {
+		code := "?"
+		if len(k.Codes) > 0 {
+			code = k.Codes[0]
+		}
+		if n[code] == 0 {
+			order = append(order, code)
+		}
+		n[code]++
+	}
+	parts := make([]string, len(order))
+	for i, c := range order {
+		parts[i] = fmt.Sprintf("%d %s", n[c], c)
+	}
+	return strings.Join(parts, ", ")
 }
 
 func orDash(s string) string {

@@ -145,7 +145,6 @@ func TestExamplesValidate(t *testing.T) {
 	}
 	// Values for the variables the templates leave to the command line.
 	vars := map[string][]string{
-		"demo.pkr.hcl":   {"-var", "ssh_host=127.0.0.1", "-var", "ssh_private_key_file=" + key},
 		"harden.pkr.hcl": {"-var", "key=" + key},
 	}
 

@@ -313,12 +313,13 @@ func (p *PackerEnv) UseAmazonPlugin(t *testing.T) {
 	}
 }
 
-// Running is a packer process started by Start: its output grows while it runs, and the test can
-// interrupt or kill it at a point of its choosing.
+// Running is a process started by Start or StartCommand (packer, or a script running it): its
+// output grows while it runs, and the test can interrupt or kill it at a point of its choosing.
 type Running struct {
 	cmd     *exec.Cmd
 	out     *syncBuffer
 	started time.Time
+	timeout time.Duration
 	done    chan struct{}
 	err     error
 	args    []string
@@ -359,10 +360,25 @@ func (p *PackerEnv) start(t *testing.T, attr *syscall.SysProcAttr, stdin *os.Fil
 	if stdin != nil {
 		cmd.Stdin = stdin
 	}
-	r := &Running{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{}), args: args}
+	return startCommand(t, cmd, packerRunTimeout)
+}
+
+// StartCommand runs cmd in its own process group, as a shell runs a command in the foreground
+// of a terminal, and returns at once; Wait gives it timeout from its start. The test's end kills
+// the group if it still runs.
+func StartCommand(t *testing.T, cmd *exec.Cmd, timeout time.Duration) *Running {
+	t.Helper()
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	return startCommand(t, cmd, timeout)
+}
+
+// startCommand starts cmd as it is set up (process attributes, standard input).
+func startCommand(t *testing.T, cmd *exec.Cmd, timeout time.Duration) *Running {
+	t.Helper()
+	r := &Running{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{}), args: cmd.Args[1:], timeout: timeout}
 	cmd.Stdout, cmd.Stderr = r.out, r.out
 	if err := cmd.Start(); err != nil {
-		t.Fatalf("lab: starting packer %s: %v", strings.Join(args, " "), err)
+		t.Fatalf("lab: starting %s: %v", strings.Join(cmd.Args, " "), err)
 	}
 	r.started = time.Now()
 	go func() {
@@ -380,20 +396,24 @@ func (p *PackerEnv) start(t *testing.T, attr *syscall.SysProcAttr, stdin *os.Fil
 	return r
 }
 
+// InheritedEnv is the test process's environment without what would let the developer's own
+// packer or AWS settings reach a command (PACKER_*, AWS_*, CHECKPOINT_*).
+func InheritedEnv() []string { return inheritedEnv(os.Environ()) }
+
 // Output is what packer printed so far.
 func (r *Running) Output() string { return r.out.String() }
 
-// Interrupt sends SIGINT to packer's process group, as Ctrl-C in its terminal does: packer's
+// Interrupt sends SIGINT to the process group, as Ctrl-C in its terminal does. For packer: its
 // outer process ignores it (its panic wrapper), the packer it runs cancels the builds and lets
 // them clean up, and the plugins leave the shutdown to packer.
 func (r *Running) Interrupt() error { return syscall.Kill(-r.cmd.Process.Pid, syscall.SIGINT) }
 
-// Kill sends SIGKILL to packer and its plugins at once: nothing of the build runs afterwards, as
-// after a crash of the machine running it.
+// Kill sends SIGKILL to the process group (packer and its plugins) at once: nothing of the build
+// runs afterwards, as after a crash of the machine running it.
 func (r *Running) Kill() error { return syscall.Kill(-r.cmd.Process.Pid, syscall.SIGKILL) }
 
-// WaitForOutput waits until packer printed want and reports whether it did within timeout (false
-// also when packer ended first).
+// WaitForOutput waits until the process printed want and reports whether it did within timeout
+// (false also when the process ended first).
 func (r *Running) WaitForOutput(want string, timeout time.Duration) bool {
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
@@ -409,16 +429,16 @@ func (r *Running) WaitForOutput(want string, timeout time.Duration) bool {
 	return false
 }
 
-// Wait waits for packer to end (at most packerRunTimeout, then it is killed) and returns its
-// exit code and output; a process killed by a signal has exit code -1.
+// Wait waits for the process to end (at most its timeout from its start, then it is killed) and
+// returns its exit code and output; a process killed by a signal has exit code -1.
 func (r *Running) Wait(t *testing.T) Result {
 	t.Helper()
 	select {
 	case <-r.done:
-	case <-time.After(packerRunTimeout - time.Since(r.started)):
+	case <-time.After(r.timeout - time.Since(r.started)):
 		r.Kill()
 		<-r.done
-		t.Fatalf("lab: packer %s did not finish within %s:\n%s", strings.Join(r.args, " "), packerRunTimeout, r.Output())
+		t.Fatalf("lab: %s %s did not finish within %s:\n%s", r.cmd.Path, strings.Join(r.args, " "), r.timeout, r.Output())
 	}
 	res := Result{Output: r.Output()}
 	var exitErr *exec.ExitError
@@ -426,8 +446,8 @@ func (r *Running) Wait(t *testing.T) Result {
 	case errors.As(r.err, &exitErr):
 		res.ExitCode = exitErr.ExitCode()
 	case r.err != nil:
-		t.Fatalf("lab: running packer %s: %v\n%s", strings.Join(r.args, " "), r.err, res.Output)
+		t.Fatalf("lab: running %s %s: %v\n%s", r.cmd.Path, strings.Join(r.args, " "), r.err, res.Output)
 	}
-	t.Logf("packer %s: exit %d after %s", strings.Join(r.args, " "), res.ExitCode, time.Since(r.started).Round(time.Millisecond))
+	t.Logf("%s %s: exit %d after %s", filepath.Base(r.cmd.Path), strings.Join(r.args, " "), res.ExitCode, time.Since(r.started).Round(time.Millisecond))
 	return res
 }
