@@ -3,9 +3,11 @@
 # runs (`lynis audit system --quick`). `lynis.sh install` only installs it. Prints, from Lynis' log
 # and report:
 #
+#   scanner VERSION                  lynis --version
 #   index N                          the hardening index Lynis reports
 #   hp TEST GOT MAX KEY EXPECTED     every hardening-point award; KEY and EXPECTED name the sysctl
 #                                    key of a KRNL-6000 award ("-" otherwise)
+#   result TEST TEXT                 every result line of the log, for the tests without a suggestion
 #   suggestion TEST TEXT / warning TEST TEXT
 set -eu
 
@@ -20,9 +22,11 @@ log=/var/log/lynis.log
 report=/var/log/lynis-report.dat
 lynis audit system --quick --no-colors --logfile "$log" --report-file "$report" >/dev/null 2>&1
 
+echo "scanner $(lynis --version 2>/dev/null | awk 'NR == 1 { print $NF }')"
 sed -n 's/^hardening_index=/index /p' "$report"
 awk '
 /Performing test ID / { t = $0; sub(/.*Performing test ID /, "", t); sub(/ .*/, "", t); key = "-"; want = "-" }
+/Result: / { r = $0; sub(/.*Result: /, "", r); print "result", t, r }
 /Result: sysctl key / {
 	key = $0; sub(/.*sysctl key /, "", key); sub(/ .*/, "", key)
 	want = "-"
@@ -35,4 +39,8 @@ awk '
 	else next
 	print "hp", t, got, max, (t == "KRNL-6000" ? key : "-"), (t == "KRNL-6000" ? want : "-")
 }' "$log"
-awk -F'|' '/^(suggestion|warning)\[\]=/ { kind = $1; sub(/\[\]=.*/, "", kind); id = $1; sub(/.*=/, "", id); print kind, id, $2 }' "$report"
+# suggestion[]=TEST|TEXT|DETAILS|SOLUTION|: the details say which setting, when Lynis names one.
+awk -F'|' '/^(suggestion|warning)\[\]=/ {
+	kind = $1; sub(/\[\]=.*/, "", kind); id = $1; sub(/.*=/, "", id)
+	print kind, id, $2 ($3 != "" && $3 != "-" ? " (" $3 ")" : "")
+}' "$report"

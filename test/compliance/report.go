@@ -2,9 +2,13 @@ package compliance
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
+	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strings"
 )
 
@@ -16,8 +20,13 @@ const (
 
 // Machine is one scanned machine: an OS, the profile that hardened it ("pristine" when none).
 type Machine struct {
-	OS       string    `json:"os"`
-	Profile  string    `json:"profile"`
+	OS      string `json:"os"`
+	Profile string `json:"profile"`
+	// Scanned is when the scans ran (UTC), Load the lab host's load averages then, Commit the tree
+	// whose golden-harden hardened the machine.
+	Scanned  string    `json:"scanned"`
+	Load     string    `json:"load"`
+	Commit   string    `json:"commit"`
 	Facts    Facts     `json:"facts"`
 	Lynis    *Lynis    `json:"lynis,omitempty"`
 	OpenSCAP *OpenSCAP `json:"openscap,omitempty"`
@@ -26,10 +35,46 @@ type Machine struct {
 // Pristine is the Profile of a machine nobody hardened.
 const Pristine = "pristine"
 
-// Table is the results of one `make compliance`.
+// Table is the results of `make compliance`: one machine per OS and profile, the latest scan of
+// each.
 type Table struct {
 	SSG      string    `json:"ssg_debian"`
 	Machines []Machine `json:"machines"`
+}
+
+// ReadTable reads the table an earlier run wrote to dir; none is an empty table.
+func ReadTable(dir string) (Table, error) {
+	var tb Table
+	raw, err := os.ReadFile(filepath.Join(dir, "compliance.json"))
+	if errors.Is(err, fs.ErrNotExist) {
+		return tb, nil
+	}
+	if err != nil {
+		return tb, err
+	}
+	if err := json.Unmarshal(raw, &tb); err != nil {
+		return tb, fmt.Errorf("%s/compliance.json: %w", dir, err)
+	}
+	return tb, nil
+}
+
+// Put sets the row of m's OS and profile, keeping the table in the order of OSes and Rows.
+func (tb *Table) Put(m Machine) {
+	tb.Machines = slices.DeleteFunc(tb.Machines, func(o Machine) bool { return o.OS == m.OS && o.Profile == m.Profile })
+	tb.Machines = append(tb.Machines, m)
+	rank := func(list []string, v string) int {
+		if i := slices.Index(list, v); i >= 0 {
+			return i
+		}
+		return len(list)
+	}
+	sort.SliceStable(tb.Machines, func(i, j int) bool {
+		a, b := tb.Machines[i], tb.Machines[j]
+		if a.OS != b.OS {
+			return rank(OSes, a.OS) < rank(OSes, b.OS)
+		}
+		return rank(Rows, a.Profile) < rank(Rows, b.Profile)
+	})
 }
 
 func (tb Table) pristine(os string) *Machine {
@@ -41,8 +86,9 @@ func (tb Table) pristine(os string) *Machine {
 	return nil
 }
 
-// Markdown renders the table (OS x profile x scanner, pristine vs hardened), then per hardened
-// machine what the adjusted figures exclude and where they still lose.
+// Markdown renders the table (OS x profile x scanner, pristine vs hardened), then per machine
+// when it was scanned, at what load, and what the adjusted figures exclude and where they lose.
+// The targets bind the example's row; the other rows are measured.
 func (tb Table) Markdown() string {
 	var b strings.Builder
 	b.WriteString("| OS | profile | scanner | pristine | hardened | hardened, without what a container cannot show | target |\n")
@@ -57,21 +103,22 @@ func (tb Table) Markdown() string {
 			if p != nil && p.Lynis != nil {
 				pr = fmt.Sprintf("%d (%d)", p.Lynis.Index, p.Lynis.Adjusted)
 			}
-			fmt.Fprintf(&b, "| %s | %s | Lynis hardening index | %s | %d | **%d** | >= %d %s |\n", m.OS, m.Profile, pr,
-				m.Lynis.Index, m.Lynis.Adjusted, LynisTarget, met(float64(m.Lynis.Adjusted) >= LynisTarget))
+			fmt.Fprintf(&b, "| %s | %s | %s hardening index | %s | %d | **%d** | %s |\n", m.OS, m.Profile, m.Lynis.Scanner, pr,
+				m.Lynis.Index, m.Lynis.Adjusted, target(m, fmt.Sprintf(">= %d", LynisTarget), m.Lynis.Adjusted >= LynisTarget))
 		}
 		if m.OpenSCAP != nil {
 			pr := "-"
 			if p != nil && p.OpenSCAP != nil {
 				pr = fmt.Sprintf("%.1f (%.1f)", p.OpenSCAP.Score, p.OpenSCAP.Adjusted)
 			}
-			fmt.Fprintf(&b, "| %s | %s | OpenSCAP ssg-debian %s `standard` | %s | %.1f | **%.1f** | >= %.0f %s |\n", m.OS, m.Profile,
-				tb.SSG, pr, m.OpenSCAP.Score, m.OpenSCAP.Adjusted, OpenSCAPTarget, met(m.OpenSCAP.Adjusted >= OpenSCAPTarget))
+			fmt.Fprintf(&b, "| %s | %s | %s, ssg-debian %s `standard` | %s | %.1f | **%.1f** | %s |\n", m.OS, m.Profile,
+				m.OpenSCAP.Scanner, tb.SSG, pr, m.OpenSCAP.Score, m.OpenSCAP.Adjusted,
+				target(m, fmt.Sprintf(">= %.0f", OpenSCAPTarget), m.OpenSCAP.Adjusted >= OpenSCAPTarget))
 		}
 	}
 	b.WriteString("\nPristine: the scanner's figure, and in brackets the figure without what a container cannot show.\n")
 	for _, m := range tb.Machines {
-		fmt.Fprintf(&b, "\n### %s, %s\n\n", m.OS, m.Profile)
+		fmt.Fprintf(&b, "\n### %s, %s\n\nScanned %s, load %s, hardened by %s.\n\n", m.OS, m.Profile, m.Scanned, m.Load, m.Commit)
 		if m.OpenSCAP != nil {
 			fmt.Fprintf(&b, "OpenSCAP (%s): failing %s\n", m.OpenSCAP.Scanner, listOrNone(m.OpenSCAP.Failed))
 			for _, e := range m.OpenSCAP.Excluded {
@@ -80,7 +127,7 @@ func (tb Table) Markdown() string {
 			b.WriteString("\n")
 		}
 		if m.Lynis != nil {
-			fmt.Fprintf(&b, "Lynis: %d of %d points; without the exclusions %d\n", m.Lynis.Points[0], m.Lynis.Points[1], m.Lynis.Adjusted)
+			fmt.Fprintf(&b, "%s: %d of %d points; without the exclusions %d\n", m.Lynis.Scanner, m.Lynis.Points[0], m.Lynis.Points[1], m.Lynis.Adjusted)
 			for _, e := range m.Lynis.Excluded {
 				fmt.Fprintf(&b, "- excluded `%s`: %s\n", e.ID, e.Why)
 			}
@@ -90,6 +137,14 @@ func (tb Table) Markdown() string {
 		}
 	}
 	return b.String()
+}
+
+// target is the target column: met or missed on the example's row, "measured" on the others.
+func target(m Machine, want string, ok bool) string {
+	if m.Profile != ExampleProfile {
+		return "measured"
+	}
+	return want + " " + met(ok)
 }
 
 func met(ok bool) string {

@@ -264,6 +264,7 @@ func writeFile(t *testing.T, h *lab.TargetHost, path, content string) {
 
 // Lynis is one Lynis audit.
 type Lynis struct {
+	Scanner  string      `json:"scanner"`  // "Lynis VERSION"
 	Index    int         `json:"index"`    // the hardening index Lynis reports
 	Points   [2]int      `json:"points"`   // hardening points earned, possible
 	Adjusted int         `json:"adjusted"` // the index without the exclusions
@@ -297,9 +298,12 @@ func ScanLynis(t *testing.T, h *lab.TargetHost, f Facts) Lynis {
 	res.Index = -1
 	var awards []hpAward
 	why := map[string][]string{}
+	results := map[string][]string{}
 	for _, line := range strings.Split(out, "\n") {
 		w := strings.Fields(line)
 		switch {
+		case len(w) == 2 && w[0] == "scanner":
+			res.Scanner = "Lynis " + w[1]
 		case len(w) == 2 && w[0] == "index":
 			res.Index, _ = strconv.Atoi(w[1])
 		case len(w) == 6 && w[0] == "hp":
@@ -308,6 +312,8 @@ func ScanLynis(t *testing.T, h *lab.TargetHost, f Facts) Lynis {
 			awards = append(awards, hpAward{test: w[1], got: got, max: max, key: w[4], want: strings.Split(w[5], ",")})
 		case len(w) >= 3 && (w[0] == "suggestion" || w[0] == "warning"):
 			why[w[1]] = append(why[w[1]], strings.Join(w[2:], " "))
+		case len(w) >= 3 && w[0] == "result":
+			results[w[1]] = append(results[w[1]], strings.Join(w[2:], " "))
 		}
 	}
 	if res.Index < 0 || len(awards) == 0 {
@@ -338,11 +344,19 @@ func ScanLynis(t *testing.T, h *lab.TargetHost, f Facts) Lynis {
 		}
 		adjGot += a.got
 		adjMax += a.max
-		l := lost[a.test]
+		id, reason := a.test, strings.Join(why[a.test], "; ")
+		if a.test == "KRNL-6000" && a.key != "-" {
+			// One line per parameter: which one, and what Lynis read.
+			id = a.test + ":" + a.key
+			reason = resultAbout(results[a.test], "sysctl key "+a.key+" ")
+		} else if reason == "" && len(results[a.test]) > 0 {
+			reason = results[a.test][len(results[a.test])-1]
+		}
+		l := lost[id]
 		if l == nil {
-			l = &Lost{Test: a.test, Why: strings.Join(why[a.test], "; ")}
-			lost[a.test] = l
-			order = append(order, a.test)
+			l = &Lost{Test: id, Why: reason}
+			lost[id] = l
+			order = append(order, id)
 		}
 		l.Points += a.max - a.got
 		l.Of += a.max
@@ -365,6 +379,16 @@ func ScanLynis(t *testing.T, h *lab.TargetHost, f Facts) Lynis {
 		return res.Lost[i].Test < res.Lost[j].Test
 	})
 	return res
+}
+
+// resultAbout is the first of Lynis' result lines that contains what.
+func resultAbout(lines []string, what string) string {
+	for _, l := range lines {
+		if strings.Contains(l+" ", what) {
+			return l
+		}
+	}
+	return ""
 }
 
 func sortedKeys[V any](m map[string]V) []string {
