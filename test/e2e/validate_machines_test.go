@@ -10,10 +10,19 @@ import (
 )
 
 // machinePipeline builds an Ubuntu 22.04 image with golden-ebs on a lab machine, running the
-// given shell commands on it, and validates the image with golden-validate, whose instance is a
-// new lab machine booted from the disk the build captured: cloud-init hands it golden-validate's
-// own temporary key. A manifest post-processor keeps the image when the validation fails.
-func machinePipeline(name, commands, probes string) string {
+// given shell commands on it, then golden-harden on the controls onlyControls lists, then the
+// shell commands of after (none when empty), and validates the image with golden-validate, whose
+// instance is a new lab machine booted from the disk the build captured: cloud-init hands it
+// golden-validate's own temporary key. A manifest post-processor keeps the image when the
+// validation fails.
+func machinePipeline(name, commands, onlyControls, after, probes string) string {
+	if after != "" {
+		after = `
+  provisioner "shell" {
+    inline = [` + after + `]
+  }
+`
+	}
 	return `packer {
   required_plugins {
     golden = {
@@ -41,6 +50,11 @@ build {
     inline = [` + commands + `]
   }
 
+  provisioner "golden-harden" {
+    only_controls = [` + onlyControls + `]
+    report        = "reports/harden.json"
+  }
+` + after + `
   post-processor "golden-validate" {
     ssh_username       = "ubuntu"
     ssh_timeout        = "5m"
@@ -62,9 +76,15 @@ build {
 }
 
 // TestValidateBootsTheBuiltImage runs the pipeline on lab machines with the real packer binary:
-// what the build persisted passes after the boot and tags the image passed; a setting the build
-// only applied at run time (`sysctl -w`) and a service that does not exist fail the validation
-// on the booted image, fail the build, tag the image failed and are named in the reports.
+// what the build persisted, golden-harden's controls among it, passes after the boot (the
+// hardening audit too) and tags the image passed; a setting the build only applied at run time
+// (`sysctl -w`), a hardened sshd setting a later provisioner undid on disk, and a service that
+// does not exist fail the validation on the booted image, fail the build, tag the image failed and
+// are named in the reports.
+// hardenedControls are golden-harden's controls in the image that passes: sshd's, and two network
+// sysctls (a lab machine's network namespace is its own, as an instance's kernel is).
+const hardenedControls = `"ssh", "sysctl.log-martians", "sysctl.send-redirects"`
+
 func TestValidateBootsTheBuiltImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
@@ -87,7 +107,7 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 		file := p.WriteFile(t, "persisted.pkr.hcl", machinePipeline("golden-persisted",
 			`"echo built-by-golden-ebs | sudo tee /etc/golden-build >/dev/null",
       "printf '[Unit]\\nDescription=golden marker\\n[Service]\\nType=oneshot\\nRemainAfterExit=yes\\nExecStart=/bin/true\\n[Install]\\nWantedBy=multi-user.target\\n' | sudo tee /etc/systemd/system/golden-marker.service >/dev/null",
-      "sudo systemctl enable golden-marker.service"`, `
+      "sudo systemctl enable golden-marker.service"`, hardenedControls, "", `
     file {
       path     = "/etc/golden-build"
       contents = ["built-by-golden-ebs"]
@@ -103,6 +123,7 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
     }
     imdsv2_enforced    = true
     no_build_leftovers = true
+    hardening_audit    = true
     required_tags      = ["Team=platform"]
 `))
 		res := p.Run(t, "build", "-color=false", file)
@@ -112,7 +133,8 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 		if tags := image(t, "golden-persisted"); tags[goldentag.Validation] != goldentag.ValidationPassed {
 			t.Errorf("image tags = %v, want %s = passed", tags, goldentag.Validation)
 		}
-		for _, want := range []string{"cloud-init to finish (cloud-init status --wait): done after", "PASS no_build_leftovers", "PASS imdsv2_enforced"} {
+		for _, want := range []string{"cloud-init to finish (cloud-init status --wait): done after", "PASS no_build_leftovers", "PASS imdsv2_enforced",
+			`PASS hardening_audit "/var/log/golden/harden-report.json": all `} {
 			if !strings.Contains(res.Output, want) {
 				t.Errorf("output lacks %q:\n%s", want, res.Output)
 			}
@@ -124,7 +146,10 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 
 	t.Run("runtime_only", func(t *testing.T) {
 		file := p.WriteFile(t, "runtime.pkr.hcl", machinePipeline("golden-runtime-only",
-			`"sudo sysctl -w net.ipv4.conf.all.log_martians=1", "sysctl -n net.ipv4.conf.all.log_martians"`, `
+			`"sudo sysctl -w net.ipv4.conf.all.log_martians=1", "sysctl -n net.ipv4.conf.all.log_martians"`,
+			// sshd reads its configuration when it starts: the running one keeps MaxAuthTries 4
+			// until the boot.
+			`"ssh"`, `"sudo sed -i 's/^MaxAuthTries .*/MaxAuthTries 6/' /etc/ssh/sshd_config.d/00-golden-hardening.conf"`, `
     sysctl {
       name  = "net.ipv4.conf.all.log_martians"
       value = "1"
@@ -136,6 +161,7 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
       name    = "ssh"
       running = true
     }
+    hardening_audit = true
 `))
 		res := p.Run(t, "build", "-color=false", file)
 		if res.ExitCode == 0 {
@@ -145,7 +171,9 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 			t.Errorf("image tags = %v, want %s = failed", tags, goldentag.Validation)
 		}
 		out := flat(res.Output)
-		for _, want := range []string{`2 of 3 probes failed`, `sysctl "net.ipv4.conf.all.log_martians" (is 0, want 1)`, `service "nonexistent" (no unit nonexistent is installed)`} {
+		drifted := "that passed at build time fail after the boot: ssh.max-auth-tries (fixed at build time, failed after the boot)"
+		for _, want := range []string{`3 of 4 probes failed`, `sysctl "net.ipv4.conf.all.log_martians" (is 0, want 1)`, `service "nonexistent" (no unit nonexistent is installed)`,
+			drifted} {
 			if !strings.Contains(out, want) {
 				t.Errorf("output lacks %q:\n%s", want, res.Output)
 			}
@@ -158,14 +186,14 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 		for _, pr := range v.Targets[0].Failed() {
 			failed = append(failed, pr.ID())
 		}
-		if strings.Join(failed, ", ") != `service "nonexistent", sysctl "net.ipv4.conf.all.log_martians"` {
+		if strings.Join(failed, ", ") != `service "nonexistent", sysctl "net.ipv4.conf.all.log_martians", hardening_audit "/var/log/golden/harden-report.json"` {
 			t.Errorf("the JSON report names %v as failed", failed)
 		}
 		if v.Targets[0].ConsoleOutput == "" {
 			t.Error("the report of the failed target has no console output")
 		}
 		junit := p.ReadFile(t, "reports/validate.xml")
-		if strings.Count(junit, "<failure ") != 2 || !strings.Contains(junit, "nonexistent") {
+		if strings.Count(junit, "<failure ") != 3 || !strings.Contains(junit, "nonexistent") || !strings.Contains(junit, "ssh.max-auth-tries") {
 			t.Errorf("JUnit report:\n%s", junit)
 		}
 		if left := leftovers(ms.sim, lab.SimRegion); len(left) > 0 {
