@@ -137,6 +137,13 @@ func runCases(t *testing.T, names []string, run func(t *testing.T, i int)) {
 // the call fails where the build made it.
 const injectedCode = "UnauthorizedOperation"
 
+// defaultEBSFaults are the actions whose first call TestEBSCleanupAfterEachFailure fails by
+// default: every call that creates, changes or deletes something, from the key pair to the cleanup.
+// GOLDEN_E2E_CLEANUP=all fails each of a build's calls in turn, the waits' polls included.
+var defaultEBSFaults = []string{"ImportKeyPair", "CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "RunInstances",
+	"StopInstances", "ModifyInstanceAttribute", "CreateImage", "ModifyImageAttribute", "DeleteTags",
+	"TerminateInstances", "DeleteSecurityGroup", "DeleteKeyPair"}
+
 // TestEBSCleanupAfterEachFailure counts the AWS calls of a successful build, then runs the build
 // once per call with that call failing, and checks each time that nothing is left: no live
 // instance, temporary group or key pair, unfinished image or orphan snapshot, and no image of a
@@ -170,12 +177,19 @@ func TestEBSCleanupAfterEachFailure(t *testing.T) {
 		}
 	}
 	t.Logf("a build makes %d AWS calls: %v", len(calls), counts)
-	for _, required := range []string{"ImportKeyPair", "CreateSecurityGroup", "AuthorizeSecurityGroupIngress", "RunInstances",
-		"StopInstances", "ModifyInstanceAttribute", "CreateImage", "ModifyImageAttribute", "DeleteTags",
-		"TerminateInstances", "DeleteSecurityGroup", "DeleteKeyPair"} {
+	for _, required := range defaultEBSFaults {
 		if counts[required] == 0 {
 			t.Errorf("the build never calls %s: the matrix misses it", required)
 		}
+	}
+
+	if !cleanupSuite() {
+		calls = slices.DeleteFunc(calls, func(c call) bool { return c.n > 1 || !slices.Contains(defaultEBSFaults, c.action) })
+		names = names[:0]
+		for _, c := range calls {
+			names = append(names, fmt.Sprintf("%s#%d", c.action, c.n))
+		}
+		t.Logf("failing %d of them (GOLDEN_E2E_CLEANUP=all fails each call)", len(calls))
 	}
 
 	var mu sync.Mutex
@@ -240,6 +254,12 @@ var ebsInterruptPoints = []ebsInterruptPoint{
 	{step: "StepFinishImage (tags)", action: "DeleteTags", n: 1},
 }
 
+// defaultEBSInterrupts are the steps TestEBSCleanupAfterInterrupt interrupts by default, one per
+// phase: before the instance, launching it, logged in, provisioning, waiting for the image, after
+// the image. GOLDEN_E2E_CLEANUP=all interrupts every step of ebsInterruptPoints.
+var defaultEBSInterrupts = []string{"StepKeyPair", "StepRunInstance (launch)", "StepConnect", "StepProvision",
+	"StepCreateImage (wait)", "StepFinishImage"}
+
 // TestEBSCleanupAfterInterrupt interrupts a build in each of its steps, as Ctrl-C does, and
 // checks that the build stops, cleans up, and leaves nothing.
 func TestEBSCleanupAfterInterrupt(t *testing.T) {
@@ -247,12 +267,19 @@ func TestEBSCleanupAfterInterrupt(t *testing.T) {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	t.Parallel()
-	names := make([]string, len(ebsInterruptPoints))
-	for i, ip := range ebsInterruptPoints {
+	points := ebsInterruptPoints
+	if !cleanupSuite() {
+		points = slices.DeleteFunc(slices.Clone(points), func(ip ebsInterruptPoint) bool { return !slices.Contains(defaultEBSInterrupts, ip.step) })
+		if len(points) != len(defaultEBSInterrupts) {
+			t.Fatalf("defaultEBSInterrupts names a step that ebsInterruptPoints lacks: %v", defaultEBSInterrupts)
+		}
+	}
+	names := make([]string, len(points))
+	for i, ip := range points {
 		names[i] = ip.step
 	}
 	runCases(t, names, func(t *testing.T, i int) {
-		ip := ebsInterruptPoints[i]
+		ip := points[i]
 		delays := quickDelays
 		delays.ImagePending = 5 * time.Second // long enough to be interrupted while waiting
 		b := newSSHBuild(t, delays, "")
