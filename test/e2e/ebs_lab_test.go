@@ -25,9 +25,9 @@ import (
 // provisioners run over SSH, CreateImage captures the machine's disk, and the test boots the new
 // AMI as any EC2 user would (its own key pair, through the SDK) to look at what the image holds.
 
-// ebsLabOSes are the operating systems TestEBSLabBuild builds on, in parallel: Ubuntu 22.04, and
-// Debian 12, where golden-harden runs too; others when GOLDEN_LAB_OSES names them (comma separated,
-// or "all").
+// ebsLabOSes are the operating systems TestEBSLabBuild builds on, in parallel, golden-harden's
+// default profile running on each it supports: Ubuntu 22.04 and Debian 12; others when
+// GOLDEN_LAB_OSES names them (comma separated, or "all").
 var ebsLabOSes = []string{"ubuntu-22.04", "debian-12"}
 
 // ebsLabUsers are the vendors' default users, which source_os sets as ssh_username.
@@ -36,16 +36,15 @@ var ebsLabUsers = map[string]string{
 	"ubuntu-22.04": "ubuntu", "ubuntu-24.04": "ubuntu", "ubuntu-26.04": "ubuntu",
 }
 
-// ebsLabTemplate builds on system with a shell provisioner that leaves a file, and golden-harden's ssh
-// module when harden is set; a manifest post-processor records the artifact and the generated
+// ebsLabTemplate builds on system with a shell provisioner that leaves a file, and golden-harden's
+// default profile when harden is set; a manifest post-processor records the artifact and the generated
 // data it was given.
 func ebsLabTemplate(system string, harden bool) string {
 	hardenBlock := ""
 	if harden {
 		hardenBlock = `
   provisioner "golden-harden" {
-    only_controls = ["ssh"]
-    report        = "harden.json"
+    report = "harden.json"
   }
 `
 	}
