@@ -216,6 +216,7 @@ else
 fi
 sleep 1`,
 	})
+	controls = append(controls, resolvedRespondersControl)
 	register(Module{
 		Name:        "services",
 		Description: "Servers (CIS 2.1) and clients (CIS 2.2) a server image should not carry: purged, or masked where purging would take other packages along.",
@@ -229,3 +230,25 @@ sleep 1`,
 const mtaListeners = `if ! g_cmd ss; then g_say "not applicable: ss (iproute2) is not installed"; return 2; fi
 _bad=$(ss -H -l -n -t 2>/dev/null | awk '{ a = $4; p = a; sub(/.*:/, "", p); h = a; sub(/:[^:]*$/, "", h)
 	if ((p == 25 || p == 465 || p == 587) && h != "127.0.0.1" && h != "[::1]" && h !~ /^127\./) print a }')`
+
+// resolvedDropIn turns off the network responders of systemd-resolved.
+const resolvedDropIn = "/etc/systemd/resolved.conf.d/60-golden-hardening.conf"
+
+// resolvedRespondersControl: systemd-resolved answers LLMNR (5355) and multicast DNS (5353) queries
+// on every interface where its compiled default says so (Debian's answers LLMNR, Ubuntu's does
+// not): a listener nothing on an EC2 instance needs, which firewall.open-ports would report. The
+// drop-in turns both off; the daemon is restarted when it runs, so the listeners go at once.
+var resolvedRespondersControl = Control{
+	ID: "services.resolved-responders", Title: "Ensure systemd-resolved answers no LLMNR or multicast DNS queries",
+	Refs: cisRefsSame("2.1.22"), Level: 1, OS: debianFamilies,
+	Check: `	if ! g_unit_exists systemd-resolved.service; then g_say "not applicable: systemd-resolved is not installed"; return 2; fi
+	_r=$G_WORK_DIR/resolved
+	systemd-analyze cat-config systemd/resolved.conf >"$_r.conf" 2>/dev/null ||
+		cat /etc/systemd/resolved.conf /etc/systemd/resolved.conf.d/*.conf >"$_r.conf" 2>/dev/null
+	: >"$_r.status"
+	if g_unit_active systemd-resolved.service; then resolvectl status --no-pager >"$_r.status" 2>/dev/null; fi
+	awk ` + awkProgram("services/resolved-responders.awk") + ` "$_r.conf" "$_r.status"`,
+	Fix: `	printf '# golden-harden: no LLMNR or multicast DNS responder on the network (CIS 2.1.22)\n[Resolve]\nLLMNR=no\nMulticastDNS=no\n' |
+		g_write_file ` + resolvedDropIn + ` 0644 root:root || return 1
+	systemctl try-restart systemd-resolved.service`,
+}

@@ -43,12 +43,31 @@ var supportedOS = []struct {
 	Versions []string
 	Planned  bool // named in errors as coming, not accepted yet
 }{
-	{ID: "debian", Name: "Debian", Versions: []string{"12"}},
+	{ID: "debian", Name: "Debian", Versions: []string{"12", "13"}},
 	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"22.04", "24.04"}},
-	{ID: "debian", Name: "Debian", Versions: []string{"13"}, Planned: true},
 	{ID: "ubuntu", Name: "Ubuntu", Versions: []string{"26.04"}, Planned: true},
 	{ID: "amzn", Name: "Amazon Linux", Versions: []string{"2023"}, Planned: true},
 	{ID: "rhel", Name: "RHEL", Versions: []string{"9"}, Planned: true},
+}
+
+// Release is one release of the supported list: Name is how the docs write it ("Ubuntu 24.04"),
+// Lab the lab machine's base image the end-to-end matrix hardens ("ubuntu-24.04").
+type Release struct {
+	Name, Lab string
+}
+
+// Releases lists the supported releases (planned false) or the planned ones, in the list's order.
+func Releases(planned bool) []Release {
+	var out []Release
+	for _, s := range supportedOS {
+		if s.Planned != planned {
+			continue
+		}
+		for _, v := range s.Versions {
+			out = append(out, Release{Name: s.Name + " " + v, Lab: s.ID + "-" + v})
+		}
+	}
+	return out
 }
 
 // SupportedOSText describes the supported and planned releases, for messages and docs.

@@ -28,7 +28,8 @@ func TestParseOSRelease(t *testing.T) {
 			OSInfo{ID: "amzn", VersionID: "2023", Family: "rhel"}, false},
 		{"rhel 9.4", "ID=\"rhel\"\nID_LIKE=\"fedora\"\nVERSION_ID=\"9.4\"\n", OSInfo{ID: "rhel", VersionID: "9.4", Family: "rhel"}, false},
 		{"rocky through ID_LIKE", "ID=\"rocky\"\nID_LIKE=\"rhel centos fedora\"\nVERSION_ID=\"9.3\"\n", OSInfo{ID: "rocky", VersionID: "9.3", Family: "rhel"}, false},
-		{"debian 13", "ID=debian\nVERSION_ID=\"13\"\n", OSInfo{ID: "debian", VersionID: "13", Family: "debian"}, false},
+		{"debian 13", "PRETTY_NAME=\"Debian GNU/Linux 13 (trixie)\"\nID=debian\nVERSION_ID=\"13\"\n",
+			OSInfo{ID: "debian", VersionID: "13", Family: "debian", PrettyName: "Debian GNU/Linux 13 (trixie)"}, true},
 		{"comments and single quotes", "# c\nID='debian'\nVERSION_ID='11'\n", OSInfo{ID: "debian", VersionID: "11", Family: "debian"}, false},
 	}
 	for _, tc := range cases {
@@ -41,7 +42,7 @@ func TestParseOSRelease(t *testing.T) {
 			if (err == nil) != tc.supported {
 				t.Errorf("CheckSupported = %v", err)
 			}
-			if err != nil && !strings.Contains(err.Error(), "supported: Debian 12, Ubuntu 22.04/24.04; planned: Debian 13, Ubuntu 26.04, Amazon Linux 2023, RHEL 9") {
+			if err != nil && !strings.Contains(err.Error(), "supported: Debian 12/13, Ubuntu 22.04/24.04; planned: Ubuntu 26.04, Amazon Linux 2023, RHEL 9") {
 				t.Errorf("error does not list what is supported: %v", err)
 			}
 		})

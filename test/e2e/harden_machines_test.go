@@ -60,14 +60,24 @@ func assertLogsIn(t *testing.T, m *lab.MachineHost, when string, keys map[string
 // launched: the build removed its build account, so cloud-init creates the default user anew, and
 // the user data adds another key-only user. Both are created under the hardened defaults, with a
 // locked password nobody will change; 400 days later, and after a reboot, they must still log in
-// with their key and use sudo.
+// with their key and use sudo. It runs on Debian 12 unless GOLDEN_HARDEN_OSES names releases (or
+// all).
 func TestHardenKeyOnlyUserOfALaterLaunch(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	requireHardenMatrix(t)
 	t.Parallel()
-	m := lab.Machine(t, "debian-12")
+	for _, osName := range matrixList("GOLDEN_HARDEN_OSES", allMatrixOSes, []string{"debian-12"}) {
+		t.Run(osName, func(t *testing.T) {
+			t.Parallel()
+			keyOnlyUserOfALaterLaunch(t, osName)
+		})
+	}
+}
+
+func keyOnlyUserOfALaterLaunch(t *testing.T, osName string) {
+	m := lab.Machine(t, osName)
 	p := lab.Packer(t)
 	r, res := hardenBuild(t, p, m.TargetHost, "login", `    only_controls = ["login"]`)
 	if r == nil {

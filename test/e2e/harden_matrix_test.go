@@ -9,20 +9,29 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
 // The OS matrix: every release golden-harden supports, as a lab machine booted the way EC2 boots
-// its image, hardened with every profile by the real packer binary. `make test` runs the default
-// profile on defaultMatrixOSes; `make test-matrix` sets GOLDEN_HARDEN_OSES=all and
-// GOLDEN_HARDEN_PROFILES=all (or comma-separated lists).
+// its image, hardened with every profile by the real packer binary. Only `make test-matrix` runs it
+// (GOLDEN_HARDEN_MATRIX=1), on GOLDEN_HARDEN_OSES and GOLDEN_HARDEN_PROFILES (all, or
+// comma-separated lists; all by default).
 
-// defaultMatrixOSes are the releases `make test` hardens: the seed's Ubuntu 22.04, and Debian 12.
+// defaultMatrixOSes are the releases hardened when GOLDEN_HARDEN_OSES is unset: the seed's Ubuntu
+// 22.04, and Debian 12.
 var defaultMatrixOSes = []string{"debian-12", "ubuntu-22.04"}
 
-// allMatrixOSes is every release of the supported list (docs/provisioners/harden.mdx).
-var allMatrixOSes = []string{"debian-12", "ubuntu-22.04", "ubuntu-24.04"}
+// allMatrixOSes is every release of the supported list (internal/hardening, the list
+// docs/provisioners/harden.mdx shows): the matrix hardens exactly what golden-harden accepts.
+var allMatrixOSes = func() []string {
+	var out []string
+	for _, r := range hardening.Releases(false) {
+		out = append(out, r.Lab)
+	}
+	return out
+}()
 
 // matrixList is the comma-separated list in the environment variable, all for "all", def when
 // unset.

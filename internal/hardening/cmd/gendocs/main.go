@@ -1,8 +1,9 @@
 // Command gendocs writes the golden-harden docs partials that come from the catalogue: the tables
-// of every control with its references and profiles (controls.mdx), and the reference of every
-// module option block from the option structs' comments (module-options.mdx). docs/provisioners/
-// harden.mdx includes both. `go generate ./internal/hardening` runs it; the output depends only
-// on the source, so running it twice changes nothing.
+// of every control with its references and profiles (controls.mdx), the reference of every
+// module option block from the option structs' comments (module-options.mdx), and the supported
+// and planned releases (supported-systems.mdx). docs/provisioners/harden.mdx includes them.
+// `go generate ./internal/hardening` runs it; the output depends only on the source, so running
+// it twice changes nothing.
 package main
 
 import (
@@ -36,8 +37,9 @@ func main() {
 		log.Fatalf("gendocs: %v", err)
 	}
 	files := map[string]string{
-		"controls.mdx":       controlsDoc(hardening.Modules()),
-		"module-options.mdx": optionsDoc(blocks, hardening.Modules()),
+		"controls.mdx":          controlsDoc(hardening.Modules()),
+		"module-options.mdx":    optionsDoc(blocks, hardening.Modules()),
+		"supported-systems.mdx": supportedDoc(),
 	}
 	if err := os.MkdirAll(*out, 0o755); err != nil {
 		log.Fatalf("gendocs: %v", err)
@@ -255,4 +257,20 @@ func optionsDoc(blocks []optionBlock, mods []hardening.Module) string {
 func indentDoc(doc string) string {
 	lines := strings.Split(strings.TrimSpace(doc), "\n")
 	return strings.Join(lines, "\n  ")
+}
+
+// supportedDoc names the releases golden-harden accepts and those planned, from the list it
+// checks targets against.
+func supportedDoc() string {
+	names := func(rs []hardening.Release) string {
+		var out []string
+		for _, r := range rs {
+			out = append(out, r.Name)
+		}
+		if len(out) < 2 {
+			return strings.Join(out, "")
+		}
+		return strings.Join(out[:len(out)-1], ", ") + " and " + out[len(out)-1]
+	}
+	return header + "Supported: " + names(hardening.Releases(false)) + ". Planned: " + names(hardening.Releases(true)) + ".\n"
 }

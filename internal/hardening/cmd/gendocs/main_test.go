@@ -17,8 +17,9 @@ func TestCommittedDocsAreCurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := map[string]string{
-		"controls.mdx":       controlsDoc(hardening.Modules()),
-		"module-options.mdx": optionsDoc(blocks, hardening.Modules()),
+		"controls.mdx":          controlsDoc(hardening.Modules()),
+		"module-options.mdx":    optionsDoc(blocks, hardening.Modules()),
+		"supported-systems.mdx": supportedDoc(),
 	}
 	for name, content := range want {
 		got, err := os.ReadFile(filepath.Join("..", "..", "..", "..", "docs-partials", "provisioner", "harden", name))
