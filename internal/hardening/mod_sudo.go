@@ -12,7 +12,9 @@ import (
 // NOPASSWD are never touched: that is also why CIS 5.2.4 (a password for every sudo) has no
 // control here.
 type SudoOptions struct {
-	// Where sudo logs every command (`Defaults logfile`). Default `/var/log/sudo.log`.
+	// Where sudo logs every command (`Defaults logfile`). Default `/var/log/sudo.log`. Not used
+	// where sudo is sudo-rs (Ubuntu 26.04's), which has no such setting and writes every command to
+	// the system log.
 	LogFile string `mapstructure:"logfile"`
 	// Minutes a sudo authentication stays valid (`Defaults timestamp_timeout`). Default 15, the
 	// benchmark's maximum; sudo's own default is also 15, so nothing is written unless a lower value
@@ -122,6 +124,20 @@ g_say "effective Defaults ` + key + `: ${_val:-unset}"
 ` + cond
 }
 
+// sudoRsNoLogfile makes sudo.logfile not applicable where sudo is sudo-rs (the alternative
+// Ubuntu 26.04 selects): sudo-rs writes every command to the system log (the auth facility,
+// /var/log/auth.log with rsyslog, the journal without), has no `Defaults logfile`, and its visudo
+// rejects the whole file that carries one ("unknown setting: 'logfile'"). visudo belongs to the
+// same alternative as sudo.
+const sudoRsNoLogfile = `_v=$(visudo -V 2>/dev/null | head -n 1)
+case $_v in
+visudo-rs*)
+	g_say "not applicable: sudo is sudo-rs ($_v), which has no logfile setting and logs every command to the system log (auth facility)"
+	return 2
+	;;
+esac
+`
+
 // sudoVisudo is the sudo module's Finalize: the whole configuration must parse, and the build
 // user must keep passwordless sudo.
 const sudoVisudo = `visudo -c >&2 || return 1
@@ -144,7 +160,8 @@ func init() {
 			{
 				ID: "sudo.logfile", Title: "Ensure sudo log file exists",
 				Refs: cisRefsSame("5.2.3"), Level: 1, OS: debianFamilies,
-				Check: sudoCheck("logfile", `[ "$_val" = "$SUDO_LOGFILE" ]`),
+				// sudo-rs (Ubuntu 26.04's sudo) has no logfile setting, and its visudo refuses one.
+				Check: sudoRsNoLogfile + sudoCheck("logfile", `[ "$_val" = "$SUDO_LOGFILE" ]`),
 				Fix:   sudoDropIn("logfile", `"Defaults logfile=\"$SUDO_LOGFILE\""`),
 			},
 			{

@@ -153,8 +153,8 @@ func (run provisionRun) report(t *testing.T) (*report.Report, []byte) {
 
 func TestProvisionRefusesAnUnsupportedOS(t *testing.T) {
 	for _, tc := range []struct{ osRelease, want string }{
-		{amazon, "golden-harden: Amazon Linux 2023 is planned but not supported yet (supported: Debian 12/13, Ubuntu 22.04/24.04; planned: Ubuntu 26.04, Amazon Linux 2023, RHEL 9)"},
-		{alpine, `golden-harden: unsupported operating system "Alpine Linux v3.20" (supported: Debian 12/13, Ubuntu 22.04/24.04; planned: Ubuntu 26.04, Amazon Linux 2023, RHEL 9)`},
+		{amazon, "golden-harden: Amazon Linux 2023 is planned but not supported yet (supported: Debian 12/13, Ubuntu 22.04/24.04/26.04; planned: Amazon Linux 2023, RHEL 9)"},
+		{alpine, `golden-harden: unsupported operating system "Alpine Linux v3.20" (supported: Debian 12/13, Ubuntu 22.04/24.04/26.04; planned: Amazon Linux 2023, RHEL 9)`},
 	} {
 		run := provision(t, tc.osRelease, map[string]interface{}{"mode": "audit"})
 		if run.err == nil || run.err.Error() != tc.want {
