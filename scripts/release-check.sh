@@ -89,7 +89,8 @@ entries=$(unzip -Z1 "$zip")
 unzip -q "$zip" -d "$work/unzipped"
 bin=$work/unzipped/$base
 chmod +x "$bin"
-"$sdc" plugin-check "$bin"
+# plugin-check judges the name exactly as given (packer-plugin-*), so it gets the bare file name.
+(cd "$work/unzipped" && "$sdc" plugin-check "$base")
 reported=$("$bin" describe | sed -n 's/.*"version":"\([^"]*\)".*/\1/p')
 [[ $reported == "$snapshot" ]] || fail "$base describes itself as version '$reported', want $snapshot"
 
