@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Installs, on a Debian 12 machine, the system packages the build, the tests and the demo need,
-# and the pinned Go tools (packer, packer-sdc). Safe to run again: it only installs what is missing.
+# Installs, on a Debian 12 machine, the system packages the build, the tests and the demo need.
+# Safe to run again: it only installs what is missing. The pinned Go tools (packer, packer-sdc, the
+# official amazon plugin) are `make tools`' job; `make prepare` runs both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -20,5 +21,3 @@ if ((${#missing[@]})); then
 fi
 
 command -v go >/dev/null || { echo "setup: Go is required (go.mod says which version)" >&2; exit 1; }
-scripts/tools.sh packer
-scripts/tools.sh packer-sdc

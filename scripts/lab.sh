@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# `make lab`: the images the tests boot, built at the same time: the Debian 12 test target's two
+# rootfs variants (plain, and with the hardening packages) and a cloud image per operating system
+# named on the command line. Each build spends much of its time waiting on the package mirror, so
+# building them side by side takes little longer than the slowest one. Cached images are reused
+# (test/target/target.sh builds each once, under its own lock), so a second run returns at once.
+#
+# usage: scripts/lab.sh [OS...]   (OS as `test/target/target.sh images` lists them)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# The host's packages first: parallel builds would each try to install what is missing at once.
+scripts/setup.sh
+builds=("build" "build --packages hardening")
+for os in "$@"; do builds+=("image $os"); done
+
+started=$SECONDS
+pids=()
+for b in "${builds[@]}"; do
+  # shellcheck disable=SC2086 # each build is a target.sh command line
+  test/target/target.sh $b &
+  pids+=($!)
+done
+failed=()
+for i in "${!pids[@]}"; do
+  wait "${pids[$i]}" || failed+=("target.sh ${builds[$i]}")
+done
+if ((${#failed[@]})); then
+  printf 'lab: failed: %s\n' "${failed[@]}" >&2
+  exit 1
+fi
+echo "lab: ${#builds[@]} images ready in $((SECONDS - started)) s"
