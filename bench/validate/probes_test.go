@@ -1,6 +1,6 @@
 // Package validate benchmarks golden-validate's probe run on the Debian 12 lab target: 20 probes
 // of every type rendered into one script and run over one SSH session, timed from the first
-// request to the last verdict, the connection already open (issue point 7). Run it with
+// request to the last verdict, the connection already open (issue point 5). Run it with
 // `scripts/bench.sh validate`.
 package validate
 
@@ -20,7 +20,7 @@ var suite = benchrec.NewSuite("validate")
 
 func TestMain(m *testing.M) { os.Exit(benchrec.Main(suite, func() int { return lab.Main(m) })) }
 
-const group = "golden-validate probes on the Debian 12 target (point 7)"
+const group = "golden-validate probes on the Debian 12 target (point 5)"
 
 func ptr[T any](v T) *T { return &v }
 
