@@ -1,7 +1,6 @@
 package lifecycle
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -24,6 +23,7 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/lifecycle"
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
+	"github.com/golden-ami/packer-plugin-golden/internal/syncbuf"
 )
 
 // The build region, and the accounts and organisation the test shares with.
@@ -118,26 +118,9 @@ func goldenEBSProvenance(f fleet) map[string]string {
 	return provenanceTags(f, "golden-build-0002", "cis-level2-server", "97.5")
 }
 
-// syncBuffer collects UI output from the copy goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testUI() (packersdk.Ui, *syncBuffer) {
-	out := &syncBuffer{}
+// testUI is a Ui whose output the copy goroutines share.
+func testUI() (packersdk.Ui, *syncbuf.Buffer) {
+	out := &syncbuf.Buffer{}
 	return &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out}, out
 }
 
@@ -309,7 +292,7 @@ func configure(t *testing.T, raw map[string]interface{}) *PostProcessor {
 }
 
 // mustPostProcess runs the post-processor on input with a recording UI and fails the test on error.
-func mustPostProcess(t *testing.T, p *PostProcessor, input packersdk.Artifact) (packersdk.Artifact, *syncBuffer) {
+func mustPostProcess(t *testing.T, p *PostProcessor, input packersdk.Artifact) (packersdk.Artifact, *syncbuf.Buffer) {
 	t.Helper()
 	ui, out := testUI()
 	art, _, _, err := p.PostProcess(context.Background(), ui, input)

@@ -16,25 +16,8 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 	"github.com/golden-ami/packer-plugin-golden/internal/goldentag"
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
+	"github.com/golden-ami/packer-plugin-golden/internal/syncbuf"
 )
-
-// syncBuffer is a Ui's writer that the targets' goroutines share.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf strings.Builder
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
 
 // TestTargetsRunInParallel runs golden-validate on three targets (two instance types in one
 // region, one in another) against the simulator: the three RunInstances calls must all be in
@@ -101,7 +84,7 @@ func TestTargetsRunInParallel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	ui := &packersdk.BasicUi{Reader: strings.NewReader(""), Writer: out, ErrorWriter: out}
 	artifact := &packersdk.MockArtifact{BuilderIdValue: amiref.BuilderIDGoldenEBS, IdValue: amiref.Format(refs)}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)

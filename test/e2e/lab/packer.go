@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
+	"github.com/golden-ami/packer-plugin-golden/internal/syncbuf"
 	"github.com/golden-ami/packer-plugin-golden/version"
 )
 
@@ -317,30 +318,12 @@ func (p *PackerEnv) UseAmazonPlugin(t *testing.T) {
 // output grows while it runs, and the test can interrupt or kill it at a point of its choosing.
 type Running struct {
 	cmd     *exec.Cmd
-	out     *syncBuffer
+	out     *syncbuf.Buffer
 	started time.Time
 	timeout time.Duration
 	done    chan struct{}
 	err     error
 	args    []string
-}
-
-// syncBuffer is a bytes.Buffer packer writes to while the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // Start runs packer with args in p.Dir in its own process group (packer and its plugins), and
@@ -375,7 +358,7 @@ func StartCommand(t *testing.T, cmd *exec.Cmd, timeout time.Duration) *Running {
 // startCommand starts cmd as it is set up (process attributes, standard input).
 func startCommand(t *testing.T, cmd *exec.Cmd, timeout time.Duration) *Running {
 	t.Helper()
-	r := &Running{cmd: cmd, out: &syncBuffer{}, done: make(chan struct{}), args: cmd.Args[1:], timeout: timeout}
+	r := &Running{cmd: cmd, out: &syncbuf.Buffer{}, done: make(chan struct{}), args: cmd.Args[1:], timeout: timeout}
 	cmd.Stdout, cmd.Stderr = r.out, r.out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("lab: starting %s: %v", strings.Join(cmd.Args, " "), err)
