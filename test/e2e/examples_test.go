@@ -271,3 +271,24 @@ func TestExampleTerraform(t *testing.T) {
 		})
 	}
 }
+
+// TestReadmeTemplateIsAnExample keeps the README's template one that TestExamplesValidate checks:
+// its first HCL block is a part of example/quickstart.pkr.hcl, word for word.
+func TestReadmeTemplateIsAnExample(t *testing.T) {
+	root := lab.RepoRoot(t)
+	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	block := regexp.MustCompile("(?s)```hcl\n(.*?)```").FindSubmatch(readme)
+	if block == nil {
+		t.Fatal("README.md has no ```hcl block")
+	}
+	example, err := os.ReadFile(filepath.Join(root, "example", "quickstart.pkr.hcl"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(example), string(block[1])) {
+		t.Errorf("README.md's first template is not in example/quickstart.pkr.hcl:\n%s", block[1])
+	}
+}
