@@ -429,6 +429,11 @@ func TestDemoInterrupted(t *testing.T) {
 		names = append(names, p.name)
 	}
 	wanted := matrixList("GOLDEN_DEMO_INTERRUPTS", names, demoInterruptsDefault)
+	for _, w := range wanted {
+		if !slices.Contains(names, w) {
+			t.Fatalf("GOLDEN_DEMO_INTERRUPTS names %q; the points are %v (or all)", w, names)
+		}
+	}
 	dir := t.TempDir()
 	for _, point := range demoInterrupts {
 		if !slices.Contains(wanted, point.name) {
