@@ -17,6 +17,7 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
 	"github.com/golden-ami/packer-plugin-golden/internal/awsconf"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
+	"github.com/golden-ami/packer-plugin-golden/internal/unknown"
 )
 
 // AMIFilter selects the source AMI by DescribeImages filters.
@@ -173,7 +174,7 @@ func (c *Config) prepareSource() []error {
 	default:
 		errs = append(errs, fmt.Errorf("%s: set only one of them", strings.Join(named, ", ")))
 	}
-	if c.SourceAMI != "" && !amiref.ValidImageID(c.SourceAMI) {
+	if c.SourceAMI != "" && !unknown.Is(c.SourceAMI) && !amiref.ValidImageID(c.SourceAMI) {
 		errs = append(errs, fmt.Errorf("source_ami: %q is not an AMI id (ami- and 8 or 17 hex digits)", c.SourceAMI))
 	}
 	if set["source_ami_filter"] {
@@ -295,7 +296,7 @@ func (v *RootVolume) prepare() []error {
 		if v.Encrypted == config.TriFalse {
 			errs = append(errs, fmt.Errorf("root_volume.kms_key_id: set, but encrypted = false"))
 		}
-		if !kmsKeySyntax.MatchString(v.KMSKeyID) {
+		if !unknown.Is(v.KMSKeyID) && !kmsKeySyntax.MatchString(v.KMSKeyID) {
 			errs = append(errs, fmt.Errorf("root_volume.kms_key_id: %q is not a key id, key ARN, alias or alias ARN", v.KMSKeyID))
 		}
 	}

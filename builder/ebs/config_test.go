@@ -142,3 +142,34 @@ func TestArchitectureOf(t *testing.T) {
 		}
 	}
 }
+
+// TestPrepareAcceptsPackersPlaceholderForUnknownValues: `packer validate` without
+// -evaluate-datasources passes "<unknown>" for every value a data source would give, as in
+// example/layered-app.pkr.hcl (source_ami = data.golden-ami.base.id); the id checks let it
+// through, and still refuse a malformed id.
+func TestPrepareAcceptsPackersPlaceholderForUnknownValues(t *testing.T) {
+	placeholders := map[string]any{
+		"source_os":          nil,
+		"ssh_username":       "ubuntu",
+		"source_ami":         "<unknown>",
+		"subnet_id":          "<unknown>",
+		"vpc_id":             "<unknown>",
+		"security_group_ids": []string{"<unknown>"},
+		"root_volume":        map[string]any{"kms_key_id": "<unknown>"},
+	}
+	var b Builder
+	if _, _, err := b.Prepare(with(placeholders)); err != nil {
+		t.Fatalf("Packer's placeholder for values not known yet was refused: %v", err)
+	}
+	for option, bad := range map[string]any{
+		"source_ami": "<unknown>x", "subnet_id": "unknown", "vpc_id": "<vpc>",
+		"security_group_ids": []string{"<unknown>", "sg-1"}, "root_volume": map[string]any{"kms_key_id": "<known>"},
+	} {
+		raw := with(placeholders)
+		raw[option] = bad
+		var b Builder
+		if _, _, err := b.Prepare(raw); err == nil || !strings.Contains(err.Error(), option) {
+			t.Errorf("%s = %v: want an error naming %s, got %v", option, bad, option, err)
+		}
+	}
+}

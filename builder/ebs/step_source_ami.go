@@ -15,6 +15,7 @@ import (
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
 	"github.com/hashicorp/packer-plugin-sdk/packerbuilderdata"
 
+	"github.com/golden-ami/packer-plugin-golden/internal/amiref"
 	"github.com/golden-ami/packer-plugin-golden/internal/amiselect"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 )
@@ -166,6 +167,11 @@ func rootMapping(image types.Image) *types.BlockDeviceMapping {
 }
 
 func describeOne(ctx context.Context, api launch.EC2API, option, id string) (types.Image, error) {
+	// Prepare lets Packer's placeholder for a value not known yet through (package unknown); a build
+	// knows every value, so a placeholder here was written out, and an SSM parameter may hold anything.
+	if !amiref.ValidImageID(id) {
+		return types.Image{}, fmt.Errorf("%s: %q is not an AMI id (ami- and 8 or 17 hex digits)", option, id)
+	}
 	out, err := api.DescribeImages(ctx, &ec2.DescribeImagesInput{ImageIds: []string{id}, IncludeDeprecated: aws.Bool(true)})
 	if err != nil {
 		return types.Image{}, fmt.Errorf("%s: describing %s: %w", option, id, err)

@@ -134,3 +134,27 @@ func TestSourceAMIFilterErrorsNameTheSearch(t *testing.T) {
 		})
 	}
 }
+
+// TestSourceAMIRefusesWhatIsNotAnAMIID: the build refuses Packer's "<unknown>" placeholder, which
+// Prepare lets through for `packer validate` (package unknown), when it reaches the build written
+// out, and an SSM parameter that holds something other than an AMI id, before calling EC2 with it.
+func TestSourceAMIRefusesWhatIsNotAnAMIID(t *testing.T) {
+	sim := ec2sim.StartTest(t, ec2sim.Options{})
+	sim.PutParameter(testRegion, "/team/base-ami", "ami-latest", "text")
+	tests := []struct {
+		name string
+		raw  map[string]any
+		want string
+	}{
+		{"placeholder", map[string]any{"source_os": nil, "source_ami": "<unknown>"}, `source_ami: "<unknown>" is not an AMI id`},
+		{"parameter value", map[string]any{"source_os": nil, "source_ami_ssm_parameter": "/team/base-ami"}, `source_ami_ssm_parameter: "ami-latest" is not an AMI id`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err, out := runSourceStep(t, simConfig(t, sim, tt.raw), time.Now())
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("want an error with %q, got %v\n%s", tt.want, err, out)
+			}
+		})
+	}
+}

@@ -16,6 +16,8 @@ import (
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
 	"github.com/hashicorp/packer-plugin-sdk/template/config"
 	"github.com/hashicorp/packer-plugin-sdk/template/interpolate"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/unknown"
 )
 
 // Defaults of the run options.
@@ -246,7 +248,7 @@ func (c *RunConfig) prepareInstanceTypes() []error {
 
 func (c *RunConfig) prepareNetwork() []error {
 	var errs []error
-	if c.SubnetID != "" && !subnetIDSyntax.MatchString(c.SubnetID) {
+	if c.SubnetID != "" && !unknown.Is(c.SubnetID) && !subnetIDSyntax.MatchString(c.SubnetID) {
 		errs = append(errs, fmt.Errorf("subnet_id: %q is not a subnet id (subnet- and 8 or 17 hex digits)", c.SubnetID))
 	}
 	if c.SubnetID != "" && len(c.SubnetFilter.Filters) > 0 {
@@ -258,7 +260,7 @@ func (c *RunConfig) prepareNetwork() []error {
 			break
 		}
 	}
-	if c.VpcID != "" && !vpcIDSyntax.MatchString(c.VpcID) {
+	if c.VpcID != "" && !unknown.Is(c.VpcID) && !vpcIDSyntax.MatchString(c.VpcID) {
 		errs = append(errs, fmt.Errorf("vpc_id: %q is not a VPC id (vpc- and 8 or 17 hex digits)", c.VpcID))
 	}
 	if c.IAMInstanceProfile != "" && strings.ContainsAny(c.IAMInstanceProfile, " \t\n") {
@@ -270,7 +272,7 @@ func (c *RunConfig) prepareNetwork() []error {
 func (c *RunConfig) prepareSecurityGroup() []error {
 	var errs []error
 	for _, id := range c.SecurityGroupIDs {
-		if !groupIDSyntax.MatchString(id) {
+		if !unknown.Is(id) && !groupIDSyntax.MatchString(id) {
 			errs = append(errs, fmt.Errorf("security_group_ids: %q is not a security group id (sg- and 8 or 17 hex digits)", id))
 		}
 	}

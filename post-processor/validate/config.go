@@ -19,6 +19,7 @@ import (
 	"github.com/golden-ami/packer-plugin-golden/internal/awspp"
 	"github.com/golden-ami/packer-plugin-golden/internal/launch"
 	"github.com/golden-ami/packer-plugin-golden/internal/probe"
+	"github.com/golden-ami/packer-plugin-golden/internal/unknown"
 )
 
 // Defaults of the options.
@@ -222,7 +223,7 @@ func (c *Config) prepareTargets() []error {
 		if t.InstanceType != "" && !launch.ValidInstanceType(t.InstanceType) {
 			errs = append(errs, fmt.Errorf("%s.instance_type: %q is not an instance type (family.size, e.g. t3.small)", where, t.InstanceType))
 		}
-		if t.SubnetID != "" && !launch.ValidSubnetID(t.SubnetID) {
+		if t.SubnetID != "" && !unknown.Is(t.SubnetID) && !launch.ValidSubnetID(t.SubnetID) {
 			errs = append(errs, fmt.Errorf("%s.subnet_id: %q is not a subnet id (subnet- and 8 or 17 hex digits)", where, t.SubnetID))
 		}
 		key := t.Region + "/" + t.InstanceType
