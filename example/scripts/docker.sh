@@ -2,7 +2,8 @@
 # Docker Engine from Docker's own apt repository, the way Docker documents it for Ubuntu and
 # Debian: the repository key in /etc/apt/keyrings, a signed-by source for this machine's
 # architecture and release. The user DOCKER_USER (the build user) joins the docker group. When
-# Docker has no repository for this release yet, the distribution's docker.io is installed instead.
+# Docker's repository cannot be reached or has none for this release yet, the distribution's
+# docker.io is installed instead.
 # Run as root.
 set -eu
 # shellcheck source=/dev/null
@@ -22,7 +23,7 @@ if curl -fsSL -o /dev/null "$repo/dists/$VERSION_CODENAME/Release"; then
   apt-get update -qq
   apt-get install -y -qq docker-ce docker-ce-cli containerd.io docker-buildx-plugin docker-compose-plugin >/dev/null
 else
-  echo "docker: $repo has no $VERSION_CODENAME yet; installing the distribution's docker.io"
+  echo "docker: $repo cannot be reached or has no $VERSION_CODENAME yet; installing the distribution's docker.io"
   apt-get install -y -qq docker.io >/dev/null
 fi
 systemctl enable docker.service containerd.service >/dev/null 2>&1
