@@ -1,6 +1,8 @@
 package e2e
 
 import (
+	"context"
+	"os"
 	"strings"
 	"testing"
 
@@ -22,6 +24,24 @@ type machineBuild struct {
 	copyTo string
 	// probes is golden-validate's body after its common options.
 	probes string
+	// source (golden-ebs on Ubuntu 22.04 when empty) is the build's source block, selector its
+	// name in the build's sources and plugins what required_plugins needs besides golden.
+	source, selector, plugins string
+}
+
+// goldenEBSUbuntu is machinePipeline's source unless the build names another: golden-ebs on
+// Ubuntu 22.04.
+func goldenEBSUbuntu(name string) string {
+	return `source "golden-ebs" "ubuntu" {
+  source_os     = "ubuntu-22.04"
+  instance_type = "t3.micro"
+  ami_name      = "` + name + `"
+  tags          = { Team = "platform" }
+  ssh_timeout   = "5m"
+  aws_polling {
+    delay_seconds = 1
+  }
+}`
 }
 
 // machinePipeline builds an Ubuntu 22.04 image with golden-ebs on a lab machine, runs the shell
@@ -46,28 +66,22 @@ func machinePipeline(b machineBuild) string {
     }
 `
 	}
+	if b.source == "" {
+		b.source, b.selector = goldenEBSUbuntu(b.name), "source.golden-ebs.ubuntu"
+	}
 	return `packer {
   required_plugins {
-    golden = {
+` + b.plugins + `    golden = {
       source  = "github.com/golden-ami/golden"
       version = ">= 0.0.1"
     }
   }
 }
 
-source "golden-ebs" "ubuntu" {
-  source_os     = "ubuntu-22.04"
-  instance_type = "t3.micro"
-  ami_name      = "` + b.name + `"
-  tags          = { Team = "platform" }
-  ssh_timeout   = "5m"
-  aws_polling {
-    delay_seconds = 1
-  }
-}
+` + b.source + `
 
 build {
-  sources = ["source.golden-ebs.ubuntu"]
+  sources = ["` + b.selector + `"]
 
   provisioner "shell" {
     inline = [` + b.commands + `]
@@ -293,4 +307,99 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 			t.Errorf("left behind: %v", left)
 		}
 	})
+}
+
+// TestValidateAmazonEBSBootsTheBuiltImage runs TestValidateBootsTheBuiltImage's pipeline with
+// packer-plugin-amazon's amazon-ebs builder instead of golden-ebs: its artifact reaches
+// golden-validate from another plugin process, over Packer's plugin RPC. amazon-ebs builds on a
+// lab machine over SSH (clearing its temporary authorized key, as no_build_leftovers requires),
+// golden-harden hardens it, and golden-validate boots the captured disk on a new lab machine,
+// probes it and tags the amazon-ebs image passed. Three lab machines one after the other (about
+// 4 minutes on two loaded cores): run by `make test-matrix` (GOLDEN_VALIDATE_MACHINES=1);
+// `make test` has TestValidateAmazonEBSArtifact, the same crossing on the Debian 12 target.
+func TestValidateAmazonEBSBootsTheBuiltImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	if os.Getenv("GOLDEN_VALIDATE_MACHINES") != "1" {
+		t.Skip("amazon-ebs and golden-validate on lab machines: run by make test-matrix (GOLDEN_VALIDATE_MACHINES=1)")
+	}
+	ms := newMachineSim(t)
+	p := lab.Packer(t)
+	p.UseSim(ms.sim)
+	p.UseAmazonPlugin(t)
+	const name = "amazon-ebs-validated"
+	source := ms.vendorAMI(context.Background(), t, "ubuntu-22.04")
+	file := p.WriteFile(t, "amazon.pkr.hcl", machinePipeline(machineBuild{name: name,
+		commands:     `"echo built-by-amazon-ebs | sudo tee /etc/golden-build >/dev/null"`,
+		onlyControls: hardenedControls,
+		plugins:      amazonRequiredPlugin,
+		selector:     "source.amazon-ebs.ubuntu",
+		source: `source "amazon-ebs" "ubuntu" {
+  region                     = "` + lab.SimRegion + `"
+  custom_endpoint_ec2        = "` + ms.sim.URL() + `"
+  skip_credential_validation = true
+  source_ami                 = "` + source + `"
+  instance_type              = "t3.micro"
+  ami_name                   = "` + name + `"
+  ssh_username               = "ubuntu"
+  ssh_timeout                = "5m"
+  ssh_clear_authorized_keys  = true
+  tags                       = { Team = "platform" }
+  aws_polling {
+    delay_seconds = 1
+  }
+}`,
+		probes: `
+    file {
+      path     = "/etc/golden-build"
+      contents = ["built-by-amazon-ebs"]
+    }
+    service {
+      name    = "ssh"
+      running = true
+    }
+    imdsv2_enforced    = true
+    no_build_leftovers = true
+    hardening_audit    = true
+    required_tags      = ["Team=platform"]
+`}))
+	res := p.Run(t, "build", "-color=false", file)
+	if res.ExitCode != 0 {
+		t.Fatalf("packer build exited %d:\n%s", res.ExitCode, res.Output)
+	}
+	var img ec2sim.Image
+	for _, im := range ms.sim.Images(lab.SimRegion) {
+		if im.Name == name {
+			img = im
+		}
+	}
+	if img.ID == "" || img.Tags[goldentag.Validation] != goldentag.ValidationPassed {
+		t.Errorf("the amazon-ebs image %q has tags %v, want %s = passed\n%s", img.ID, img.Tags, goldentag.Validation, res.Output)
+	}
+	for _, want := range []string{"PASS no_build_leftovers", "PASS imdsv2_enforced", `PASS hardening_audit "/var/log/golden/harden-report.json": all `} {
+		if !strings.Contains(res.Output, want) {
+			t.Errorf("output lacks %q:\n%s", want, res.Output)
+		}
+	}
+	v, err := report.ParseValidation([]byte(p.ReadFile(t, "reports/validate.json")))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !v.Passed || len(v.Targets) != 1 || v.Targets[0].ImageID != img.ID || len(v.Targets[0].Probes) != 6 {
+		t.Fatalf("JSON report: %+v", v)
+	}
+	// The instance golden-validate probed was a lab machine booted from the amazon-ebs image.
+	var booted []string
+	for _, in := range ms.sim.Instances(lab.SimRegion) {
+		if in.ImageID == img.ID {
+			booted = append(booted, in.ID)
+		}
+	}
+	if len(booted) != 1 || booted[0] != v.Targets[0].InstanceID {
+		t.Errorf("instances of %s: %v, want the report's %s", img.ID, booted, v.Targets[0].InstanceID)
+	}
+	if left := leftovers(ms.sim, lab.SimRegion); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
 }
