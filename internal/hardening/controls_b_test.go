@@ -256,7 +256,7 @@ func TestControlsBCatalogue(t *testing.T) {
 	}
 	for _, name := range []string{"pam", "login", "sudo", "cron", "files", "services", "banners"} {
 		for _, c := range moduleByName(t, name).Controls {
-			if len(c.Refs) == 0 {
+			if len(c.Refs) == 0 && withoutCISRef[c.ID] == "" {
 				t.Errorf("%s: no benchmark reference", c.ID)
 			}
 		}

@@ -11,14 +11,16 @@ import (
 // ssh module sets `Banner`), and after login (/etc/motd). The texts must not reveal the operating
 // system: getty's `\m`, `\r`, `\s` and `\v` escapes and the OS name are refused.
 type BannersOptions struct {
-	// Text of /etc/issue and /etc/issue.net. Default: "Authorized use only. Activity on this system
-	// is monitored and may be reported."
+	// Text of /etc/issue and /etc/issue.net. Default: "Authorized access only. This system is
+	// private: all activity on it is monitored and recorded, and unauthorized use is prohibited and
+	// may be reported to law enforcement." (a warning that names the owner's rights, the monitoring
+	// and the consequences, as the benchmark's and Lynis' checks of a legal banner look for).
 	Text string `mapstructure:"text"`
 	// Text of /etc/motd. Default: the same as `text`.
 	Motd string `mapstructure:"motd"`
 }
 
-const bannersDefaultText = "Authorized use only. Activity on this system is monitored and may be reported."
+const bannersDefaultText = "Authorized access only. This system is private: all activity on it is monitored and recorded, and unauthorized use is prohibited and may be reported to law enforcement."
 
 // osRevealing matches what the benchmark's audit refuses in a banner: getty escapes that print
 // the machine, release, system name or version, and the OS names of the supported systems.

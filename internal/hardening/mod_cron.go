@@ -73,9 +73,21 @@ func init() {
 	}
 	register(Module{
 		Name:        "cron",
-		Description: "cron running where installed, its files and directories private to root, crontab and at restricted to allowed users.",
+		Description: "cron installed and running, its files and directories private to root, crontab and at restricted to allowed users.",
 		Order:       130,
 		Controls: []Control{
+			{
+				// CIS scopes its cron items to systems that have cron; the SCAP Security Guide
+				// (package_cron_installed, service_cron_enabled) asks for cron itself: without it
+				// the jobs packages drop into /etc/cron.* never run, silently, and the access
+				// controls below have nothing to restrict.
+				ID: "cron.installed", Title: "Ensure a cron daemon is installed",
+				Level: 1, OS: debianFamilies,
+				Check: `if ` + cronInstalled + `; then g_say "a cron daemon is installed"; return 0; fi
+g_say "no cron daemon (cron, cronie or systemd-cron) is installed"
+return 1`,
+				Fix: `g_pkg_install cron`,
+			},
 			{
 				ID: "cron.enabled", Title: "Ensure cron daemon is enabled and active",
 				Refs: cisRefsSame("2.4.1.1"), Level: 1, OS: debianFamilies,

@@ -26,6 +26,12 @@ type Fail2banOptions struct {
 
 const fail2banJail = "/etc/fail2ban/jail.d/golden-sshd.local"
 
+// fail2banLocal is where fail2ban's documentation, the seed's playbook and scanners (Lynis)
+// look for the local jail settings. fail2ban reads jail.d/*.local after it, so the drop-in
+// decides; jail.local, when golden-harden writes it, states the same sshd jail. A jail.local of
+// the image's own is left as it is.
+const fail2banLocal = "/etc/fail2ban/jail.local"
+
 func durationSeconds(option, v, def string) (int, error) {
 	if v == "" {
 		v = def
@@ -81,6 +87,9 @@ maxretry = $FAIL2BAN_MAXRETRY
 findtime = $FAIL2BAN_FINDTIME
 bantime = $FAIL2BAN_BANTIME
 ignoreip = $FAIL2BAN_IGNOREIP"
+	_local="# golden-harden: the sshd jail in force; ` + fail2banJail + `, read after this file, sets the same.
+${_jail#*
+}"
 `
 
 // fail2banQuery is shell that asks the running fail2ban about the sshd jail in one client process
@@ -185,6 +194,19 @@ func init() {
 		g_say "` + fail2banJail + ` differs from the configuration"
 		_rc=1
 	fi
+	if [ ! -f ` + fail2banLocal + ` ]; then
+		g_say "` + fail2banLocal + ` does not exist: the jail in force is not stated where scanners look"
+		_rc=1
+	elif head -n 1 ` + fail2banLocal + ` | grep -q '^# golden-harden:'; then
+		if [ "$(cat ` + fail2banLocal + `)" = "$_local" ]; then
+			g_say "` + fail2banLocal + ` states the same jail"
+		else
+			g_say "` + fail2banLocal + ` (written by golden-harden) differs from the configuration"
+			_rc=1
+		fi
+	else
+		g_say "` + fail2banLocal + ` is the image's own; ` + fail2banJail + ` is read after it"
+	fi
 	if ! g_cmd fail2ban-client; then
 		g_say "fail2ban-client is not installed"
 		return 1
@@ -193,7 +215,10 @@ func init() {
 		-v journal="$G_WORK_DIR/fail2ban.journal" '` +
 					fail2banJailAwk + `' || _rc=1
 	return "$_rc"`,
-				Fix: fail2banJailContent + `	printf '%s\n' "$_jail" | g_write_file ` + fail2banJail + ` 0644 root:root`,
+				Fix: fail2banJailContent + `	printf '%s\n' "$_jail" | g_write_file ` + fail2banJail + ` 0644 root:root || return 1
+	if [ ! -f ` + fail2banLocal + ` ] || head -n 1 ` + fail2banLocal + ` | grep -q '^# golden-harden:'; then
+		printf '%s\n' "$_local" | g_write_file ` + fail2banLocal + ` 0644 root:root
+	fi`,
 			},
 			{
 				ID:    "fail2ban.service",

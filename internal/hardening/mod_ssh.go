@@ -13,8 +13,11 @@ import (
 // written as one drop-in, /etc/ssh/sshd_config.d/00-golden-hardening.conf. sshd keeps the FIRST
 // value it reads for a keyword, and the main sshd_config of Debian and Ubuntu includes
 // sshd_config.d/*.conf on its first line, so the drop-in wins over the main file and over later
-// drop-ins such as cloud-init's 50-cloud-init.conf. Checks read the effective configuration
-// (`sshd -T`), so a setting overridden anywhere is caught. The new configuration is validated
+// drop-ins such as cloud-init's 50-cloud-init.conf. Each setting is also stated, with the same
+// value, in the global section of the main sshd_config, where scanners that read only that file
+// look (the SCAP Security Guide's Debian content does). Checks read the effective configuration
+// (`sshd -T`), so a setting overridden anywhere is caught, and the main file: a setting in force
+// that the main file does not show fails. The new configuration is validated
 // with `sshd -t` before sshd is reloaded (existing sessions survive); when it fails, every SSH
 // file is restored and the controls are reported failed.
 //
@@ -108,6 +111,18 @@ type SSHOptions struct {
 	// Allow TCP forwarding (control ssh.tcp-forwarding, Level 2; `DisableForwarding yes` of
 	// ssh.disable-forwarding turns every kind of forwarding off anyway). Default: false.
 	AllowTCPForwarding bool `mapstructure:"allow_tcp_forwarding"`
+	// Allow ssh-agent forwarding (control ssh.agent-forwarding; not a CIS 5.1 item): a forwarded
+	// agent lets root on the server sign with the client's keys while the session lasts. Set it
+	// when the image is a bastion that users hop through with their agent. Default: false.
+	AllowAgentForwarding bool `mapstructure:"allow_agent_forwarding"`
+	// sshd TCPKeepAlive (control ssh.tcp-keepalive; not a CIS 5.1 item). The ClientAlive probes
+	// of ssh.client-alive-interval already drop dead clients, through the encrypted channel; TCP
+	// keep-alives can be spoofed and drop sessions on a brief route flap. Default: false.
+	TCPKeepAlive bool `mapstructure:"tcp_keepalive"`
+	// sshd Compression (control ssh.compression; not a CIS 5.1 item): compressed encrypted
+	// traffic leaks the size of what it carries, and compression code runs on data from the
+	// client. Default: false.
+	Compression bool `mapstructure:"compression"`
 }
 
 // DefaultSSHMaxAuthTries is the MaxAuthTries control ssh.max-auth-tries sets without
@@ -221,6 +236,9 @@ func (o *SSHOptions) shellParams() map[string]string {
 		"SSH_PASSWORD_AUTHENTICATION":  yesNo(o.PasswordAuthentication),
 		"SSH_X11_FORWARDING":           yesNo(o.X11Forwarding),
 		"SSH_ALLOW_TCP_FORWARDING":     yesNo(o.AllowTCPForwarding),
+		"SSH_ALLOW_AGENT_FORWARDING":   yesNo(o.AllowAgentForwarding),
+		"SSH_TCP_KEEPALIVE":            yesNo(o.TCPKeepAlive),
+		"SSH_COMPRESSION":              yesNo(o.Compression),
 		"SSH_PERMIT_ROOT_LOGIN":        strings.ToLower(orDefaultString(o.PermitRootLogin, "no")),
 		"SSH_PERMIT_EMPTY_PASSWORDS":   yesNo(o.PermitEmptyPasswords),
 		"SSH_PERMIT_USER_ENVIRONMENT":  yesNo(o.PermitUserEnvironment),
@@ -384,6 +402,60 @@ const sshSetDropIn = `	if [ ! -f ` + sshdDropIn + ` ]; then
 	g_set_kv ` + sshdDropIn + ` "$_key" "$_val" || return 1
 `
 
+// sshMainAwk reads and sets a keyword in the global section of the main sshd_config.
+var sshMainAwk = awkProgram("ssh/main-config.awk")
+
+// sshMainCheck is shell that checks that the main sshd_config states the wanted value (_want) of
+// _key, compared case-insensitively when _caseless is 1: a setting the drop-in puts in force but
+// the main file does not show fails, as it does with a scanner that reads only the main file.
+var sshMainCheck = `	_main=$(_op=get _key=$_key awk ` + sshMainAwk + ` ` + sshdConfig + `) || return 1
+	_m=$_main
+	_w=$_want
+	if [ "$_caseless" = 1 ]; then
+		_m=$(printf '%s' "$_m" | tr '[:upper:]' '[:lower:]')
+		_w=$(printf '%s' "$_w" | tr '[:upper:]' '[:lower:]')
+	fi
+	if [ "$_m" != "$_w" ]; then
+		g_say "` + sshdConfig + `: $_key ${_main:-(not set)}: the value in force is not stated where scanners reading only this file look"
+		return 1
+	fi
+	g_say "` + sshdConfig + `: $_key $_main, as in force"
+`
+
+// sshSetMain is shell that states "_key _val" in the global section of the main sshd_config.
+var sshSetMain = `	_new=$G_WORK_DIR/sshd-main.tmp
+	_op=set _key=$_key _val=$_val awk ` + sshMainAwk + ` ` + sshdConfig + ` >"$_new" || return 1
+	if ! cmp -s "$_new" ` + sshdConfig + `; then
+		g_write_file ` + sshdConfig + ` "$(stat -c %a ` + sshdConfig + `)" "$(stat -c %U:%G ` + sshdConfig + `)" <"$_new" || return 1
+	fi
+	rm -f "$_new"
+`
+
+// sshSettingCheck is the check of one setting of the drop-in: in force (sshd -T), then stated in
+// the main file.
+func sshSettingCheck(keyword, value string, caseless bool) string {
+	c := "0"
+	if caseless {
+		c = "1"
+	}
+	return sshEffective + `	_want="` + value + `" awk -v k=` + strings.ToLower(keyword) + ` -v name=` + keyword + ` -v caseless=` + c + ` '` +
+		sshValueAwk + `' "$_t" || return 1
+	_key=` + keyword + `
+	_want="` + value + `"
+	_caseless=` + c + `
+` + sshMainCheck + `	return 0`
+}
+
+// sshSettingFix sets the keyword to the value in the drop-in, neutralizes the drop-ins read
+// before it, and states the value in the main file.
+func sshSettingFix(keyword, value string) string {
+	return `	_key=` + keyword + `
+	_keys=$_key
+	_val="` + value + `"
+	_all=0
+` + sshSetDropIn + sshNeutralize + sshSetMain
+}
+
 // sshdSetting is one sshd keyword the drop-in sets.
 type sshdSetting struct {
 	name           string // control name after "ssh."
@@ -434,27 +506,20 @@ var sshdSettings = []sshdSetting{
 	{name: "pubkey-authentication", title: "Ensure sshd PubkeyAuthentication is enabled", level: 1, keyword: "PubkeyAuthentication", value: "yes", caseless: true},
 	{name: "x11-forwarding", title: "Ensure sshd X11Forwarding is configured (disabled by default)", level: 1, keyword: "X11Forwarding", value: "$SSH_X11_FORWARDING", caseless: true},
 	{name: "tcp-forwarding", title: "Ensure sshd AllowTcpForwarding is configured (disabled by default)", level: 2, keyword: "AllowTcpForwarding", value: "$SSH_ALLOW_TCP_FORWARDING", caseless: true},
+	{name: "agent-forwarding", title: "Ensure sshd AllowAgentForwarding is configured (disabled by default)", level: 1, keyword: "AllowAgentForwarding", value: "$SSH_ALLOW_AGENT_FORWARDING", caseless: true},
+	{name: "tcp-keepalive", title: "Ensure sshd TCPKeepAlive is configured (disabled by default: the ClientAlive probes detect dead clients)", level: 1, keyword: "TCPKeepAlive", value: "$SSH_TCP_KEEPALIVE", caseless: true},
+	{name: "compression", title: "Ensure sshd Compression is configured (disabled by default)", level: 1, keyword: "Compression", value: "$SSH_COMPRESSION", caseless: true},
 }
 
 func (s sshdSetting) control() Control {
-	caseless := "0"
-	if s.caseless {
-		caseless = "1"
-	}
-	lower := strings.ToLower(s.keyword)
 	return Control{
 		ID:    "ssh." + s.name,
 		Title: s.title,
 		Refs:  cisRefs(s.ubuntu, s.debian),
 		Level: s.level,
 		OS:    debianFamilies,
-		Check: sshDeviation(s.keyword, s.value, s.cis, s.option) + sshEffective + `	_want="` + s.value + `" awk -v k=` + lower + ` -v name=` + s.keyword + ` -v caseless=` + caseless + ` '` +
-			sshValueAwk + `' "$_t"`,
-		Fix: `	_key=` + s.keyword + `
-	_keys=$_key
-	_val="` + s.value + `"
-	_all=0
-` + sshSetDropIn + sshNeutralize,
+		Check: sshDeviation(s.keyword, s.value, s.cis, s.option) + sshSettingCheck(s.keyword, s.value, s.caseless),
+		Fix:   sshSettingFix(s.keyword, s.value),
 	}
 }
 
@@ -668,13 +733,9 @@ func init() {
 		g_say "the build logs in as root: root login stays allowed so the build keeps its access"
 		return 2
 	fi
-` + sshDeviation("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", "no", "ssh.permit_root_login") + sshEffective +
-			`	_want="$SSH_PERMIT_ROOT_LOGIN" awk -v k=permitrootlogin -v name=PermitRootLogin -v caseless=1 '` + sshValueAwk + `' "$_t"`,
-		Fix: `	_key=PermitRootLogin
-	_keys=$_key
-	_val="$SSH_PERMIT_ROOT_LOGIN"
-	_all=0
-` + sshSetDropIn + sshNeutralize,
+` + sshDeviation("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", "no", "ssh.permit_root_login") +
+			sshSettingCheck("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", true),
+		Fix: sshSettingFix("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN"),
 	})
 	for i := range controls {
 		controls[i].Fix = sshForget + controls[i].Fix

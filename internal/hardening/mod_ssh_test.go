@@ -59,7 +59,8 @@ func TestSSHShellParamsDefaults(t *testing.T) {
 		"SSH_MAX_AUTH_TRIES": "4", "SSH_MAX_SESSIONS": "10", "SSH_MAX_STARTUPS": "10:30:60",
 		"SSH_LOGIN_GRACE_TIME": "60", "SSH_CLIENT_ALIVE_INTERVAL": "15", "SSH_CLIENT_ALIVE_COUNT_MAX": "3",
 		"SSH_LOG_LEVEL": "VERBOSE", "SSH_BANNER": "/etc/issue.net", "SSH_PASSWORD_AUTHENTICATION": "no",
-		"SSH_X11_FORWARDING": "no", "SSH_ALLOW_TCP_FORWARDING": "no", "SSH_ALLOW_USERS": "",
+		"SSH_X11_FORWARDING": "no", "SSH_ALLOW_TCP_FORWARDING": "no", "SSH_ALLOW_AGENT_FORWARDING": "no",
+		"SSH_TCP_KEEPALIVE": "no", "SSH_COMPRESSION": "no", "SSH_ALLOW_USERS": "",
 		"SSH_PERMIT_ROOT_LOGIN": "no", "SSH_PERMIT_EMPTY_PASSWORDS": "no", "SSH_PERMIT_USER_ENVIRONMENT": "no",
 		"SSH_HOSTBASED_AUTHENTICATION": "no", "SSH_IGNORE_RHOSTS": "yes", "SSH_GSSAPI_AUTHENTICATION": "no",
 		"SSH_DISABLE_FORWARDING": "yes", "SSH_USE_PAM": "yes",
@@ -236,6 +237,55 @@ func TestSSHNeutralizeAwk(t *testing.T) {
 		if code != 0 || out != want {
 			t.Errorf("%s: exit %d, output %q, want %q", awk, code, out, want)
 		}
+	}
+}
+
+// The main file states a setting in its global section: the first global line replaced (whatever
+// its case and separator), later ones commented out, a Match block's left alone, and an absent
+// keyword inserted before the first Match block or at the end.
+func TestSSHMainConfigAwk(t *testing.T) {
+	const include = "Include /etc/ssh/sshd_config.d/*.conf\n"
+	cases := []struct {
+		name, config, key, val, get, want string
+	}{
+		{"replaced", include + "#PermitRootLogin prohibit-password\n  permitrootlogin=yes\nUsePAM yes\n", "PermitRootLogin", "no", "yes",
+			include + "#PermitRootLogin prohibit-password\nPermitRootLogin no\nUsePAM yes\n"},
+		{"duplicates commented out", include + "ClientAliveInterval 0\nClientAliveInterval 60\n", "ClientAliveInterval", "15", "0",
+			include + "ClientAliveInterval 15\n# golden-harden: ClientAliveInterval 60\n"},
+		{"before the first Match", include + "X11Forwarding yes\nMatch User deploy\n\tPermitRootLogin yes\n", "PermitRootLogin", "no", "",
+			include + "X11Forwarding yes\nPermitRootLogin no\nMatch User deploy\n\tPermitRootLogin yes\n"},
+		{"appended", include + "Subsystem sftp /usr/lib/openssh/sftp-server\n", "MaxAuthTries", "4", "",
+			include + "Subsystem sftp /usr/lib/openssh/sftp-server\nMaxAuthTries 4\n"},
+		{"already so", include + "PermitEmptyPasswords no\n", "PermitEmptyPasswords", "no", "no", include + "PermitEmptyPasswords no\n"},
+	}
+	for _, c := range cases {
+		for _, awk := range awkImplementations(t) {
+			got, code := awkRun{env: map[string]string{"_op": "get", "_key": c.key}, stdin: c.config}.run(t, awk, embedded("ssh/main-config.awk"))
+			if code != 0 || got != c.get+strings.Repeat("\n", min(len(c.get), 1)) {
+				t.Errorf("%s, %s: get: exit %d, %q, want %q", c.name, awk, code, got, c.get)
+			}
+			set, code := awkRun{env: map[string]string{"_op": "set", "_key": c.key, "_val": c.val}, stdin: c.config}.run(t, awk, embedded("ssh/main-config.awk"))
+			if code != 0 || set != c.want {
+				t.Errorf("%s, %s: set: exit %d, output %q, want %q", c.name, awk, code, set, c.want)
+			}
+		}
+	}
+}
+
+// Every setting the drop-in makes is checked and stated in the main file too.
+func TestSSHSettingsStatedInMainFile(t *testing.T) {
+	n := 0
+	for _, c := range moduleByName(t, "ssh").Controls {
+		if !strings.Contains(c.Fix, "g_set_kv "+sshdDropIn+` "$_key"`) || strings.Contains(c.Fix, "_all=1") {
+			continue
+		}
+		n++
+		if !strings.Contains(c.Fix, "_op=set") || !strings.Contains(c.Check, "_op=get") {
+			t.Errorf("%s sets the drop-in but does not state and check the main file", c.ID)
+		}
+	}
+	if n < len(sshdSettings)+1 {
+		t.Errorf("%d settings of the drop-in found, want %d", n, len(sshdSettings)+1)
 	}
 }
 

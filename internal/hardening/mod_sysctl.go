@@ -51,6 +51,18 @@ var sysctlCatalogue = []sysctlControl{
 		settings: []sysctlSetting{{"kernel.yama.ptrace_scope", "1"}}},
 	{id: "suid-dumpable", title: "Ensure setuid programs cannot dump core (fs.suid_dumpable = 0)", level: 1, ubuntu: "1.5.3", debian: "1.5.3",
 		settings: []sysctlSetting{{"fs.suid_dumpable", "0"}}},
+	// Beyond CIS: what the kernel's own hardening guidance (the Kernel Self Protection Project)
+	// and common scanners (Lynis' default profile) ask of a server, with no cost to one. The
+	// distributions ship weaker values (Ubuntu kptr_restrict 1, systemd protected_fifos 1,
+	// unprivileged_bpf_disabled 2, which an administrator may turn back to 0).
+	{id: "kernel-pointers", title: "Ensure kernel addresses are hidden from every user (kernel.kptr_restrict = 2)", level: 1,
+		settings: []sysctlSetting{{"kernel.kptr_restrict", "2"}}},
+	{id: "unprivileged-bpf", title: "Ensure unprivileged users cannot load BPF programs, for good (kernel.unprivileged_bpf_disabled = 1)", level: 1,
+		settings: []sysctlSetting{{"kernel.unprivileged_bpf_disabled", "1"}}},
+	{id: "tty-line-disciplines", title: "Ensure unprivileged users cannot load TTY line discipline modules (dev.tty.ldisc_autoload = 0)", level: 1,
+		settings: []sysctlSetting{{"dev.tty.ldisc_autoload", "0"}}},
+	{id: "protected-files", title: "Ensure FIFOs and regular files in world-writable sticky directories are protected", level: 1,
+		settings: []sysctlSetting{{"fs.protected_fifos", "2"}, {"fs.protected_regular", "2"}}},
 	{id: "ip-forward", title: "Ensure IP forwarding is disabled", level: 1, ubuntu: "3.3.1", debian: "3.3.1", routerExempt: true,
 		settings: []sysctlSetting{{"net.ipv4.ip_forward", "0"}, {"net.ipv6.conf.all.forwarding", "0"}}},
 	{id: "send-redirects", title: "Ensure packet redirect sending is disabled", level: 1, ubuntu: "3.3.2", debian: "3.3.2", routerExempt: true,
@@ -425,8 +437,8 @@ func sysctlCheck(wantLines string) string {
 }
 
 // sysctlFix writes the keys into this module's file, sets the running values that differ with
-// one sysctl call, and comments out contradicting assignments in /etc (or points UFW's
-// IPT_SYSCTL at our file).
+// one sysctl call, and comments out contradicting assignments in /etc, masks a vendor file read
+// after ours with a copy in /etc/sysctl.d without them (or points UFW's IPT_SYSCTL at our file).
 func sysctlFix(wantLines string) string {
 	return `	_f=` + sysctlConfFile + `
 	_want="` + wantLines + `"
@@ -460,8 +472,15 @@ func sysctlFix(wantLines string) string {
 				sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || return 1
 				;;
 			*)
-				echo "$_cf:$_cl sets$_rest after $_f: mask it with /etc/sysctl.d/${_cf##*/}" >&2
-				return 1
+				# A vendor file read after ours (procps' 99-protect-links.conf sets
+				# fs.protected_fifos = 1): systemd-sysctl reads a file of /etc/sysctl.d instead
+				# of the one of the same name below /usr, so a copy there, the contradicting
+				# line commented out, masks it and keeps the vendor's other settings.
+				_mask=/etc/sysctl.d/${_cf##*/}
+				_src=$_cf
+				[ -f "$_mask" ] && _src=$_mask
+				sed "${_cl}s/^/# golden-harden: /" "$_src" >"$G_WORK_DIR/sysctl.mask" || return 1
+				g_write_file "$_mask" 0644 root:root <"$G_WORK_DIR/sysctl.mask" || return 1
 				;;
 			esac
 		fi

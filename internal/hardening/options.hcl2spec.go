@@ -439,6 +439,9 @@ type FlatSSHOptions struct {
 	PasswordAuthentication  *bool    `mapstructure:"password_authentication" cty:"password_authentication" hcl:"password_authentication"`
 	X11Forwarding           *bool    `mapstructure:"x11_forwarding" cty:"x11_forwarding" hcl:"x11_forwarding"`
 	AllowTCPForwarding      *bool    `mapstructure:"allow_tcp_forwarding" cty:"allow_tcp_forwarding" hcl:"allow_tcp_forwarding"`
+	AllowAgentForwarding    *bool    `mapstructure:"allow_agent_forwarding" cty:"allow_agent_forwarding" hcl:"allow_agent_forwarding"`
+	TCPKeepAlive            *bool    `mapstructure:"tcp_keepalive" cty:"tcp_keepalive" hcl:"tcp_keepalive"`
+	Compression             *bool    `mapstructure:"compression" cty:"compression" hcl:"compression"`
 }
 
 // FlatMapstructure returns a new FlatSSHOptions.
@@ -479,6 +482,9 @@ func (*FlatSSHOptions) HCL2Spec() map[string]hcldec.Spec {
 		"password_authentication":  &hcldec.AttrSpec{Name: "password_authentication", Type: cty.Bool, Required: false},
 		"x11_forwarding":           &hcldec.AttrSpec{Name: "x11_forwarding", Type: cty.Bool, Required: false},
 		"allow_tcp_forwarding":     &hcldec.AttrSpec{Name: "allow_tcp_forwarding", Type: cty.Bool, Required: false},
+		"allow_agent_forwarding":   &hcldec.AttrSpec{Name: "allow_agent_forwarding", Type: cty.Bool, Required: false},
+		"tcp_keepalive":            &hcldec.AttrSpec{Name: "tcp_keepalive", Type: cty.Bool, Required: false},
+		"compression":              &hcldec.AttrSpec{Name: "compression", Type: cty.Bool, Required: false},
 	}
 	return s
 }

@@ -45,6 +45,9 @@ type Selection struct {
 	// Only, when not empty, narrows the run: a module name keeps the profile's controls of that
 	// module; a control id keeps that control even when the profile does not include it.
 	Only []string
+	// Include adds controls to the profile: a module name adds every control of that module,
+	// whatever its level; a control id adds that control. Only then narrows the widened set.
+	Include []string
 	// Skip removes control ids and whole modules; it wins over Only.
 	Skip []string
 	// OS, when set, drops the controls written for other systems. A control applies when its OS
@@ -77,7 +80,10 @@ func Select(catalogue []Module, s Selection) ([]Module, error) {
 	if errs := CheckSelectors(catalogue, "skip", s.Skip); len(errs) > 0 {
 		return nil, errs[0]
 	}
-	only, skip := toSet(s.Only), toSet(s.Skip)
+	if errs := CheckSelectors(catalogue, "include", s.Include); len(errs) > 0 {
+		return nil, errs[0]
+	}
+	only, skip, include := toSet(s.Only), toSet(s.Skip), toSet(s.Include)
 	var out []Module
 	for _, m := range catalogue {
 		sel := m
@@ -89,7 +95,7 @@ func Select(catalogue []Module, s Selection) ([]Module, error) {
 			if skip[c.ID] || skip[m.Name] {
 				continue
 			}
-			wanted := inProfile(s.Profile, c)
+			wanted := inProfile(s.Profile, c) || include[c.ID] || include[m.Name]
 			if len(only) > 0 {
 				wanted = only[c.ID] || (only[m.Name] && wanted)
 			}

@@ -51,6 +51,14 @@ func TestSelect(t *testing.T) {
 		{"only an id adds it whatever the profile", Selection{Profile: ProfileCISLevel1Server, Only: []string{"ssh", "auditd.installed"}},
 			"ssh.root auditd.installed"},
 		{"skip wins over only", Selection{Profile: ProfileCISLevel1Server, Only: []string{"ssh"}, Skip: []string{"ssh.root"}}, ""},
+		{"include a module adds its controls of every level", Selection{Profile: ProfileCISLevel1Server, Include: []string{"auditd", "ssh"}},
+			"ssh.root ssh.forwarding auditd.installed firewall.ufw firewall.firewalld firewall.ubuntu-only"},
+		{"include an id adds that control only", Selection{Profile: ProfileCISLevel1Server, Include: []string{"ssh.forwarding"}, OS: debian},
+			"ssh.root ssh.forwarding firewall.ufw"},
+		{"only narrows what include widened", Selection{Profile: ProfileCISLevel1Server, Include: []string{"auditd"}, Only: []string{"auditd"}},
+			"auditd.installed"},
+		{"skip wins over include", Selection{Profile: ProfileCISLevel1Server, Include: []string{"auditd"}, Skip: []string{"auditd.installed"}, OS: debian},
+			"ssh.root firewall.ufw"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {

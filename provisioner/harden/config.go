@@ -38,6 +38,11 @@ type Config struct {
 	// that control even when the profile does not include it. Empty (the default) runs the whole
 	// profile. (Not `only`: Packer reserves `only` on every provisioner block for choosing builds.)
 	Only []string `mapstructure:"only_controls"`
+	// Add to the profile: a module name adds every control of that module whatever its level
+	// (`include = ["auditd"]` adds auditd and its rules, Level 2 in CIS, to `cis-level1-server`),
+	// a control id adds that control. `only_controls` then narrows, and `skip` wins over both.
+	// Unknown names are errors.
+	Include []string `mapstructure:"include"`
 
 	hardening.Options `mapstructure:",squash"`
 
@@ -142,9 +147,12 @@ func (c *Config) prepare(catalogue []hardening.Module) error {
 	for _, e := range hardening.CheckSelectors(catalogue, "only_controls", c.Only) {
 		errs = packersdk.MultiErrorAppend(errs, e)
 	}
+	for _, e := range hardening.CheckSelectors(catalogue, "include", c.Include) {
+		errs = packersdk.MultiErrorAppend(errs, e)
+	}
 	if errs == nil && hardening.ValidProfile(c.Profile) {
-		if sel, err := hardening.Select(catalogue, hardening.Selection{Profile: c.profile, Only: c.Only, Skip: c.Skip}); err == nil && len(sel) == 0 {
-			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("only_controls/skip: together with profile %s they select no control", c.Profile))
+		if sel, err := hardening.Select(catalogue, hardening.Selection{Profile: c.profile, Only: c.Only, Include: c.Include, Skip: c.Skip}); err == nil && len(sel) == 0 {
+			errs = packersdk.MultiErrorAppend(errs, fmt.Errorf("only_controls/include/skip: together with profile %s they select no control", c.Profile))
 		}
 	}
 

@@ -23,6 +23,7 @@ type FlatConfig struct {
 	Mode                *string                             `mapstructure:"mode" cty:"mode" hcl:"mode"`
 	Skip                []string                            `mapstructure:"skip" cty:"skip" hcl:"skip"`
 	Only                []string                            `mapstructure:"only_controls" cty:"only_controls" hcl:"only_controls"`
+	Include             []string                            `mapstructure:"include" cty:"include" hcl:"include"`
 	KernelModules       *hardening.FlatKernelModulesOptions `mapstructure:"kernel_modules" cty:"kernel_modules" hcl:"kernel_modules"`
 	Sysctl              *hardening.FlatSysctlOptions        `mapstructure:"sysctl" cty:"sysctl" hcl:"sysctl"`
 	SSH                 *hardening.FlatSSHOptions           `mapstructure:"ssh" cty:"ssh" hcl:"ssh"`
@@ -76,6 +77,7 @@ func (*FlatConfig) HCL2Spec() map[string]hcldec.Spec {
 		"mode":                       &hcldec.AttrSpec{Name: "mode", Type: cty.String, Required: false},
 		"skip":                       &hcldec.AttrSpec{Name: "skip", Type: cty.List(cty.String), Required: false},
 		"only_controls":              &hcldec.AttrSpec{Name: "only_controls", Type: cty.List(cty.String), Required: false},
+		"include":                    &hcldec.AttrSpec{Name: "include", Type: cty.List(cty.String), Required: false},
 		"kernel_modules":             &hcldec.BlockSpec{TypeName: "kernel_modules", Nested: hcldec.ObjectSpec((*hardening.FlatKernelModulesOptions)(nil).HCL2Spec())},
 		"sysctl":                     &hcldec.BlockSpec{TypeName: "sysctl", Nested: hcldec.ObjectSpec((*hardening.FlatSysctlOptions)(nil).HCL2Spec())},
 		"ssh":                        &hcldec.BlockSpec{TypeName: "ssh", Nested: hcldec.ObjectSpec((*hardening.FlatSSHOptions)(nil).HCL2Spec())},

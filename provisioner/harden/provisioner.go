@@ -59,7 +59,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		return fmt.Errorf("golden-harden: %w", err)
 	}
 	if c.mode == hardening.ModeEnforce {
-		selected, err := hardening.Select(p.modules(), hardening.Selection{Profile: c.profile, Only: c.Only, Skip: c.Skip, OS: &target.OS})
+		selected, err := hardening.Select(p.modules(), hardening.Selection{Profile: c.profile, Only: c.Only, Include: c.Include, Skip: c.Skip, OS: &target.OS})
 		if err != nil {
 			return fmt.Errorf("golden-harden: %w", err)
 		}
@@ -75,6 +75,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 	outcome, err := hardenrun.Apply(ctx, runner, ui, target, hardenrun.Request{
 		Profile:    c.profile,
 		Only:       c.Only,
+		Include:    c.Include,
 		Skip:       c.Skip,
 		Mode:       c.mode,
 		Options:    &c.Options,

@@ -19,12 +19,12 @@ import (
 
 var modulesB = []string{"packages", "timezone", "services", "pam", "login", "sudo", "cron", "banners", "files", "build_info"}
 
-// Packages on top of the hardening set, so that the cron, at, rsync, telnet and rpcbind (pulled
-// by nfs-common) controls have something to act on.
-var modulesBExtraPackages = []string{"cron", "at", "rsync", "telnet", "nfs-common"}
+// Packages on top of the hardening set (which has cron), so that the at, rsync, telnet and
+// rpcbind (pulled by nfs-common) controls have something to act on.
+var modulesBExtraPackages = []string{"at", "rsync", "telnet", "nfs-common"}
 
 // Controls whose fix installs a package or starts a service, and changes no file itself.
-var noBackupNeeded = map[string]bool{"pam.pwquality-installed": true, "pam.modules-installed": true, "sudo.installed": true, "cron.enabled": true}
+var noBackupNeeded = map[string]bool{"pam.pwquality-installed": true, "pam.modules-installed": true, "sudo.installed": true, "cron.installed": true, "cron.enabled": true}
 
 // runModulesB renders the modules with default options, runs the script on the target and
 // returns the collected results.
@@ -250,7 +250,7 @@ func assertModulesBState(t *testing.T, h *lab.TargetHost) {
 	expect("cron running", "systemctl is-active cron", "active")
 
 	// banners and files
-	expect("issue", "cat /etc/issue /etc/issue.net /etc/motd | sort -u", "Authorized use only. Activity on this system is monitored and may be reported.")
+	expect("issue", "cat /etc/issue /etc/issue.net /etc/motd | sort -u", "Authorized access only. This system is private: all activity on it is monitored and recorded, and unauthorized use is prohibited and may be reported to law enforcement.")
 	expect("account files", "stat -c '%a %U %G %n' /etc/passwd /etc/shadow /etc/group /etc/gshadow",
 		"644 root root /etc/passwd\n640 root shadow /etc/shadow\n644 root root /etc/group\n640 root shadow /etc/gshadow")
 

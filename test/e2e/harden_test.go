@@ -121,11 +121,12 @@ func wantContains(t *testing.T, what, got string, wants ...string) {
 
 // cisLevel1Body is the enforce runs' configuration: the default profile, with two kernel
 // parameters of the template's own: a net.* one the target's network namespace applies live, and
-// a kernel.* one set to a value the host's kernel does not have, which a container cannot apply.
-func cisLevel1Body(kptrRestrict string) string {
+// a kernel.* one the catalogue does not set, to a value the host's kernel does not have, which a
+// container cannot apply.
+func cisLevel1Body(dmesgRestrict string) string {
 	return fmt.Sprintf(`    sysctl {
-      overrides = { "net.ipv4.conf.all.arp_ignore" = "1", "kernel.kptr_restrict" = %q }
-    }`, kptrRestrict)
+      overrides = { "net.ipv4.conf.all.arp_ignore" = "1", "kernel.dmesg_restrict" = %q }
+    }`, dmesgRestrict)
 }
 
 // TestHardenCISLevel1 runs the default profile on a target with the hardening packages
@@ -160,14 +161,14 @@ func TestHardenCISLevel1(t *testing.T) {
 
 	// 2. Enforce: every applicable control ends pass or fixed, with the build's own SSH
 	// connection, and one opened before the run, alive throughout.
-	hostKptr := readHostSysctl(t, "kernel/kptr_restrict")
-	kptr := map[bool]string{true: "2", false: "1"}[hostKptr == "1"]
+	hostDmesg := readHostSysctl(t, "kernel/dmesg_restrict")
+	dmesg := map[bool]string{true: "0", false: "1"}[hostDmesg == "1"]
 	session := newSessionProbe(t, h)
 	if !session.dialsWith(t, staleCipher) {
 		t.Fatalf("the stock target refuses %s: the test cannot tell whether sshd reloads", staleCipher)
 	}
 	stopProbing := session.probeNewConnections(t)
-	r, res := hardenBuild(t, p, h, "enforce", cisLevel1Body(kptr))
+	r, res := hardenBuild(t, p, h, "enforce", cisLevel1Body(dmesg))
 	stopProbing()
 	if r == nil {
 		t.Fatalf("enforce build failed: exit %d", res.ExitCode)
@@ -217,8 +218,8 @@ func TestHardenCISLevel1(t *testing.T) {
 			t.Errorf("the progress line of %s must say whether it is in force only after the next boot (%v)", id, want)
 		}
 	}
-	if got := readHostSysctl(t, "kernel/kptr_restrict"); got != hostKptr {
-		t.Errorf("the run changed the host's kernel.kptr_restrict: %s -> %s", hostKptr, got)
+	if got := readHostSysctl(t, "kernel/dmesg_restrict"); got != hostDmesg {
+		t.Errorf("the run changed the host's kernel.dmesg_restrict: %s -> %s", hostDmesg, got)
 	}
 
 	// The controls' real effect on the target.
@@ -234,12 +235,22 @@ func TestHardenCISLevel1(t *testing.T) {
 	}
 	sysctlFiles := h.MustRun(t, "sudo grep -rh '' /etc/sysctl.d/")
 	wantContains(t, "sysctl.d", sysctlFiles, "net.ipv4.conf.all.send_redirects", "net.ipv4.conf.all.log_martians", "kernel.randomize_va_space",
-		"net.ipv4.conf.all.arp_ignore", "kernel.kptr_restrict = "+kptr)
+		"net.ipv4.conf.all.arp_ignore", "kernel.dmesg_restrict = "+dmesg, "kernel.kptr_restrict = 2")
 	for _, kv := range [][2]string{{"net.ipv4.conf.all.send_redirects", "0"}, {"net.ipv4.conf.all.accept_redirects", "0"},
 		{"net.ipv4.conf.all.log_martians", "1"}, {"net.ipv4.tcp_syncookies", "1"}, {"net.ipv4.conf.all.arp_ignore", "1"}} {
 		if got := strings.TrimSpace(h.MustRun(t, "/sbin/sysctl -n "+kv[0])); got != kv[1] {
 			t.Errorf("live %s = %s, want %s", kv[0], got, kv[1])
 		}
+	}
+	// procps' /usr/lib/sysctl.d/99-protect-links.conf is read after our file and set
+	// fs.protected_fifos = 1: a copy in /etc/sysctl.d masks it, that line commented out.
+	if h.MustRun(t, "test -f /usr/lib/sysctl.d/99-protect-links.conf && echo vendor") == "vendor\n" {
+		wantContains(t, "the mask of 99-protect-links.conf", h.MustRun(t, "cat /etc/sysctl.d/99-protect-links.conf"),
+			"# golden-harden: fs.protected_fifos = 1", "fs.protected_symlinks = 1")
+	}
+	boot := h.MustRun(t, `/lib/systemd/systemd-sysctl --cat-config | awk -F' *= *' '$1 == "fs.protected_fifos" { v = $2 } END { print v }'`)
+	if strings.TrimSpace(boot) != "2" {
+		t.Errorf("at boot fs.protected_fifos is %q, want 2", boot)
 	}
 	// ufw applies its sysctl file on every reload and boot: that must not undo log_martians.
 	h.MustRun(t, "sudo ufw reload")
@@ -251,6 +262,11 @@ func TestHardenCISLevel1(t *testing.T) {
 	if want := "3600\n600\n3\nbackend = systemd\n"; jail != want {
 		t.Errorf("the running sshd jail: %q, want the seed's bantime, findtime and maxretry on the journal: %q", jail, want)
 	}
+	// jail.local, where scanners look, states the jail the drop-in puts in force.
+	wantContains(t, "jail.local", h.MustRun(t, "sudo cat /etc/fail2ban/jail.local"), "[sshd]", "backend = systemd", "bantime = 3600", "maxretry = 3")
+	// The main sshd_config states what the drop-in puts in force, for scanners reading only it.
+	wantContains(t, "sshd_config", h.MustRun(t, "sudo grep -Ei '^(PermitRootLogin|ClientAliveInterval|MaxAuthTries|Compression|AllowAgentForwarding) ' /etc/ssh/sshd_config"),
+		"PermitRootLogin no", "ClientAliveInterval 15", "MaxAuthTries 4", "Compression no", "AllowAgentForwarding no")
 	wantContains(t, "chrony sources", h.MustRun(t, "sudo cat /etc/chrony/sources.d/golden.sources"), "server 169.254.169.123 prefer iburst")
 	wantContains(t, "modprobe.d", h.MustRun(t, "sudo cat /etc/modprobe.d/golden-hardening.conf"),
 		"install cramfs /bin/false", "blacklist cramfs", "install usb-storage /bin/false")
@@ -261,7 +277,7 @@ func TestHardenCISLevel1(t *testing.T) {
 
 	// 3. Enforce again: every control passes, no file changes, nothing backed up.
 	snapshot := h.MustRun(t, etcState)
-	again, res := hardenBuild(t, p, h, "again", cisLevel1Body(kptr))
+	again, res := hardenBuild(t, p, h, "again", cisLevel1Body(dmesg))
 	if again == nil {
 		t.Fatalf("second enforce build failed: exit %d", res.ExitCode)
 	}

@@ -71,7 +71,7 @@ max_slots=256
 # packages module's default list), so that tests on this variant never need the mirror.
 # test/e2e/lab.HardeningPackages names the same list; TestLabPreinstalledPackages checks it against
 # the controls' fixes.
-hardening_packages=(ufw auditd audispd-plugins fail2ban python3-systemd chrony libpam-pwquality cracklib-runtime sudo ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog)
+hardening_packages=(ufw auditd audispd-plugins fail2ban python3-systemd chrony libpam-pwquality cracklib-runtime sudo cron ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog)
 host_packages=(mmdebstrap systemd-container tinyproxy-bin iproute2 openssh-client util-linux procps dnsmasq-base nftables curl)
 
 log() { echo "target: $*" >&2; }

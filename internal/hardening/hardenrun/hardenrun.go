@@ -101,6 +101,7 @@ func parseDetect(out string) (Target, error) {
 type Request struct {
 	Profile hardening.Profile
 	Only    []string
+	Include []string
 	Skip    []string
 	Mode    hardening.Mode
 	Options *hardening.Options
@@ -152,13 +153,13 @@ func Apply(ctx context.Context, runner *remote.Runner, ui packersdk.Ui, target T
 		req.Options = &hardening.Options{}
 	}
 	started := req.Now()
-	selected, err := hardening.Select(req.Catalogue, hardening.Selection{Profile: req.Profile, Only: req.Only, Skip: req.Skip, OS: &target.OS})
+	selected, err := hardening.Select(req.Catalogue, hardening.Selection{Profile: req.Profile, Only: req.Only, Include: req.Include, Skip: req.Skip, OS: &target.OS})
 	if err != nil {
 		return nil, err
 	}
 	out := &Outcome{Target: target, Selected: selected, RunID: newRunID(started)}
 	if len(selected) == 0 {
-		out.Warnings = append(out.Warnings, fmt.Sprintf("no control of profile %s applies to %s with the given only_controls/skip", req.Profile, target.OS))
+		out.Warnings = append(out.Warnings, fmt.Sprintf("no control of profile %s applies to %s with the given only_controls/include/skip", req.Profile, target.OS))
 	}
 	plan := hardening.Plan{
 		Mode:       req.Mode,

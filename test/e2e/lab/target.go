@@ -26,7 +26,7 @@ import (
 // for tests that must not depend on the mirror. test/target/target.sh's "hardening" set is the
 // same list.
 var HardeningPackages = []string{
-	"ufw", "auditd", "audispd-plugins", "fail2ban", "python3-systemd", "chrony", "libpam-pwquality", "cracklib-runtime", "sudo",
+	"ufw", "auditd", "audispd-plugins", "fail2ban", "python3-systemd", "chrony", "libpam-pwquality", "cracklib-runtime", "sudo", "cron",
 	"ca-certificates", "curl", "wget", "git", "vim", "htop", "tree", "unzip", "jq", "gnupg", "lsb-release", "python3-venv", "rsyslog",
 }
 
