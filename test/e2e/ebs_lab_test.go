@@ -26,15 +26,9 @@ import (
 // AMI as any EC2 user would (its own key pair, through the SDK) to look at what the image holds.
 
 // ebsLabOSes are the operating systems TestEBSLabBuild builds on, in parallel, golden-harden's
-// default profile running on each it supports: Ubuntu 22.04 and Debian 12; others when
-// GOLDEN_LAB_OSES names them (comma separated, or "all").
-var ebsLabOSes = []string{"ubuntu-22.04", "debian-12"}
-
-// ebsLabUsers are the vendors' default users, which source_os sets as ssh_username.
-var ebsLabUsers = map[string]string{
-	"debian-12": "admin", "debian-13": "admin",
-	"ubuntu-22.04": "ubuntu", "ubuntu-24.04": "ubuntu", "ubuntu-26.04": "ubuntu",
-}
+// default profile running on each it supports: Ubuntu 22.04, Debian 12 and Ubuntu 24.04; others
+// when GOLDEN_LAB_OSES names them (comma separated, or "all").
+var ebsLabOSes = []string{"ubuntu-22.04", "debian-12", "ubuntu-24.04"}
 
 // ebsLabTemplate builds on system with a shell provisioner that leaves a file, and golden-harden's
 // default profile when harden is set; a manifest post-processor records the artifact and the generated
@@ -114,7 +108,7 @@ func TestEBSLabBuild(t *testing.T) {
 }
 
 func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
-	user, ok := ebsLabUsers[system]
+	user, ok := lab.VendorUsers[system]
 	if !ok {
 		t.Fatalf("no default user known for %s", system)
 	}
@@ -256,16 +250,10 @@ func ebsLabBuild(t *testing.T, host *labmachine.Host, system string) {
 // sourceOSImage is the vendor image source_os reads for system, the value of the vendor's parameter.
 func sourceOSImage(t *testing.T, sim *ec2sim.Server, system string) string {
 	t.Helper()
-	params := map[string]string{
-		"debian-12":    "/aws/service/debian/release/12/latest/amd64",
-		"debian-13":    "/aws/service/debian/release/13/latest/amd64",
-		"ubuntu-22.04": "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id",
-		"ubuntu-24.04": "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
-		"ubuntu-26.04": "/aws/service/canonical/ubuntu/server/26.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
-	}
-	v, ok := sim.Parameter(ebsRegion, params[system])
+	param := lab.VendorImageParams[system]
+	v, ok := sim.Parameter(ebsRegion, param)
 	if !ok {
-		t.Fatalf("the simulator has no parameter %q for %s", params[system], system)
+		t.Fatalf("the simulator has no parameter %q for %s", param, system)
 	}
 	return v
 }

@@ -39,22 +39,6 @@ import (
 // loaded 2-core CI machine may take much longer, and a first boot builds the image).
 const machineBootTimeout = 5 * time.Minute
 
-// vendorImageParams are the public SSM parameters naming each base image's AMI, as the vendors
-// publish them.
-var vendorImageParams = map[string]string{
-	"debian-12":    "/aws/service/debian/release/12/latest/amd64",
-	"debian-13":    "/aws/service/debian/release/13/latest/amd64",
-	"ubuntu-22.04": "/aws/service/canonical/ubuntu/server/22.04/stable/current/amd64/hvm/ebs-gp2/ami-id",
-	"ubuntu-24.04": "/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
-	"ubuntu-26.04": "/aws/service/canonical/ubuntu/server/26.04/stable/current/amd64/hvm/ebs-gp3/ami-id",
-}
-
-// vendorUsers are the default users of the vendors' EC2 images.
-var vendorUsers = map[string]string{
-	"debian-12": "admin", "debian-13": "admin",
-	"ubuntu-22.04": "ubuntu", "ubuntu-24.04": "ubuntu", "ubuntu-26.04": "ubuntu",
-}
-
 // machineOSes are the base images the machine tests boot: by default only ubuntu-22.04 (the
 // seed pipeline's OS), which keeps `make test` short; GOLDEN_LAB_OSES names others, as for the
 // lab's other machine suites. TestInstanceBaseImages boots each of them, the other tests the first.
@@ -88,7 +72,7 @@ func newMachineSim(t *testing.T) *machineSim {
 // or SSM lookup would.
 func (ms *machineSim) vendorAMI(ctx context.Context, t *testing.T, base string) string {
 	t.Helper()
-	param, ok := vendorImageParams[base]
+	param, ok := lab.VendorImageParams[base]
 	if !ok {
 		t.Fatalf("no vendor image parameter for %q", base)
 	}
@@ -338,7 +322,7 @@ func TestInstanceBaseImages(t *testing.T) {
 				ami: ms.vendorAMI(ctx, t, base), key: ms.createKeyPair(ctx, t),
 				group: ms.sshGroup(ctx, t, labmachine.CallerCIDR()), tokens: types.HttpTokensStateRequired,
 			})
-			user := vendorUsers[base]
+			user := lab.VendorUsers[base]
 			c := ms.mustDial(ctx, t, in, user)
 			if got := strings.TrimSpace(mustSSHRun(t, c, "id -un && sudo -n id -un")); got != user+"\nroot" {
 				t.Errorf("id -un && sudo -n id -un: %q, want %s and passwordless sudo", got, user)
@@ -402,7 +386,7 @@ func TestInstanceDiskLifecycle(t *testing.T) {
 	}
 	ms := newMachineSim(t)
 	base := machineOSes(ms.host)[0]
-	user := vendorUsers[base]
+	user := lab.VendorUsers[base]
 	ctx, cancel := context.WithTimeout(t.Context(), 6*machineBootTimeout)
 	defer cancel()
 	sshOpen := ms.sshGroup(ctx, t, labmachine.CallerCIDR())
@@ -589,7 +573,7 @@ func TestInstancesInParallel(t *testing.T) {
 		for _, in := range r.Instances {
 			go func() {
 				inst := instance{id: aws.ToString(in.InstanceId), address: aws.ToString(in.PublicIpAddress), key: key}
-				c, err := ms.dial(ctx, inst, vendorUsers[base], key.signer, machineBootTimeout)
+				c, err := ms.dial(ctx, inst, lab.VendorUsers[base], key.signer, machineBootTimeout)
 				if err != nil {
 					results <- result{id: inst.id, err: err}
 					return
@@ -734,7 +718,7 @@ func TestStandaloneSimulatorWithMachines(t *testing.T) {
 		ami: ms.vendorAMI(ctx, t, base), key: ms.createKeyPair(ctx, t),
 		group: ms.sshGroup(ctx, t, labmachine.CallerCIDR()), tokens: types.HttpTokensStateRequired,
 	})
-	c := ms.mustDial(ctx, t, in, vendorUsers[base])
+	c := ms.mustDial(ctx, t, in, lab.VendorUsers[base])
 	mustSSHRun(t, c, "echo captured | sudo tee /var/lib/e2e-mark >/dev/null")
 	img, err := ms.ec2.CreateImage(ctx, &ec2.CreateImageInput{InstanceId: aws.String(in.id), Name: aws.String("e2e-standalone"), NoReboot: aws.Bool(true)})
 	if err != nil {
