@@ -170,6 +170,14 @@ func runInstances(s *Server, rs *regionState, req *request) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	lifecycle := ""
+	switch market := p.sub("InstanceMarketOptions").get("MarketType"); market {
+	case "":
+	case "spot":
+		lifecycle = "spot"
+	default:
+		return nil, errorf("InvalidParameterValue", "Invalid value '%s' for MarketType.", market)
+	}
 
 	now := time.Now().UTC()
 	img.LastLaunchedTime = now
@@ -181,7 +189,7 @@ func runInstances(s *Server, rs *regionState, req *request) (any, error) {
 			SecurityGroupIDs: groups, SubnetID: sn.id, VpcID: sn.vpcID, AvailabilityZone: sn.zone,
 			LaunchTime: now, Tags: cloneTags(tags["instance"]), LaunchTemplateID: ltID, LaunchTemplateVersion: ltVersion,
 			Architecture: img.Architecture, RootDeviceName: img.RootDeviceName, UserData: userData,
-			MetadataOptions: meta, ReservationID: reservation, EnaSupport: img.EnaSupport,
+			MetadataOptions: meta, ReservationID: reservation, EnaSupport: img.EnaSupport, Lifecycle: lifecycle,
 		}}
 		in.Volumes = s.instanceVolumes(rs, img, mappings, tags["volume"])
 		s.setState(in, "pending", now)
@@ -392,6 +400,7 @@ type xmlInstance struct {
 	Hypervisor         string                      `xml:"hypervisor"`
 	EbsOptimized       bool                        `xml:"ebsOptimized"`
 	EnaSupport         bool                        `xml:"enaSupport"`
+	InstanceLifecycle  string                      `xml:"instanceLifecycle,omitempty"`
 	MetadataOptions    xmlMetadataOptions          `xml:"metadataOptions"`
 	PlatformDetails    string                      `xml:"platformDetails"`
 	UsageOperation     string                      `xml:"usageOperation"`
@@ -417,7 +426,7 @@ func (s *Server) instanceXML(rs *regionState, in *instance, launchIndex int) xml
 		SubnetID:  in.SubnetID, VpcID: in.VpcID, PrivateIPAddress: in.PrivateIP, IPAddress: in.PublicIP,
 		SourceDestCheck: true, Architecture: in.Architecture, RootDeviceType: "ebs", RootDeviceName: in.RootDeviceName,
 		VirtualizationType: "hvm", TagSet: tagSet(in.Tags), Hypervisor: "xen", EnaSupport: in.EnaSupport,
-		PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", BootMode: "uefi",
+		InstanceLifecycle: in.Lifecycle, PlatformDetails: "Linux/UNIX", UsageOperation: "RunInstances", BootMode: "uefi",
 		MetadataOptions: xmlMetadataOptions{State: "applied", HTTPTokens: in.MetadataOptions.HTTPTokens,
 			HTTPPutResponseHopLimit: in.MetadataOptions.HTTPPutResponseHopLimit, HTTPEndpoint: in.MetadataOptions.HTTPEndpoint,
 			HTTPProtocolIpv6: "disabled", InstanceMetadataTags: in.MetadataOptions.InstanceMetadataTags},

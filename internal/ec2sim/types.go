@@ -97,6 +97,9 @@ type Instance struct {
 	ConsoleOutput string
 	// EnaSupport is the instance's enhanced networking, as ModifyInstanceAttribute sets it.
 	EnaSupport bool
+	// Lifecycle is "spot" for a Spot Instance (InstanceMarketOptions.MarketType spot), empty for
+	// an On-Demand one, as DescribeInstances reports instanceLifecycle.
+	Lifecycle string
 }
 
 // MetadataOptions are an instance's IMDS settings.

@@ -285,3 +285,65 @@ func (u *bufferUi) Machine(string, ...string)           {}
 func (u *bufferUi) TrackProgress(_ string, _, _ int64, stream io.ReadCloser) io.ReadCloser {
 	return stream
 }
+
+// TestRunInstanceTriesTheNextOption: on a capacity error (Unsupported here: the type is not offered
+// in the zone) the next option is launched, Spot before on-demand for each type in turn; any other
+// error stops the build at once.
+func TestRunInstanceTriesTheNextOption(t *testing.T) {
+	cases := []struct {
+		name          string
+		spot          bool
+		fail          []string // the errors of the first RunInstances calls, in order
+		wantType      string
+		wantLifecycle string
+		wantErr       string
+		wantCalls     int
+	}{
+		{name: "spot", spot: true, wantType: "t3.micro", wantLifecycle: "spot", wantCalls: 1},
+		{name: "no spot capacity: on demand", spot: true, fail: []string{"Unsupported"}, wantType: "t3.micro", wantCalls: 2},
+		{name: "next type as spot", spot: true, fail: []string{"Unsupported", "Unsupported"}, wantType: "t3.small", wantLifecycle: "spot", wantCalls: 3},
+		{name: "next type on demand", fail: []string{"Unsupported"}, wantType: "t3.small", wantCalls: 2},
+		{name: "every option refused", fail: []string{"Unsupported", "Unsupported"}, wantCalls: 2,
+			wantErr: "no instance type could be launched: on-demand t3.micro: Unsupported; on-demand t3.small: Unsupported"},
+		{name: "not a capacity error", spot: true, fail: []string{"InvalidParameterValue"}, wantCalls: 1,
+			wantErr: "launching the instance: "},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			sim := ec2sim.StartTest(t, ec2sim.Options{Delays: fast})
+			for i, code := range tc.fail {
+				sim.FailNth("RunInstances", i+1, code, "The requested configuration is currently not supported.")
+			}
+			state, out := newState(t, sim)
+			state.Put(StateSourceImage, debianImage(t, sim))
+			session := NewSession("golden-test", "b-next", time.Hour, nil)
+			comm := &communicator.Config{Type: "none"}
+			runner := &multistep.BasicRunner{Steps: []multistep.Step{
+				&StepNetwork{},
+				&StepSecurityGroup{Session: session, Comm: comm, Polling: fastPolling},
+				&StepRunInstance{Session: session, Comm: comm, InstanceTypes: []string{"t3.micro", "t3.small"}, Spot: tc.spot, Polling: fastPolling,
+					MetadataOptions: MetadataOptions{HTTPEndpoint: "enabled", HTTPTokens: "required", HTTPPutResponseHopLimit: 1, InstanceMetadataTags: "disabled"}},
+				haltStep{},
+			}}
+			state.Put("sim", sim)
+			runner.Run(context.Background(), state)
+			if got := sim.Calls("RunInstances"); got != tc.wantCalls {
+				t.Errorf("RunInstances called %d times, want %d:\n%s", got, tc.wantCalls, out)
+			}
+			seen, _ := state.Get("seen").(snapshot)
+			if tc.wantErr != "" {
+				err, _ := state.Get(stateError).(error)
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Errorf("error = %v, want %q", err, tc.wantErr)
+				}
+				if launched := sim.Instances(region); len(launched) != 0 {
+					t.Errorf("instances launched: %+v", launched)
+				}
+			} else if len(seen.instances) != 1 || seen.instances[0].InstanceType != tc.wantType || seen.instances[0].Lifecycle != tc.wantLifecycle {
+				t.Errorf("launched %+v, want one %s instance with lifecycle %q:\n%s", seen.instances, tc.wantType, tc.wantLifecycle, out)
+			}
+			assertNothingLeft(t, sim)
+		})
+	}
+}
