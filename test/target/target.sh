@@ -1746,9 +1746,12 @@ machine_command() {
 }
 
 # capture_disk NAME OWNER: copies the machine's upper folder into a new layer and prints its id.
-# A running machine's disk is flushed first (crash-consistent, as CreateImage's NoReboot).
+# A running machine's disk is flushed first (crash-consistent, as CreateImage's NoReboot): its
+# processes keep going during the copy, so a file the copy listed may be gone when it comes to read
+# it. Such a file is left out (it was absent at some moment of the capture, as in a crash); any
+# other error of the copy fails the capture.
 capture_disk() {
-  local name=$1 owner=$2 tdir id dir
+  local name=$1 owner=$2 tdir id dir errs
   tdir=$(target_dir "$name")
   is_machine "$name" || die "no machine $name"
   id=l-$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')
@@ -1756,7 +1759,11 @@ capture_disk() {
   mkdir -p "$dir.partial"
   [[ -n $owner ]] && echo "$owner $(proc_start_time "$owner")" >"$dir.partial/owner"
   mountpoint -q "$tdir/root" && sync -f "$tdir/root"
-  cp -a --reflink=auto "$tdir/upper" "$dir.partial/disk"
+  if ! errs=$(cp -a --reflink=auto "$tdir/upper" "$dir.partial/disk" 2>&1); then
+    mountpoint -q "$tdir/root" &&
+      ! grep -vE "^cp: cannot (stat|open|access) '$tdir/upper/.*: No such file or directory$" <<<"$errs" | grep -q . ||
+      die "copying the disk of $name: $errs"
+  fi
   echo "$name" >"$dir.partial/source"
   mv "$dir.partial" "$dir"
   touch "$dir/complete"
