@@ -55,6 +55,7 @@ func TestBenchmarkAnsible(t *testing.T) {
 		"(a drop-in written before the timed runs); golden-harden %q through packer's null builder over SSH; Ansible %s through packer's "+
 		"ansible provisioner %s (its SSH proxy, file transfers over SFTP: one packer connection, Ansible's commands and transfers as sessions on it); both whole `packer build` "+
 		"runs, the two sides alternating which goes first", strings.Join(machinePackages, " "), "baseline", ansibleVersion(), strings.TrimSpace(string(version)))
+	suite.Assume("ansible: " + benchlab.PackerState)
 	group := "hardening vs Ansible, " + os12 + " (point 2)"
 	var modules []map[string]int64
 	for run := range benchrec.Runs() {

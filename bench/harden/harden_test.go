@@ -41,6 +41,7 @@ func TestBenchmarkHarden(t *testing.T) {
 	suite.Assume("harden: Debian 12 test target (systemd-nspawn container, test/target) booted fresh for every run from the lab's " +
 		"hardening image, which already holds lab.HardeningPackages; apt transactions and package lists on the target are counted " +
 		"before and after each run (0: nothing came from the mirror)")
+	suite.Assume("harden: " + benchlab.PackerState)
 	scenarios := []scenario{{profile: "baseline", apply: 3, rerun: 2}, {profile: "cis-level1-server", apply: 10}}
 	if benchrec.Quick() {
 		// bench-quick's budget: the ansible suite runs cis-level1-server and its re-run on the
