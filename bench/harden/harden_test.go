@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -42,14 +43,18 @@ func TestBenchmarkHarden(t *testing.T) {
 		"hardening image, which already holds lab.HardeningPackages; apt transactions and package lists on the target are counted " +
 		"before and after each run (0: nothing came from the mirror)")
 	suite.Assume("harden: " + benchlab.PackerState)
-	scenarios := []scenario{{profile: "baseline", apply: 3, rerun: 2}, {profile: "cis-level1-server", apply: 10}}
-	if benchrec.Quick() {
+	scenarios := []scenario{{profile: "baseline", apply: 3, rerun: 2}, {profile: "cis-level1-server", apply: 10, rerun: 3}}
+	if only := os.Getenv("GOLDEN_BENCH_HARDEN_PROFILES"); only != "" {
+		// For profiling one profile: `GOLDEN_BENCH_HARDEN_PROFILES=cis-level1-server`.
+		scenarios = slices.DeleteFunc(scenarios, func(sc scenario) bool { return !slices.Contains(strings.Split(only, ","), sc.profile) })
+		suite.Assume("harden: profiles %s only (GOLDEN_BENCH_HARDEN_PROFILES)", only)
+	} else if benchrec.Quick() {
 		// bench-quick's budget: the ansible suite runs cis-level1-server and its re-run on the
 		// same kind of target.
 		scenarios = scenarios[:1]
 		suite.Assume("harden: bench-quick runs baseline only (the ansible suite times cis-level1-server and its re-run)")
 	}
-	modules := map[string][]map[string]int64{}
+	modules, moduleCPU := map[string][]map[string]int64{}, map[string][]map[string]int64{}
 	other := os.Getenv("GOLDEN_BENCH_COMPARE_PLUGIN")
 	if other != "" {
 		suite.Assume("harden: rows marked %q apply the plugin build %s", compareLabel, other)
@@ -60,6 +65,8 @@ func TestBenchmarkHarden(t *testing.T) {
 				h := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
 				first, rerun, apt := applyTwice(t, lab.Packer(t), h, sc.profile)
 				modules[sc.profile] = append(modules[sc.profile], benchlab.ModuleTimes(first.Report))
+				moduleCPU[sc.profile] = append(moduleCPU[sc.profile], benchlab.ModuleCPU(first.Report))
+				moduleCPU[sc.profile+" re-run"] = append(moduleCPU[sc.profile+" re-run"], benchlab.ModuleCPU(rerun.Report))
 				record(sc, first, rerun, apt)
 			})
 			if other == "" {
@@ -84,6 +91,10 @@ func TestBenchmarkHarden(t *testing.T) {
 	for _, sc := range scenarios {
 		suite.Row(group, sc.profile+": golden-harden apply", "s").Note = "slowest: " + benchlab.Slowest(modules[sc.profile], 4)
 		suite.Detail("module_ms_"+sc.profile, modules[sc.profile])
+		suite.Row(group, sc.profile+": CPU on the target", "s").Note = "most CPU: " + benchlab.Slowest(moduleCPU[sc.profile], 4)
+		suite.Row(group, sc.profile+": re-run, CPU on the target", "s").Note = "most CPU: " + benchlab.Slowest(moduleCPU[sc.profile+" re-run"], 4)
+		suite.Detail("module_cpu_ms_"+sc.profile, moduleCPU[sc.profile])
+		suite.Detail("module_cpu_ms_"+sc.profile+"_rerun", moduleCPU[sc.profile+" re-run"])
 	}
 
 	// The same profile on the plain image: what a bench measures when the image lacks the packages.
@@ -130,9 +141,24 @@ func record(sc scenario, first, rerun benchlab.HardenRun, apt benchlab.AptState)
 	}
 	suite.Row(group, p+": re-run, whole packer build", "s").AddDuration(rerun.Wall).Target("< 3 s", 3, true)
 	suite.Row(group, p+": re-run, changes", "changes").Add(float64(rerun.Changes())).Target("0", 0, true)
+	usage(p+": ", first)
+	usage(p+": re-run, ", rerun)
 	failed := suite.Row(group, p+": controls left failed", "changes").Add(float64(len(first.Failed))).Target("0", 0, true)
 	if len(first.Failed) > 0 {
 		failed.Note = strings.Join(first.Failed, ", ")
+	}
+}
+
+// usage records the work a run did on the target: CPU (the machine's when it tells, else the
+// script's) and the processes it started, figures that the host's load does not inflate.
+func usage(prefix string, run benchlab.HardenRun) {
+	cpu, how := run.MachineCPU, "the machine's cgroup"
+	if cpu < 0 {
+		cpu, how = run.CPU, "the script and the processes it waited for"
+	}
+	suite.Row(group, prefix+"CPU on the target", "s").AddDuration(cpu).How = how
+	if run.Processes >= 0 {
+		suite.Row(group, prefix+"processes started on the target", "processes").Add(float64(run.Processes))
 	}
 }
 

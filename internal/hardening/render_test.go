@@ -620,3 +620,30 @@ func TestFullCatalogueRendersClean(t *testing.T) {
 	// accepts in named modules.
 	assertShellcheckClean(t, string(script))
 }
+
+// TestDriverReportsUsage: the module and end records carry the CPU time the script used (its
+// waited-for children included) and the processes the machine started, so a loaded machine still
+// shows how much work a run did.
+func TestDriverReportsUsage(t *testing.T) {
+	f := newFakeRun(t)
+	busy := Module{Name: "busy", Controls: []Control{{ID: "busy.spin", Title: "spins in a child",
+		Check: `i=0; while [ $i -lt 10 ]; do sh -c 'n=0; while [ $n -lt 20000 ]; do n=$((n + 1)); done'; i=$((i + 1)); done; g_say spun`}}}
+	run := f.execute(t, f.plan(ModeAudit, busy))
+	if len(run.Modules) != 1 {
+		t.Fatalf("modules: %+v", run.Modules)
+	}
+	m := run.Modules[0]
+	if m.CPU <= 0 || run.CPU < m.CPU {
+		t.Errorf("CPU: module %v, run %v; want the module > 0 and the run >= the module", m.CPU, run.CPU)
+	}
+	if _, err := os.Stat("/proc/loadavg"); err == nil {
+		// Ten shells, the check's subshell and the driver's own: other processes of the machine
+		// may add to it, never take away.
+		if m.Processes < 11 || run.Processes < m.Processes {
+			t.Errorf("processes: module %d, run %d; want the module >= 11 and the run >= the module", m.Processes, run.Processes)
+		}
+	}
+	if _, err := os.Stat("/sys/fs/cgroup/cpu.stat"); err == nil && m.MachineCPU < 0 {
+		t.Errorf("machine CPU unknown although /sys/fs/cgroup/cpu.stat is readable")
+	}
+}

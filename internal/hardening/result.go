@@ -45,6 +45,19 @@ type ModuleRun struct {
 	// FinalizeDuration is the time Finalize took (the first attempt).
 	FinalizeDuration time.Duration
 	Message          string
+	Usage
+}
+
+// Usage is the work a stretch of the run did on the target, which a loaded machine does not
+// inflate the way it does wall times.
+type Usage struct {
+	// CPU is the script's CPU time (its shell and every process it waited for).
+	CPU time.Duration
+	// MachineCPU is the CPU time of the whole machine (its cgroup: a container's processes, a
+	// VM's), daemons that systemd started included; -1 when the target does not tell.
+	MachineCPU time.Duration
+	// Processes is how many processes the machine started (its pid namespace); -1 when unknown.
+	Processes int64
 }
 
 // Run is everything one script run reported.
@@ -54,8 +67,9 @@ type Run struct {
 	InContainer bool
 	BackupDir   string
 	Duration    time.Duration
-	Modules     []ModuleRun
-	Results     []Result // in the planned order of the controls
+	Usage
+	Modules []ModuleRun
+	Results []Result // in the planned order of the controls
 }
 
 // record is the JSON shape of every marker line the script prints (see runtime.sh, _g_emit).
@@ -81,6 +95,10 @@ type record struct {
 	Name       string `json:"name"`
 	Finalize   string `json:"finalize"`
 	FinalizeMS int64  `json:"finalize_ms"`
+	// module and end
+	CPUMS        int64  `json:"cpu_ms"`
+	MachineCPUMS *int64 `json:"machine_cpu_ms"`
+	Processes    *int64 `json:"processes"`
 	// end
 	Controls   *int  `json:"controls"`
 	DurationMS int64 `json:"duration_ms"`
@@ -134,7 +152,8 @@ func (c *Collector) Add(line []byte) error {
 		c.sawBegin = true
 		c.run.RunID, c.run.Mode, c.run.InContainer, c.run.BackupDir = r.RunID, Mode(r.Mode), r.InContainer, r.BackupDir
 	case "module":
-		m := ModuleRun{Name: r.Name, Finalize: r.Finalize, Duration: ms(r.DurationMS), FinalizeDuration: ms(r.FinalizeMS), Message: r.Message}
+		m := ModuleRun{Name: r.Name, Finalize: r.Finalize, Duration: ms(r.DurationMS), FinalizeDuration: ms(r.FinalizeMS),
+			Message: r.Message, Usage: r.usage()}
 		c.run.Modules = append(c.run.Modules, m)
 		if c.OnModule != nil {
 			c.OnModule(m)
@@ -160,10 +179,22 @@ func (c *Collector) Add(line []byte) error {
 			c.endCount = *r.Controls
 		}
 		c.run.Duration = ms(r.DurationMS)
+		c.run.Usage = r.usage()
 	default:
 		return fmt.Errorf("unknown result line type %q", r.Type)
 	}
 	return nil
+}
+
+func (r record) usage() Usage {
+	u := Usage{CPU: ms(r.CPUMS), MachineCPU: -1, Processes: -1}
+	if r.MachineCPUMS != nil {
+		u.MachineCPU = ms(*r.MachineCPUMS)
+	}
+	if r.Processes != nil {
+		u.Processes = *r.Processes
+	}
+	return u
 }
 
 func (r record) result() (Result, error) {

@@ -409,6 +409,68 @@ _g_now() {
 	_g_t=$(_g_strip0 "${_g_up%.*}${_g_up#*.}")
 }
 
+# _g_usage sets _g_cpu to the CPU time of this shell and the processes it waited for, _g_mcpu to
+# the machine's (its cgroup's: every process of a container, the whole of a VM, daemons that
+# systemd starts included; empty when unreadable), both in ms, and _g_pids to the last process id
+# the machine's pid namespace handed out (the difference of two readings is the processes started
+# between them). Builtin reads only: a loaded machine still shows how much work a run did.
+_g_usage() {
+	_g_cpu=0
+	_g_mcpu=
+	_g_pids=
+	# A file of /proc may end without a newline: read's status says nothing, the value does.
+	_g_st=
+	[ -r /proc/self/stat ] && read -r _g_st </proc/self/stat
+	if [ -n "$_g_st" ]; then
+		# Fields after the command name: state is field 3, utime..cstime are 14..17.
+		# shellcheck disable=SC2086 # splitting the fields is the point
+		set -- ${_g_st##*) }
+		if [ $# -ge 15 ]; then
+			shift 11
+			_g_cpu=$((($1 + $2 + $3 + $4) * 1000 / _g_hz))
+		fi
+	fi
+	if [ -r /sys/fs/cgroup/cpu.stat ]; then
+		while read -r _g_k _g_val; do
+			if [ "$_g_k" = usage_usec ]; then
+				_g_mcpu=$((_g_val / 1000))
+				break
+			fi
+		done </sys/fs/cgroup/cpu.stat
+	fi
+	# The last field of /proc/loadavg is the namespace's last pid. (Not ns_last_pid: a sysctl
+	# file answers only a read at offset 0, and the shell reads a byte at a time.)
+	if [ -r /proc/loadavg ]; then
+		read -r _g_k _g_k _g_k _g_k _g_pids </proc/loadavg
+		case $_g_pids in '' | *[!0-9]*) _g_pids= ;; esac
+	fi
+}
+
+# _g_usage_save BASE : keep a reading (_g_usage) under BASE. _g_usage_since BASE : set _g_ucpu,
+# _g_umcpu and _g_upids to the record values (#N, or #null when unreadable) of the usage since.
+_g_usage_save() {
+	_g_usage
+	_g_set cpu "$1" "$_g_cpu"
+	_g_set mcpu "$1" "$_g_mcpu"
+	_g_set pids "$1" "$_g_pids"
+}
+
+_g_usage_since() {
+	_g_usage
+	_g_get cpu "$1"
+	_g_ucpu=#$((_g_cpu - _g_v))
+	_g_get mcpu "$1"
+	_g_umcpu=#null
+	if [ -n "$_g_mcpu" ] && [ -n "$_g_v" ]; then
+		_g_umcpu=#$((_g_mcpu - _g_v))
+	fi
+	_g_get pids "$1"
+	_g_upids=#null
+	if [ -n "$_g_pids" ] && [ -n "$_g_v" ] && [ "$_g_pids" -ge "$_g_v" ]; then
+		_g_upids=#$((_g_pids - _g_v))
+	fi
+}
+
 _g_detect_container() {
 	if g_cmd systemd-detect-virt; then
 		systemd-detect-virt -q --container && return 0
@@ -558,8 +620,11 @@ g_begin() {
 		if _g_detect_container; then G_IN_CONTAINER=1; else G_IN_CONTAINER=0; fi
 	fi
 	_g_count=0
+	_g_hz=$(getconf CLK_TCK 2>/dev/null) || _g_hz=100
+	case $_g_hz in '' | *[!0-9]* | 0) _g_hz=100 ;; esac
 	_g_now
 	_g_run_t0=$_g_t
+	_g_usage_save run
 	_g_emit run run_id="$G_RUN_ID" mode="$G_MODE" in_container="#$([ "$G_IN_CONTAINER" = 1 ] && echo true || echo false)" \
 		backup_dir="$G_BACKUP_DIR" os_id="$G_OS_ID" os_version="$G_OS_VERSION" build_user="$G_BUILD_USER"
 	_g_stream_open
@@ -582,6 +647,7 @@ g_module() {
 	_g_mod_fixed=""
 	_g_now
 	_g_mod_t0=$_g_t
+	_g_usage_save mod
 }
 
 # g_control N ID : check control N; in enforce mode fix it when not compliant. Controls whose
@@ -767,13 +833,17 @@ g_module_end() {
 # _g_module_record FINALIZE_STATE MESSAGE_FILE (the module's time so far and Finalize's, in ms)
 _g_module_record() {
 	_g_now
+	_g_usage_since mod
 	_g_record module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" \
-		finalize_ms="#${_g_fin_ms:-0}" message="^${2:-/dev/null}"
+		finalize_ms="#${_g_fin_ms:-0}" cpu_ms="$_g_ucpu" machine_cpu_ms="$_g_umcpu" processes="$_g_upids" \
+		message="^${2:-/dev/null}"
 }
 
 # g_end : the closing record; its absence tells the reader that the run was cut short.
 g_end() {
 	_g_now
-	_g_record end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))"
+	_g_usage_since run
+	_g_record end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))" \
+		cpu_ms="$_g_ucpu" machine_cpu_ms="$_g_umcpu" processes="$_g_upids"
 	_g_stream_close
 }

@@ -122,6 +122,12 @@ type Report struct {
 type Timing struct {
 	Name       string `json:"name"`
 	DurationMS int64  `json:"duration_ms"`
+	// CPUMS is the CPU time the phase took on the machine it ran on (golden-harden: its script and
+	// the processes it waited for), MachineCPUMS the whole machine's, Processes the processes the
+	// machine started; absent when not measured.
+	CPUMS        int64 `json:"cpu_ms,omitempty"`
+	MachineCPUMS int64 `json:"machine_cpu_ms,omitempty"`
+	Processes    int64 `json:"processes,omitempty"`
 }
 
 // Summarize fills the counts, the score and the verdict from the items and the threshold.

@@ -27,6 +27,11 @@ type HardenRun struct {
 	Apply time.Duration
 	// Script is the rendered script's run on the machine.
 	Script time.Duration
+	// CPU is the script's CPU time on the machine (its shell and every process it waited for),
+	// MachineCPU the machine's (daemons systemd started included; -1 unknown), Processes the
+	// processes the machine started (-1 unknown): work, which the host's load does not inflate.
+	CPU, MachineCPU time.Duration
+	Processes       int64
 	// Failed names the controls the run left failed (the benchmark measures time: a failed control
 	// does not fail the build, fail_below is 0; the suites report them).
 	Failed []string
@@ -64,6 +69,15 @@ func Harden(t *testing.T, p *lab.PackerEnv, vars []string, profile, name, extra 
 	script, _ := strconv.ParseInt(r.Property("script_ms"), 10, 64)
 	run := HardenRun{Wall: wall, Report: r, Apply: time.Duration(r.DurationMS) * time.Millisecond,
 		Script: time.Duration(script) * time.Millisecond}
+	cpu, _ := strconv.ParseInt(r.Property("script_cpu_ms"), 10, 64)
+	run.CPU = time.Duration(cpu) * time.Millisecond
+	run.MachineCPU, run.Processes = -1, -1
+	if v, err := strconv.ParseInt(r.Property("machine_cpu_ms"), 10, 64); err == nil {
+		run.MachineCPU = time.Duration(v) * time.Millisecond
+	}
+	if v, err := strconv.ParseInt(r.Property("processes"), 10, 64); err == nil {
+		run.Processes = v
+	}
 	for _, it := range r.Items {
 		if it.Status == report.StatusFailed {
 			run.Failed = append(run.Failed, it.ID)
@@ -77,6 +91,23 @@ func ModuleTimes(r *report.Report) map[string]int64 {
 	out := map[string]int64{}
 	for _, tm := range r.Timings {
 		out[tm.Name] += tm.DurationMS
+	}
+	return out
+}
+
+// ModuleCPU is golden-harden's CPU time per module ("module ssh"...), in ms: the machine's when
+// the target tells it (daemons that systemd started for the module included), else the script's.
+func ModuleCPU(r *report.Report) map[string]int64 {
+	out := map[string]int64{}
+	for _, tm := range r.Timings {
+		if !strings.HasPrefix(tm.Name, "module ") {
+			continue
+		}
+		if tm.MachineCPUMS > 0 {
+			out[tm.Name] += tm.MachineCPUMS
+		} else {
+			out[tm.Name] += tm.CPUMS
+		}
 	}
 	return out
 }

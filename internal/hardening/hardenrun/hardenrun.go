@@ -403,6 +403,7 @@ func buildReport(req Request, out *Outcome, started, ended time.Time) *report.Re
 			{Name: "run_id", Value: out.RunID},
 			{Name: "in_container", Value: strconv.FormatBool(out.Run.InContainer)},
 			{Name: "script_ms", Value: strconv.FormatInt(out.Run.Duration.Milliseconds(), 10)},
+			{Name: "script_cpu_ms", Value: strconv.FormatInt(out.Run.CPU.Milliseconds(), 10)},
 			{Name: ParamsProperty, Value: paramsJSON(params(req))},
 		},
 		Threshold: req.Threshold,
@@ -417,8 +418,21 @@ func buildReport(req Request, out *Outcome, started, ended time.Time) *report.Re
 			r.BackupDir = out.Run.BackupDir
 		}
 	}
+	if out.Run.MachineCPU >= 0 {
+		r.Properties = append(r.Properties, report.Property{Name: "machine_cpu_ms", Value: strconv.FormatInt(out.Run.MachineCPU.Milliseconds(), 10)})
+	}
+	if out.Run.Processes >= 0 {
+		r.Properties = append(r.Properties, report.Property{Name: "processes", Value: strconv.FormatInt(out.Run.Processes, 10)})
+	}
 	for _, m := range out.Run.Modules {
-		r.Timings = append(r.Timings, report.Timing{Name: "module " + m.Name, DurationMS: m.Duration.Milliseconds()})
+		tm := report.Timing{Name: "module " + m.Name, DurationMS: m.Duration.Milliseconds(), CPUMS: m.CPU.Milliseconds()}
+		if m.MachineCPU >= 0 {
+			tm.MachineCPUMS = m.MachineCPU.Milliseconds()
+		}
+		if m.Processes >= 0 {
+			tm.Processes = m.Processes
+		}
+		r.Timings = append(r.Timings, tm)
 		if m.FinalizeDuration > 0 {
 			r.Timings = append(r.Timings, report.Timing{Name: "finalize " + m.Name, DurationMS: m.FinalizeDuration.Milliseconds()})
 		}
