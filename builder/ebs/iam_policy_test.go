@@ -62,6 +62,10 @@ func codeFolders(t *testing.T) []string {
 // ec2:RunInstances.
 var sdkInput = regexp.MustCompile(`\b(ec2|ssm|sts|kms|iam)\.([A-Z][A-Za-z0-9]*)Input\b`)
 
+// impliedBy are the permissions AWS checks on top of a call for what its input asks, by the SDK
+// type the input then holds: an instance profile on RunInstances passes its role to EC2.
+var impliedBy = map[string]string{"types.IamInstanceProfileSpecification": "iam:PassRole"}
+
 // calledActions lists the IAM actions of the AWS calls in the non-test Go files of codeFolders.
 // Generated HCL2 specs call nothing.
 func calledActions(t *testing.T) []string {
@@ -82,6 +86,11 @@ func calledActions(t *testing.T) []string {
 			}
 			for _, m := range sdkInput.FindAllStringSubmatch(string(src), -1) {
 				actions = append(actions, m[1]+":"+m[2])
+			}
+			for typ, action := range impliedBy {
+				if strings.Contains(string(src), typ) {
+					actions = append(actions, action)
+				}
 			}
 		}
 	}

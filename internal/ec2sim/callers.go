@@ -58,20 +58,33 @@ func (s *Server) recordCaller(req *request) {
 	}
 }
 
+// PermissionOnly are the implied permissions that are no call of the simulator's: iam:PassRole
+// is checked on RunInstances, the simulator answers no IAM API.
+var PermissionOnly = []string{"iam:PassRole"}
+
 // impliedActions are the further permissions AWS authorizes a request against, beyond its own
 // action:
 //   - EC2 tags on create (a TagSpecification on RunInstances, CreateImage, CopyImage,
 //     ImportKeyPair, CreateSecurityGroup...) need ec2:CreateTags ("Grant permission to tag
 //     resources during creation", EC2 User Guide);
+//   - a RunInstances with an IamInstanceProfile needs iam:PassRole on the profile's role ("to
+//     launch an instance with a role, the user needs permission to pass the role to EC2", EC2
+//     User Guide, IAM roles for Amazon EC2);
 //   - an SSM PutParameter with Tags needs ssm:AddTagsToResource.
 func impliedActions(req *request) []string {
 	switch req.service {
 	case "ec2":
+		var out []string
 		for key := range req.params.values {
 			if strings.HasPrefix(key, "TagSpecification.") {
-				return []string{"ec2:CreateTags"}
+				out = append(out, "ec2:CreateTags")
+				break
 			}
 		}
+		if req.action == "RunInstances" && (req.params.get("IamInstanceProfile.Arn") != "" || req.params.get("IamInstanceProfile.Name") != "") {
+			out = append(out, "iam:PassRole")
+		}
+		return out
 	case "ssm":
 		if req.action == "PutParameter" {
 			var in struct{ Tags []json.RawMessage }

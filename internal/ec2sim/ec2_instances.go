@@ -3,6 +3,7 @@ package ec2sim
 import (
 	"encoding/base64"
 	"fmt"
+	"hash/fnv"
 	"maps"
 	"regexp"
 	"slices"
@@ -179,6 +180,11 @@ func runInstances(s *Server, rs *regionState, req *request) (any, error) {
 		return nil, errorf("InvalidParameterValue", "Invalid value '%s' for MarketType.", market)
 	}
 
+	profile, err := s.instanceProfileARN(p.sub("IamInstanceProfile"))
+	if err != nil {
+		return nil, err
+	}
+
 	now := time.Now().UTC()
 	img.LastLaunchedTime = now
 	reservation := s.newID("r")
@@ -190,6 +196,7 @@ func runInstances(s *Server, rs *regionState, req *request) (any, error) {
 			LaunchTime: now, Tags: cloneTags(tags["instance"]), LaunchTemplateID: ltID, LaunchTemplateVersion: ltVersion,
 			Architecture: img.Architecture, RootDeviceName: img.RootDeviceName, UserData: userData,
 			MetadataOptions: meta, ReservationID: reservation, EnaSupport: img.EnaSupport, Lifecycle: lifecycle,
+			IAMInstanceProfileARN: profile,
 		}}
 		in.Volumes = s.instanceVolumes(rs, img, mappings, tags["volume"])
 		s.setState(in, "pending", now)
@@ -405,6 +412,35 @@ type xmlInstance struct {
 	PlatformDetails    string                      `xml:"platformDetails"`
 	UsageOperation     string                      `xml:"usageOperation"`
 	BootMode           string                      `xml:"currentInstanceBootMode"`
+	IamInstanceProfile *xmlIamInstanceProfile      `xml:"iamInstanceProfile"`
+}
+
+type xmlIamInstanceProfile struct {
+	Arn string `xml:"arn"`
+	ID  string `xml:"id"`
+}
+
+// instanceProfileARN is the ARN of RunInstances' IamInstanceProfile (by Arn or by Name, at most
+// one of them, as EC2 takes), "" when none is given. The simulator has no IAM: any well-formed
+// profile exists.
+func (s *Server) instanceProfileARN(p queryParams) (string, error) {
+	arn, name := p.get("Arn"), p.get("Name")
+	switch {
+	case arn != "" && name != "":
+		return "", errorf("InvalidParameterCombination", "The parameter 'iamInstanceProfile.name' may not be used in combination with 'iamInstanceProfile.arn'")
+	case name != "":
+		return "arn:aws:iam::" + s.opts.AccountID + ":instance-profile/" + name, nil
+	case arn != "" && !strings.HasPrefix(arn, "arn:aws:iam::"):
+		return "", errorf("InvalidParameterValue", "Value (%s) for parameter iamInstanceProfile.arn is invalid. Invalid IAM Instance Profile ARN", arn)
+	}
+	return arn, nil
+}
+
+// profileID is an instance profile's id (AIPA and 17 characters), the same for the same ARN.
+func profileID(arn string) string {
+	h := fnv.New64a()
+	h.Write([]byte(arn))
+	return strings.ToUpper(fmt.Sprintf("AIPA%017x", h.Sum64()))[:21]
 }
 
 type xmlMonitoring struct {
@@ -432,6 +468,9 @@ func (s *Server) instanceXML(rs *regionState, in *instance, launchIndex int) xml
 			HTTPProtocolIpv6: "disabled", InstanceMetadataTags: in.MetadataOptions.InstanceMetadataTags},
 	}
 	x.Monitoring.State = "disabled"
+	if in.IAMInstanceProfileARN != "" {
+		x.IamInstanceProfile = &xmlIamInstanceProfile{Arn: in.IAMInstanceProfileARN, ID: profileID(in.IAMInstanceProfileARN)}
+	}
 	x.PrivateDNSName, x.DNSName = privateDNSName(rs.name, in.PrivateIP), publicDNSName(rs.name, in.PublicIP)
 	if in.State == "pending" {
 		x.MetadataOptions.State = "pending"

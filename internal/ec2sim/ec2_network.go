@@ -560,15 +560,32 @@ func describeSubnets(s *Server, rs *regionState, req *request) (any, error) {
 		return nil, err
 	}
 	out := &describeSubnetsResponse{NextToken: next}
+	// Each instance not terminated holds one address of its subnet; AWS keeps 5 of every subnet.
+	used := map[string]int{}
+	for _, in := range rs.instances {
+		if in.State != "terminated" {
+			used[in.SubnetID]++
+		}
+	}
 	for _, n := range list {
 		out.Subnets.Items = append(out.Subnets.Items, xmlSubnet{
 			SubnetID: n.id, SubnetArn: fmt.Sprintf("arn:aws:ec2:%s:%s:subnet/%s", rs.name, s.opts.AccountID, n.id),
-			State: "available", OwnerID: s.opts.AccountID, VpcID: n.vpcID, CidrBlock: n.cidr, AvailableIPAddressCount: 4091,
+			State: "available", OwnerID: s.opts.AccountID, VpcID: n.vpcID, CidrBlock: n.cidr, AvailableIPAddressCount: subnetAddresses(n.cidr) - 5 - used[n.id],
 			AvailabilityZone: n.zone, AvailabilityZoneID: n.zoneID, DefaultForAz: n.defaultForAZ,
 			MapPublicIPOnLaunch: n.defaultForAZ, TagSet: tagSet(n.tags),
 		})
 	}
 	return out, nil
+}
+
+// subnetAddresses is the number of addresses of an IPv4 CIDR block.
+func subnetAddresses(cidr string) int {
+	_, network, err := net.ParseCIDR(cidr)
+	if err != nil {
+		return 0
+	}
+	ones, bits := network.Mask.Size()
+	return 1 << (bits - ones)
 }
 
 type xmlZone struct {

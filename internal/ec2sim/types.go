@@ -100,6 +100,9 @@ type Instance struct {
 	// Lifecycle is "spot" for a Spot Instance (InstanceMarketOptions.MarketType spot), empty for
 	// an On-Demand one, as DescribeInstances reports instanceLifecycle.
 	Lifecycle string
+	// IAMInstanceProfileARN is the instance profile the instance was launched with
+	// (IamInstanceProfile.Arn, or the ARN of IamInstanceProfile.Name in the account), empty for none.
+	IAMInstanceProfileARN string
 }
 
 // MetadataOptions are an instance's IMDS settings.

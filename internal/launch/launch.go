@@ -68,7 +68,6 @@ type EC2API interface {
 	ec2.DescribeSnapshotsAPIClient
 	ec2.DescribeSecurityGroupsAPIClient
 	ec2.DescribeSubnetsAPIClient
-	ec2.DescribeVpcsAPIClient
 	DescribeKeyPairs(ctx context.Context, in *ec2.DescribeKeyPairsInput, optFns ...func(*ec2.Options)) (*ec2.DescribeKeyPairsOutput, error)
 	ImportKeyPair(ctx context.Context, in *ec2.ImportKeyPairInput, optFns ...func(*ec2.Options)) (*ec2.ImportKeyPairOutput, error)
 	DeleteKeyPair(ctx context.Context, in *ec2.DeleteKeyPairInput, optFns ...func(*ec2.Options)) (*ec2.DeleteKeyPairOutput, error)

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -183,6 +184,51 @@ func TestValidateGatesTheImage(t *testing.T) {
 			t.Errorf("left behind: %v", left)
 		}
 	})
+}
+
+// TestValidateDeregistersAFailedImage: with on_failure = "deregister", a failing probe makes
+// golden-validate itself deregister the image and delete its snapshots (a manifest
+// post-processor keeps the artifact, so that Packer's own destroy of an unkept artifact is not
+// what removes it), and leaves no temporary resource behind.
+func TestValidateDeregistersAFailedImage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	target := lab.Target(t)
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays, InstanceAddress: target.Host})
+	p := lab.Packer(t)
+	p.UseSim(sim)
+	file := p.WriteFile(t, "deregister.pkr.hcl", validateTemplate(passingProbes+`
+    service {
+      name = "nonexistent"
+    }
+    on_failure = "deregister"
+`, `  post-processor "manifest" {
+    output = "manifest.json"
+  }`))
+	res := p.Run(t, append(append([]string{"build", "-color=false"}, target.PackerVars()...), file)...)
+	if res.ExitCode == 0 {
+		t.Fatalf("packer build passed with a failing probe:\n%s", res.Output)
+	}
+	m := regexp.MustCompile(`on_failure: deregistered us-east-1:(ami-[0-9a-f]+) and deleted its (\d+) snapshot\(s\)`).FindStringSubmatch(res.Output)
+	if m == nil || m[2] == "0" {
+		t.Fatalf("golden-validate did not say it deregistered the image and deleted its snapshots:\n%s", res.Output)
+	}
+	if img, found := sim.Image(ebsRegion, m[1]); found {
+		t.Errorf("image %s still exists after on_failure = deregister: %+v", m[1], img)
+	}
+	if left := builtImages(sim, ebsRegion); len(left) > 0 {
+		t.Errorf("built images left: %+v", left)
+	}
+	// The gate tags the snapshots failed before it deletes them: none of them may be left.
+	for _, sn := range sim.Snapshots(ebsRegion) {
+		if sn.Tags[goldentag.Validation] != "" {
+			t.Errorf("snapshot %s of the failed image still exists: %v", sn.ID, sn.Tags)
+		}
+	}
+	if left := leftovers(sim, ebsRegion); len(left) > 0 {
+		t.Errorf("left behind: %v", left)
+	}
 }
 
 // lastImage is the image the build made.

@@ -77,7 +77,7 @@ func (s Section) Actions() []string {
 var (
 	headingRe = regexp.MustCompile("^## `?(golden-[a-z]+)`?")
 	quotedRe  = regexp.MustCompile("`([^`]+)`")
-	actionRe  = regexp.MustCompile(`^(ec2|ssm|sts|autoscaling|kms):[A-Z][A-Za-z0-9]+$`)
+	actionRe  = regexp.MustCompile(`^(ec2|ssm|sts|autoscaling|kms|iam):[A-Z][A-Za-z0-9]+$`)
 )
 
 // ParseDoc reads the components' sections of docs/iam.md: each level-2 heading naming a
@@ -235,7 +235,7 @@ func parsePolicy(data []byte) (*Policy, error) {
 		for _, a := range st.Action {
 			switch {
 			case !actionRe.MatchString(a):
-				errs = append(errs, fmt.Sprintf("%s: %q is not one exact action of ec2, ssm, sts, autoscaling or kms", name, a))
+				errs = append(errs, fmt.Sprintf("%s: %q is not one exact action of ec2, ssm, sts, autoscaling, kms or iam", name, a))
 			case slices.Contains(NoPermissionNeeded, a):
 				errs = append(errs, fmt.Sprintf("%s: %s needs no permission", name, a))
 			case inStatement[a] != "":
