@@ -224,12 +224,33 @@ var (
 // TestDemoPipeline runs `make demo` (scripts/demo.sh) to its end and checks its outcome: the new
 // AMI in three regions with its provenance and the validation's verdict, the hardening without a
 // failed control, the SSM parameter, the fleet pruned with the images in use kept, the summary's
-// table, and nothing left running.
+// table, and nothing left running. With GOLDEN_DEMO_RERUN=1 (make test-matrix) it runs the demo
+// a second time in the same working folder, as a user re-running `make demo` does, and checks the
+// second run the same way.
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	dir := t.TempDir()
+	runs := 1
+	if os.Getenv("GOLDEN_DEMO_RERUN") == "1" {
+		runs = 2
+	}
+	var images []string
+	for run := 1; run <= runs; run++ {
+		s := checkDemoRun(t, dir)
+		t.Logf("run %d of %d in %s: built %s", run, runs, dir, s.Image)
+		if slices.Contains(images, s.Image) {
+			t.Errorf("run %d built %s again: the re-run reused the earlier run's image", run, s.Image)
+		}
+		images = append(images, s.Image)
+	}
+}
+
+// checkDemoRun runs demo.sh once with its working folder dir and checks its outcome (see
+// TestDemoPipeline); it returns the run's summary.
+func checkDemoRun(t *testing.T, dir string) demoSummary {
+	t.Helper()
 	d := startDemo(t, dir)
 	res := d.finish(t)
 	if res.ExitCode != 0 {
@@ -363,6 +384,7 @@ func TestDemoPipeline(t *testing.T) {
 			t.Errorf("demo.sh's output lacks %q", want)
 		}
 	}
+	return s
 }
 
 func readReport(t *testing.T, dir, name string) *report.Report {
