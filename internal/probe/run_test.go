@@ -95,7 +95,7 @@ func TestRunOnThisMachine(t *testing.T) {
 	probes := []Probe{
 		&File{Path: flag, Contents: []string{"/^ready: yes$/"}, Retry: Retry{Timeout: "10s"}},
 		&Command{Command: "echo hello; echo oops >&2; exit 3", ExitStatus: ptr(3), Stdout: []string{"hello"}, Stderr: []string{"oops"}},
-		&Command{Command: "true", Stdout: []string{"never printed"}, Retry: Retry{Timeout: "1s"}},
+		&Command{Command: "true", Stdout: []string{"never printed"}, Retry: Retry{Timeout: "3s"}},
 		&File{Path: filepath.Join(dir, "absent"), Exists: ptr(false)},
 	}
 	if errs := Validate(probes); len(errs) > 0 {
@@ -123,13 +123,14 @@ func TestRunOnThisMachine(t *testing.T) {
 	if r := results[1]; !r.Pass || r.Attempts != 1 {
 		t.Errorf("command probe: %+v", r)
 	}
-	if r := results[2]; r.Pass || r.Attempts < 3 || !strings.Contains(r.Message, `stdout does not satisfy "never printed"`) {
+	// Retried until its deadline: how many attempts fit in 3 s depends on the machine's load.
+	if r := results[2]; r.Pass || r.Attempts < 2 || r.Duration < time.Second || !strings.Contains(r.Message, `stdout does not satisfy "never printed"`) {
 		t.Errorf("failing probe: %+v", r)
 	}
 	if r := results[3]; !r.Pass {
 		t.Errorf("absent file: %+v", r)
 	}
-	if len(final) != 4 || len(retries) < 3 {
+	if len(final) != 4 || len(retries) < 2 {
 		t.Errorf("results %q, retries %q", final, retries)
 	}
 	if time.Since(started) > 5*time.Second {
