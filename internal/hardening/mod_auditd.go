@@ -315,12 +315,7 @@ func (s auditRuleSet) wantRules() string {
 }
 
 // auditFileCheck compares _f with _want; auditFileFix writes it.
-const auditFileCheck = `	if [ "$(cat "$_f" 2>/dev/null)" = "$_want" ]; then
-		g_say "$_f: $(grep -c '^-' "$_f") rules"
-		return 0
-	fi
-	g_say "$_f differs from the rule set"
-	return 1`
+var auditFileCheck = embedded("auditd/audit-file-check.sh")
 
 const auditFileFix = `	printf '%s\n' "$_want" | g_write_file "$_f" 0640 root:root`
 
@@ -340,48 +335,7 @@ const auditPrivilegedRules = `	_f=` + auditRulesDir + `/50-golden-privileged.rul
 // written) it prints the file with the keys that differ set: their first setting replaced by
 // "key = value", later ones commented out, a missing key appended. Keys already right are left
 // as they are written.
-const auditConfAwk = `function setting(line,   k) {
-	if (!index(line, "=")) return ""
-	k = line; sub(/=.*/, "", k); gsub(/[ \t]/, "", k)
-	return k
-}
-BEGIN {
-	n = split(ENVIRON["_pairs"], pairs, " ")
-	for (i = 1; i <= n; i++) {
-		c = index(pairs[i], ":"); key[i] = substr(pairs[i], 1, c - 1); want[key[i]] = substr(pairs[i], c + 1)
-	}
-}
-FNR == NR {
-	k = setting($0)
-	if ((k in want) && !(k in got)) {
-		v = substr($0, index($0, "=") + 1); sub(/=.*/, "", v); gsub(/^[ \t]+|[ \t]+$/, "", v)
-		got[k] = tolower(v)
-	}
-	if (op == "fix") next
-}
-op == "fix" {
-	k = setting($0)
-	if ((k in want) && got[k] != want[k]) {
-		if (!(k in done)) print k " = " want[k]
-		else print "# " $0
-		done[k] = 1
-		next
-	}
-	print
-}
-END {
-	rc = 0
-	for (i = 1; i <= n; i++) {
-		k = key[i]
-		if (op == "fix") {
-			if (got[k] != want[k] && !(k in done)) print k " = " want[k]
-			continue
-		}
-		print k " = " (k in got ? got[k] : "(unset)")
-		if (got[k] != want[k]) rc = 1
-	}
-	exit rc
-}`
+var auditConfAwk = embedded("auditd/audit-conf.awk")
 
 // auditActionDeviations are the disk actions whose safe defaults CIS words otherwise: the control,
 // the shell variable, the option, the benchmark item and the values it accepts.
@@ -441,22 +395,8 @@ func init() {
 			Refs:  cisRefs("6.3.1.2", "6.2.1.2"),
 			Level: 2,
 			OS:    debianFamilies,
-			Check: `	if ! g_unit_enabled auditd; then
-		g_say "auditd.service is not enabled"
-		return 1
-	fi
-	if g_unit_active auditd; then
-		g_say "auditd.service is enabled and active"
-		return 0
-	fi
-	if [ "$G_IN_CONTAINER" = 1 ]; then
-		g_say "auditd.service is enabled; auditd cannot run in a container: it starts at the next boot of a real machine"
-		return 3
-	fi
-	g_say "auditd.service is enabled but not active"
-	return 1`,
-			Fix: `	g_unit_enabled auditd || systemctl enable -q auditd || return 1
-	g_unit_active auditd || systemctl start auditd || [ "$G_IN_CONTAINER" = 1 ]`,
+			Check: embedded("auditd/service-check.sh"),
+			Fix:   embedded("auditd/service-fix.sh"),
 		},
 		auditConfControl("log-storage", "Ensure audit log storage size is configured",
 			cisRefs("6.3.2.1", "6.2.2.1"), "max_log_file:$AUDITD_MAX_LOG_FILE num_logs:$AUDITD_NUM_LOGS"),

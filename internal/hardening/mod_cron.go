@@ -97,9 +97,7 @@ g_unit_exists cron.service || _unit=crond
 if g_unit_enabled "$_unit" && g_unit_active "$_unit"; then g_say "$_unit is enabled and active"; return 0; fi
 g_say "$_unit: enabled $(systemctl is-enabled "$_unit" 2>&1), active $(systemctl is-active "$_unit" 2>&1)"
 return 1`,
-				Fix: `_unit=cron
-g_unit_exists cron.service || _unit=crond
-g_unit_enable_now "$_unit"`,
+				Fix: embedded("cron/enabled-fix.sh"),
 			},
 			permControl("cron.crontab", "Ensure permissions on /etc/crontab are configured", "2.4.1.2",
 				"/etc/crontab", "0600", "root", "root", true),

@@ -95,8 +95,7 @@ ${_jail#*
 // fail2banQuery is shell that asks the running fail2ban about the sshd jail in one client process
 // (the client's interactive mode reads commands from stdin; each client start costs a Python
 // start and a configuration read) and prints the answers, for fail2banJailAwk.
-const fail2banQuery = `	printf 'status sshd\nget sshd maxretry\nget sshd findtime\nget sshd bantime\nexit\n' |
-		fail2ban-client -i 2>/dev/null`
+var fail2banQuery = embedded("fail2ban/fail2ban-query.sh")
 
 // fail2banJailAwk reads fail2banQuery's output (each answer follows a "fail2ban> " prompt) and
 // checks that the sshd jail runs, reads the systemd journal, and has the wanted maxretry,
@@ -104,30 +103,7 @@ const fail2banQuery = `	printf 'status sshd\nget sshd maxretry\nget sshd findtim
 // exits 0 when all hold. When the running jail reads the journal it creates the file -v
 // journal=... (if set): the module's Finalize then knows, without asking the server again, that
 // a reload only changes the jail's values.
-const fail2banJailAwk = `/^fail2ban> / { n++; sub(/^fail2ban> /, "") }
-n > 0 { answer[n] = answer[n] == "" ? $0 : answer[n] "\n" $0 }
-END {
-	if (answer[1] !~ /^Status for the jail: sshd/) {
-		print "the sshd jail is not running"
-		exit 1
-	}
-	rc = 0
-	if (match(answer[1], /Journal matches:[^\n]*/)) {
-		m = substr(answer[1], RSTART + 16, RLENGTH - 16); gsub(/^[ \t]+|[ \t]+$/, "", m)
-	}
-	if (m != "") {
-		print "the sshd jail reads the journal: " m
-		if (journal != "") printf "" > journal
-	} else { print "the sshd jail does not read the systemd journal"; rc = 1 }
-	split("maxretry findtime bantime", names, " ")
-	want["maxretry"] = maxretry; want["findtime"] = findtime; want["bantime"] = bantime
-	for (i = 1; i <= 3; i++) {
-		got = answer[i + 1]; gsub(/^[ \t\n]+|[ \t\n]+$/, "", got)
-		print "jail sshd " names[i] " = " got
-		if (got != want[names[i]]) rc = 1
-	}
-	exit rc
-}`
+var fail2banJailAwk = embedded("fail2ban/fail2ban-jail.awk")
 
 func init() {
 	register(Module{
@@ -141,38 +117,7 @@ func init() {
 		// values. Anything else (no server yet, or the packaged jail on a log file, which a reload
 		// restarts while its threads take up to seconds to notice) restarts the service, after
 		// fail2ban-client -t: measured, that is both faster and steadier.
-		Finalize: `	g_unit_enabled fail2ban || systemctl enable -q fail2ban || return 1
-	if [ -f "$G_WORK_DIR/fail2ban.journal" ] && g_unit_active fail2ban; then
-		if ! _out=$(fail2ban-client reload 2>&1); then
-			printf 'fail2ban-client reload refused the configuration:\n%s\n' "$_out"
-			return 1
-		fi
-		# The server answers a reload once it has (re)started the jails.
-		echo "fail2ban reloaded"
-		return 0
-	fi
-	if ! _out=$(fail2ban-client -t 2>&1); then
-		printf 'fail2ban-client -t rejected the configuration:\n%s\n' "$_out"
-		return 1
-	fi
-	systemctl restart fail2ban || return 1
-	echo "fail2ban restarted"
-	# A start returns before the server has read its configuration: wait for the jail, giving
-	# up early when the service stops. Until the server has its socket (where Debian and Ubuntu
-	# put it) the wait costs no client process: each one is a Python start the starting server
-	# would compete with.
-	_i=0
-	while [ "$_i" -lt 300 ]; do
-		if [ "$_i" -ge 40 ] || [ -S /run/fail2ban/fail2ban.sock ]; then
-			fail2ban-client status sshd >/dev/null 2>&1 && { echo "fail2ban: jail sshd running"; return 0; }
-			g_unit_active fail2ban || break
-		fi
-		sleep 0.05
-		_i=$((_i + 1))
-	done
-	echo "the sshd jail did not start"
-	journalctl -u fail2ban -n 20 --no-pager 2>/dev/null
-	return 1`,
+		Finalize: embedded("fail2ban/finalize.sh"),
 		Controls: []Control{
 			{
 				ID:    "fail2ban.installed",
@@ -225,21 +170,8 @@ func init() {
 				Title: "Ensure fail2ban is enabled and active",
 				Level: 1,
 				OS:    debianFamilies,
-				Check: `	_rc=0
-	if g_unit_enabled fail2ban; then
-		g_say "fail2ban.service is enabled"
-	else
-		g_say "fail2ban.service is not enabled"
-		_rc=1
-	fi
-	if g_unit_active fail2ban; then
-		g_say "fail2ban.service is active"
-	else
-		g_say "fail2ban.service is not active"
-		_rc=1
-	fi
-	return "$_rc"`,
-				Fix: `	g_unit_enable_now fail2ban`,
+				Check: embedded("fail2ban/service-check.sh"),
+				Fix:   `	g_unit_enable_now fail2ban`,
 			},
 		},
 	})

@@ -237,37 +237,25 @@ func init() {
 			Control{
 				ID: "files.shadowed-passwords", Title: "Ensure accounts in /etc/passwd use shadowed passwords",
 				Refs: cisRefsSame("7.2.1"), Level: 1, OS: debianFamilies,
-				Check: `_bad=$(awk -F: '$2 != "x" { print "user " $1 " keeps its password in /etc/passwd" }' /etc/passwd)
-if [ -n "$_bad" ]; then printf '%s\n' "$_bad"; return 1; fi
-g_say "every account in /etc/passwd uses /etc/shadow"`,
-				Fix: `for _f in /etc/passwd /etc/passwd- /etc/shadow /etc/shadow-; do g_backup "$_f" || return 1; done
-pwconv`,
+				Check: embedded("files/shadowed-passwords-check.sh"),
+				Fix:   embedded("files/shadowed-passwords-fix.sh"),
 			},
 			Control{
 				ID: "files.no-empty-passwords", Title: "Ensure /etc/shadow password fields are not empty",
 				Refs: cisRefsSame("7.2.2"), Level: 1, OS: debianFamilies,
-				Check: `_bad=$(awk -F: '$2 == "" { printf " %s", $1 }' /etc/shadow)
-if [ -n "$_bad" ]; then g_say "accounts with an empty password:$_bad"; return 1; fi
-g_say "no account has an empty password"`,
+				Check: embedded("files/no-empty-passwords-check.sh"),
 				// Locking the password leaves key-based logins alone.
-				Fix: `for _f in /etc/shadow /etc/shadow-; do g_backup "$_f" || return 1; done
-awk -F: '$2 == "" { print $1 }' /etc/shadow >"$G_WORK_DIR/empty-passwords"
-while read -r _u; do passwd -l "$_u" || return 1; done <"$G_WORK_DIR/empty-passwords"`,
+				Fix: embedded("files/no-empty-passwords-fix.sh"),
 			},
 			Control{
 				ID: "files.passwd-groups-exist", Title: "Ensure all groups in /etc/passwd exist in /etc/group",
 				Refs: cisRefsSame("7.2.3"), Level: 1, OS: debianFamilies,
-				Check: `_bad=$(awk -F: 'NR == FNR { gid[$3] = 1; next } !($4 in gid) { print "user " $1 ": group " $4 " does not exist" }' /etc/group /etc/passwd)
-if [ -n "$_bad" ]; then printf '%s\n' "$_bad"; return 1; fi
-g_say "every primary group in /etc/passwd exists in /etc/group"`,
+				Check: embedded("files/passwd-groups-exist-check.sh"),
 			},
 			Control{
 				ID: "files.shadow-group-empty", Title: "Ensure shadow group is empty",
 				Refs: cisRefsSame("7.2.4"), Level: 1, OS: debianFamilies,
-				Check: `if ! getent group shadow >/dev/null; then g_say "not applicable: there is no shadow group"; return 2; fi
-_bad=$(awk -F: 'NR == FNR { if ($1 == "shadow") { gid = $3; if ($4 != "") print "members of group shadow: " $4 }; next } $4 == gid { print "user " $1 " has shadow as primary group" }' /etc/group /etc/passwd)
-if [ -n "$_bad" ]; then printf '%s\n' "$_bad"; return 1; fi
-g_say "group shadow has no members"`,
+				Check: embedded("files/shadow-group-empty-check.sh"),
 			},
 			duplicateControl("files.unique-uids", "Ensure no duplicate UIDs exist", "7.2.5", "/etc/passwd", 3, "UID"),
 			duplicateControl("files.unique-gids", "Ensure no duplicate GIDs exist", "7.2.6", "/etc/group", 3, "GID"),

@@ -157,18 +157,10 @@ func (o *FirewallOptions) validate() []error {
 
 // firewallGate starts every firewall check: nothing applies when the module is turned off or
 // the OS is not of the Debian family (UFW).
-const firewallGate = `	if [ "$FIREWALL_ENABLED" != 1 ]; then
-		g_say "firewall.enabled = false: the firewall is left alone"
-		return 2
-	fi
-`
+var firewallGate = embedded("firewall/firewall-gate.sh") + "\n"
 
 // firewallNeedUFW is shell for checks that need ufw installed.
-const firewallNeedUFW = `	if ! g_cmd ufw; then
-		g_say "ufw is not installed"
-		return 1
-	fi
-`
+var firewallNeedUFW = embedded("firewall/firewall-need-u-f-w.sh") + "\n"
 
 // ufwRun, ufwRead and ufwChange are shell that the firewall checks and fixes start with
 // (scripts/firewall/ufw-*.sh): ufw's state read once per module into files of the run's work
@@ -184,44 +176,19 @@ var (
 
 // ufwRulesCheck is shell that checks that every rule in _rules (one per line) is among UFW's
 // added rules; ufwRulesFix adds the missing ones in that order, in one ufw process.
-const ufwRulesCheck = `	_fw_read 2>&1 || return 1
+var ufwRulesCheck = `	_fw_read 2>&1 || return 1
 	_rules=$_rules awk '` + ufwRulesAwk + `' "$_fw_added"`
 
 // ufwRulesAwk reads "ufw show added" and checks that every rule in _rules (environment, one per
 // line) is there; it prints each and exits 1 when one is missing.
-const ufwRulesAwk = `BEGIN { n = split(ENVIRON["_rules"], want, "\n") }
-{ have[$0] = 1 }
-END {
-	rc = 0
-	for (i = 1; i <= n; i++) {
-		if (want[i] == "") continue
-		if (("ufw " want[i]) in have) print "ufw " want[i]
-		else { print "missing: ufw " want[i]; rc = 1 }
-	}
-	exit rc
-}`
+var ufwRulesAwk = embedded("firewall/ufw-rules.awk")
 
-const ufwRulesFix = `	_fw_read || return 1
-	set --
-	while IFS= read -r _r; do
-		[ -n "$_r" ] || continue
-		grep -qxF -- "ufw $_r" "$_fw_added" || set -- "$@" "$_r"
-	done <<EOF
-$_rules
-EOF
-	[ "$#" -eq 0 ] || _fw_change "$@"`
+var ufwRulesFix = embedded("firewall/ufw-rules-fix.sh")
 
 // ufwLoopbackRules is shell that sets _rules to the CIS loopback rules: loopback traffic is
 // allowed, traffic claiming a loopback source from elsewhere is denied (IPv6 too when UFW
 // manages it).
-const ufwLoopbackRules = `	_rules="allow in on lo
-allow out on lo
-deny from 127.0.0.0/8"
-	if grep -q '^IPV6=yes' /etc/default/ufw 2>/dev/null; then
-		_rules="$_rules
-deny from ::1"
-	fi
-`
+var ufwLoopbackRules = embedded("firewall/ufw-loopback-rules.sh") + "\n"
 
 func ufwRulesControl(name, title, ubuntu, debian, rules string) Control {
 	return Control{
@@ -310,8 +277,7 @@ func init() {
 			OS:    debianFamilies,
 			Check: firewallGate + firewallNeedUFW + ufwRead + `	_fw_read 2>&1 || return 1
 	ss -Htulnp 2>/dev/null | awk ` + awkProgram("firewall/open-ports.awk") + ` "$_fw_added" -`,
-			Fix: `	g_say "no automatic fix: allow the port in firewall.allow or stop the service that listens"
-	return 1`,
+			Fix: embedded("firewall/open-ports-fix.sh"),
 		},
 		{
 			ID:    "firewall.default-policy",

@@ -124,10 +124,7 @@ func (o *LoginOptions) validate() []error {
 
 // encryptMethodWant sets _want to the ENCRYPT_METHOD to enforce. In auto mode, YESCRYPT when the
 // shadow tools know its settings (they are linked into chpasswd), SHA512 otherwise.
-const encryptMethodWant = `_want=$LOGIN_ENCRYPT_METHOD
-if [ "$_want" = auto ]; then
-	if grep -q YESCRYPT_COST_FACTOR /usr/sbin/chpasswd 2>/dev/null; then _want=YESCRYPT; else _want=SHA512; fi
-fi`
+var encryptMethodWant = embedded("login/encrypt-method-want.sh")
 
 // loginDefsControl is one numeric /etc/login.defs setting (op as in settingAwk).
 func loginDefsControl(name, title, cisID string, level int, key, op, want string) Control {
@@ -139,16 +136,7 @@ func loginDefsControl(name, title, cisID string, level int, key, op, want string
 // existingUsersAwk prints "user max min warn inactive" for every account with a usable password
 // whose ageing fields are weaker than the options, with the values to set: the options' values,
 // or the account's own where it is already stricter. The build user is left out.
-const existingUsersAwk = `awk -F: -v skip="$G_BUILD_USER" -v max="$LOGIN_PASS_MAX_DAYS" -v min="$LOGIN_PASS_MIN_DAYS" \
-	-v warn="$LOGIN_PASS_WARN_AGE" -v inact="$LOGIN_INACTIVE_DAYS" '
-$1 == skip || $2 == "" || $2 ~ /^[!*]/ { next }
-{
-	m = ($5 != "" && $5 + 0 >= 1 && $5 + 0 <= max + 0) ? $5 : max
-	n = ($4 != "" && $4 + 0 >= min + 0) ? $4 : min
-	w = ($6 != "" && $6 + 0 >= warn + 0) ? $6 : warn
-	i = ($7 != "" && $7 + 0 >= 0 && $7 + 0 <= inact + 0) ? $7 : inact
-	if (m != $5 || n != $4 || w != $6 || i != $7) print $1, m, n, w, i
-}' /etc/shadow`
+var existingUsersAwk = embedded("login/existing-users.sh")
 
 func init() {
 	register(Module{
@@ -175,11 +163,8 @@ g_set_kv /etc/login.defs ENCRYPT_METHOD "$_want"`,
 			withKeyOnlyExemption(Control{
 				ID: "login.inactive", Title: "Ensure inactive password lock is configured",
 				Refs: cisRefsSame("5.4.1.5"), Level: 1, OS: debianFamilies,
-				Check: `_cur=$(useradd -D | sed -n 's/^INACTIVE=//p')
-g_say "useradd default INACTIVE=${_cur:-unset} (wanted 0 to $LOGIN_INACTIVE_DAYS)"
-[ -n "$_cur" ] && [ "$_cur" -ge 0 ] 2>/dev/null && [ "$_cur" -le "$LOGIN_INACTIVE_DAYS" ]`,
-				Fix: `g_backup /etc/default/useradd || return 1
-useradd -D -f "$LOGIN_INACTIVE_DAYS"`,
+				Check: embedded("login/inactive-check.sh"),
+				Fix:   embedded("login/inactive-fix.sh"),
 			}),
 			{
 				ID: "login.existing-users", Title: "Ensure password ageing applies to existing accounts with a password",
@@ -210,26 +195,8 @@ return 1`,
 				ID: "login.umask", Title: "Ensure default user umask is configured",
 				Refs: cisRefsSame("5.4.3.3"), Level: 1, OS: debianFamilies,
 				// login.defs UMASK also gives useradd's home directories their mode (0750 with 027).
-				Check: `_cur=$(awk '$1 == "UMASK" { v = $2 } END { print v }' /etc/login.defs)
-_rc=0
-if [ -n "$_cur" ] && [ $((0$_cur & 0$LOGIN_UMASK)) -eq $((0$LOGIN_UMASK)) ]; then
-	g_say "/etc/login.defs: UMASK $_cur"
-else
-	g_say "/etc/login.defs: UMASK ${_cur:-unset} (wanted $LOGIN_UMASK or stricter)"
-	_rc=1
-fi
-if [ "$(cat /etc/profile.d/golden-umask.sh 2>/dev/null)" = "umask $LOGIN_UMASK" ]; then
-	g_say "/etc/profile.d/golden-umask.sh: umask $LOGIN_UMASK"
-else
-	g_say "/etc/profile.d/golden-umask.sh is missing or differs"
-	_rc=1
-fi
-return $_rc`,
-				Fix: `_cur=$(awk '$1 == "UMASK" { v = $2 } END { print v }' /etc/login.defs)
-if [ -z "$_cur" ] || [ $((0$_cur & 0$LOGIN_UMASK)) -ne $((0$LOGIN_UMASK)) ]; then
-	g_set_kv /etc/login.defs UMASK "$LOGIN_UMASK" || return 1
-fi
-printf 'umask %s\n' "$LOGIN_UMASK" | g_write_file /etc/profile.d/golden-umask.sh 0644 root:root`,
+				Check: embedded("login/umask-check.sh"),
+				Fix:   embedded("login/umask-fix.sh"),
 			},
 		},
 	})

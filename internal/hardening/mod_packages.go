@@ -104,21 +104,12 @@ func init() {
 if [ -z "$_missing" ]; then g_say "installed: $PACKAGES_INSTALL"; return 0; fi
 g_say "missing:$_missing"
 return 1`,
-				Fix: `# shellcheck disable=SC2086 # a list of package names
-g_pkg_install $PACKAGES_INSTALL`,
+				Fix: embedded("packages/install-fix.sh"),
 			},
 			{
 				ID: "packages.remove", Title: "Ensure the unwanted packages are not installed", Level: 1, OS: debianFamilies,
-				Check: `if [ -z "$PACKAGES_REMOVE" ]; then g_say "not applicable: packages.remove is empty"; return 2; fi
-_present=""
-for _p in $PACKAGES_REMOVE; do
-	if g_pkg_installed "$_p"; then _present="$_present $_p"; fi
-done
-if [ -z "$_present" ]; then g_say "not installed: $PACKAGES_REMOVE"; return 0; fi
-g_say "installed:$_present"
-return 1`,
-				Fix: `# shellcheck disable=SC2086 # a list of package names
-g_pkg_purge $PACKAGES_REMOVE`,
+				Check: embedded("packages/remove-check.sh"),
+				Fix:   embedded("packages/remove-fix.sh"),
 			},
 			{
 				ID: "packages.unattended-upgrades", Title: "Ensure unattended security upgrades are enabled", Level: 1, OS: debianFamilies,

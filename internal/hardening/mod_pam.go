@@ -302,12 +302,7 @@ done`, files, sedProgram)
 // rolled back. Root runs sudo as the build user, which goes through sudo's account and session
 // stacks exactly as the next provisioner will. Only checked when sudoers grants the build user
 // NOPASSWD (a password-based sudo setup cannot be exercised unattended).
-const pamBuildUserSudo = `if [ "$G_BUILD_USER" = root ] || ! g_cmd sudo; then return 0; fi
-if ! sudo -n -l -U "$G_BUILD_USER" 2>/dev/null | grep -q NOPASSWD; then return 0; fi
-if ! timeout 30 sudo -n -u "$G_BUILD_USER" -- sudo -n true </dev/null; then
-	echo "the build user $G_BUILD_USER lost passwordless sudo" >&2
-	return 1
-fi`
+var pamBuildUserSudo = embedded("pam/pam-build-user-sudo.sh")
 
 func init() {
 	const commonAll = "/etc/pam.d/common-auth /etc/pam.d/common-account /etc/pam.d/common-password /etc/pam.d/common-session /etc/pam.d/common-session-noninteractive"
@@ -337,26 +332,14 @@ if [ ! -f ` + cracklibDict + ` ]; then update-cracklib; fi`,
 			{
 				ID: "pam.unix-enabled", Title: "Ensure pam_unix module is enabled",
 				Refs: cisRefsSame("5.3.2.1"), Level: 1, OS: debianFamilies,
-				Check: `_pam_rc=0
-for _f in /etc/pam.d/common-auth /etc/pam.d/common-account /etc/pam.d/common-password /etc/pam.d/common-session; do
-	if grep -Eq '^[[:space:]]*[^#[:space:]].*pam_unix\.so' "$_f" 2>/dev/null; then g_say "$_f: pam_unix.so"; else g_say "$_f: no pam_unix.so"; _pam_rc=1; fi
-done
-return $_pam_rc`,
-				Fix: pamAuthUpdate("unix"),
+				Check: embedded("pam/unix-enabled-check.sh"),
+				Fix:   pamAuthUpdate("unix"),
 			},
 			{
 				ID: "pam.faillock-enabled", Title: "Ensure pam_faillock module is enabled",
 				Refs: cisRefsSame("5.3.2.2"), Level: 1, OS: debianFamilies,
 				// preauth before pam_unix, authfail after it, and the account hook.
-				Check: `_pam_order=$(awk '/^[[:space:]]*#/ { next }
-/pam_faillock\.so.*preauth/ && !p { p = NR }
-/pam_unix\.so/ && !u { u = NR }
-/pam_faillock\.so.*authfail/ && !f { f = NR }
-END { if (p && u && f && p < u && u < f) print "ok"; else printf "preauth line %d, pam_unix line %d, authfail line %d", p, u, f }' /etc/pam.d/common-auth 2>/dev/null)
-if [ "$_pam_order" != ok ]; then g_say "common-auth: pam_faillock not in place ($_pam_order)"; return 1; fi
-if ! grep -Eq '^[[:space:]]*account.*pam_faillock\.so' /etc/pam.d/common-account; then g_say "common-account: no pam_faillock.so"; return 1; fi
-g_say "pam_faillock: preauth and authfail around pam_unix in common-auth, account hook in common-account"
-return 0`,
+				Check: embedded("pam/faillock-enabled-check.sh"),
 				// Two profiles because pam-auth-update orders a profile's lines by one priority:
 				// preauth must run before pam_unix (priority 256), authfail after it. pam_unix's
 				// success jumps over authfail; a failure falls into it and is counted.
@@ -382,10 +365,8 @@ return 0`,
 			{
 				ID: "pam.pwquality-enabled", Title: "Ensure pam_pwquality module is enabled",
 				Refs: cisRefsSame("5.3.2.3"), Level: 1, OS: debianFamilies,
-				Check: `if grep -Eq '^[[:space:]]*password.*pam_pwquality\.so' /etc/pam.d/common-password; then g_say "common-password: pam_pwquality.so"; return 0; fi
-g_say "common-password: no pam_pwquality.so"
-return 1`,
-				Fix: pamAuthUpdate("pwquality"),
+				Check: embedded("pam/pwquality-enabled-check.sh"),
+				Fix:   pamAuthUpdate("pwquality"),
 			},
 			pwhistoryControl("pwhistory-enabled", "Ensure pam_pwhistory module is enabled", "5.3.2.4",
 				`if grep -Eq '^[[:space:]]*password.*pam_pwhistory\.so' /etc/pam.d/common-password; then g_say "common-password: pam_pwhistory.so"; return 0; fi
@@ -450,12 +431,7 @@ strong = 0; weak = ""
 for (i = 1; i <= NF; i++) { if ($i == "sha512" || $i == "yescrypt") strong = 1; if ($i == "md5" || $i == "bigcrypt" || $i == "sha256" || $i == "blowfish") weak = $i }
 if (!strong || weak != "") print FILENAME ": " $0`),
 				// yescrypt where this pam_unix knows it (Linux-PAM >= 1.4), sha512 otherwise.
-				Fix: `_pam_hash=sha512
-for _f in /lib/*/security/pam_unix.so /usr/lib/*/security/pam_unix.so; do
-	if [ -f "$_f" ] && grep -q yescrypt "$_f"; then _pam_hash=yescrypt; fi
-done
-sed -E '/^[[:space:]]*password[^#]*pam_unix\.so/ { s/[[:space:]]+(md5|bigcrypt|sha256|blowfish)([[:space:]]|$)/\2/g; /[[:space:]](sha512|yescrypt)([[:space:]]|$)/! s/$/ '"$_pam_hash"'/ }' /etc/pam.d/common-password |
-	g_write_file /etc/pam.d/common-password 0644 root:root`,
+				Fix: embedded("pam/unix-strong-hash-fix.sh"),
 			},
 			{
 				ID: "pam.unix-use-authtok", Title: "Ensure pam_unix includes use_authtok",
@@ -465,12 +441,7 @@ sed -E '/^[[:space:]]*password[^#]*pam_unix\.so/ { s/[[:space:]]+(md5|bigcrypt|s
 				Check: pamUnixLines("/etc/pam.d/common-password", `if ($1 != "password") next
 for (i = 1; i <= NF; i++) if ($i == "use_authtok") next
 print FILENAME ": " $0`),
-				Fix: `if ! grep -Eq '^[[:space:]]*password.*pam_(pwquality|pwhistory)\.so' /etc/pam.d/common-password; then
-	echo "no password module before pam_unix to take the new password from: enable pam_pwquality first" >&2
-	return 1
-fi
-sed -E '/^[[:space:]]*password[^#]*pam_unix\.so/ { /[[:space:]]use_authtok([[:space:]]|$)/! s/$/ use_authtok/ }' /etc/pam.d/common-password |
-	g_write_file /etc/pam.d/common-password 0644 root:root`,
+				Fix: embedded("pam/unix-use-authtok-fix.sh"),
 			},
 		},
 	})

@@ -335,14 +335,7 @@ func validateMaxStartups(v string) error {
 // audits it: for a connection as root from the local host, so Match blocks that apply to it
 // count. One sshd -T serves every check of the module until a fix changes the configuration
 // (sshForget): the file is kept in the run's work directory.
-const sshEffective = `	_t=$G_WORK_DIR/ssh.effective
-	if [ ! -f "$_t" ] && ! sshd -T -C user=root,host=localhost,addr=127.0.0.1 >"$_t" 2>&1; then
-		g_say "sshd -T failed:"
-		cat -- "$_t"
-		rm -f -- "$_t"
-		return 1
-	fi
-`
+var sshEffective = embedded("ssh/ssh-effective.sh") + "\n"
 
 // sshForget starts every fix of the module: the configuration is about to change, the next
 // check runs sshd -T again.
@@ -351,32 +344,16 @@ const sshForget = "\trm -f -- \"$G_WORK_DIR/ssh.effective\"\n"
 // sshValueAwk prints the value of keyword k (lower case) in the sshd -T output, the wanted
 // one (_want in the environment) and exits 0 when they are equal (case-insensitively with
 // -v caseless=1).
-const sshValueAwk = `$1 == k { $1 = ""; sub(/^ /, ""); got = $0; found = 1; exit }
-END {
-	want = ENVIRON["_want"]
-	print name " " (found ? got : "(not set)") " (want " want ")"
-	if (caseless) { got = tolower(got); want = tolower(want) }
-	# sshd -T prints PermitRootLogin prohibit-password under its older name.
-	if (k == "permitrootlogin" && want == "prohibit-password") want = "without-password"
-	exit got == want ? 0 : 1
-}`
+var sshValueAwk = embedded("ssh/ssh-value.awk")
 
 // sshNeutralizeAwk comments out the global-section lines that set one of the keywords in _keys
 // (space-separated).
-const sshNeutralizeAwk = `BEGIN { n = split(tolower(ENVIRON["_keys"]), ks, " "); for (i = 1; i <= n; i++) k[ks[i]] = 1 }
-{
-	line = $0
-	sub(/^[ \t]+/, "", line)
-	n = split(line, w, /[ \t=]+/)
-	if (tolower(w[1]) == "match") inmatch = 1
-	if (!inmatch && n > 0 && (tolower(w[1]) in k)) { print "# golden-harden: " $0; next }
-	print
-}`
+var sshNeutralizeAwk = embedded("ssh/ssh-neutralize.awk")
 
 // sshNeutralize is shell that comments out the keywords in _keys where sshd would read it before our
 // drop-in (drop-ins sorting before ours) or, for keywords whose values add up (_all=1), anywhere
 // in the global section of the other files.
-const sshNeutralize = `	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
+var sshNeutralize = `	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
 		if [ ! -f "$_o" ] || [ "$_o" = ` + sshdDropIn + ` ]; then
 			continue
 		fi
@@ -525,81 +502,12 @@ func (s sshdSetting) control() Control {
 
 // sshAccessLists is shell that computes the four access lists with the lockout guard applied
 // (_au _ag _du _dg): the build user always passes them.
-const sshAccessLists = `	_au=$SSH_ALLOW_USERS
-	_ag=$SSH_ALLOW_GROUPS
-	_bg=" $(id -Gn "$G_BUILD_USER" 2>/dev/null) "
-	if [ -n "$_au" ]; then
-		case " $_au " in
-		*" $G_BUILD_USER "*) ;;
-		*) _au="$_au $G_BUILD_USER" ;;
-		esac
-	fi
-	if [ -n "$_ag" ]; then
-		_in=0
-		for _g in $_ag; do
-			case $_bg in
-			*" $_g "*) _in=1 ;;
-			esac
-		done
-		[ "$_in" -eq 1 ] || _ag="$_ag $(id -gn "$G_BUILD_USER")"
-	fi
-	_du=""
-	for _u in $SSH_DENY_USERS; do
-		[ "$_u" = "$G_BUILD_USER" ] || _du="$_du $_u"
-	done
-	_dg=""
-	for _g in $SSH_DENY_GROUPS; do
-		case $_bg in
-		*" $_g "*) ;;
-		*) _dg="$_dg $_g" ;;
-		esac
-	done
-	if [ -z "$_au$_ag$_du$_dg" ] && [ "$G_BUILD_USER" != root ]; then
-		_du=root
-	fi
-	# One space between the patterns; no globbing (they are sshd's patterns, * included).
-	set -f
-	# shellcheck disable=SC2086 # word splitting squeezes the blanks
-	{
-		set -- $_au
-		_au=$*
-		set -- $_ag
-		_ag=$*
-		set -- $_du
-		_du=$*
-		set -- $_dg
-		_dg=$*
-	}
-	set +f
-`
+var sshAccessLists = embedded("ssh/ssh-access-lists.sh") + "\n"
 
 // sshAccessAwk compares the four access lists of the sshd -T output with the wanted ones (_au
 // _ag _du _dg in the environment) as sets, prints each as sshd has it (sorted) and exits 0 when
 // all four agree.
-const sshAccessAwk = `function sorted(set,   n, i, j, t, a, out) {
-	n = 0
-	for (t in set) a[++n] = t
-	for (i = 2; i <= n; i++) for (j = i; j > 1 && a[j - 1] > a[j]; j--) { t = a[j]; a[j] = a[j - 1]; a[j - 1] = t }
-	out = ""
-	for (i = 1; i <= n; i++) out = out (i > 1 ? " " : "") a[i]
-	return out
-}
-{ for (i = 2; i <= NF; i++) got[$1, $i] = 1 }
-END {
-	split("allowusers allowgroups denyusers denygroups", keys, " ")
-	split("_au _ag _du _dg", vars, " ")
-	rc = 0
-	for (k = 1; k <= 4; k++) {
-		split("", g); split("", w)
-		for (pair in got) { split(pair, kv, SUBSEP); if (kv[1] == keys[k]) g[kv[2]] = 1 }
-		n = split(ENVIRON[vars[k]], list, " ")
-		for (i = 1; i <= n; i++) w[list[i]] = 1
-		have = sorted(g); want = sorted(w)
-		print keys[k] ": " (have == "" ? "(none)" : have)
-		if (have != want) rc = 1
-	}
-	exit rc
-}`
+var sshAccessAwk = embedded("ssh/ssh-access.awk")
 
 func sshAccessControl() Control {
 	return Control{

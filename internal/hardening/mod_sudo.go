@@ -65,11 +65,7 @@ func (o *SudoOptions) validate() []error {
 
 // sudoersFiles lists, in the order sudo reads them, /etc/sudoers and the files of
 // /etc/sudoers.d that sudo does not skip (names with a dot or ending in ~ are skipped).
-const sudoersFiles = `set -- /etc/sudoers
-for _f in /etc/sudoers.d/*; do
-	case ${_f##*/} in *.* | *~) continue ;; esac
-	if [ -f "$_f" ]; then set -- "$@" "$_f"; fi
-done`
+var sudoersFiles = embedded("sudo/sudoers-files.sh")
 
 // sudoDefaultAwk prints the effective global value of one sudoers Defaults setting (the last one
 // read wins): "on"/"off" for a flag, the value for a `key=value` setting, nothing when unset; then
@@ -129,18 +125,11 @@ g_say "effective Defaults ` + key + `: ${_val:-unset}"
 // /var/log/auth.log with rsyslog, the journal without), has no `Defaults logfile`, and its visudo
 // rejects the whole file that carries one ("unknown setting: 'logfile'"). visudo belongs to the
 // same alternative as sudo.
-const sudoRsNoLogfile = `_v=$(visudo -V 2>/dev/null | head -n 1)
-case $_v in
-visudo-rs*)
-	g_say "not applicable: sudo is sudo-rs ($_v), which has no logfile setting and logs every command to the system log (auth facility)"
-	return 2
-	;;
-esac
-`
+var sudoRsNoLogfile = embedded("sudo/sudo-rs-no-logfile.sh") + "\n"
 
 // sudoVisudo is the sudo module's Finalize: the whole configuration must parse, and the build
 // user must keep passwordless sudo.
-const sudoVisudo = `visudo -c >&2 || return 1
+var sudoVisudo = `visudo -c >&2 || return 1
 ` + pamBuildUserSudo
 
 func init() {
@@ -190,38 +179,9 @@ done`,
 			{
 				ID: "sudo.su-restricted", Title: "Ensure access to the su command is restricted",
 				Refs: cisRefsSame("5.2.7"), Level: 1, OS: debianFamilies,
-				Check: `if [ ! -f /etc/pam.d/su ]; then g_say "not applicable: no /etc/pam.d/su"; return 2; fi
-_rc=0
-if awk -v g="group=$SUDO_SU_GROUP" '/^[[:space:]]*#/ { next }
-$1 == "auth" && ($2 == "required" || $2 == "requisite") && $3 == "pam_wheel.so" {
-	u = 0; k = 0
-	for (i = 4; i <= NF; i++) { if ($i == "use_uid") u = 1; if ($i == g) k = 1 }
-	if (u && k) found = 1
-}
-END { exit !found }' /etc/pam.d/su; then
-	g_say "/etc/pam.d/su: auth required pam_wheel.so use_uid group=$SUDO_SU_GROUP"
-else
-	g_say "/etc/pam.d/su: no 'auth required pam_wheel.so use_uid group=$SUDO_SU_GROUP'"
-	_rc=1
-fi
-if _members=$(getent group "$SUDO_SU_GROUP"); then
-	_members=${_members##*:}
-	g_say "group $SUDO_SU_GROUP exists, members: ${_members:-none}"
-else
-	g_say "group $SUDO_SU_GROUP does not exist"
-	_rc=1
-fi
-return $_rc`,
+				Check: embedded("sudo/su-restricted-check.sh"),
 				// root keeps su through pam_rootok, which comes first.
-				Fix: `if ! getent group "$SUDO_SU_GROUP" >/dev/null; then
-	for _f in /etc/group /etc/group- /etc/gshadow /etc/gshadow-; do g_backup "$_f" || return 1; done
-	groupadd "$SUDO_SU_GROUP" || return 1
-fi
-awk -v line="auth       required   pam_wheel.so use_uid group=$SUDO_SU_GROUP" '
-/^[[:space:]]*auth[[:space:]].*pam_wheel\.so/ && $0 !~ /^[[:space:]]*#/ { next }
-{ print }
-/^[[:space:]]*auth[[:space:]].*pam_rootok\.so/ && !done { print line; done = 1 }
-END { if (!done) print line }' /etc/pam.d/su | g_write_file /etc/pam.d/su 0644 root:root`,
+				Fix: embedded("sudo/su-restricted-fix.sh"),
 			},
 		},
 	})

@@ -50,37 +50,8 @@ func init() {
 			{
 				ID: "timezone.zone", Title: "Ensure the system time zone is set", Level: 1, OS: debianFamilies,
 				// UTC and Etc/UTC are the same zone: compare where the names resolve to.
-				Check: `_zone=/usr/share/zoneinfo/$TIMEZONE_NAME
-if [ ! -f "$_zone" ]; then g_say "no zone file $_zone (tzdata missing, or an unknown zone)"; return 1; fi
-_want=$(readlink -f "$_zone")
-_rc=0
-if [ "$(readlink -f /etc/localtime 2>/dev/null)" = "$_want" ]; then
-	g_say "/etc/localtime -> $(readlink /etc/localtime)"
-else
-	g_say "/etc/localtime is $(readlink /etc/localtime 2>/dev/null || echo 'not a link'), wanted $TIMEZONE_NAME"
-	_rc=1
-fi
-_cur=$(cat /etc/timezone 2>/dev/null)
-if [ -n "$_cur" ] && [ "$(readlink -f "/usr/share/zoneinfo/$_cur" 2>/dev/null)" = "$_want" ]; then
-	g_say "/etc/timezone: $_cur"
-else
-	g_say "/etc/timezone: ${_cur:-missing}, wanted $TIMEZONE_NAME"
-	_rc=1
-fi
-return $_rc`,
-				Fix: `if [ ! -f "/usr/share/zoneinfo/$TIMEZONE_NAME" ]; then
-	g_pkg_install tzdata || return 1
-	if [ ! -f "/usr/share/zoneinfo/$TIMEZONE_NAME" ]; then echo "unknown time zone $TIMEZONE_NAME" >&2; return 1; fi
-fi
-_want=$(readlink -f "/usr/share/zoneinfo/$TIMEZONE_NAME")
-if [ "$(readlink -f /etc/localtime 2>/dev/null)" != "$_want" ]; then
-	g_backup /etc/localtime || return 1
-	ln -sfn "/usr/share/zoneinfo/$TIMEZONE_NAME" /etc/localtime.golden-new &&
-		mv -f /etc/localtime.golden-new /etc/localtime || return 1
-fi
-_cur=$(cat /etc/timezone 2>/dev/null)
-if [ -n "$_cur" ] && [ "$(readlink -f "/usr/share/zoneinfo/$_cur" 2>/dev/null)" = "$_want" ]; then return 0; fi
-printf '%s\n' "$TIMEZONE_NAME" | g_write_file /etc/timezone 0644 root:root`,
+				Check: embedded("timezone/zone-check.sh"),
+				Fix:   embedded("timezone/zone-fix.sh"),
 			},
 		},
 	})

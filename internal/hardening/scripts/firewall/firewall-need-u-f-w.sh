@@ -1,0 +1,4 @@
+	if ! g_cmd ufw; then
+		g_say "ufw is not installed"
+		return 1
+	fi

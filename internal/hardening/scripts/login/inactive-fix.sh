@@ -1,0 +1,2 @@
+g_backup /etc/default/useradd || return 1
+useradd -D -f "$LOGIN_INACTIVE_DAYS"

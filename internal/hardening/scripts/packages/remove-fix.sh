@@ -1,0 +1,2 @@
+# shellcheck disable=SC2086 # a list of package names
+g_pkg_purge $PACKAGES_REMOVE
