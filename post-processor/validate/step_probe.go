@@ -167,7 +167,7 @@ func (s *stepProbe) hardeningAudit(ctx context.Context, ui packersdk.Ui, runner 
 		ch.Duration = time.Since(started)
 		return ch
 	}
-	req.SSHPort = s.Comm.Port()
+	req.SSHPort = machine.BuildSSHPort(s.Comm.Port())
 	outcome, err := hardenrun.Apply(ctx, runner, ui, machine, req)
 	if err != nil {
 		return fail("auditing the booted instance: %v", err)

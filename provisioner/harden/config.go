@@ -72,8 +72,10 @@ type Config struct {
 	// Directory on the target for the script and its work directory, removed at the end. Must be
 	// writable by the build user. Defaults to `/tmp`.
 	RemoteDir string `mapstructure:"remote_dir"`
-	// The SSH port the build connects on: the firewall module always allows it first. Defaults to
-	// the communicator's port.
+	// The SSH port the firewall module always allows first, and fail2ban's sshd jail watches.
+	// Defaults to the port the target's sshd sees the build's connection arrive on
+	// (`SSH_CONNECTION`): the communicator's port, unless a port forward (Session Manager, a NAT)
+	// sits between them; the communicator's port when sshd does not say.
 	SSHPort int `mapstructure:"ssh_port"`
 	// The user that must keep SSH and sudo access whatever the controls change (the ssh module adds
 	// it to AllowUsers). Defaults to the communicator's user.

@@ -4,6 +4,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golden-ami/packer-plugin-golden/internal/hardening/hardenrun"
 )
 
 func decodeConfig(t *testing.T, raw map[string]interface{}) (*Config, error) {
@@ -126,19 +128,25 @@ func TestPrepareRejectsAnEmptySelection(t *testing.T) {
 func TestSSHPort(t *testing.T) {
 	cases := []struct {
 		configured int
+		seen       int // the port in the target's SSH_CONNECTION
 		data       map[string]interface{}
 		want       int
 	}{
-		{0, map[string]interface{}{"Port": 2222}, 2222},
-		{0, map[string]interface{}{"Port": int64(2200)}, 2200},
-		{0, map[string]interface{}{"Port": float64(2201)}, 2201},
-		{0, map[string]interface{}{"Port": "2202"}, 2202},
-		{0, map[string]interface{}{}, 22},
-		{2022, map[string]interface{}{"Port": 2222}, 2022},
+		{0, 0, map[string]interface{}{"Port": 2222}, 2222},
+		{0, 0, map[string]interface{}{"Port": int64(2200)}, 2200},
+		{0, 0, map[string]interface{}{"Port": float64(2201)}, 2201},
+		{0, 0, map[string]interface{}{"Port": "2202"}, 2202},
+		{0, 0, map[string]interface{}{}, 22},
+		{2022, 0, map[string]interface{}{"Port": 2222}, 2022},
+		// Behind a port forward the communicator's port is not the target's.
+		{0, 22, map[string]interface{}{"Port": 41353}, 22},
+		{0, 2222, map[string]interface{}{}, 2222},
+		{2022, 22, map[string]interface{}{"Port": 41353}, 2022},
 	}
 	for _, tc := range cases {
-		if got := sshPort(tc.configured, tc.data); got != tc.want {
-			t.Errorf("sshPort(%d, %v) = %d, want %d", tc.configured, tc.data, got, tc.want)
+		target := hardenrun.Target{SSHPort: tc.seen}
+		if got := sshPort(tc.configured, target, tc.data); got != tc.want {
+			t.Errorf("sshPort(%d, sshd sees %d, %v) = %d, want %d", tc.configured, tc.seen, tc.data, got, tc.want)
 		}
 	}
 }

@@ -81,7 +81,7 @@ func (p *Provisioner) Provision(ctx context.Context, ui packersdk.Ui, comm packe
 		Options:    &c.Options,
 		Waivers:    c.waivers,
 		BuildUser:  c.BuildUser,
-		SSHPort:    sshPort(c.SSHPort, generatedData),
+		SSHPort:    sshPort(c.SSHPort, target, generatedData),
 		RemoteDir:  c.RemoteDir,
 		BackupRoot: p.backupRoot,
 		Threshold:  c.threshold,
@@ -136,11 +136,17 @@ func (p *Provisioner) writeReports(ctx context.Context, runner *remote.Runner, u
 	return nil
 }
 
-// sshPort is the configured port, else the communicator's, else 22.
-func sshPort(configured int, generatedData map[string]interface{}) int {
+// sshPort is the configured port, else the one the target's sshd sees the build's connection on,
+// else the communicator's.
+func sshPort(configured int, target hardenrun.Target, generatedData map[string]interface{}) int {
 	if configured > 0 {
 		return configured
 	}
+	return target.BuildSSHPort(communicatorPort(generatedData))
+}
+
+// communicatorPort is the port packer's communicator connects to, 22 when it does not say.
+func communicatorPort(generatedData map[string]interface{}) int {
 	switch v := generatedData["Port"].(type) {
 	case int:
 		if v > 0 {

@@ -30,8 +30,19 @@ type Target struct {
 	User    string // the communicator's user
 	CanSudo bool   // `sudo -n true` works (irrelevant for root)
 	// SSHClient and SSHServer are the addresses of the connection as the target's sshd sees it
-	// (SSH_CONNECTION); empty when the communicator is not SSH.
+	// (SSH_CONNECTION), SSHPort its port there; empty and 0 when the communicator is not SSH.
 	SSHClient, SSHServer string
+	SSHPort              int
+}
+
+// BuildSSHPort is the port the firewall must keep open for the build: the one the target's sshd
+// sees the build's connection arrive on, which is not the communicator's behind a port forward
+// (Session Manager, a NAT, qemu's user network); the communicator's port when sshd does not say.
+func (t Target) BuildSSHPort(communicator int) int {
+	if t.SSHPort > 0 {
+		return t.SSHPort
+	}
+	return communicator
 }
 
 const (
@@ -91,6 +102,9 @@ func parseDetect(out string) (Target, error) {
 		if conn, ok := strings.CutPrefix(line, connMarker+" "); ok {
 			if f := strings.Fields(conn); len(f) == 4 && net.ParseIP(f[0]) != nil && net.ParseIP(f[2]) != nil {
 				t.SSHClient, t.SSHServer = f[0], f[2]
+				if port, err := strconv.Atoi(f[3]); err == nil && port > 0 && port <= 65535 {
+					t.SSHPort = port
+				}
 			}
 		}
 	}

@@ -25,12 +25,20 @@ func TestParseDetect(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got.OS.ID != "debian" || got.OS.VersionID != "12" || got.OS.Family != "debian" || got.UID != 1000 || got.User != "admin" || !got.CanSudo ||
-		got.SSHClient != "198.51.100.7" || got.SSHServer != "10.0.3.15" {
+		got.SSHClient != "198.51.100.7" || got.SSHServer != "10.0.3.15" || got.SSHPort != 22 {
 		t.Errorf("%+v", got)
 	}
+	// Behind a port forward the build connects to another port than the one sshd listens on:
+	// the firewall must keep sshd's open.
+	if port := got.BuildSSHPort(41353); port != 22 {
+		t.Errorf("BuildSSHPort(41353) = %d with SSH_CONNECTION on port 22", port)
+	}
 	root, err := parseDetect("ID=ubuntu\nVERSION_ID=\"22.04\"\n\n" + idMarker + " 0 root\n" + connMarker + " \n")
-	if err != nil || root.UID != 0 || root.CanSudo || root.OS.Family != "debian" || root.SSHClient != "" || root.SSHServer != "" {
+	if err != nil || root.UID != 0 || root.CanSudo || root.OS.Family != "debian" || root.SSHClient != "" || root.SSHServer != "" || root.SSHPort != 0 {
 		t.Errorf("%+v %v", root, err)
+	}
+	if port := root.BuildSSHPort(2222); port != 2222 {
+		t.Errorf("BuildSSHPort(2222) = %d without SSH_CONNECTION", port)
 	}
 	for _, bad := range []string{"", "ID=debian\n", "ID=debian\n\n" + idMarker + " x admin\n", "\n" + idMarker + " 0 root\n"} {
 		if _, err := parseDetect(bad); err == nil {
