@@ -97,6 +97,7 @@ var withoutCISRef = map[string]string{
 	"ssh.compression":              "not an item of CIS 5.1 v2.0.0",
 	"cron.installed":               "the SCAP Security Guide's package_cron_installed; CIS scopes cron to systems that have it",
 	"modules.additional":           "modules the template names",
+	"modules.firewire-core":        "Lynis' STRG-1846; not a CIS item",
 	"sysctl.custom":                "parameters the template names",
 	"firewall.ssh-port":            "the build keeps its SSH port",
 	"firewall.allow-list":          "ports the template names",

@@ -42,11 +42,12 @@ func optionErr(option, format string, args ...any) error {
 // line in /etc/modprobe.d/golden-hardening.conf, and unloaded when loaded (not inside a
 // container, where the kernel belongs to the host).
 //
-// The catalogue covers cramfs, freevxfs, hfs, hfsplus, jffs2, usb-storage (CIS Level 1), udf and
-// the dccp, tipc, rds and sctp network protocols (Level 2). squashfs and overlayfs have controls
+// The catalogue covers cramfs, freevxfs, hfs, hfsplus, jffs2, usb-storage (CIS Level 1),
+// firewire-core (beyond CIS, at Level 1), udf and the dccp, tipc, rds and sctp network protocols
+// (Level 2). squashfs and overlayfs have controls
 // too but are never disabled unless listed in `disable`.
 type KernelModulesOptions struct {
-	// More kernel modules to make unavailable, on top of the catalogue, e.g. `["firewire_core"]`.
+	// More kernel modules to make unavailable, on top of the catalogue, e.g. `["thunderbolt"]`.
 	// Listing `squashfs` disables it (CIS Level 2): do so only for images without snaps, since
 	// snaps, among them the SSM agent on Ubuntu, are squashfs images. Listing `overlayfs` breaks
 	// Docker and containerd. Default: none.
@@ -78,6 +79,10 @@ var kernelModuleCatalogue = []kernelModule{
 		optInWhy: "snaps, among them the SSM agent on Ubuntu, are squashfs images"},
 	{name: "udf", title: "udf", level: 2, ubuntu: "1.1.1.7", debian: "1.1.1.8"},
 	{name: "usb-storage", title: "usb-storage", level: 1, ubuntu: "1.1.1.8", debian: "1.1.1.9"},
+	// Beyond CIS: FireWire (IEEE 1394) gives a device DMA into memory and storage over SBP-2; no
+	// EC2 instance has the bus. Lynis' STRG-1846 asks for it. firewire-core is what every FireWire
+	// driver (firewire-ohci, firewire-sbp2, firewire-net) depends on.
+	{name: "firewire-core", title: "firewire-core", level: 1},
 	{name: "dccp", title: "dccp", level: 2, ubuntu: "3.2.1", debian: "3.2.1"},
 	{name: "tipc", title: "tipc", level: 2, ubuntu: "3.2.2", debian: "3.2.2"},
 	{name: "rds", title: "rds", level: 2, ubuntu: "3.2.3", debian: "3.2.3"},
@@ -265,6 +270,8 @@ func init() {
 			kind = "network protocol"
 		} else if m.name == "usb-storage" {
 			kind = "storage driver"
+		} else if m.name == "firewire-core" {
+			kind = "FireWire bus driver"
 		}
 		controls = append(controls, Control{
 			ID:    "modules." + m.name,

@@ -13,7 +13,7 @@ func TestKernelModulesValidate(t *testing.T) {
 		n      int
 	}{
 		{"defaults", KernelModulesOptions{}, "", 0},
-		{"squashfs opt-in and an extra module", KernelModulesOptions{Disable: []string{"squashfs", "firewire_core"}}, "", 0},
+		{"squashfs opt-in and an extra module", KernelModulesOptions{Disable: []string{"squashfs", "thunderbolt"}}, "", 0},
 		{"allow a catalogue module in either spelling", KernelModulesOptions{Allow: []string{"udf", "usb_storage"}}, "", 0},
 		{"bad module name", KernelModulesOptions{Disable: []string{"Bad Name"}}, "kernel_modules.disable", 1},
 		{"allow outside the catalogue", KernelModulesOptions{Allow: []string{"ext4"}}, "kernel_modules.allow", 1},
