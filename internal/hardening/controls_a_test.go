@@ -9,7 +9,7 @@ import (
 )
 
 // Modules written by this file's owner: rendered and linted together.
-var controlsAModules = []string{"modules", "sysctl", "coredumps", "firewall", "ssh", "fail2ban", "chrony", "auditd"}
+var controlsAModules = []string{"modules", "sysctl", "coredumps", "firewall", "ssh", "fail2ban", "chrony", "auditd", "accounting"}
 
 func moduleByName(t *testing.T, name string) Module {
 	t.Helper()

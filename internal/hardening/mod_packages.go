@@ -91,10 +91,22 @@ _missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PACKAGES_INSTALL
 // The 20auto-upgrades content unattended-upgrades documents for turning it on.
 const autoUpgrades = `printf '%s\n' 'APT::Periodic::Update-Package-Lists "1";' 'APT::Periodic::Unattended-Upgrade "1";'`
 
+// debsumsControl: beyond CIS (Lynis' PKGS-7370). debsums compares the installed packages' files
+// with the checksums their packages shipped; its cron job reports every changed file to syslog
+// (tag debsums). Installed, it checks nothing until CRON_CHECK in /etc/default/debsums names a
+// period: the fix sets weekly, and a check already scheduled more often is kept. Level 2: it
+// installs a package.
+var debsumsControl = Control{
+	ID: "packages.debsums", Title: "Ensure the installed packages' files are verified against their checksums periodically (debsums)",
+	Level: 2, OS: debianFamilies,
+	Check: embedded("packages/debsums-check.sh"),
+	Fix:   embedded("packages/debsums-fix.sh"),
+}
+
 func init() {
 	register(Module{
 		Name:        "packages",
-		Description: "The essential tools every image carries, packages to remove, optional unattended upgrades.",
+		Description: "The essential tools every image carries, packages to remove, optional unattended upgrades, the installed files checked against their packages (debsums).",
 		Order:       10,
 		Controls: []Control{
 			{
@@ -124,6 +136,7 @@ return 1`,
 				Fix: `g_pkg_install unattended-upgrades || return 1
 ` + autoUpgrades + ` | g_write_file /etc/apt/apt.conf.d/20auto-upgrades 0644 root:root`,
 			},
+			debsumsControl,
 		},
 	})
 }

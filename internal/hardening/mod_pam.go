@@ -90,13 +90,16 @@ const cracklibDict = "/var/cache/cracklib/cracklib_dict.pwd"
 const pamCommonFiles = "/etc/pam.d/common-auth /etc/pam.d/common-account /etc/pam.d/common-password " +
 	"/etc/pam.d/common-session /etc/pam.d/common-session-noninteractive"
 
+// pamStateBackup backs up what pam-auth-update rewrites: the common-* files and its own state.
+const pamStateBackup = `for _f in ` + pamCommonFiles + ` /var/lib/pam/auth /var/lib/pam/account /var/lib/pam/password /var/lib/pam/session /var/lib/pam/session-noninteractive /var/lib/pam/seen /var/cache/debconf/config.dat; do
+	g_backup "$_f"
+done`
+
 // pamAuthUpdate renders the shell that enables pam-auth-update profiles without any prompt. It
 // backs up what pam-auth-update rewrites, and fails when pam-auth-update declines to touch
 // locally edited common-* files (it then exits 0 and only says so on stderr).
 func pamAuthUpdate(profiles string) string {
-	return `for _f in ` + pamCommonFiles + ` /var/lib/pam/auth /var/lib/pam/account /var/lib/pam/password /var/lib/pam/session /var/lib/pam/session-noninteractive /var/lib/pam/seen /var/cache/debconf/config.dat; do
-	g_backup "$_f"
-done
+	return pamStateBackup + `
 _pam_out=$(DEBIAN_FRONTEND=noninteractive pam-auth-update --enable ` + profiles + ` 2>&1) || { printf '%s\n' "$_pam_out" >&2; return 1; }
 case $_pam_out in
 *"not updating"*) printf 'pam-auth-update refused: %s\n' "$_pam_out" >&2; return 1 ;;
@@ -304,6 +307,22 @@ done`, files, sedProgram)
 // NOPASSWD (a password-based sudo setup cannot be exercised unattended).
 var pamBuildUserSudo = embedded("pam/pam-build-user-sudo.sh")
 
+// pamTmpdirControl: beyond CIS (Lynis' DEB-0280, Debian's securing manual). pam_tmpdir gives
+// every session a private TMPDIR (/tmp/user/<uid>, mode 0700), so that programs writing there are
+// out of reach of the symlink and file-guessing races of a shared /tmp. The package ships the
+// pam-auth-update profile `tmpdir` and enables it when installed; the fix enables it again in
+// case it was turned off. Level 2: it installs a package, which the Level 1 run's time budget
+// leaves out.
+var pamTmpdirControl = Control{
+	ID: "pam.tmpdir", Title: "Ensure every PAM session gets a private temporary directory (pam_tmpdir)",
+	Level: 2, OS: debianFamilies,
+	Check: embedded("pam/tmpdir-check.sh"),
+	// The package's postinst runs pam-auth-update itself: the PAM state is backed up before.
+	Fix: pamStateBackup + `
+g_pkg_install libpam-tmpdir || return 1
+` + pamAuthUpdate("tmpdir"),
+}
+
 func init() {
 	const commonAll = "/etc/pam.d/common-auth /etc/pam.d/common-account /etc/pam.d/common-password /etc/pam.d/common-session /etc/pam.d/common-session-noninteractive"
 	const password = "/etc/pam.d/common-password /etc/security/pwhistory.conf"
@@ -329,6 +348,7 @@ return 1`,
 				Fix: `g_pkg_install libpam-pwquality cracklib-runtime || return 1
 if [ ! -f ` + cracklibDict + ` ]; then update-cracklib; fi`,
 			},
+			pamTmpdirControl,
 			{
 				ID: "pam.unix-enabled", Title: "Ensure pam_unix module is enabled",
 				Refs: cisRefsSame("5.3.2.1"), Level: 1, OS: debianFamilies,

@@ -110,7 +110,7 @@ var inlineShellBudget = map[string]int{
 	"mod_kernel_modules.go": 6,
 	"mod_login.go":          5,
 	"mod_packages.go":       3,
-	"mod_pam.go":            9,
+	"mod_pam.go":            8,
 	"mod_services.go":       7,
 	"mod_ssh.go":            13,
 	"mod_sudo.go":           5,

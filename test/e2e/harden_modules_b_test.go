@@ -194,6 +194,7 @@ func assertModulesBState(t *testing.T, h *lab.TargetHost) {
 	// packages and timezone
 	expectOK("essential packages", "dpkg-query -W curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog >/dev/null")
 	expectFail("no compiler dragged in", "dpkg-query -W -f='${Status}' gcc 2>/dev/null | grep -q 'ok installed'")
+	expect("debsums checks weekly", "grep '^CRON_CHECK=' /etc/default/debsums", "CRON_CHECK=weekly")
 	expect("timezone", "readlink -f /etc/localtime", "/usr/share/zoneinfo/Etc/UTC")
 	expect("date in UTC", "date +%Z", "UTC")
 
@@ -215,6 +216,7 @@ func assertModulesBState(t *testing.T, h *lab.TargetHost) {
 	expectFail("nullok gone", "grep -v '^#' /etc/pam.d/common-* | grep -q nullok")
 	expectOK("a pam-auth-update run keeps it all", "sudo DEBIAN_FRONTEND=noninteractive pam-auth-update --package && ! grep -q nullok /etc/pam.d/common-auth && grep -q pam_faillock /etc/pam.d/common-auth")
 	expectOK("test user", "sudo useradd -m golden-e2e-b")
+	expect("a session gets a private TMPDIR", `sudo su - golden-e2e-b -c 'test "$TMPDIR" = /tmp/user/$(id -u) && stat -c %a "$TMPDIR"'`, "700")
 	expectFail("a short password is refused", "echo 'golden-e2e-b:Sh0rt!pw' | sudo chpasswd")
 	expectOK("a strong password is accepted", "echo 'golden-e2e-b:Tq8#vN2z!Lw5@Rc9' | sudo chpasswd")
 	expectOK("hashed with yescrypt", "sudo grep -q '^golden-e2e-b:\\$y\\$' /etc/shadow")

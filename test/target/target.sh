@@ -67,11 +67,12 @@ build_user='admin'
 build_uid=1000
 proxy_port=3128
 max_slots=256
-# What golden-harden's profiles install (ufw, auditd, fail2ban, chrony and pam modules, and the
-# packages module's default list), so that tests on this variant never need the mirror.
+# What golden-harden's profiles install (ufw, auditd, fail2ban, chrony, pam and accounting modules,
+# debsums, and the packages module's default list), so that tests on this variant never need the
+# mirror.
 # test/e2e/lab.HardeningPackages names the same list; TestLabPreinstalledPackages checks it against
 # the controls' fixes.
-hardening_packages=(ufw auditd audispd-plugins fail2ban python3-systemd chrony libpam-pwquality cracklib-runtime sudo cron ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog)
+hardening_packages=(ufw auditd audispd-plugins fail2ban python3-systemd chrony libpam-pwquality cracklib-runtime libpam-tmpdir debsums acct sudo cron ca-certificates curl wget git vim htop tree unzip jq gnupg lsb-release python3-venv rsyslog)
 host_packages=(mmdebstrap systemd-container tinyproxy-bin iproute2 openssh-client util-linux procps dnsmasq-base nftables curl)
 
 log() { echo "target: $*" >&2; }

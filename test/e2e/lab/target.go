@@ -21,12 +21,13 @@ import (
 )
 
 // HardeningPackages are the packages golden-harden's profiles install with default options: the
-// daemons' modules (ufw, auditd, fail2ban, chrony), the pam and sudo modules, and the packages
-// module's default list. WithPackages(HardeningPackages...) boots an image that has them already,
-// for tests that must not depend on the mirror. test/target/target.sh's "hardening" set is the
-// same list.
+// daemons' modules (ufw, auditd, fail2ban, chrony), the pam, sudo and accounting modules, debsums,
+// and the packages module's default list. WithPackages(HardeningPackages...) boots an image that
+// has them already, for tests that must not depend on the mirror. test/target/target.sh's
+// "hardening" set is the same list.
 var HardeningPackages = []string{
-	"ufw", "auditd", "audispd-plugins", "fail2ban", "python3-systemd", "chrony", "libpam-pwquality", "cracklib-runtime", "sudo", "cron",
+	"ufw", "auditd", "audispd-plugins", "fail2ban", "python3-systemd", "chrony", "libpam-pwquality", "cracklib-runtime",
+	"libpam-tmpdir", "debsums", "acct", "sudo", "cron",
 	"ca-certificates", "curl", "wget", "git", "vim", "htop", "tree", "unzip", "jq", "gnupg", "lsb-release", "python3-venv", "rsyslog",
 }
 
