@@ -18,6 +18,7 @@ require (
 	github.com/hashicorp/packer-plugin-sdk v0.6.6
 	github.com/zclconf/go-cty v1.13.3
 	golang.org/x/crypto v0.46.0
+	golang.org/x/sys v0.39.0
 )
 
 require (
@@ -117,7 +118,6 @@ require (
 	golang.org/x/net v0.47.0 // indirect
 	golang.org/x/oauth2 v0.13.0 // indirect
 	golang.org/x/sync v0.19.0 // indirect
-	golang.org/x/sys v0.39.0 // indirect
 	golang.org/x/term v0.38.0 // indirect
 	golang.org/x/text v0.32.0 // indirect
 	golang.org/x/time v0.11.0 // indirect

@@ -41,6 +41,12 @@ func hardenBuild(t *testing.T, p *lab.PackerEnv, h *lab.TargetHost, name, body s
 	res := p.Run(t, append(append([]string{"build", "-color=false"}, h.PackerVars()...), file)...)
 	if res.ExitCode != 0 || !strings.Contains(res.Output, "golden-harden: report left on the target") {
 		t.Logf("packer output:\n%s", res.Output)
+		// A run that failed on its score still wrote its report: the evidence of what failed.
+		if data, err := os.ReadFile(filepath.Join(p.Dir, name+".json")); err == nil {
+			if r, err := report.ParseJSON(data); err == nil {
+				t.Logf("controls not passed or fixed:\n%s", notOK(r, report.StatusPass, report.StatusFixed, report.StatusSkipped))
+			}
+		}
 		return nil, res
 	}
 	r, err := report.ParseJSON([]byte(p.ReadFile(t, name+".json")))

@@ -28,6 +28,8 @@
 # Machines (internal/labmachine; cloud images booted like EC2 instances, see docs/test-lab.md):
 #   images                              list the operating systems machines boot
 #   image [--force] OS                  build (or reuse) the cloud image of OS
+#   vm-image OS                         build (or reuse) OS's cloud image as a qemu disk with a
+#                                       kernel (make e2e-vm; see docs/test-lab.md, "The VM suite")
 #   machine-start NAME --os OS --imds 127.0.0.1:PORT [--layers L,...] [--ingress RULES] [--owner PID]
 #   machine-stop | machine-boot | machine-reboot | machine-terminate NAME
 #   capture NAME [--owner PID]          copy the machine's disk into a new layer, print its id
@@ -1297,6 +1299,84 @@ build_cloud_image() {
   log "built $(basename "$dir") in $((SECONDS - started)) s ($(du -sh "$dir/rootfs" | cut -f1))"
 }
 
+# --- VM disks -------------------------------------------------------------------------------------
+# A VM image is a cloud image with a real kernel, for what a container cannot prove (make e2e-vm):
+# the cloud image's packages plus linux-image-amd64, in an ext4 disk (disk.raw, made with
+# mkfs.ext4 -d: no loop device) that qemu boots directly from the kernel and initrd beside it (no
+# boot loader). cloud-init reads NoCloud from a second disk labelled cidata that the test writes;
+# the NIC sits in PCI slot 5, so it is ens5 as on EC2.
+
+vm_image_key() {
+  cloud_image_key "$1"
+  echo "--- vm"
+  declare -p hardening_packages
+  sed -n '/^# --- vm recipe begin/,/^# --- vm recipe end/p' "$script"
+}
+
+vm_image_dir() {
+  local hash
+  hash=$(vm_image_key "$1" | sha256sum | cut -c1-16)
+  echo "$lab/images/vm-$1-$hash"
+}
+
+# --- vm recipe begin
+# The hardening packages are in the image: the VM's user-mode network reaches no package mirror.
+vm_packages=(linux-image-amd64 initramfs-tools e2fsprogs)
+vm_disk_size=4G
+
+# customize_vm_rootfs DIR OS: the cloud image's customization, then NoCloud as the data source
+# and a root file system on the virtio disk.
+customize_vm_rootfs() {
+  local dir=$1
+  customize_cloud_rootfs "$1" "$2"
+  printf 'datasource_list: [ NoCloud, None ]\n' >"$dir/etc/cloud/cloud.cfg.d/90_dpkg.cfg"
+  sed -i '/^datasource:/,/^    timeout:/d; /^disable_network_activation:/d' \
+    "$dir/etc/cloud/cloud.cfg.d/99_golden_lab.cfg"
+  printf '/dev/vda / ext4 rw,errors=remount-ro 0 1\n' >"$dir/etc/fstab"
+}
+# --- vm recipe end
+
+ensure_vm_image() {
+  lock_image "vm-$1" "$(vm_image_dir "$1")" || build_vm_image "$image" "$1"
+  prune_images "$image"
+}
+
+build_vm_image() {
+  local dir=$1 os=$2 tmp=$1.partial include opt upstream
+  rm -rf "$tmp" && mkdir -p "$tmp"
+  cloud_os_vars "$os"
+  [[ $os_vendor == debian ]] || die "vm-image: only Debian images boot as VMs so far"
+  include=$(printf '%s,' "${cloud_common_packages[@]}" "${os_packages[@]}" "${vm_packages[@]}" \
+    "${hardening_packages[@]}")
+  local -a opts=() proxy_env=()
+  while IFS= read -r opt; do
+    [[ -n $opt ]] && opts+=(--aptopt="$opt")
+  done < <(target_apt_options)
+  upstream=$(host_apt_proxy)
+  [[ -n $upstream ]] && proxy_env=(http_proxy="http://$upstream")
+  log "building the $os VM image $(basename "$dir") (once; several minutes)"
+  local started=$SECONDS
+  cloud_sources "$os" >"$tmp/sources.list"
+  # shellcheck disable=SC2016 # $1 is the hook's argument, for mmdebstrap's shell
+  opts+=(--customize-hook='chroot "$1" locale-gen')
+  env "${proxy_env[@]}" mmdebstrap --quiet --mode=root --variant=apt --include="${include%,}" \
+    --customize-hook="\"$script\" _customize_vm \"\$1\" $os" "${opts[@]}" \
+    "$os_suite" "$tmp/rootfs" "$tmp/sources.list" >"$tmp/build.log" 2>&1 ||
+    { tail -n 30 "$tmp/build.log" >&2; die "mmdebstrap failed (log: $tmp/build.log)"; }
+  if ! cp -L "$tmp/rootfs/vmlinuz" "$tmp/vmlinuz" || ! cp -L "$tmp/rootfs/initrd.img" "$tmp/initrd.img"; then
+    die "the VM image has no kernel or initrd"
+  fi
+  mkfs.ext4 -q -F -L root -d "$tmp/rootfs" "$tmp/disk.raw" "$vm_disk_size" >>"$tmp/build.log" 2>&1 ||
+    { tail -n 30 "$tmp/build.log" >&2; die "mkfs.ext4 failed (log: $tmp/build.log)"; }
+  rm -rf "$tmp/rootfs"
+  vm_image_key "$os" >"$tmp/recipe"
+  echo "$os" >"$tmp/os"
+  rm -rf "$dir"
+  mv "$tmp" "$dir"
+  touch "$dir/complete"
+  log "built $(basename "$dir") in $((SECONDS - started)) s"
+}
+
 # --- machines -------------------------------------------------------------------------------------
 # A machine is a target booted from a cloud image like an EC2 instance (internal/labmachine drives
 # these commands): its disk is an overlay of the image's rootfs, the captured layers it was launched
@@ -1953,6 +2033,14 @@ main() {
       unlock image_lock
       echo "$image"
       ;;
+    vm-image)
+      require_root
+      ensure_host_packages
+      load_host_apt_config
+      ensure_vm_image "${1:?usage: $0 vm-image OS}"
+      unlock image_lock
+      echo "$image"
+      ;;
     images)
       printf '%s\n' "${cloud_oses[@]}"
       ;;
@@ -2021,6 +2109,9 @@ main() {
       ;;
     _customize)
       customize_cloud_rootfs "$1" "$2"
+      ;;
+    _customize_vm)
+      customize_vm_rootfs "$1" "$2"
       ;;
     help | -h | --help)
       sed -n '2,/^set -euo/p' "$script" | sed '$d; s/^# \{0,1\}//'

@@ -43,6 +43,8 @@ const noAWS = "http://127.0.0.1:1"
 type PackerEnv struct {
 	// Dir is the test's working folder: packer runs here, templates and reports live here.
 	Dir string
+	// RunTimeout bounds each Run; 0 is 15 minutes. Builds on an emulated VM need more.
+	RunTimeout time.Duration
 
 	bin string
 	env map[string]string
@@ -142,7 +144,11 @@ func (p *PackerEnv) environ() []string {
 // result, not a failure: the test decides. Not being able to run packer at all fails the test.
 func (p *PackerEnv) Run(t *testing.T, args ...string) Result {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(t.Context(), packerRunTimeout)
+	timeout := packerRunTimeout
+	if p.RunTimeout > 0 {
+		timeout = p.RunTimeout
+	}
+	ctx, cancel := context.WithTimeout(t.Context(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, p.bin, args...)
 	cmd.Dir = p.Dir
@@ -159,7 +165,7 @@ func (p *PackerEnv) Run(t *testing.T, args ...string) Result {
 	var exitErr *exec.ExitError
 	switch {
 	case ctx.Err() != nil:
-		t.Fatalf("lab: packer %s did not finish within %s:\n%s", strings.Join(args, " "), packerRunTimeout, res.Output)
+		t.Fatalf("lab: packer %s did not finish within %s:\n%s", strings.Join(args, " "), timeout, res.Output)
 	case errors.As(err, &exitErr):
 		res.ExitCode = exitErr.ExitCode()
 	case err != nil:
