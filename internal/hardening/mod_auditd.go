@@ -448,7 +448,7 @@ func init() {
 			Check: `	_f=` + auditFinalRules + `
 	_want='## golden-harden: audit rules immutable until reboot; loaded at boot by augenrules
 -e 2'
-	if [ "$(cat "$_f" 2>/dev/null)" != "$_want" ]; then
+	if ! g_file_is "$_f" "$_want"; then
 		g_say "$_f does not hold -e 2"
 		return 1
 	fi

@@ -59,7 +59,7 @@ func (o *BannersOptions) validate() []error {
 // mode 0644 root:root.
 func bannerControl(id, title, cisID, path, textVar string) Control {
 	return Control{ID: id, Title: title, Refs: cisRefsSame(cisID), Level: 1, OS: debianFamilies,
-		Check: fmt.Sprintf(`if [ -f %[1]s ] && [ "$(cat %[1]s)" = "$(printf '%%s\n' "$%[2]s")" ]; then
+		Check: fmt.Sprintf(`if [ -f %[1]s ] && g_file_is %[1]s "$%[2]s"; then
 	g_say "%[1]s has the configured text"
 	return 0
 fi

@@ -149,21 +149,20 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: `	_rc=0
-	# One dpkg-query for chrony and the daemons that must not run next to it (this control is
-	# for dpkg systems only).
-	# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
-	_installed=" $(dpkg-query -W -f='${db:Status-Status} ${Package}\n' chrony ` + chronyOtherDaemons + ` 2>/dev/null |
-		awk '$1 == "installed" { printf "%s ", $2 }')"
-	case $_installed in
-	*" chrony "*) g_say "chrony is installed" ;;
-	*)
+	# One look-up for chrony and the daemons that must not run next to it.
+	g_pkg_missing chrony ` + chronyOtherDaemons + `
+	_missing=" $_g_pm"
+	case $_missing in
+	*" chrony "*)
 		g_say "chrony is not installed"
 		_rc=1
 		;;
+	*) g_say "chrony is installed" ;;
 	esac
 	for _p in ` + chronyOtherDaemons + `; do
-		case $_installed in
-		*" $_p "*)
+		case $_missing in
+		*" $_p "*) ;;
+		*)
 			g_say "$_p is installed"
 			_rc=1
 			;;
@@ -197,7 +196,7 @@ func init() {
 	fi
 	_rc=0
 	_want=$(printf '# golden-harden: time sources (CIS 2.3.3.1)\n%s' "$CHRONY_SOURCES")
-	if [ "$(cat ` + chronySources + ` 2>/dev/null)" = "$_want" ]; then
+	if g_file_is ` + chronySources + ` "$_want"; then
 		g_say "` + chronySources + `:" "$CHRONY_SOURCES"
 	else
 		g_say "` + chronySources + ` differs from chrony.servers/chrony.pools"

@@ -133,7 +133,7 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: fail2banJailContent + `	_rc=0
-	if [ "$(cat ` + fail2banJail + ` 2>/dev/null)" = "$_jail" ]; then
+	if g_file_is ` + fail2banJail + ` "$_jail"; then
 		g_say "` + fail2banJail + ` is as configured"
 	else
 		g_say "` + fail2banJail + ` differs from the configuration"
@@ -143,7 +143,7 @@ func init() {
 		g_say "` + fail2banLocal + ` does not exist: the jail in force is not stated where scanners look"
 		_rc=1
 	elif head -n 1 ` + fail2banLocal + ` | grep -q '^# golden-harden:'; then
-		if [ "$(cat ` + fail2banLocal + `)" = "$_local" ]; then
+		if g_file_is ` + fail2banLocal + ` "$_local"; then
 			g_say "` + fail2banLocal + ` states the same jail"
 		else
 			g_say "` + fail2banLocal + ` (written by golden-harden) differs from the configuration"

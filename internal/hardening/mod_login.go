@@ -186,7 +186,7 @@ done <"$G_WORK_DIR/login-ages"`,
 				ID: "login.shell-timeout", Title: "Ensure default user shell timeout is configured",
 				Refs: cisRefsSame("5.4.3.2"), Level: 1, OS: debianFamilies,
 				Check: `_want=$(` + tmoutScript + `)
-if [ "$(cat /etc/profile.d/golden-tmout.sh 2>/dev/null)" = "$_want" ]; then g_say "/etc/profile.d/golden-tmout.sh: TMOUT=$LOGIN_SHELL_TIMEOUT, read-only"; return 0; fi
+if g_file_is /etc/profile.d/golden-tmout.sh "$_want"; then g_say "/etc/profile.d/golden-tmout.sh: TMOUT=$LOGIN_SHELL_TIMEOUT, read-only"; return 0; fi
 g_say "/etc/profile.d/golden-tmout.sh is missing or differs"
 return 1`,
 				Fix: tmoutScript + ` | g_write_file /etc/profile.d/golden-tmout.sh 0644 root:root`,
@@ -226,8 +226,8 @@ func keyOnlyCheck() string {
 _ko_script=` + shellQuote(embedded("login/key-only-accounts.sh")) + `
 _ko_unit=` + shellQuote(embedded("login/key-only-accounts.service")) + `
 _ko=0
-if [ "$(cat ` + keyOnlyScriptPath + ` 2>/dev/null)" = "$_ko_script" ] && [ -x ` + keyOnlyScriptPath + ` ] &&
-	[ "$(cat ` + keyOnlyUnitPath + ` 2>/dev/null)" = "$_ko_unit" ] && [ -L ` + keyOnlyWantsPath + ` ]; then
+if g_file_is ` + keyOnlyScriptPath + ` "$_ko_script" && [ -x ` + keyOnlyScriptPath + ` ] &&
+	g_file_is ` + keyOnlyUnitPath + ` "$_ko_unit" && [ -L ` + keyOnlyWantsPath + ` ]; then
 	g_say "accounts without a password are exempt from password ageing at every boot (golden-key-only-accounts.service)"
 else
 	g_say "golden-key-only-accounts.service is missing, differs or is not enabled: an account created later without a password (cloud-init's default user) loses its key logins and sudo when this ageing runs out"

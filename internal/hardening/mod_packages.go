@@ -81,13 +81,6 @@ return 1`,
 		Fix: `g_pkg_install ` + packages}
 }
 
-// packagesMissing sets _missing to the packages of PACKAGES_INSTALL that are not installed, with
-// one dpkg-query for the whole list.
-const packagesMissing = `# shellcheck disable=SC2016,SC2086 # dpkg-query's format; a list of package names
-_missing=$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' $PACKAGES_INSTALL 2>/dev/null |
-	awk -v want="$PACKAGES_INSTALL" '$2 == "installed" { sub(/:.*/, "", $1); ok[$1] = 1 }
-		END { n = split(want, w, " "); for (i = 1; i <= n; i++) { p = w[i]; sub(/:.*/, "", p); if (!(p in ok)) printf " %s", w[i] } }')`
-
 // The 20auto-upgrades content unattended-upgrades documents for turning it on.
 const autoUpgrades = `printf '%s\n' 'APT::Periodic::Update-Package-Lists "1";' 'APT::Periodic::Unattended-Upgrade "1";'`
 
@@ -112,9 +105,10 @@ func init() {
 			{
 				ID: "packages.install", Title: "Ensure the essential packages are installed", Level: 1, OS: debianFamilies,
 				Check: `if [ -z "$PACKAGES_INSTALL" ]; then g_say "not applicable: packages.install is empty"; return 2; fi
-` + packagesMissing + `
-if [ -z "$_missing" ]; then g_say "installed: $PACKAGES_INSTALL"; return 0; fi
-g_say "missing:$_missing"
+# shellcheck disable=SC2086 # a list of package names
+g_pkg_missing $PACKAGES_INSTALL
+if [ -z "$_g_pm" ]; then g_say "installed: $PACKAGES_INSTALL"; return 0; fi
+g_say "missing: $_g_pm"
 return 1`,
 				Fix: embedded("packages/install-fix.sh"),
 			},
@@ -127,7 +121,7 @@ return 1`,
 				ID: "packages.unattended-upgrades", Title: "Ensure unattended security upgrades are enabled", Level: 1, OS: debianFamilies,
 				Check: `if [ "$PACKAGES_UNATTENDED_UPGRADES" != 1 ]; then g_say "not applicable: packages.unattended_upgrades is false"; return 2; fi
 if ! g_pkg_installed unattended-upgrades; then g_say "unattended-upgrades is not installed"; return 1; fi
-if [ "$(cat /etc/apt/apt.conf.d/20auto-upgrades 2>/dev/null)" = "$(` + autoUpgrades + `)" ]; then
+if g_file_is /etc/apt/apt.conf.d/20auto-upgrades "$(` + autoUpgrades + `)"; then
 	g_say "unattended-upgrades installed, /etc/apt/apt.conf.d/20auto-upgrades enables it"
 	return 0
 fi

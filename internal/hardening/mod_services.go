@@ -103,12 +103,12 @@ var serviceCatalogueUbuntu = []service{
 }
 
 // serviceInstalled sets _pkgs to the control's packages that are installed (any state from
-// unpacked to installed) and not allowed by services.allow: one dpkg-query for the control.
+// unpacked to installed) and not allowed by services.allow.
 func serviceInstalled(s service) string {
 	return fmt.Sprintf(`_pkgs=""
 _allowed=""
-# shellcheck disable=SC2016 # dpkg-query's format
-for _p in $(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' %[1]s 2>/dev/null | awk 'substr($2, 2, 1) !~ /[nc]/ { print $1 }'); do
+g_pkg_present %[1]s
+for _p in $_g_pp; do
 	case " $SERVICES_ALLOW " in
 	*" $_p "*) _allowed="$_allowed $_p" ;;
 	*) _pkgs="$_pkgs $_p" ;;

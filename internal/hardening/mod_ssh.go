@@ -333,18 +333,14 @@ func validateMaxStartups(v string) error {
 
 // sshEffective is shell that sets _t to a file holding sshd's effective configuration, as CIS
 // audits it: for a connection as root from the local host, so Match blocks that apply to it
-// count. One sshd -T serves every check of the module until a fix changes the configuration
-// (sshForget): the file is kept in the run's work directory.
+// count. One sshd -T serves every check of the module (the file is kept in the run's work
+// directory): a setting's fix changes only its own keywords, which no other control checks, so
+// what sshd -T said of the others still holds. The fixes that change what sshd reads as a whole
+// (sshForget), and the module's Finalize, before the re-checks, make the next check run it again.
 var sshEffective = embedded("ssh/ssh-effective.sh") + "\n"
 
-// sshForget starts every fix of the module: the configuration is about to change, the next
-// check runs sshd -T again.
+// sshForget is shell that makes the next check run sshd -T again.
 const sshForget = "\trm -f -- \"$G_WORK_DIR/ssh.effective\"\n"
-
-// sshValueAwk prints the value of keyword k (lower case) in the sshd -T output, the wanted
-// one (_want in the environment) and exits 0 when they are equal (case-insensitively with
-// -v caseless=1).
-var sshValueAwk = embedded("ssh/ssh-value.awk")
 
 // sshNeutralizeAwk comments out the global-section lines that set one of the keywords in _keys
 // (space-separated).
@@ -352,22 +348,22 @@ var sshNeutralizeAwk = embedded("ssh/ssh-neutralize.awk")
 
 // sshNeutralize is shell that comments out the keywords in _keys where sshd would read it before our
 // drop-in (drop-ins sorting before ours) or, for keywords whose values add up (_all=1), anywhere
-// in the global section of the other files.
-var sshNeutralize = `	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
-		if [ ! -f "$_o" ] || [ "$_o" = ` + sshdDropIn + ` ]; then
+// in the global section of the other files. The glob lists the drop-ins in the order sshd reads
+// them (the script runs with LC_ALL=C, as sshd's glob sorts).
+var sshNeutralize = `	_before=1
+	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
+		if [ "$_o" = ` + sshdDropIn + ` ]; then
+			_before=0
 			continue
 		fi
+		[ -f "$_o" ] || continue
 		if [ "$_all" != 1 ]; then
 			[ "$_o" = ` + sshdConfig + ` ] && continue
-			# Only the drop-ins whose name sorts before ours (the x keeps expr comparing text).
-			expr "x${_o##*/}" \< x00-golden-hardening.conf >/dev/null || continue
+			[ "$_before" = 1 ] || continue
 		fi
 		_new=$G_WORK_DIR/sshd-neutral.tmp
 		_keys=$_keys awk '` + sshNeutralizeAwk + `' "$_o" >"$_new" || return 1
-		if ! cmp -s "$_new" "$_o"; then
-			g_write_file "$_o" "$(stat -c %a "$_o")" "$(stat -c %U:%G "$_o")" <"$_new" || return 1
-		fi
-		rm -f "$_new"
+		g_set_content "$_o" "$_new" || return 1
 	done
 `
 
@@ -382,45 +378,20 @@ const sshSetDropIn = `	if [ ! -f ` + sshdDropIn + ` ]; then
 // sshMainAwk reads and sets a keyword in the global section of the main sshd_config.
 var sshMainAwk = awkProgram("ssh/main-config.awk")
 
-// sshMainCheck is shell that checks that the main sshd_config states the wanted value (_want) of
-// _key, compared case-insensitively when _caseless is 1: a setting the drop-in puts in force but
-// the main file does not show fails, as it does with a scanner that reads only the main file.
-var sshMainCheck = `	_main=$(_op=get _key=$_key awk ` + sshMainAwk + ` ` + sshdConfig + `) || return 1
-	_m=$_main
-	_w=$_want
-	if [ "$_caseless" = 1 ]; then
-		_m=$(printf '%s' "$_m" | tr '[:upper:]' '[:lower:]')
-		_w=$(printf '%s' "$_w" | tr '[:upper:]' '[:lower:]')
-	fi
-	if [ "$_m" != "$_w" ]; then
-		g_say "` + sshdConfig + `: $_key ${_main:-(not set)}: the value in force is not stated where scanners reading only this file look"
-		return 1
-	fi
-	g_say "` + sshdConfig + `: $_key $_main, as in force"
-`
-
 // sshSetMain is shell that states "_key _val" in the global section of the main sshd_config.
 var sshSetMain = `	_new=$G_WORK_DIR/sshd-main.tmp
 	_op=set _key=$_key _val=$_val awk ` + sshMainAwk + ` ` + sshdConfig + ` >"$_new" || return 1
-	if ! cmp -s "$_new" ` + sshdConfig + `; then
-		g_write_file ` + sshdConfig + ` "$(stat -c %a ` + sshdConfig + `)" "$(stat -c %U:%G ` + sshdConfig + `)" <"$_new" || return 1
-	fi
-	rm -f "$_new"
+	g_set_content ` + sshdConfig + ` "$_new"
 `
 
-// sshSettingCheck is the check of one setting of the drop-in: in force (sshd -T), then stated in
-// the main file.
+// sshSettingCheck is the check of one setting of the drop-in: in force (sshd -T), and stated in
+// the main file, where a scanner that reads only that file looks: one awk for both.
 func sshSettingCheck(keyword, value string, caseless bool) string {
 	c := "0"
 	if caseless {
 		c = "1"
 	}
-	return sshEffective + `	_want="` + value + `" awk -v k=` + strings.ToLower(keyword) + ` -v name=` + keyword + ` -v caseless=` + c + ` '` +
-		sshValueAwk + `' "$_t" || return 1
-	_key=` + keyword + `
-	_want="` + value + `"
-	_caseless=` + c + `
-` + sshMainCheck + `	return 0`
+	return sshEffective + `	_op=check _key=` + keyword + ` _want="` + value + `" _caseless=` + c + ` awk ` + sshMainAwk + ` "$_t" ` + sshdConfig
 }
 
 // sshSettingFix sets the keyword to the value in the drop-in, neutralizes the drop-ins read
@@ -612,12 +583,13 @@ func init() {
 	[Ii]nclude*" ` + sshDropInMatch + `"* | [Ii]nclude*" sshd_config.d/*.conf"*) return 0 ;;
 	esac
 	return 1`,
-		Fix: `	_new=$G_WORK_DIR/sshd-include.tmp
+		// sshd reads the drop-ins from now on: every setting may change.
+		Fix: sshForget + `	_new=$G_WORK_DIR/sshd-include.tmp
 	{
 		printf 'Include ` + sshDropInMatch + `\n'
 		grep -Ev '^[[:space:]]*[Ii]nclude[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf[[:space:]]*$' ` + sshdConfig + `
 	} >"$_new"
-	g_write_file ` + sshdConfig + ` "$(stat -c %a ` + sshdConfig + `)" "$(stat -c %U:%G ` + sshdConfig + `)" <"$_new"`,
+	g_set_content ` + sshdConfig + ` "$_new"`,
 	}}
 	controls = append(controls,
 		sshModeControl("config-permissions", "Ensure permissions on /etc/ssh/sshd_config and its drop-ins are configured",
@@ -645,14 +617,11 @@ func init() {
 			sshSettingCheck("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", true),
 		Fix: sshSettingFix("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN"),
 	})
-	for i := range controls {
-		controls[i].Fix = sshForget + controls[i].Fix
-	}
 	register(Module{
 		Name:        "ssh",
 		Description: "sshd hardened per CIS 5.1 through one drop-in read first; validated with sshd -t, then reloaded (sessions survive).",
 		Order:       60,
-		Finalize: `	if ! _out=$(sshd -t -f ` + sshdConfig + ` 2>&1); then
+		Finalize: sshForget + `	if ! _out=$(sshd -t -f ` + sshdConfig + ` 2>&1); then
 		printf 'sshd -t rejected the new configuration:\n%s\n' "$_out"
 		return 1
 	fi

@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -188,33 +189,44 @@ func TestSSHDropInFirst(t *testing.T) {
 const sshdT = "port 22\nloglevel VERBOSE\nclientaliveinterval 15\npermitrootlogin without-password\n" +
 	"ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com\nallowusers admin\nallowusers ops@10.0.0.0/8\ndenyusers root\n"
 
-func TestSSHValueAwk(t *testing.T) {
-	dir := writeFiles(t, t.TempDir(), map[string]string{"effective": sshdT})
-	file := []string{filepath.Join(dir, "effective")}
+// A setting passes when sshd -T has the wanted value and the main file states it; the evidence
+// says what each has.
+func TestSSHSettingCheckAwk(t *testing.T) {
+	const main = "Include /etc/ssh/sshd_config.d/*.conf\n#LogLevel INFO\nLogLevel verbose\nclientaliveinterval=15\nPermitRootLogin prohibit-password\n" +
+		"Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com\nMatch User deploy\n\tBanner /etc/issue.net\n"
+	dir := writeFiles(t, t.TempDir(), map[string]string{"effective": sshdT, "sshd_config": main})
+	files := []string{filepath.Join(dir, "effective"), filepath.Join(dir, "sshd_config")}
 	cases := []struct {
 		keyword, want string
 		caseless      bool
 		code          int
-		line          string
+		lines         []string
 	}{
-		{"ClientAliveInterval", "15", false, 0, "ClientAliveInterval 15 (want 15)"},
-		{"ClientAliveInterval", "30", false, 1, "ClientAliveInterval 15 (want 30)"},
-		{"LogLevel", "verbose", true, 0, "LogLevel VERBOSE (want verbose)"},
-		{"LogLevel", "verbose", false, 1, "LogLevel VERBOSE (want verbose)"},
-		{"PermitRootLogin", "no", false, 1, "PermitRootLogin without-password (want no)"},
+		{"ClientAliveInterval", "15", false, 0, []string{"ClientAliveInterval 15 (want 15)", "sshd_config: ClientAliveInterval 15, as in force"}},
+		{"ClientAliveInterval", "30", false, 1, []string{"ClientAliveInterval 15 (want 30)"}},
+		{"LogLevel", "verbose", true, 0, []string{"LogLevel VERBOSE (want verbose)", "sshd_config: LogLevel verbose, as in force"}},
+		{"LogLevel", "verbose", false, 1, []string{"LogLevel VERBOSE (want verbose)"}},
+		{"LogLevel", "VERBOSE", false, 1, []string{"LogLevel VERBOSE (want VERBOSE)", "sshd_config: LogLevel verbose: the value in force is not stated"}},
+		{"PermitRootLogin", "no", false, 1, []string{"PermitRootLogin without-password (want no)"}},
 		// sshd -T prints prohibit-password as without-password.
-		{"PermitRootLogin", "prohibit-password", true, 0, "PermitRootLogin without-password (want prohibit-password)"},
-		{"Ciphers", "aes256-gcm@openssh.com,aes128-gcm@openssh.com", false, 0, "Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com (want"},
-		{"Banner", "/etc/issue.net", false, 1, "Banner (not set) (want /etc/issue.net)"},
+		{"PermitRootLogin", "prohibit-password", true, 0, []string{"PermitRootLogin without-password (want prohibit-password)",
+			"sshd_config: PermitRootLogin prohibit-password, as in force"}},
+		{"Ciphers", "aes256-gcm@openssh.com,aes128-gcm@openssh.com", false, 0, []string{"Ciphers aes256-gcm@openssh.com,aes128-gcm@openssh.com (want", "as in force"}},
+		{"Banner", "/etc/issue.net", false, 1, []string{"Banner (not set) (want /etc/issue.net)"}},
+		// In force through a drop-in, but the main file says nothing (a Match block's line does not count).
+		{"DenyUsers", "root", false, 1, []string{"DenyUsers root (want root)", "sshd_config: DenyUsers (not set): the value in force is not stated"}},
 	}
 	for _, c := range cases {
 		caseless := "0"
 		if c.caseless {
 			caseless = "1"
 		}
-		r := awkRun{vars: map[string]string{"k": strings.ToLower(c.keyword), "name": c.keyword, "caseless": caseless},
-			env: map[string]string{"_want": c.want}, files: file}
-		wantAwk(t, sshValueAwk, r, c.code, []string{c.line})
+		r := awkRun{env: map[string]string{"_op": "check", "_key": c.keyword, "_want": c.want, "_caseless": caseless}, files: files}
+		absent := []string{"as in force"}
+		if c.code == 0 {
+			absent = []string{"not stated"}
+		}
+		wantAwk(t, embedded("ssh/main-config.awk"), r, c.code, c.lines, absent...)
 	}
 }
 
@@ -246,24 +258,20 @@ func TestSSHNeutralizeAwk(t *testing.T) {
 func TestSSHMainConfigAwk(t *testing.T) {
 	const include = "Include /etc/ssh/sshd_config.d/*.conf\n"
 	cases := []struct {
-		name, config, key, val, get, want string
+		name, config, key, val, want string
 	}{
-		{"replaced", include + "#PermitRootLogin prohibit-password\n  permitrootlogin=yes\nUsePAM yes\n", "PermitRootLogin", "no", "yes",
+		{"replaced", include + "#PermitRootLogin prohibit-password\n  permitrootlogin=yes\nUsePAM yes\n", "PermitRootLogin", "no",
 			include + "#PermitRootLogin prohibit-password\nPermitRootLogin no\nUsePAM yes\n"},
-		{"duplicates commented out", include + "ClientAliveInterval 0\nClientAliveInterval 60\n", "ClientAliveInterval", "15", "0",
+		{"duplicates commented out", include + "ClientAliveInterval 0\nClientAliveInterval 60\n", "ClientAliveInterval", "15",
 			include + "ClientAliveInterval 15\n# golden-harden: ClientAliveInterval 60\n"},
-		{"before the first Match", include + "X11Forwarding yes\nMatch User deploy\n\tPermitRootLogin yes\n", "PermitRootLogin", "no", "",
+		{"before the first Match", include + "X11Forwarding yes\nMatch User deploy\n\tPermitRootLogin yes\n", "PermitRootLogin", "no",
 			include + "X11Forwarding yes\nPermitRootLogin no\nMatch User deploy\n\tPermitRootLogin yes\n"},
-		{"appended", include + "Subsystem sftp /usr/lib/openssh/sftp-server\n", "MaxAuthTries", "4", "",
+		{"appended", include + "Subsystem sftp /usr/lib/openssh/sftp-server\n", "MaxAuthTries", "4",
 			include + "Subsystem sftp /usr/lib/openssh/sftp-server\nMaxAuthTries 4\n"},
-		{"already so", include + "PermitEmptyPasswords no\n", "PermitEmptyPasswords", "no", "no", include + "PermitEmptyPasswords no\n"},
+		{"already so", include + "PermitEmptyPasswords no\n", "PermitEmptyPasswords", "no", include + "PermitEmptyPasswords no\n"},
 	}
 	for _, c := range cases {
 		for _, awk := range awkImplementations(t) {
-			got, code := awkRun{env: map[string]string{"_op": "get", "_key": c.key}, stdin: c.config}.run(t, awk, embedded("ssh/main-config.awk"))
-			if code != 0 || got != c.get+strings.Repeat("\n", min(len(c.get), 1)) {
-				t.Errorf("%s, %s: get: exit %d, %q, want %q", c.name, awk, code, got, c.get)
-			}
 			set, code := awkRun{env: map[string]string{"_op": "set", "_key": c.key, "_val": c.val}, stdin: c.config}.run(t, awk, embedded("ssh/main-config.awk"))
 			if code != 0 || set != c.want {
 				t.Errorf("%s, %s: set: exit %d, output %q, want %q", c.name, awk, code, set, c.want)
@@ -280,7 +288,7 @@ func TestSSHSettingsStatedInMainFile(t *testing.T) {
 			continue
 		}
 		n++
-		if !strings.Contains(c.Fix, "_op=set") || !strings.Contains(c.Check, "_op=get") {
+		if !strings.Contains(c.Fix, "_op=set") || !strings.Contains(c.Check, "_op=check") {
 			t.Errorf("%s sets the drop-in but does not state and check the main file", c.ID)
 		}
 	}
@@ -290,3 +298,34 @@ func TestSSHSettingsStatedInMainFile(t *testing.T) {
 }
 
 func boolPtr(b bool) *bool { return &b }
+
+// One sshd -T serves every check of the module although fixes run between them (sshEffective):
+// that holds only while a fix changes the keywords of its own control, which no other control
+// checks or sets, and the fix that changes what sshd reads as a whole makes the checks run it again.
+func TestSSHControlsOwnTheirKeywords(t *testing.T) {
+	keyword := regexp.MustCompile(`\b_key=([A-Za-z0-9]+)\b|\b_keys="([A-Za-z0-9 ]+)"`)
+	owner := map[string]string{}
+	for _, c := range moduleByName(t, "ssh").Controls {
+		mine := map[string]bool{}
+		for _, m := range keyword.FindAllStringSubmatch(c.Check+c.Fix, -1) {
+			for _, k := range strings.Fields(m[1] + " " + m[2]) {
+				mine[strings.ToLower(k)] = true
+			}
+		}
+		for k := range mine {
+			if o, ok := owner[k]; ok {
+				t.Errorf("%s and %s both check or set %s", o, c.ID, k)
+			}
+			owner[k] = c.ID
+		}
+		if forgets := strings.Contains(c.Fix, sshForget); forgets != (c.ID == "ssh.drop-in-include") {
+			t.Errorf("%s: fix runs sshd -T again on the next check: %v", c.ID, forgets)
+		}
+	}
+	if len(owner) < len(sshdSettings)+5 {
+		t.Errorf("%d keywords found, want at least %d", len(owner), len(sshdSettings)+5)
+	}
+	if !strings.HasPrefix(moduleByName(t, "ssh").Finalize, sshForget) {
+		t.Error("Finalize does not make the re-checks run sshd -T again")
+	}
+}

@@ -68,8 +68,8 @@ func (o *SudoOptions) validate() []error {
 var sudoersFiles = embedded("sudo/sudoers-files.sh")
 
 // sudoDefaultAwk prints the effective global value of one sudoers Defaults setting (the last one
-// read wins): "on"/"off" for a flag, the value for a `key=value` setting, nothing when unset; then
-// each place that sets it.
+// read wins): "on"/"off" for a flag, the value for a `key=value` setting, an empty line when
+// unset; then each place that sets it.
 const sudoDefaultAwk = `awk -v key="$_key" '
 { sub(/#.*/, "") }
 $1 == "Defaults" {
@@ -114,8 +114,11 @@ func sudoCheck(key, cond string) string {
 	return sudoersFiles + `
 _key=` + key + `
 _out=$(` + sudoDefaultAwk + `)
-_val=$(printf '%s\n' "$_out" | head -n 1)
-printf '%s\n' "$_out" | tail -n +2
+_val=${_out%%"
+"*}
+case $_out in *"
+"*) printf '%s\n' "${_out#*"
+"}" ;; esac
 g_say "effective Defaults ` + key + `: ${_val:-unset}"
 ` + cond
 }

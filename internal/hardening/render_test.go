@@ -542,10 +542,39 @@ func TestHelpers(t *testing.T) {
 			script: `g_cmd sh && g_say sh; g_cmd no-such-command-x || g_say none; g_pkg_installed dpkg && g_say dpkg; g_pkg_installed dpkg no-such-package-x || g_say partial`,
 			output: "sh\nnone\ndpkg\npartial",
 		},
+		{
+			// The run reads dpkg's list once; a change through apt (_g_apt marks it) makes every
+			// look-up ask dpkg until the driver reads the list again.
+			name: "g_pkg_present, g_pkg_missing, read once and asked again after a change",
+			script: `g_pkg_present dpkg no-such-package-x; g_say "present:$_g_pp"
+g_pkg_missing dpkg no-such-package-x "dpkg:$(dpkg --print-architecture)"; g_say "missing:[$_g_pm]"
+case $_G_PKGS in *" installed:dpkg "*) g_say listed ;; esac
+echo "install x" >>"$G_WORK_DIR/pkgs-changed"
+g_pkg_missing dpkg no-such-package-x; g_say "asked dpkg:[$_g_pm]"`,
+			output: "present: dpkg\nmissing:[no-such-package-x ]\nlisted\nasked dpkg:[no-such-package-x ]",
+		},
+		{
+			name:  "file_is compares without the trailing newlines, and a missing file holds nothing",
+			files: map[string]string{"f": "a\n  b\\n\n\n", "n": "x"},
+			script: `g_file_is "$T_DIR/f" "$(printf 'a\n  b\\n')" && g_say same
+g_file_is "$T_DIR/f" "$(printf 'a\n  b\\n\n')" && g_say "same too"
+g_file_is "$T_DIR/f" a || g_say differs
+g_file_is "$T_DIR/missing" "" && g_say empty
+g_file_is "$T_DIR/n" x && g_say "last line without a newline: $_g_fi"`,
+			output: "same\nsame too\ndiffers\nempty\nlast line without a newline: x",
+		},
+		{
+			name:  "set_content keeps the mode and changes nothing on identical content",
+			files: map[string]string{"c": "old\n", "s": "same\n"},
+			script: `chmod 0600 "$T_DIR/c"; printf 'new\n' >"$G_WORK_DIR/new"; g_set_content "$T_DIR/c" "$G_WORK_DIR/new" && g_say "$(stat -c %a "$T_DIR/c")"
+printf 'same\n' >"$G_WORK_DIR/same"; g_set_content "$T_DIR/s" "$G_WORK_DIR/same" && ! grep -q '/s$' "$G_WORK_DIR/c1.changed" && g_say unchanged`,
+			want:   map[string]string{"c": "new\n", "s": "same\n"},
+			output: "600\nunchanged",
+		},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			if strings.Contains(tc.script, "g_pkg_installed") {
+			if strings.Contains(tc.script, "g_pkg_") {
 				requireTool(t, "dpkg-query")
 			}
 			f := newFakeRun(t)

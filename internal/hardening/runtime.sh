@@ -36,12 +36,13 @@ g_cmd() {
 	command -v "$1" >/dev/null 2>&1
 }
 
+# _g_strip0 DIGITS : sets _g_s0 to DIGITS without leading zeros (one 0 stays), so that $((...))
+# does not read them as octal. A variable, not output: a command substitution is a fork.
 _g_strip0() {
 	_g_s0=$1
 	while [ "${#_g_s0}" -gt 1 ] && [ "${_g_s0#0}" != "$_g_s0" ]; do
 		_g_s0=${_g_s0#0}
 	done
-	printf '%s' "$_g_s0"
 }
 
 # _g_same A B : exit 0 when both files have the same content.
@@ -147,7 +148,10 @@ g_set_mode() {
 	_g_sm_names=${_g_sm_rest%% *}
 	_g_sm_ids=${_g_sm_rest#* }
 	_g_sm_change=0
-	if [ "$(_g_strip0 "$_g_sm_mode")" != "$(_g_strip0 "$2")" ]; then
+	_g_strip0 "$2"
+	_g_sm_want=$_g_s0
+	_g_strip0 "$_g_sm_mode"
+	if [ "$_g_s0" != "$_g_sm_want" ]; then
 		_g_sm_change=1
 	fi
 	if [ "$3" != "$_g_sm_names" ] && [ "$3" != "$_g_sm_ids" ]; then
@@ -230,6 +234,46 @@ g_kv_is() {
 	_G_OP=is _G_KEY=$2 _G_VALUE=$3 _G_SEP=${4- } awk "$_G_KV_AWK" "$1"
 }
 
+# g_file_is FILE TEXT : exit 0 when FILE holds TEXT, both without their trailing newlines, as
+# [ "$(cat FILE)" = "$(printf '%s' TEXT)" ] would compare them (a missing file holds nothing), and
+# leaves the content in _g_fi. Read by the shell itself: no process.
+g_file_is() {
+	_g_fi=
+	_g_l=
+	if [ -f "$1" ]; then
+		while IFS= read -r _g_l; do
+			_g_fi="$_g_fi$_g_l
+"
+			_g_l=
+		done <"$1"
+		# A last line without a newline: read failed, but set _g_l.
+		_g_fi=$_g_fi$_g_l
+	fi
+	_g_strip_nl "$_g_fi"
+	_g_fi=$_g_s
+	_g_strip_nl "$2"
+	[ "$_g_fi" = "$_g_s" ]
+}
+
+# _g_strip_nl TEXT : sets _g_s to TEXT without its trailing newlines.
+_g_strip_nl() {
+	_g_s=$1
+	while :; do
+		case $_g_s in
+		*'
+') _g_s=${_g_s%?} ;;
+		*) break ;;
+		esac
+	done
+}
+
+# g_set_content FILE NEW : give FILE the content of the file NEW when they differ, keeping FILE's
+# mode and owner.
+g_set_content() {
+	_g_same "$2" "$1" && return 0
+	_g_replace_content "$1" "$2"
+}
+
 # g_set_kv FILE KEY VALUE [SEP] : make FILE have exactly one active KEY<SEP>VALUE line (other
 # active lines for KEY commented out, appended when absent). No change when already so.
 g_set_kv() {
@@ -273,22 +317,76 @@ g_remove_lines() {
 	_g_replace_content "$1" "$_g_rt"
 }
 
-# _g_pkg_missing PKG... : print the packages that are not installed, space-separated.
-_g_pkg_missing() {
+# The package database as dpkg knows it, read with one dpkg-query when the run starts and again
+# after the run changed packages (_g_apt marks that in $G_WORK_DIR/pkgs-changed): _G_PKGS holds
+# one word STATUS:NAME per package (STATUS is dpkg's db:Status-Status: installed, config-files,
+# unpacked...), between blanks. Checks look packages up in it with the shell's own pattern
+# matching instead of a dpkg-query each. Empty when dpkg-query is missing or failed: then every
+# lookup asks dpkg. Packages change only through g_pkg_install and g_pkg_purge.
+_G_PKGS=
+
+# _g_pkg_fresh : reread _G_PKGS when packages changed since it was read. The driver calls it
+# before every check, in its own shell (a check's subshell cannot keep what it reads).
+_g_pkg_fresh() {
+	[ -s "$G_WORK_DIR/pkgs-changed" ] || return 0
+	_g_pkg_load
+}
+
+_g_pkg_load() {
+	_G_PKGS=
+	: >"$G_WORK_DIR/pkgs-changed"
+	[ "$G_OS_FAMILY" = debian ] || return 0
+	# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
+	_g_pl=$(dpkg-query -W -f='${db:Status-Status}:${Package} ' 2>/dev/null) || return 0
+	_G_PKGS=" $_g_pl "
+}
+
+# _g_pkg_split PKG... : sets _g_pc to the packages _G_PKGS answers for (it is loaded and not
+# stale, and the name has no architecture qualifier, which only dpkg-query matches exactly) and
+# _g_pq to the others, each after a blank.
+_g_pkg_split() {
+	_g_pc=
+	_g_pq=
+	if [ -z "$_G_PKGS" ] || [ -s "$G_WORK_DIR/pkgs-changed" ]; then
+		for _g_p in "$@"; do _g_pq="$_g_pq $_g_p"; done
+		return 0
+	fi
+	for _g_p in "$@"; do
+		case $_g_p in
+		*:*) _g_pq="$_g_pq $_g_p" ;;
+		*) _g_pc="$_g_pc $_g_p" ;;
+		esac
+	done
+}
+
+# g_pkg_missing PKG... : set _g_pm to the packages that are not installed, each followed by a
+# blank. A name may carry an architecture (openssl:amd64).
+g_pkg_missing() {
+	_g_pm=
 	case $G_OS_FAMILY in
 	debian)
-		# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
-		dpkg-query -W -f='${Package} ${db:Status-Status}\n' -- "$@" 2>/dev/null |
-			awk -v want="$*" '$2 == "installed" { ok[$1] = 1 }
-				END { n = split(want, w, " "); for (i = 1; i <= n; i++) if (!(w[i] in ok)) printf "%s ", w[i] }'
+		_g_pkg_split "$@"
+		for _g_p in $_g_pc; do
+			case $_G_PKGS in
+			*" installed:$_g_p "*) ;;
+			*) _g_pm="$_g_pm$_g_p " ;;
+			esac
+		done
+		[ -n "$_g_pq" ] || return 0
+		# shellcheck disable=SC2016,SC2086 # dpkg-query's format; a list of package names
+		_g_pm=$_g_pm$(dpkg-query -W -f='${Package} ${db:Status-Status}\n' -- $_g_pq 2>/dev/null |
+			awk -v want="$_g_pq" '$2 == "installed" { ok[$1] = 1 }
+				END { n = split(want, w, " "); for (i = 1; i <= n; i++) { p = w[i]; sub(/:.*/, "", p); if (!(p in ok)) printf "%s ", w[i] } }')
 		;;
 	rhel)
 		for _g_p in "$@"; do
-			rpm -q -- "$_g_p" >/dev/null 2>&1 || printf '%s ' "$_g_p"
+			rpm -q -- "$_g_p" >/dev/null 2>&1 || _g_pm="$_g_pm$_g_p "
 		done
 		;;
 	*)
-		printf '%s ' "$@"
+		for _g_p in "$@"; do
+			_g_pm="$_g_pm$_g_p "
+		done
 		;;
 	esac
 }
@@ -296,10 +394,32 @@ _g_pkg_missing() {
 # g_pkg_installed PKG... : exit 0 when all are installed.
 g_pkg_installed() {
 	[ $# -gt 0 ] || return 0
-	[ -z "$(_g_pkg_missing "$@")" ]
+	g_pkg_missing "$@"
+	[ -z "$_g_pm" ]
+}
+
+# g_pkg_present PKG... : set _g_pp to those of the packages that are on the system in any state
+# from unpacked to installed (not purged, not only their configuration files left), each after
+# a blank.
+g_pkg_present() {
+	_g_pp=
+	_g_pkg_split "$@"
+	for _g_p in $_g_pc; do
+		case $_G_PKGS in
+		*" installed:$_g_p "* | *" unpacked:$_g_p "* | *" half-installed:$_g_p "* | \
+			*" half-configured:$_g_p "* | *" triggers-awaited:$_g_p "* | *" triggers-pending:$_g_p "*)
+			_g_pp="$_g_pp $_g_p"
+			;;
+		esac
+	done
+	[ -n "$_g_pq" ] || return 0
+	# shellcheck disable=SC2016,SC2086 # dpkg-query's format; a list of package names
+	_g_pp=$_g_pp$(dpkg-query -W -f='${Package} ${db:Status-Abbrev}\n' -- $_g_pq 2>/dev/null |
+		awk 'substr($2, 2, 1) !~ /[nc]/ { printf " %s", $1 }')
 }
 
 _g_apt() {
+	echo "$*" >>"$G_WORK_DIR/pkgs-changed"
 	apt-get -q -y -o DPkg::Lock::Timeout=300 \
 		-o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold "$@" >&2
 }
@@ -313,7 +433,7 @@ _g_apt_update() {
 # g_pkg_install PKG... : install the missing ones (apt-get update at most once per run, and only
 # when the package lists are empty or the install fails without it).
 g_pkg_install() {
-	_g_pm=$(_g_pkg_missing "$@")
+	g_pkg_missing "$@"
 	[ -n "$_g_pm" ] || return 0
 	case $G_OS_FAMILY in
 	debian)
@@ -337,7 +457,8 @@ g_pkg_install() {
 
 # g_pkg_purge PKG... : remove the installed ones.
 g_pkg_purge() {
-	_g_pm=" $(_g_pkg_missing "$@")"
+	g_pkg_missing "$@"
+	_g_pm=" $_g_pm"
 	_g_pi=""
 	for _g_p in "$@"; do
 		case $_g_pm in
@@ -406,7 +527,8 @@ _g_now() {
 	_g_t=0
 	[ -r /proc/uptime ] || return 0
 	read -r _g_up _g_rest </proc/uptime || return 0
-	_g_t=$(_g_strip0 "${_g_up%.*}${_g_up#*.}")
+	_g_strip0 "${_g_up%.*}${_g_up#*.}"
+	_g_t=$_g_s0
 }
 
 # _g_usage sets _g_cpu to the CPU time of this shell and the processes it waited for, _g_mcpu to
@@ -625,6 +747,7 @@ g_begin() {
 	_g_now
 	_g_run_t0=$_g_t
 	_g_usage_save run
+	_g_pkg_load
 	_g_emit run run_id="$G_RUN_ID" mode="$G_MODE" in_container="#$([ "$G_IN_CONTAINER" = 1 ] && echo true || echo false)" \
 		backup_dir="$G_BACKUP_DIR" os_id="$G_OS_ID" os_version="$G_OS_VERSION" build_user="$G_BUILD_USER"
 	_g_stream_open
@@ -659,6 +782,7 @@ g_control() {
 	_g_count=$((_g_count + 1))
 	_g_set id "$1" "$2"
 	_g_c=$G_WORK_DIR/c$1
+	_g_pkg_fresh
 	_g_now
 	_g_ct0=$_g_t
 	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null 3>&-
@@ -803,6 +927,7 @@ g_module_end() {
 			_g_emit_control "$_g_n" failed false "$_g_c.ev0" "$_g_c.ev0" true
 			continue
 		fi
+		_g_pkg_fresh
 		_g_now
 		_g_ct0=$_g_t
 		("check_$_g_n") >"$_g_c.ev" 2>"$_g_c.err" </dev/null 3>&-

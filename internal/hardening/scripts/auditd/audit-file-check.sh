@@ -1,4 +1,4 @@
-	if [ "$(cat "$_f" 2>/dev/null)" = "$_want" ]; then
+	if g_file_is "$_f" "$_want"; then
 		g_say "$_f: $(grep -c '^-' "$_f") rules"
 		return 0
 	fi

@@ -6,7 +6,7 @@ else
 	g_say "/etc/login.defs: UMASK ${_cur:-unset} (wanted $LOGIN_UMASK or stricter)"
 	_rc=1
 fi
-if [ "$(cat /etc/profile.d/golden-umask.sh 2>/dev/null)" = "umask $LOGIN_UMASK" ]; then
+if g_file_is /etc/profile.d/golden-umask.sh "umask $LOGIN_UMASK"; then
 	g_say "/etc/profile.d/golden-umask.sh: umask $LOGIN_UMASK"
 else
 	g_say "/etc/profile.d/golden-umask.sh is missing or differs"
