@@ -123,14 +123,14 @@ func (r *Runner) Download(ctx context.Context, path string) ([]byte, error) {
 }
 
 // Put writes content to path on the target as root (owner root, the given mode), creating parent
-// directories: uploaded as the communicator's user to tmpPath first, then moved into place.
+// directories: written to tmpPath first (a new file: an existing one is an error), then moved into
+// place, in one session, the content going through the command's input.
 func (r *Runner) Put(ctx context.Context, path string, content []byte, mode os.FileMode, tmpPath string) error {
-	if err := r.Upload(ctx, tmpPath, content); err != nil {
-		return err
-	}
-	command := r.AsRoot(fmt.Sprintf("install -D -m %04o -o root -g root %s %s; rc=$?; rm -f %s; exit $rc",
-		mode.Perm(), ShellQuote(tmpPath), ShellQuote(path), ShellQuote(tmpPath)))
-	_, stderr, status, err := r.Exec(ctx, command)
+	command := r.AsRoot(fmt.Sprintf("%[2]s && install -D -m %04[1]o -o root -g root %[3]s %[4]s; rc=$?; rm -f %[3]s; exit $rc",
+		mode.Perm(), writeInput(tmpPath), ShellQuote(tmpPath), ShellQuote(path)))
+	var errOut lockedBuffer
+	status, err := r.start(ctx, command, bytes.NewReader(content), io.Discard, &errOut)
+	stderr := errOut.String()
 	if err != nil {
 		return fmt.Errorf("installing %s: %w", path, err)
 	}
@@ -140,9 +140,15 @@ func (r *Runner) Put(ctx context.Context, path string, content []byte, mode os.F
 	return nil
 }
 
+// writeInput is the shell that writes the command's input to a new file only its owner reads (an
+// existing file or a planted link there is an error, not overwritten or followed).
+func writeInput(path string) string {
+	return "(set -C; umask 077; cat >" + ShellQuote(path) + ")"
+}
+
 // Script is one script to upload and run once.
 type Script struct {
-	Path    string // where to upload it on the target
+	Path    string // where to write it on the target (a new file: an existing one is an error)
 	Content []byte
 	Root    bool // run it as root (through sudo when the runner needs it)
 	// Marker starts the result lines: a line "<Marker> <payload>" goes to OnRecord, every other
@@ -155,16 +161,24 @@ type Script struct {
 	Stdin io.Reader
 }
 
-// RunScript uploads the script, runs it with `sh`, and returns its exit status once it ended.
-// The first error OnRecord returns is returned after the script ended (the script is not
-// interrupted: it may be in the middle of changing the target).
+// RunScript writes the script to the target, runs it with `sh`, and returns its exit status once
+// it ended. The first error OnRecord returns is returned after the script ended (the script is
+// not interrupted: it may be in the middle of changing the target).
+//
+// Without Stdin, writing and running take one session: the script comes through the command's
+// input, which `cat` reads to its end before the script starts. With Stdin, the script is
+// uploaded first, and the input is the script's.
 func (r *Runner) RunScript(ctx context.Context, s Script) (int, error) {
-	if err := r.Upload(ctx, s.Path, s.Content); err != nil {
-		return 0, err
-	}
 	command := "sh " + ShellQuote(s.Path)
 	if s.Root && r.Sudo {
 		command = "sudo -n " + command
+	}
+	stdin := s.Stdin
+	if stdin == nil {
+		command = writeInput(s.Path) + " && " + command
+		stdin = bytes.NewReader(s.Content)
+	} else if err := r.Upload(ctx, s.Path, s.Content); err != nil {
+		return 0, err
 	}
 	// mu serializes the callbacks, and returned stops them: once the context ends, start returns
 	// while the communicator may still deliver output, which the caller must not see any more.
@@ -193,7 +207,7 @@ func (r *Runner) RunScript(ctx context.Context, s Script) (int, error) {
 	}
 	stdout := &lineWriter{emit: func(l string) { handle(false, l) }}
 	stderr := &lineWriter{emit: func(l string) { handle(true, l) }}
-	status, err := r.start(ctx, command, s.Stdin, stdout, stderr)
+	status, err := r.start(ctx, command, stdin, stdout, stderr)
 	if ctx.Err() == nil { // the command ended: nothing writes any more
 		stdout.Flush()
 		stderr.Flush()

@@ -42,6 +42,36 @@ exit 3`
 	}
 }
 
+// Without input for the script, writing and running it take one session; the script is private
+// to its owner, and a file already at its path (a link planted there) is neither followed nor run.
+func TestRunScriptInOneSession(t *testing.T) {
+	dir := t.TempDir()
+	local := &remotetest.Local{}
+	r := &Runner{Comm: local}
+	path := filepath.Join(dir, "s.sh")
+	var output []string
+	status, err := r.RunScript(context.Background(), Script{Path: path, Content: []byte("echo ran; ls -l " + ShellQuote(path)),
+		OnOutput: func(_ bool, line string) { output = append(output, line) }})
+	if err != nil || status != 0 || len(local.Commands) != 1 {
+		t.Fatalf("status %d, err %v, %d sessions", status, err, len(local.Commands))
+	}
+	if len(output) != 2 || output[0] != "ran" || !strings.HasPrefix(output[1], "-rw-------") {
+		t.Errorf("output %q", output)
+	}
+	planted := filepath.Join(dir, "planted.sh")
+	target := filepath.Join(dir, "elsewhere")
+	if err := os.Symlink(target, planted); err != nil {
+		t.Fatal(err)
+	}
+	status, err = r.RunScript(context.Background(), Script{Path: planted, Content: []byte("echo ran")})
+	if err != nil || status == 0 {
+		t.Errorf("a script over a planted link: status %d, err %v", status, err)
+	}
+	if _, err := os.Lstat(target); !os.IsNotExist(err) {
+		t.Errorf("the planted link was followed: %v", err)
+	}
+}
+
 func TestRunScriptReturnsTheFirstRecordErrorAfterTheScriptEnded(t *testing.T) {
 	dir := t.TempDir()
 	r := &Runner{Comm: &remotetest.Local{}}
@@ -84,11 +114,13 @@ func TestSudoWrapping(t *testing.T) {
 	if got := r.AsRoot("mkdir -p /x && echo 'a'"); got != `sudo -n sh -c 'mkdir -p /x && echo '\''a'\'''` {
 		t.Errorf("AsRoot = %s", got)
 	}
-	// The script command itself: sudo only when asked for root and needed.
+	// The script command itself: written from the session's input, then run, with sudo only when
+	// asked for root and needed.
 	dir := t.TempDir()
-	_, _ = r.RunScript(context.Background(), Script{Path: filepath.Join(dir, "s.sh"), Content: []byte("true"), Root: true})
-	_, _ = (&Runner{Comm: local}).RunScript(context.Background(), Script{Path: filepath.Join(dir, "t.sh"), Content: []byte("true"), Root: true})
-	want := []string{"sudo -n sh '" + filepath.Join(dir, "s.sh") + "'", "sh '" + filepath.Join(dir, "t.sh") + "'"}
+	s, tt := filepath.Join(dir, "s.sh"), filepath.Join(dir, "t.sh")
+	_, _ = r.RunScript(context.Background(), Script{Path: s, Content: []byte("true"), Root: true})
+	_, _ = (&Runner{Comm: local}).RunScript(context.Background(), Script{Path: tt, Content: []byte("true"), Root: true})
+	want := []string{"(set -C; umask 077; cat >'" + s + "') && sudo -n sh '" + s + "'", "(set -C; umask 077; cat >'" + tt + "') && sh '" + tt + "'"}
 	if strings.Join(local.Commands, "\n") != strings.Join(want, "\n") {
 		t.Errorf("commands %q, want %q", local.Commands, want)
 	}
@@ -119,11 +151,15 @@ func TestPut(t *testing.T) {
 		t.Skip("installs a root-owned file")
 	}
 	dir := t.TempDir()
-	r := &Runner{Comm: &remotetest.Local{}}
+	local := &remotetest.Local{}
+	r := &Runner{Comm: local}
 	dest := filepath.Join(dir, "var", "log", "golden", "report.json")
 	tmp := filepath.Join(dir, "upload.tmp")
 	if err := r.Put(context.Background(), dest, []byte("{}"), 0o600, tmp); err != nil {
 		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(dest); err != nil || string(b) != "{}" || len(local.Commands) != 1 {
+		t.Fatalf("content %q, err %v, %d sessions", b, err, len(local.Commands))
 	}
 	// A report on the image names every weakness the run left: root reads it, nobody else.
 	info, err := os.Stat(dest)

@@ -31,7 +31,7 @@ const (
 )
 
 // fakeTarget answers golden-harden's OS detection with osRelease (the user "admin", uid 1000,
-// may sudo) and runs every other command on this machine, `sudo -n` removed. It records every
+// may sudo) and runs every other command on this machine, every `sudo -n` removed. It records every
 // command as the provisioner sent it, and every upload.
 type fakeTarget struct {
 	local     remotetest.Local
@@ -50,7 +50,7 @@ func (f *fakeTarget) Start(ctx context.Context, cmd *packersdk.RemoteCmd) error 
 		cmd.SetExited(0)
 		return nil
 	}
-	command := strings.TrimPrefix(cmd.Command, "sudo -n ")
+	command := strings.ReplaceAll(cmd.Command, "sudo -n ", "")
 	if os.Getuid() != 0 {
 		// Without root, installing the report as root:root cannot work; the rest is the same.
 		command = strings.Replace(command, " -o root -g root", "", 1)
@@ -167,25 +167,27 @@ func TestProvisionRefusesAnUnsupportedOS(t *testing.T) {
 	}
 }
 
-// One upload, one script run with sudo, one line per control in the UI, and the reports.
+// Three sessions (the detection, the script written and run with sudo, the report installed on
+// the image: nothing per control, no upload), one line per control in the UI, and the reports.
 func TestProvisionRunsOneScriptWithSudo(t *testing.T) {
 	run := provision(t, debian12, map[string]interface{}{"fail_below": 50})
 	if run.err != nil {
 		t.Fatalf("Provision: %v\n%s", run.err, run.ui)
 	}
-	scriptRun := regexp.MustCompile(`^sudo -n sh '` + regexp.QuoteMeta(filepath.Join(run.dir, "remote")) + `/golden-harden-[0-9TZ]+-[0-9a-f]+\.sh'$`)
+	script := regexp.QuoteMeta(filepath.Join(run.dir, "remote")) + `/golden-harden-[0-9TZ]+-[0-9a-f]+\.sh`
+	scriptRun := regexp.MustCompile(`^\(set -C; umask 077; cat >'` + script + `'\) && sudo -n sh '` + script + `'$`)
 	var scripts []string
 	for _, c := range run.target.commands {
 		if scriptRun.MatchString(c) {
 			scripts = append(scripts, c)
 		}
 	}
-	// detection, the script, installing the report on the image: nothing per control.
-	if len(scripts) != 1 || len(run.target.commands) != 3 || !strings.HasPrefix(run.target.commands[2], "sudo -n sh -c 'install -D -m 0600 -o root -g root ") {
+	if len(scripts) != 1 || len(run.target.commands) != 3 || !strings.HasPrefix(run.target.commands[2], "sudo -n sh -c '(set -C; umask 077; cat >") ||
+		!strings.Contains(run.target.commands[2], " && install -D -m 0600 -o root -g root ") {
 		t.Errorf("commands sent to the target:\n%s", strings.Join(run.target.commands, "\n"))
 	}
-	if len(run.target.uploads) != 2 {
-		t.Errorf("uploads: %q (want the script and the report)", run.target.uploads)
+	if len(run.target.uploads) != 0 {
+		t.Errorf("uploads: %q (want none: the script and the report come through the sessions' input)", run.target.uploads)
 	}
 	run.wantUI(t,
 		"golden-harden: enforce mode, profile cis-level1-server, 3 controls in 1 modules on Debian GNU/Linux 12 (bookworm) as admin",
