@@ -13,6 +13,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -125,12 +126,23 @@ func Target(t *testing.T, opts ...TargetOption) *TargetHost {
 // runScript runs test/target/target.sh with args and returns its stdout and stderr.
 func runScript(t *testing.T, args ...string) (string, string, error) {
 	t.Helper()
+	return runScriptWithin(t, scriptTimeout, args...)
+}
+
+// runScriptWithin is runScript bounded by timeout. At the bound the script's whole process group
+// gets SIGTERM (mmdebstrap then unmounts what it mounted and ends), and SIGKILL 30 s later: the
+// script alone would leave its children running.
+func runScriptWithin(t *testing.T, timeout time.Duration, args ...string) (string, string, error) {
+	t.Helper()
 	root := RepoRoot(t)
 	// Not the test's context: cleanup must still stop the target after the test has ended.
-	ctx, cancel := context.WithTimeout(context.Background(), scriptTimeout)
+	ctx, cancel := context.WithTimeout(context.Background(), timeout)
 	defer cancel()
 	cmd := exec.CommandContext(ctx, filepath.Join(root, "test", "target", "target.sh"), args...)
 	cmd.Dir = root
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	cmd.Cancel = func() error { return syscall.Kill(-cmd.Process.Pid, syscall.SIGTERM) }
+	cmd.WaitDelay = 30 * time.Second
 	stdout, err := newOutputFile()
 	if err != nil {
 		return "", "", err

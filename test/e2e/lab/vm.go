@@ -42,6 +42,9 @@ func vmWait() time.Duration {
 	return 20 * time.Minute
 }
 
+// vmImageTimeout bounds target.sh vm-image, which builds the VM image when its recipe changed.
+const vmImageTimeout = 90 * time.Minute
+
 // TimeSyncAddress is where EC2 instances reach the Amazon Time Sync Service, and where the VM's
 // NTPServer answers.
 const TimeSyncAddress = "169.254.169.123"
@@ -72,7 +75,8 @@ func VM(t *testing.T, osName string) *VMHost {
 			t.Fatalf("lab: the VM suite needs %s: run scripts/setup.sh vm (as root)", tool)
 		}
 	}
-	out, stderr, err := runScript(t, "vm-image", osName)
+	// The first run builds the image: well over scriptTimeout on a busy host without KVM.
+	out, stderr, err := runScriptWithin(t, vmImageTimeout, "vm-image", osName)
 	if err != nil {
 		t.Fatalf("lab: target.sh vm-image %s: %v\n%s", osName, err, stderr)
 	}
