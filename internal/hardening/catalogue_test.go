@@ -350,3 +350,33 @@ func TestCatalogueShellcheckWithOptions(t *testing.T) {
 	}
 	assertShellcheckClean(t, string(script))
 }
+
+// TestNoPackageInstalledAfterThePrivilegedRules: auditd's privileged-commands rules list the
+// setuid and setgid programs on disk when its module runs, so no module that runs after it may
+// install a package (one with such a program, cron's setgid crontab or sudo, would make the
+// re-run change the rules: seen on Ubuntu 26.04, where neither comes with the image).
+func TestNoPackageInstalledAfterThePrivilegedRules(t *testing.T) {
+	var auditd Module
+	for _, m := range Modules() {
+		if m.Name == "auditd" {
+			auditd = m
+		}
+	}
+	if auditd.Name == "" {
+		t.Fatal("no auditd module")
+	}
+	for _, m := range Modules() {
+		if m.Order <= auditd.Order {
+			continue
+		}
+		for _, c := range m.Controls {
+			if strings.Contains(c.Fix, "g_pkg_install") {
+				t.Errorf("%s (module %s, order %d) installs packages after auditd (order %d) has listed the privileged programs",
+					c.ID, m.Name, m.Order, auditd.Order)
+			}
+		}
+		if strings.Contains(m.Finalize, "g_pkg_install") {
+			t.Errorf("module %s (order %d) installs packages in Finalize after auditd (order %d)", m.Name, m.Order, auditd.Order)
+		}
+	}
+}

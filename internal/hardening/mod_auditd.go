@@ -510,7 +510,10 @@ func init() {
 	register(Module{
 		Name:        "auditd",
 		Description: "auditd installed and enabled, bounded log retention, CIS 6.3.3 rule sets with 32-bit twins, immutable from the next boot on.",
-		Order:       90,
+		// After every module that installs packages (sudo, cron...): the privileged-commands rules
+		// list the setuid and setgid programs on disk when the module runs, and a program
+		// installed after it would be missing until the next run.
+		Order: 135,
 		Finalize: `	if ! g_unit_active auditd; then
 		echo "auditd is not running: auditd.conf and the rules apply when it starts"
 		return 0
