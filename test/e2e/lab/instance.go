@@ -2,8 +2,6 @@ package lab
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
 	"encoding/base64"
 	"fmt"
 	"net"
@@ -40,14 +38,7 @@ func LaunchInstance(t *testing.T, sim *ec2sim.Server, ami, user string) *Instanc
 	defer cancel()
 	suffix := randomSuffix(t)
 
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := ssh.NewSignerFromKey(priv)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, signer := newKeyPair(t)
 	public := strings.TrimSpace(string(ssh.MarshalAuthorizedKey(signer.PublicKey())))
 	keyName := "e2e-" + suffix
 	if _, err := client.ImportKeyPair(ctx, &ec2.ImportKeyPairInput{KeyName: aws.String(keyName), PublicKeyMaterial: []byte(public)}); err != nil {

@@ -2,9 +2,6 @@ package lab
 
 import (
 	"context"
-	"crypto/ed25519"
-	"crypto/rand"
-	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -99,19 +96,10 @@ func (m *MachineHost) boot(t *testing.T, opts []MachineOption) {
 	for _, o := range opts {
 		o(&cfg)
 	}
-	_, priv, err := ed25519.GenerateKey(rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if m.Signer, err = ssh.NewSignerFromKey(priv); err != nil {
-		t.Fatal(err)
-	}
-	block, err := ssh.MarshalPrivateKey(priv, "")
-	if err != nil {
-		t.Fatal(err)
-	}
+	key, signer := newKeyPair(t)
+	m.Signer = signer
 	keyPath := filepath.Join(m.dir, "key")
-	if err := os.WriteFile(keyPath, pem.EncodeToMemory(block), 0o600); err != nil {
+	if err := os.WriteFile(keyPath, key, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	id := fmt.Sprintf("i-%017x", machineIDs.Add(1))

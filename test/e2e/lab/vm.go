@@ -85,12 +85,14 @@ func VM(t *testing.T, osName string) *VMHost {
 		overlay: filepath.Join(dir, "disk.qcow2"), seedISO: filepath.Join(dir, "seed.iso")}
 
 	// The build user's key and the VM's host key.
-	clientKey, clientPub := newKeyPair(t)
+	clientKey, clientSigner := newKeyPair(t)
+	clientPub := clientSigner.PublicKey()
 	keyPath := filepath.Join(dir, "key")
 	if err := os.WriteFile(keyPath, clientKey, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	hostKey, hostPub := newKeyPair(t)
+	hostKey, hostSigner := newKeyPair(t)
+	hostPub := hostSigner.PublicKey()
 
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -280,10 +282,15 @@ func vmUser(osName string) string {
 	return "admin"
 }
 
-// newKeyPair is a new ed25519 key: its OpenSSH private key file and its public key.
-func newKeyPair(t *testing.T) ([]byte, ssh.PublicKey) {
+// newKeyPair is a new ed25519 key: its OpenSSH private key file and its signer (whose
+// PublicKey is the public half). The lab's machines, instances and VMs all log in with one.
+func newKeyPair(t *testing.T) ([]byte, ssh.Signer) {
 	t.Helper()
-	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := ssh.NewSignerFromKey(priv)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -291,11 +298,7 @@ func newKeyPair(t *testing.T) ([]byte, ssh.PublicKey) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sshPub, err := ssh.NewPublicKey(pub)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(block), sshPub
+	return pem.EncodeToMemory(block), signer
 }
 
 func tail(b []byte, n int) []byte {
