@@ -69,14 +69,17 @@ type Row struct {
 
 // Suite collects one benchmark package's rows.
 type Suite struct {
-	Name        string         `json:"suite"`
-	Started     time.Time      `json:"started"`
-	Ended       time.Time      `json:"ended"`
-	Runs        int            `json:"runs"`
-	LoadStart   string         `json:"load_start"`
-	LoadEnd     string         `json:"load_end"`
-	Assumptions []string       `json:"assumptions"`
-	Rows        []*Row         `json:"rows"`
+	Name        string    `json:"suite"`
+	Started     time.Time `json:"started"`
+	Ended       time.Time `json:"ended"`
+	Runs        int       `json:"runs"`
+	LoadStart   string    `json:"load_start"`
+	LoadEnd     string    `json:"load_end"`
+	Assumptions []string  `json:"assumptions"`
+	Rows        []*Row    `json:"rows"`
+	// NotMeasured names the rows that no run gave a value: Finish moves them out of Rows, so that
+	// a figure of no sample is never printed or read as 0.
+	NotMeasured []string       `json:"not_measured,omitempty"`
 	Details     map[string]any `json:"details,omitempty"`
 
 	mu sync.Mutex
@@ -131,9 +134,13 @@ func (r *Row) AddDuration(d time.Duration) *Row {
 }
 
 // Target sets the goal and judges the median against it: at most limit when atMost, at least
-// otherwise.
+// otherwise. A row without values gets no verdict.
 func (r *Row) Target(goal string, limit float64, atMost bool) *Row {
 	r.Goal = goal
+	if len(r.Values) == 0 {
+		r.Verdict = ""
+		return r
+	}
 	met := r.Median <= limit
 	if !atMost {
 		met = r.Median >= limit
@@ -187,6 +194,7 @@ func LoadAverage() string {
 func (s *Suite) Finish() error {
 	s.Ended = time.Now().UTC()
 	s.LoadEnd = LoadAverage()
+	s.dropUnmeasured()
 	fmt.Print(Table([]*Suite{s}))
 	dir := os.Getenv("GOLDEN_BENCH_OUT")
 	if dir == "" {
@@ -200,6 +208,21 @@ func (s *Suite) Finish() error {
 		return err
 	}
 	return os.WriteFile(filepath.Join(dir, s.Name+".json"), append(b, '\n'), 0o644)
+}
+
+// dropUnmeasured moves the rows without values from Rows to NotMeasured.
+func (s *Suite) dropUnmeasured() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	kept := s.Rows[:0]
+	for _, r := range s.Rows {
+		if len(r.Values) == 0 {
+			s.NotMeasured = append(s.NotMeasured, r.Name)
+			continue
+		}
+		kept = append(kept, r)
+	}
+	s.Rows = kept
 }
 
 // Main runs a suite's tests and then finishes it: call it from TestMain. run is the harness's own
@@ -216,7 +239,8 @@ func Main(s *Suite, run func() int) int {
 }
 
 // Table renders suites as one table: a line per row, grouped, with the median and the range of
-// the runs, then each suite's load and assumptions.
+// the runs, then each suite's load and assumptions. A row without values is no figure: it is
+// named under its suite as not measured, never printed as 0.
 func Table(suites []*Suite) string {
 	var b strings.Builder
 	const format = "%-58s %12s %21s %4s  %-16s %-7s %s\n"
@@ -224,6 +248,9 @@ func Table(suites []*Suite) string {
 	for _, s := range suites {
 		group := ""
 		for _, r := range s.Rows {
+			if len(r.Values) == 0 {
+				continue
+			}
 			if r.Group != group {
 				group = r.Group
 				fmt.Fprintf(&b, "-- %s (%s)\n", group, s.Name)
@@ -240,6 +267,15 @@ func Table(suites []*Suite) string {
 		fmt.Fprintf(&b, "\n%s: %d run(s), load %s at start, %s at end\n", s.Name, s.Runs, s.LoadStart, s.LoadEnd)
 		for _, a := range s.Assumptions {
 			fmt.Fprintf(&b, "  assumes: %s\n", a)
+		}
+		unmeasured := append([]string(nil), s.NotMeasured...)
+		for _, r := range s.Rows {
+			if len(r.Values) == 0 {
+				unmeasured = append(unmeasured, r.Name)
+			}
+		}
+		if len(unmeasured) > 0 {
+			fmt.Fprintf(&b, "  NOT MEASURED (no run gave a value): %s\n", strings.Join(unmeasured, "; "))
 		}
 	}
 	return b.String()

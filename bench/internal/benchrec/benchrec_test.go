@@ -75,3 +75,38 @@ func TestFormat(t *testing.T) {
 		}
 	}
 }
+
+// A row no run gave a value is no figure: no median of 0 with 0 runs, no verdict, and the table
+// names it as not measured, whether Finish has moved it out of the rows or not.
+func TestRowsWithoutValuesAreNotFigures(t *testing.T) {
+	s := NewSuite("ansible")
+	s.Row("g", "measured", "s").Add(2)
+	empty := s.Row("g", "of which the apt task", "s").Target("< 1 s", 1, true)
+	if empty.Verdict != "" {
+		t.Errorf("a row without values got the verdict %q", empty.Verdict)
+	}
+	ratio := s.Ratio("g", "ratio of nothing", empty, s.Row("g", "measured", "s"))
+	if len(ratio.Values) != 0 {
+		t.Fatalf("ratio of an empty row has values %v", ratio.Values)
+	}
+	check := func(when string) {
+		out := Table([]*Suite{s})
+		for _, line := range strings.Split(out, "\n") {
+			if strings.HasPrefix(strings.TrimSpace(line), "of which the apt task") || strings.HasPrefix(strings.TrimSpace(line), "ratio of nothing") {
+				t.Errorf("%s: the table prints an unmeasured row as a figure: %q", when, line)
+			}
+		}
+		if !strings.Contains(out, "NOT MEASURED (no run gave a value): of which the apt task; ratio of nothing") {
+			t.Errorf("%s: the table does not name the unmeasured rows:\n%s", when, out)
+		}
+		if !strings.Contains(out, "  measured ") {
+			t.Errorf("%s: the measured row is missing:\n%s", when, out)
+		}
+	}
+	check("before Finish")
+	s.dropUnmeasured()
+	if len(s.Rows) != 1 || len(s.NotMeasured) != 2 {
+		t.Errorf("after dropUnmeasured: rows %d, not measured %v", len(s.Rows), s.NotMeasured)
+	}
+	check("after Finish")
+}
