@@ -291,9 +291,15 @@ func moduleOf(part string) string {
 }
 
 // assertShellcheckClean runs shellcheckStrict on the script and fails on every finding that
-// shellcheckNotes does not accept; it says which accepted ones are gone.
+// shellcheckNotes does not accept; it says which accepted ones are gone. Rendered scripts carry
+// the runtime and thousands of lines of controls: shellcheck takes from seconds to most of a minute
+// on each, so the quick suite leaves them to the full one and keeps the embedded files' check
+// (TestEmbeddedShellPassesShellcheck) and the small rendered script's (TestRenderedScriptPassesShellChecks).
 func assertShellcheckClean(t *testing.T, script string) {
 	t.Helper()
+	if testing.Short() {
+		t.Skip("shellcheck over a rendered script: skipped under -short")
+	}
 	findings, modules := shellcheckStrict(t, script)
 	seen := map[string]bool{}
 	var bad []string
