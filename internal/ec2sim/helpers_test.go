@@ -3,6 +3,7 @@ package ec2sim_test
 import (
 	"context"
 	"errors"
+	"net/http"
 	"testing"
 	"time"
 
@@ -14,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
+	smithyhttp "github.com/aws/smithy-go/transport/http"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/ec2sim"
 )
@@ -68,6 +70,22 @@ func errorCode(err error) string {
 		return apiErr.ErrorCode()
 	}
 	return ""
+}
+
+// answerStatus is the HTTP status the server answered a call with: 200 for a success, the error
+// answer's status otherwise. On a loaded machine the client may drop the connection while it reads
+// an answer (aws-sdk-go-v2 issue 2737); a call made without retries then fails with an error that
+// still carries the status of the answer the server gave.
+func answerStatus(err error) int {
+	var answer *smithyhttp.ResponseError
+	switch {
+	case err == nil:
+		return http.StatusOK
+	case errors.As(err, &answer):
+		return answer.HTTPStatusCode()
+	default:
+		return 0
+	}
 }
 
 func wantCode(t *testing.T, err error, code string) {
