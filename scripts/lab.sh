@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
-# `make lab`: the images the tests boot, built at the same time: the Debian 12 test target's two
-# rootfs variants (plain, and with the hardening packages) and a cloud image per operating system
-# named on the command line. Each build spends much of its time waiting on the package mirror, so
-# building them side by side takes little longer than the slowest one. Cached images are reused
-# (test/target/target.sh builds each once, under its own lock), so a second run returns at once.
+# `make lab`: the images the tests boot, built at the same time: the Debian 12 test target's rootfs
+# variants and a cloud image per operating system named on the command line. Each build spends much
+# of its time waiting on the package mirror, so building them side by side takes little longer than
+# the slowest one. Cached images are reused (test/target/target.sh builds each once, under its own
+# lock, and keeps it in GOLDEN_LAB_IMAGES when set), so a second run returns at once.
 #
 # usage: scripts/lab.sh [OS...]   (OS as `test/target/target.sh images` lists them)
 set -euo pipefail
@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 
 # The host's packages first: parallel builds would each try to install what is missing at once.
 scripts/setup.sh
-builds=("build" "build --packages hardening")
+# The Debian 12 target's variants the end-to-end tests boot: plain, with the hardening packages, and
+# with those and what TestHardenModulesB's services controls act on (its modulesBExtraPackages).
+builds=("build" "build --packages hardening" "build --packages hardening,at,rsync,telnet,nfs-common")
 for os in "$@"; do builds+=("image $os"); done
 
 started=$SECONDS

@@ -23,11 +23,23 @@ AMAZON_PLUGIN_VERSION=v1.8.0
 ANSIBLE_PLUGIN_VERSION=v1.1.2
 GO_CTY_REPLACE='github.com/zclconf/go-cty=github.com/nywilken/go-cty@v1.13.3'
 
+# Built tools are also kept outside the checkout, so that a fresh clone on the same machine (CI)
+# copies them instead of building them again: one file per tool, named by a hash of everything the
+# build depends on (the pinned module version, the package, the replace, the Go version and
+# platform). A missing or unwritable cache only means building.
+cache=${GOLDEN_TOOLS_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/packer-plugin-golden/tools}
+go_platform=$(go env GOVERSION GOOS GOARCH | tr '\n' ' ')
+
 # build NAME VERSION MODULE PACKAGE [REPLACE]
 build() {
   local name=$1 version=$2 module=$3 pkg=$4 replace=${5:-}
-  local bin="$tools/$name" stamp="$tools/$name.version"
+  local bin="$tools/$name" stamp="$tools/$name.version" cached
   if [[ -x $bin && -f $stamp && $(cat "$stamp") == "$version" ]]; then
+    return 0
+  fi
+  cached="$cache/$name-$(printf '%s\n' "$version" "$module" "$pkg" "$replace" "$go_platform" | sha256sum | cut -c1-16)"
+  if [[ -x $cached ]] && cp "$cached" "$bin.partial" && mv -f "$bin.partial" "$bin"; then
+    echo "$version" >"$stamp"
     return 0
   fi
   echo "==> building $name $version from the module proxy (first time only)" >&2
@@ -41,6 +53,11 @@ build() {
     go build -trimpath -o "$bin" "$pkg"
   )
   echo "$version" >"$stamp"
+  if mkdir -p "$cache" 2>/dev/null && cp "$bin" "$cached.partial.$$" 2>/dev/null; then
+    mv -f "$cached.partial.$$" "$cached"
+  else
+    rm -f "$cached.partial.$$"
+  fi
 }
 
 want=${1:-all}

@@ -20,7 +20,8 @@ import (
 var modulesB = []string{"packages", "timezone", "services", "pam", "login", "sudo", "cron", "banners", "files", "build_info"}
 
 // Packages on top of the hardening set (which has cron), so that the at, rsync, telnet and
-// rpcbind (pulled by nfs-common) controls have something to act on.
+// rpcbind (pulled by nfs-common) controls have something to act on. scripts/lab.sh builds this
+// variant with the lab's other images (make lab), so the test does not wait for its build.
 var modulesBExtraPackages = []string{"at", "rsync", "telnet", "nfs-common"}
 
 // Controls whose fix installs a package or starts a service, and changes no file itself.

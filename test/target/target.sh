@@ -43,6 +43,8 @@
 #
 # Environment:
 #   GOLDEN_LAB_DIR           state folder (default: <repo>/.lab)
+#   GOLDEN_LAB_IMAGES        where the built images are kept (default: the state folder's images/);
+#                            .ci/run keeps them outside the clone, so that CI builds each one once
 #   GOLDEN_LAB_NET           first two octets of the private block; targets use NET.0.0/22 (default: 10.213)
 #   GOLDEN_LAB_BOOT_TIMEOUT  seconds to wait for SSH after boot (default: 120)
 #   GOLDEN_LAB_UBUNTU_MIRRORS  Ubuntu's archives for machines, "ARCHIVE [SECURITY]"
@@ -56,6 +58,10 @@ script=$(readlink -f "$0")
 repo=$(cd "$(dirname "$script")/../.." && pwd)
 lab=${GOLDEN_LAB_DIR:-$repo/.lab}
 lab=$(mkdir -p "$lab" && cd "$lab" && pwd)
+# The built images (each in a folder named by the hash of its recipe, so any number of checkouts
+# and runs can share them): GOLDEN_LAB_IMAGES, or images/ in the lab's folder.
+images=${GOLDEN_LAB_IMAGES:-$lab/images}
+images=$(mkdir -p "$images" && cd "$images" && pwd)
 net_prefix=${GOLDEN_LAB_NET:-10.213}
 boot_timeout=${GOLDEN_LAB_BOOT_TIMEOUT:-120}
 # What every lab on this host shares: the veth names and address slots, the "golden-lab" cgroup,
@@ -451,7 +457,7 @@ image_variant() {
 image_dir() {
   local hash
   hash=$(image_key "$@" | sha256sum | cut -c1-16)
-  echo "$lab/images/$(image_variant "$@")-$hash"
+  echo "$images/$(image_variant "$@")-$hash"
 }
 
 # ensure_image [--force] PACKAGES...: builds the image unless a complete one with the same key
@@ -473,7 +479,7 @@ lock_image() {
   local force=0
   if [[ $1 == --force ]]; then force=1; shift; fi
   image=$2
-  lock image_lock "$lab/images/.$1.lock"
+  lock image_lock "$images/.$1.lock"
   if ((force)) && [[ -d $image ]]; then
     image_in_use "$image" && die "image $image is in use by a running target or machine; stop it first"
     rm -rf "$image"
@@ -519,7 +525,7 @@ image_in_use() { grep -qF "lowerdir=$1/rootfs" /proc/self/mountinfo; }
 prune_images() {
   local keep=$1 variant old
   variant=$(basename "$keep" | sed -E 's/-[0-9a-f]{16}$//')
-  for old in "$lab/images/$variant"-*; do
+  for old in "$images/$variant"-*; do
     [[ -d $old && $old != "$keep" && $old != *.partial ]] || continue
     image_in_use "$old" && continue
     log "removing outdated image $(basename "$old")"
@@ -1227,16 +1233,16 @@ cloud_image_key() {
 cloud_image_dir() {
   local hash
   hash=$(cloud_image_key "$1" | sha256sum | cut -c1-16)
-  echo "$lab/images/cloud-$1-$hash"
+  echo "$images/cloud-$1-$hash"
 }
 
 # ubuntu_keyring prints the path of Ubuntu's archive keyring, fetched once from the archive's pool
 # (through the host's apt proxy, if any) and checked against ubuntu_keyring_sha256.
 ubuntu_keyring() {
-  local dir=$lab/images/.ubuntu-keyring deb upstream
+  local dir=$images/.ubuntu-keyring deb upstream
   local ring=$dir/usr/share/keyrings/ubuntu-archive-keyring.gpg
   if [[ ! -f $ring ]]; then
-    lock keyring_lock "$lab/images/.ubuntu-keyring.lock"
+    lock keyring_lock "$images/.ubuntu-keyring.lock"
     if [[ ! -f $ring ]]; then
       rm -rf "$dir" && mkdir -p "$dir"
       deb=$dir/keyring.deb
@@ -1316,7 +1322,7 @@ vm_image_key() {
 vm_image_dir() {
   local hash
   hash=$(vm_image_key "$1" | sha256sum | cut -c1-16)
-  echo "$lab/images/vm-$1-$hash"
+  echo "$images/vm-$1-$hash"
 }
 
 # --- vm recipe begin
@@ -2017,7 +2023,7 @@ main() {
       require_root
       "$script" stop --all
       # slots/: where older versions of this script recorded address slots.
-      rm -rf "$lab/images" "$lab/slots"
+      rm -rf "$images" "$lab/slots"
       log "removed every target and cached image"
       ;;
     _supervise)
