@@ -1,6 +1,7 @@
 // Package hardening holds the control catalogue of golden-harden: every control as data (id, title,
-// benchmark references, level, module, OS families, a POSIX shell check and fix), the profiles that
-// select them, and the rendering of one remote script that checks, fixes and re-checks them all.
+// benchmark references, level, module, OS families, a POSIX shell check and fix whose code lives in
+// embedded files under scripts/), the profiles that select them, and the rendering of one remote
+// script that checks, fixes and re-checks them all.
 package hardening
 
 import (
@@ -21,9 +22,10 @@ func (r Ref) String() string { return fmt.Sprintf("%s %s %s", r.Benchmark, r.Ver
 
 // Control is one hardening rule.
 //
-// Check and Fix are POSIX shell snippets rendered into one remote script as function bodies. They
-// see the module's parameters as shell variables (see Module.Params) and the runtime helpers
-// (g_* functions, see runtime.sh). Check exit codes:
+// Check and Fix are POSIX shell snippets rendered into one remote script as function bodies,
+// written in files under scripts/<module>/ (see scripts.go). They see the module's parameters as
+// shell variables (see Options.ShellParams) and the runtime helpers (g_* functions, see runtime.sh).
+// Check exit codes:
 //
 //	0  compliant
 //	1  not compliant (Fix runs in enforce mode, then Check runs again)
@@ -87,11 +89,5 @@ func Modules() []Module {
 // packagesInstalledCheck is the check of a control that ensures packages are installed: compliant
 // when all are, otherwise the evidence names the missing ones.
 func packagesInstalledCheck(pkgs ...string) string {
-	list := strings.Join(pkgs, " ")
-	return fmt.Sprintf(`	if g_pkg_installed %[1]s; then
-		g_say "installed: %[1]s"
-		return 0
-	fi
-	g_say "missing:$(for _p in %[1]s; do g_pkg_installed "$_p" || printf ' %%s' "$_p"; done)"
-	return 1`, list)
+	return embeddedWith("packages/package-check.sh", "_pkg_list", strings.Join(pkgs, " "))
 }

@@ -330,15 +330,14 @@ func TestSettingAwkVerdicts(t *testing.T) {
 // sudoDefaultAwk reads the effective global Defaults the way sudo does: the last setting wins,
 // per-user Defaults do not count.
 func TestSudoDefaultAwk(t *testing.T) {
-	sh := requireTool(t, "dash")
-	requireTool(t, "mawk")
+	awk := requireTool(t, "mawk")
 	dir := t.TempDir()
 	main := filepath.Join(dir, "sudoers")
 	dropIn := filepath.Join(dir, "golden")
 	writeFile(t, main, "Defaults\tenv_reset\nDefaults use_pty, logfile = \"/var/log/a.log\"\nDefaults:admin !use_pty\n# Defaults !use_pty\n", 0o600)
 	writeFile(t, dropIn, "Defaults timestamp_timeout=5\nDefaults logfile=\"/var/log/sudo.log\"\n", 0o600)
 	for key, want := range map[string]string{"use_pty": "on", "logfile": "/var/log/sudo.log", "timestamp_timeout": "5", "requiretty": ""} {
-		out, err := exec.Command(sh, "-c", `_key=`+key+`; set -- "$1" "$2"; `+sudoDefaultAwk, "sh", main, dropIn).CombinedOutput()
+		out, err := exec.Command(awk, "-v", "key="+key, sudoDefaultAwk, main, dropIn).CombinedOutput()
 		if err != nil {
 			t.Fatalf("%s: %v\n%s", key, err, out)
 		}
@@ -347,7 +346,7 @@ func TestSudoDefaultAwk(t *testing.T) {
 		}
 	}
 	writeFile(t, dropIn, "Defaults !use_pty\n", 0o600)
-	out, _ := exec.Command(sh, "-c", `_key=use_pty; `+sudoDefaultAwk, "sh", main, dropIn).CombinedOutput()
+	out, _ := exec.Command(awk, "-v", "key=use_pty", sudoDefaultAwk, main, dropIn).CombinedOutput()
 	if got := strings.SplitN(string(out), "\n", 2)[0]; got != "off" {
 		t.Errorf("a later !use_pty: effective %q, want off", got)
 	}

@@ -321,13 +321,7 @@ const auditFileFix = `	printf '%s\n' "$_want" | g_write_file "$_f" 0640 root:roo
 
 // auditPrivilegedRules is shell that sets _want to one rule per setuid/setgid program of the
 // root file system (CIS 6.3.3.6), found at run time.
-const auditPrivilegedRules = `	_f=` + auditRulesDir + `/50-golden-privileged.rules
-	_want=$(
-		echo '## golden-harden: Ensure use of privileged commands is collected'
-		find / -xdev \( -perm -4000 -o -perm -2000 \) -type f 2>/dev/null | grep -v '[[:space:]]' | sort |
-			awk '{ print "-a always,exit -F path=" $0 " -F perm=x -F auid>=1000 -F auid!=unset -k privileged" }'
-	)
-`
+var auditPrivilegedRules = "\t_f=" + auditRulesDir + "/50-golden-privileged.rules\n" + embedded("auditd/privileged-rules.sh") + "\n"
 
 // auditConfAwk handles the "key:value" pairs of _pairs (environment, space-separated) in
 // auditd.conf, where a key's first setting counts. With -v op=check (one file) it prints each key's
@@ -365,16 +359,10 @@ func auditConfControl(id, title string, refs []Ref, pairs string) Control {
 		Refs:  refs,
 		Level: 2,
 		OS:    debianFamilies,
-		Check: auditActionDeviation("auditd."+id) + `	if [ ! -f ` + auditdConf + ` ]; then
-		g_say "` + auditdConf + ` does not exist"
-		return 1
-	fi
-	_pairs="` + pairs + `" awk -v op=check '` + auditConfAwk + `' ` + auditdConf,
-		Fix: `	[ -f ` + auditdConf + ` ] || { echo "` + auditdConf + ` is missing: install auditd first" >&2; return 1; }
-	_new=$G_WORK_DIR/auditd.conf.new
-	_pairs="` + pairs + `" awk -v op=fix '` + auditConfAwk + `' ` + auditdConf + ` ` + auditdConf + ` >"$_new" || return 1
-	_m=$(stat -c '%a %U:%G' ` + auditdConf + `) || return 1
-	g_write_file ` + auditdConf + ` "${_m%% *}" "${_m#* }" <"$_new"`,
+		Check: auditActionDeviation("auditd."+id) + "\t_audit_pairs=\"" + pairs + "\"\n" +
+			embeddedWith("auditd/conf-check.sh", "_auditd_conf", auditdConf, "_audit_conf_awk", auditConfAwk),
+		Fix: "\t_audit_pairs=\"" + pairs + "\"\n" +
+			embeddedWith("auditd/conf-fix.sh", "_auditd_conf", auditdConf, "_audit_conf_awk", auditConfAwk),
 	}
 }
 
@@ -445,20 +433,7 @@ func init() {
 			Refs:  cisRefs("6.3.3.20", "6.2.3.20"),
 			Level: 2,
 			OS:    debianFamilies,
-			Check: `	_f=` + auditFinalRules + `
-	_want='## golden-harden: audit rules immutable until reboot; loaded at boot by augenrules
--e 2'
-	if ! g_file_is "$_f" "$_want"; then
-		g_say "$_f does not hold -e 2"
-		return 1
-	fi
-	_enabled=$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')
-	if [ "$_enabled" = 2 ]; then
-		g_say "$_f: -e 2; the loaded rules are immutable"
-		return 0
-	fi
-	g_say "$_f: -e 2; immutable from the next boot on (auditctl -s: enabled ${_enabled:-unknown})"
-	return 3`,
+			Check: `	_f=` + auditFinalRules + "\n" + embedded("auditd/immutable-check.sh"),
 			Fix: `	printf '## golden-harden: audit rules immutable until reboot; loaded at boot by augenrules\n-e 2\n' |
 		g_write_file ` + auditFinalRules + ` 0640 root:root`,
 		},
@@ -468,39 +443,7 @@ func init() {
 			Refs:  cisRefs("6.3.3.21", "6.2.3.21"),
 			Level: 2,
 			OS:    debianFamilies,
-			Check: `	if ! g_cmd augenrules; then
-		g_say "augenrules is not installed"
-		return 1
-	fi
-	# augenrules --check exits 0 either way: its message tells.
-	_out=$(augenrules --check 2>&1)
-	case $_out in
-	*"No change"*) g_say "` + auditRulesFile + ` matches ` + auditRulesDir + `" ;;
-	*)
-		g_say "$_out"
-		return 1
-		;;
-	esac
-	if ! g_unit_active auditd; then
-		if g_unit_enabled auditd; then
-			g_say "auditd is not running here: it loads ` + auditRulesFile + ` when it starts"
-			return 3
-		fi
-		g_say "auditd is neither running nor enabled"
-		return 1
-	fi
-	_disk=$(grep -cE '^-(a|w|A) ' ` + auditRulesFile + `)
-	_live=$(auditctl -l 2>/dev/null | grep -cE '^-(a|w|A) ')
-	if [ "$_disk" = "$_live" ]; then
-		g_say "$_live rules loaded, as on disk"
-		return 0
-	fi
-	if [ "$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')" = 2 ]; then
-		g_say "$_live rules loaded, $_disk on disk; the loaded rules are immutable: the new ones load at the next boot"
-		return 3
-	fi
-	g_say "$_live rules loaded, $_disk on disk"
-	return 1`,
+			Check: embeddedWith("auditd/rules-loaded-check.sh", "_audit_rules", auditRulesFile, "_audit_rules_d", auditRulesDir),
 			Fix: `	# Regenerate audit.rules from rules.d; the module's Finalize loads it.
 	g_backup ` + auditRulesFile + ` || return 1
 	g_backup ` + auditRulesFile + `.prev || return 1
@@ -513,31 +456,8 @@ func init() {
 		// After every module that installs packages (sudo, cron...): the privileged-commands rules
 		// list the setuid and setgid programs on disk when the module runs, and a program
 		// installed after it would be missing until the next run.
-		Order: 135,
-		Finalize: `	if ! g_unit_active auditd; then
-		echo "auditd is not running: auditd.conf and the rules apply when it starts"
-		return 0
-	fi
-	# auditd re-reads auditd.conf on SIGHUP; it is never restarted.
-	if [ -s /run/auditd.pid ]; then
-		kill -HUP "$(cat /run/auditd.pid)" || return 1
-	fi
-	if [ "$(auditctl -s 2>/dev/null | awk '$1 == "enabled" { print $2 }')" = 2 ]; then
-		echo "the loaded rules are immutable until the next boot: the new rules load then"
-		return 0
-	fi
-	# auditctl -R adds to the loaded rules: delete them first (once, whatever the file says), so
-	# the kernel holds exactly the file's rules. -e waits for the next boot (see above).
-	_live=$G_WORK_DIR/audit-live.rules
-	{
-		echo -D
-		grep -v -e '^-e' -e '^-D' ` + auditRulesFile + `
-	} >"$_live"
-	if ! _out=$(auditctl -R "$_live" 2>&1); then
-		printf 'auditctl -R rejected the rules:\n%s\n' "$_out"
-		return 1
-	fi
-	echo "rules loaded ($(auditctl -l | grep -c .) rules); -e 2 takes effect at the next boot"`,
+		Order:    135,
+		Finalize: embeddedWith("auditd/finalize.sh", "_audit_rules", auditRulesFile),
 		Controls: controls,
 	})
 }

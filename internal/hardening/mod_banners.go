@@ -59,14 +59,8 @@ func (o *BannersOptions) validate() []error {
 // mode 0644 root:root.
 func bannerControl(id, title, cisID, path, textVar string) Control {
 	return Control{ID: id, Title: title, Refs: cisRefsSame(cisID), Level: 1, OS: debianFamilies,
-		Check: fmt.Sprintf(`if [ -f %[1]s ] && g_file_is %[1]s "$%[2]s"; then
-	g_say "%[1]s has the configured text"
-	return 0
-fi
-g_say "%[1]s differs from the configured text:"
-head -n 5 %[1]s 2>/dev/null
-return 1`, path, textVar),
-		Fix: fmt.Sprintf(`printf '%%s\n' "$%s" | g_write_file %s 0644 root:root`, textVar, path),
+		Check: "_banner_text=$" + textVar + "\n" + embeddedWith("banners/text-check.sh", "_banner_file", path),
+		Fix:   fmt.Sprintf(`printf '%%s\n' "$%s" | g_write_file %s 0644 root:root`, textVar, path),
 	}
 }
 

@@ -81,15 +81,7 @@ func (o *BuildInfoOptions) validate() []error {
 // buildInfoStable prints every line of the file but GOLDEN_BUILD_TIME. The G_PROFILE,
 // G_PLUGIN_VERSION and G_SOURCE_AMI run variables are optional: their lines are left out when the
 // provisioner does not set them.
-const buildInfoStable = `{
-	if [ -n "$BUILD_INFO_BUILD_ID" ]; then printf "GOLDEN_BUILD_ID='%s'\n" "$BUILD_INFO_BUILD_ID"; fi
-	printf "GOLDEN_BUILD_USER='%s'\n" "$G_BUILD_USER"
-	printf "GOLDEN_OS='%s %s'\n" "$G_OS_ID" "$G_OS_VERSION"
-	if [ -n "${G_PROFILE:-}" ]; then printf "GOLDEN_HARDEN_PROFILE='%s'\n" "$G_PROFILE"; fi
-	if [ -n "${G_PLUGIN_VERSION:-}" ]; then printf "GOLDEN_PLUGIN_VERSION='%s'\n" "$G_PLUGIN_VERSION"; fi
-	if [ -n "${G_SOURCE_AMI:-}" ]; then printf "GOLDEN_SOURCE_AMI='%s'\n" "$G_SOURCE_AMI"; fi
-	if [ -n "$BUILD_INFO_VALUES" ]; then printf '%s\n' "$BUILD_INFO_VALUES"; fi
-}`
+var buildInfoStable = embedded("build_info/stable.sh")
 
 func init() {
 	const file = "/etc/golden-build-info"
@@ -100,26 +92,8 @@ func init() {
 		Controls: []Control{
 			{
 				ID: "build_info.file", Title: "Ensure the image records its build information", Level: 1, OS: debianFamilies,
-				Check: `if [ ! -f ` + file + ` ]; then g_say "` + file + ` does not exist"; return 1; fi
-_want=$(` + buildInfoStable + `)
-_rc=0
-if [ "$(grep -v '^GOLDEN_BUILD_TIME=' ` + file + `)" != "$_want" ]; then
-	g_say "` + file + ` differs from the build's facts:"
-	_rc=1
-fi
-cat ` + file + `
-_st=$(stat -c '%a %U %G' ` + file + `)
-if [ "$_st" != "644 root root" ]; then g_say "` + file + `: mode and owner $_st, wanted 644 root root"; _rc=1; fi
-return $_rc`,
-				Fix: `_want=$(` + buildInfoStable + `)
-if [ -f ` + file + ` ] && [ "$(grep -v '^GOLDEN_BUILD_TIME=' ` + file + `)" = "$_want" ]; then
-	g_set_mode ` + file + ` 0644 root:root
-	return
-fi
-{
-	printf '%s\n' "$_want"
-	printf "GOLDEN_BUILD_TIME='%s'\n" "$(date -u +%Y-%m-%dT%H:%M:%SZ)"
-} | g_write_file ` + file + ` 0644 root:root`,
+				Check: "_want=$(" + buildInfoStable + ")\n" + embeddedWith("build_info/file-check.sh", "_bi_file", file),
+				Fix:   "_want=$(" + buildInfoStable + ")\n" + embeddedWith("build_info/file-fix.sh", "_bi_file", file),
 			},
 		},
 	})

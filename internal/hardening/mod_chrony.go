@@ -123,7 +123,7 @@ func (o *ChronyOptions) validate() []error {
 }
 
 // chronyDefaultSourcesAwk prints the active pool/server/peer lines of the files it reads.
-const chronyDefaultSourcesAwk = `$1 == "pool" || $1 == "server" || $1 == "peer" { print FILENAME ":" FNR ": " $0 }`
+var chronyDefaultSourcesAwk = embedded("chrony/default-sources.awk")
 
 // chronyOtherDaemons are the time daemons that must not run next to chrony.
 const chronyOtherDaemons = "ntp ntpsec openntpd"
@@ -133,14 +133,7 @@ func init() {
 		Name:        "chrony",
 		Description: "chrony is the single time daemon, syncing from the Amazon Time Sync Service by default, running as _chrony.",
 		Order:       80,
-		Finalize: `	if ! _out=$(chronyd -p -f ` + chronyConf + ` 2>&1 >/dev/null); then
-		printf 'chronyd -p rejected the configuration:\n%s\n' "$_out"
-		return 1
-	fi
-	if g_unit_enabled chrony; then
-		systemctl restart chrony || return 1
-		echo "chrony restarted"
-	fi`,
+		Finalize:    embeddedWith("chrony/finalize.sh", "_chrony_conf", chronyConf),
 		Controls: []Control{
 			{
 				ID:    "chrony.single-daemon",
@@ -148,41 +141,8 @@ func init() {
 				Refs:  cisRefs("2.3.1.1", "2.3.1.1"),
 				Level: 1,
 				OS:    debianFamilies,
-				Check: `	_rc=0
-	# One look-up for chrony and the daemons that must not run next to it.
-	g_pkg_missing chrony ` + chronyOtherDaemons + `
-	_missing=" $_g_pm"
-	case $_missing in
-	*" chrony "*)
-		g_say "chrony is not installed"
-		_rc=1
-		;;
-	*) g_say "chrony is installed" ;;
-	esac
-	for _p in ` + chronyOtherDaemons + `; do
-		case $_missing in
-		*" $_p "*) ;;
-		*)
-			g_say "$_p is installed"
-			_rc=1
-			;;
-		esac
-	done
-	# is-enabled says nothing (or not-found) for a unit that does not exist.
-	_ts=$(systemctl is-enabled systemd-timesyncd 2>/dev/null)
-	case $_ts in
-	"" | not-found | masked) ;;
-	*)
-		g_say "systemd-timesyncd is $_ts, $(systemctl is-active systemd-timesyncd 2>/dev/null)"
-		_rc=1
-		;;
-	esac
-	return "$_rc"`,
-				Fix: `	g_pkg_install chrony || return 1
-	g_pkg_purge ` + chronyOtherDaemons + ` || return 1
-	if g_unit_exists systemd-timesyncd.service; then
-		g_unit_mask systemd-timesyncd || return 1
-	fi`,
+				Check: embeddedWith("chrony/single-daemon-check.sh", "_chrony_others", chronyOtherDaemons),
+				Fix:   embeddedWith("chrony/single-daemon-fix.sh", "_chrony_others", chronyOtherDaemons),
 			},
 			{
 				ID:    "chrony.sources",
@@ -190,43 +150,8 @@ func init() {
 				Refs:  cisRefs("2.3.3.1", "2.3.3.1"),
 				Level: 1,
 				OS:    debianFamilies,
-				Check: `	if [ ! -f ` + chronyConf + ` ]; then
-		g_say "` + chronyConf + ` does not exist"
-		return 1
-	fi
-	_rc=0
-	_want=$(printf '# golden-harden: time sources (CIS 2.3.3.1)\n%s' "$CHRONY_SOURCES")
-	if g_file_is ` + chronySources + ` "$_want"; then
-		g_say "` + chronySources + `:" "$CHRONY_SOURCES"
-	else
-		g_say "` + chronySources + ` differs from chrony.servers/chrony.pools"
-		_rc=1
-	fi
-	if ! cat ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null | grep -Eq '^[[:space:]]*sourcedir[[:space:]]+` + chronySourceDir + `/?[[:space:]]*$'; then
-		g_say "chrony does not read ` + chronySourceDir + ` (no sourcedir line)"
-		_rc=1
-	fi
-	if [ "$CHRONY_REPLACE_DEFAULT" = 1 ]; then
-		_other=$(awk '` + chronyDefaultSourcesAwk + `' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null)
-		if [ -n "$_other" ]; then
-			g_say "other sources (chrony.replace_default_sources):" "$_other"
-			_rc=1
-		fi
-	fi
-	if [ "$_rc" -eq 0 ] && g_unit_active chrony && g_cmd chronyc; then
-		g_say "chronyc sources:" "$(chronyc -n sources 2>&1 | tail -n +3)"
-	fi
-	return "$_rc"`,
-				Fix: `	printf '# golden-harden: time sources (CIS 2.3.3.1)\n%s\n' "$CHRONY_SOURCES" | g_write_file ` + chronySources + ` 0644 root:root || return 1
-	if ! cat ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null | grep -Eq '^[[:space:]]*sourcedir[[:space:]]+` + chronySourceDir + `/?[[:space:]]*$'; then
-		g_ensure_line ` + chronyConf + ` "sourcedir ` + chronySourceDir + `" || return 1
-	fi
-	[ "$CHRONY_REPLACE_DEFAULT" = 1 ] || return 0
-	awk '` + chronyDefaultSourcesAwk + `' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null |
-		while IFS=: read -r _cf _cl _rest; do
-			g_backup "$_cf" || exit 1
-			sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || exit 1
-		done`,
+				Check: embeddedWith("chrony/sources-check.sh", "_chrony_conf", chronyConf, "_chrony_sources", chronySources, "_chrony_source_dir", chronySourceDir, "_chrony_sources_awk", chronyDefaultSourcesAwk),
+				Fix:   embeddedWith("chrony/sources-fix.sh", "_chrony_conf", chronyConf, "_chrony_sources", chronySources, "_chrony_source_dir", chronySourceDir, "_chrony_sources_awk", chronyDefaultSourcesAwk),
 			},
 			{
 				ID:    "chrony.user",
@@ -234,33 +159,8 @@ func init() {
 				Refs:  cisRefs("2.3.3.2", "2.3.3.2"),
 				Level: 1,
 				OS:    debianFamilies,
-				Check: `	_rc=0
-	_users=$(awk '$1 == "user" { print FILENAME ":" FNR ": " $0 }' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null | grep -v ': user _chrony$')
-	if [ -n "$_users" ]; then
-		g_say "chrony is told to run as another user:" "$_users"
-		_rc=1
-	fi
-	if grep -Eq '^[[:space:]]*DAEMON_OPTS=.*-u[[:space:]]*[^_[:space:]"]' /etc/default/chrony 2>/dev/null; then
-		g_say "/etc/default/chrony: $(grep DAEMON_OPTS /etc/default/chrony)"
-		_rc=1
-	fi
-	_ps=$(ps -C chronyd -o user= 2>/dev/null | sort -u | tr '\n' ' ')
-	if [ -n "$_ps" ]; then
-		g_say "chronyd runs as: $_ps"
-		[ "$_ps" = "_chrony " ] || _rc=1
-	else
-		g_say "chronyd is not running; configured user: _chrony (the packaged default)"
-	fi
-	return "$_rc"`,
-				Fix: `	awk '$1 == "user" && $2 != "_chrony" { print FILENAME ":" FNR }' ` + chronyConf + ` /etc/chrony/conf.d/*.conf 2>/dev/null |
-		while IFS=: read -r _cf _cl; do
-			g_backup "$_cf" || exit 1
-			sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || exit 1
-		done || return 1
-	if grep -Eq '^[[:space:]]*DAEMON_OPTS=.*-u[[:space:]]*[^_[:space:]"]' /etc/default/chrony 2>/dev/null; then
-		echo "/etc/default/chrony passes -u with another user: remove it from DAEMON_OPTS" >&2
-		return 1
-	fi`,
+				Check: embeddedWith("chrony/user-check.sh", "_chrony_conf", chronyConf),
+				Fix:   embeddedWith("chrony/user-fix.sh", "_chrony_conf", chronyConf),
 			},
 			{
 				ID:    "chrony.service",

@@ -10,7 +10,7 @@ const (
 )
 
 // coreLimitConflictAwk prints the active hard core limits for every user (`*`) that are not 0.
-const coreLimitConflictAwk = `$1 == "*" && $2 == "hard" && $3 == "core" && $4 != "0" { print FILENAME ":" FNR ": " $0 }`
+var coreLimitConflictAwk = embedded("coredumps/hard-limit-conflict.awk")
 
 func init() {
 	register(Module{
@@ -24,27 +24,8 @@ func init() {
 				Refs:  cisRefs("1.5.3", "1.5.3"),
 				Level: 1,
 				OS:    debianFamilies,
-				Check: `	_f=` + coreLimitsFile + `
-	_rc=0
-	if grep -Eq '^[*][[:space:]]+hard[[:space:]]+core[[:space:]]+0[[:space:]]*$' "$_f" 2>/dev/null; then
-		g_say "$_f: * hard core 0"
-	else
-		g_say "$_f: no '* hard core 0' line"
-		_rc=1
-	fi
-	_other=$(awk '` + coreLimitConflictAwk + `' /etc/security/limits.conf /etc/security/limits.d/*.conf 2>/dev/null)
-	if [ -n "$_other" ]; then
-		g_say "other hard core limits for every user:" "$_other"
-		_rc=1
-	fi
-	return "$_rc"`,
-				Fix: `	_f=` + coreLimitsFile + `
-	printf '%s\n*    hard    core    0\n' '` + coreLimitsHeader + `' | g_write_file "$_f" 0644 root:root || return 1
-	awk '` + coreLimitConflictAwk + `' /etc/security/limits.conf /etc/security/limits.d/*.conf 2>/dev/null |
-		while IFS=: read -r _cf _cl _rest; do
-			g_backup "$_cf" || exit 1
-			sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || exit 1
-		done`,
+				Check: embeddedWith("coredumps/hard-limit-check.sh", "_core_limits", coreLimitsFile, "_core_conflict_awk", coreLimitConflictAwk),
+				Fix:   embeddedWith("coredumps/hard-limit-fix.sh", "_core_limits", coreLimitsFile, "_core_conflict_awk", coreLimitConflictAwk, "_core_header", coreLimitsHeader),
 			},
 			{
 				ID:    "coredumps.systemd-coredump",

@@ -78,32 +78,15 @@ func (o *Fail2banOptions) validate() []error {
 }
 
 // fail2banJailContent is shell that sets _jail to the wanted jail file.
-const fail2banJailContent = `	_jail="# golden-harden: sshd jail. The journal backend works without rsyslog (Debian 12 has none).
-[sshd]
-enabled = true
-backend = systemd
-port = $G_SSH_PORT
-maxretry = $FAIL2BAN_MAXRETRY
-findtime = $FAIL2BAN_FINDTIME
-bantime = $FAIL2BAN_BANTIME
-ignoreip = $FAIL2BAN_IGNOREIP"
-	_local="# golden-harden: the sshd jail in force; ` + fail2banJail + `, read after this file, sets the same.
-${_jail#*
-}"
-`
+var fail2banJailContent = embeddedWith("fail2ban/jail-content.sh", "_f2b_jail", fail2banJail) + "\n"
 
-// fail2banQuery is shell that asks the running fail2ban about the sshd jail in one client process
-// (the client's interactive mode reads commands from stdin; each client start costs a Python
-// start and a configuration read) and prints the answers, for fail2banJailAwk.
-var fail2banQuery = embedded("fail2ban/fail2ban-query.sh")
-
-// fail2banJailAwk reads fail2banQuery's output (each answer follows a "fail2ban> " prompt) and
-// checks that the sshd jail runs, reads the systemd journal, and has the wanted maxretry,
-// findtime and bantime (-v maxretry=... findtime=... bantime=...). It prints the evidence and
-// exits 0 when all hold. When the running jail reads the journal it creates the file -v
-// journal=... (if set): the module's Finalize then knows, without asking the server again, that
-// a reload only changes the jail's values.
-var fail2banJailAwk = embedded("fail2ban/fail2ban-jail.awk")
+// fail2banJailAwk reads the running fail2ban's answers about the sshd jail (each follows a
+// "fail2ban> " prompt of the client's interactive mode) and checks that the sshd jail runs, reads
+// the systemd journal, and has the wanted maxretry, findtime and bantime (-v maxretry=...
+// findtime=... bantime=...). It prints the evidence and exits 0 when all hold. When the running
+// jail reads the journal it creates the file -v journal=... (if set): the module's Finalize then
+// knows, without asking the server again, that a reload only changes the jail's values.
+var fail2banJailAwk = embedded("fail2ban/jail.awk")
 
 func init() {
 	register(Module{
@@ -132,38 +115,9 @@ func init() {
 				Title: "Ensure the fail2ban sshd jail is configured and running",
 				Level: 1,
 				OS:    debianFamilies,
-				Check: fail2banJailContent + `	_rc=0
-	if g_file_is ` + fail2banJail + ` "$_jail"; then
-		g_say "` + fail2banJail + ` is as configured"
-	else
-		g_say "` + fail2banJail + ` differs from the configuration"
-		_rc=1
-	fi
-	if [ ! -f ` + fail2banLocal + ` ]; then
-		g_say "` + fail2banLocal + ` does not exist: the jail in force is not stated where scanners look"
-		_rc=1
-	elif head -n 1 ` + fail2banLocal + ` | grep -q '^# golden-harden:'; then
-		if g_file_is ` + fail2banLocal + ` "$_local"; then
-			g_say "` + fail2banLocal + ` states the same jail"
-		else
-			g_say "` + fail2banLocal + ` (written by golden-harden) differs from the configuration"
-			_rc=1
-		fi
-	else
-		g_say "` + fail2banLocal + ` is the image's own; ` + fail2banJail + ` is read after it"
-	fi
-	if ! g_cmd fail2ban-client; then
-		g_say "fail2ban-client is not installed"
-		return 1
-	fi
-` + fail2banQuery + ` | awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" \
-		-v journal="$G_WORK_DIR/fail2ban.journal" '` +
-					fail2banJailAwk + `' || _rc=1
-	return "$_rc"`,
-				Fix: fail2banJailContent + `	printf '%s\n' "$_jail" | g_write_file ` + fail2banJail + ` 0644 root:root || return 1
-	if [ ! -f ` + fail2banLocal + ` ] || head -n 1 ` + fail2banLocal + ` | grep -q '^# golden-harden:'; then
-		printf '%s\n' "$_local" | g_write_file ` + fail2banLocal + ` 0644 root:root
-	fi`,
+				Check: fail2banJailContent + embeddedWith("fail2ban/sshd-jail-check.sh", "_f2b_jail", fail2banJail, "_f2b_local", fail2banLocal,
+					"_f2b_jail_awk", fail2banJailAwk),
+				Fix: fail2banJailContent + embeddedWith("fail2ban/sshd-jail-fix.sh", "_f2b_jail", fail2banJail, "_f2b_local", fail2banLocal),
 			},
 			{
 				ID:    "fail2ban.service",

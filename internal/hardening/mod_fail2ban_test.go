@@ -40,7 +40,7 @@ func TestFail2banShellParams(t *testing.T) {
 	}
 }
 
-// fail2banSession is what `fail2ban-client -i` prints for fail2banQuery (recorded from fail2ban
+// fail2banSession is what `fail2ban-client -i` prints for the sshd-jail check's questions (recorded from fail2ban
 // 1.0.2 on Debian 12), with the jail's status and its three values.
 func fail2banSession(status, maxretry, findtime, bantime string) string {
 	return "Fail2Ban v1.0.2 reads log file that contains password failure report\n" +

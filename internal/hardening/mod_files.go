@@ -94,43 +94,24 @@ func collectRangeErrors(module string, ranges []intRange) []error {
 	return errs
 }
 
-// permGroup returns the shell that sets _grp to the wanted group, and the word to use for it.
-// The group "shadow" stands for Debian's shadow group (unix_chkpwd is setgid shadow to read the
-// shadow files), root where the group does not exist.
-func permGroup(group string) (prelude, word string) {
-	if group != "shadow" {
-		return "", group
-	}
-	return "_grp=root\nif getent group shadow >/dev/null; then _grp='shadow'; fi\n", `$_grp`
-}
-
 // permCheck renders a check that path has no permission bit beyond maxMode (octal, e.g. "0640")
-// and is owned by owner:group (see permGroup). A missing path is not applicable when missingOK,
-// else not compliant. Stricter modes pass as they are.
+// and is owned by owner:group; group shadow stands for root where the system has no shadow
+// group. A missing path is not applicable when missingOK, else not compliant. Stricter modes
+// pass as they are.
 func permCheck(path, maxMode, owner, group string, missingOK bool) string {
-	missing := `g_say "` + path + ` does not exist"
-	return 1`
+	missing := "0"
 	if missingOK {
-		missing = `g_say "not applicable: ` + path + ` does not exist"
-	return 2`
+		missing = "1"
 	}
-	prelude, grp := permGroup(group)
-	return fmt.Sprintf(`if [ ! -e %[1]s ]; then
-	%[2]s
-fi
-%[6]s_st=$(stat -Lc '%%a %%U %%G' -- %[1]s) || return 1
-_m=${_st%%%% *} _st=${_st#* }
-_o=${_st%%%% *} _g=${_st#* }
-g_say "%[1]s: mode $_m, owner $_o:$_g (wanted at most %[3]s, %[4]s:%[5]s)"
-[ $((0$_m & ~%[3]s)) -eq 0 ] && [ "$_o" = %[4]s ] && [ "$_g" = "%[5]s" ]`, path, missing, maxMode, owner, grp, prelude)
+	return embeddedWith("files/perm-check.sh", "_perm_path", path, "_perm_max", maxMode, "_perm_owner", owner,
+		"_perm_group", group, "_perm_missing_ok", missing)
 }
 
 // permFix renders the fix for permCheck: clear the bits beyond maxMode (keeping stricter ones) and
 // set the owner.
 func permFix(path, maxMode, owner, group string) string {
-	prelude, grp := permGroup(group)
-	return fmt.Sprintf(`%[5]s_m=$(stat -Lc '%%a' -- %[1]s) || return 1
-g_set_mode %[1]s "$(printf '%%o' $((0$_m & %[2]s)))" "%[3]s:%[4]s"`, path, maxMode, owner, grp, prelude)
+	return embeddedWith("files/perm-fix.sh", "_perm_path", path, "_perm_max", maxMode, "_perm_owner", owner,
+		"_perm_group", group)
 }
 
 // permControl is a file (or directory) permission control of any module.
@@ -152,78 +133,12 @@ func permControl(id, title, cisID, path, maxMode, owner, group string, missingOK
 // which it compares as numbers, and prints the files whose owner or group is not among them
 // with their ids; only those ids are looked up (getent, so accounts of other name services
 // count), and the files whose owner or group none knows are the unowned ones.
-const filesScan = `set -f
-_scan=$G_WORK_DIR/files-scan
-if [ ! -f "$_scan.rc" ]; then
-	set -- /
-	while read -r _dev _mnt _type _rest; do
-		case $_type in
-		ext2 | ext3 | ext4 | xfs | btrfs | jfs | reiserfs | f2fs | zfs | vfat | exfat) ;;
-		*) continue ;;
-		esac
-		case $_mnt in
-		/ | /proc | /proc/* | /sys | /sys/* | /run | /run/* | /dev | /dev/*) continue ;;
-		esac
-		case " $* " in
-		*" $_mnt "*) ;;
-		*) [ -d "$_mnt" ] && set -- "$@" "$_mnt" ;;
-		esac
-	done </proc/self/mounts
-	_prune='-path /proc -o -path /sys -o -path /run -o -path /dev'
-	for _x in $FILES_SCAN_EXCLUDE; do _prune="$_prune -o -path $_x"; done
-	_ids=$(awk -F: '$3 ~ /^[0-9]+$/ { if (FILENAME == "/etc/passwd") u = u " -o -uid " $3; else g = g " -o -gid " $3 }
-		END { print "-false" u " , -false" g }' /etc/passwd /etc/group 2>/dev/null) || _ids='-false , -false'
-	_uids=${_ids%% , *}
-	_gids=${_ids#* , }
-	# shellcheck disable=SC2086 # _prune, _uids and _gids are lists of find words
-	timeout "$FILES_SCAN_TIMEOUT" find "$@" -xdev \( $_prune \) -prune -o \
-		\( \( -type f -perm -0002 -o -type d -perm -0002 ! -perm -1000 \) -printf 'W %p\n' \) , \
-		\( \( ! \( $_uids \) -o ! \( $_gids \) \) -printf 'O %U %G %p\n' \) >"$_scan" 2>/dev/null
-	echo "$?" >"$_scan.rc"
-	echo "$*" >"$_scan.roots"
-	: >"$_scan.W"
-	: >"$_scan.U"
-	if [ -s "$_scan" ]; then
-		awk -v base="$_scan" '$1 == "W" { print substr($0, 3) >(base ".W.all"); next }
-			{ print >(base ".O"); u[$2] = 1; g[$3] = 1 }
-			END { for (i in u) printf " %s", i >(base ".uids"); for (i in g) printf " %s", i >(base ".gids") }' "$_scan"
-		if [ -f "$_scan.O" ]; then
-			read -r _u <"$_scan.uids"
-			read -r _g <"$_scan.gids"
-			# shellcheck disable=SC2086 # lists of ids
-			{
-				getent passwd $_u | awk -F: '{ print "u", $3 }'
-				getent group $_g | awk -F: '{ print "g", $3 }'
-			} >"$_scan.known" 2>/dev/null
-			awk -v known="$_scan.known" 'FILENAME == known { k[$1, $2] = 1; next }
-				!(("u", $2) in k) || !(("g", $3) in k) { sub(/^O [^ ]* [^ ]* /, ""); print }' "$_scan.known" "$_scan.O" >"$_scan.U.all"
-		fi
-		for _t in W U; do
-			if [ -f "$_scan.$_t.all" ]; then sort -u "$_scan.$_t.all" >"$_scan.$_t"; fi
-		done
-	fi
-fi
-read -r _scanrc <"$_scan.rc"
-read -r _roots <"$_scan.roots"`
+var filesScan = embedded("files/scan.sh")
 
 // scanCheck renders the check of one kind of filesystem finding (list W or U of filesScan).
 // Whatever the scan found is listed as evidence and fails the control.
 func scanCheck(tag, what string) string {
-	return filesScan + fmt.Sprintf(`
-_list=$_scan.%[1]s
-_n=0
-[ -s "$_list" ] && _n=$(wc -l <"$_list")
-if [ "$_scanrc" -eq 124 ]; then
-	g_say "scan of $_roots stopped after ${FILES_SCAN_TIMEOUT}s (files.scan_timeout), $_n %[2]s found so far:"
-elif [ "$_n" -eq 0 ]; then
-	g_say "no %[2]s on $_roots"
-	return 0
-else
-	g_say "$_n %[2]s on $_roots (fix them in an earlier provisioner, or waive this control):"
-fi
-head -n 50 "$_list"
-[ "$_n" -le 50 ] || g_say "... and $((_n - 50)) more"
-return 1`, tag, what)
+	return filesScan + "\n" + embeddedWith("files/scan-check.sh", "_scan_tag", tag, "_scan_what", what)
 }
 
 // accountFiles are the files of CIS 7.1.1 to 7.1.10; the backups ("-") and opasswd may be absent.

@@ -157,10 +157,10 @@ func (o *FirewallOptions) validate() []error {
 
 // firewallGate starts every firewall check: nothing applies when the module is turned off or
 // the OS is not of the Debian family (UFW).
-var firewallGate = embedded("firewall/firewall-gate.sh") + "\n"
+var firewallGate = embedded("firewall/gate.sh") + "\n"
 
 // firewallNeedUFW is shell for checks that need ufw installed.
-var firewallNeedUFW = embedded("firewall/firewall-need-u-f-w.sh") + "\n"
+var firewallNeedUFW = embedded("firewall/need-ufw.sh") + "\n"
 
 // ufwRun, ufwRead and ufwChange are shell that the firewall checks and fixes start with
 // (scripts/firewall/ufw-*.sh): ufw's state read once per module into files of the run's work
@@ -204,23 +204,7 @@ func ufwRulesControl(name, title, ubuntu, debian, rules string) Control {
 
 // ufwPolicies is shell that sets _in _out _fwd to UFW's default policies (ACCEPT, DROP, REJECT)
 // from /etc/default/ufw: the shell's own read, no process.
-const ufwPolicies = `	_in=""
-	_out=""
-	_fwd=""
-	while read -r _l; do
-		case $_l in
-		DEFAULT_INPUT_POLICY=*) _in=${_l#*=} ;;
-		DEFAULT_OUTPUT_POLICY=*) _out=${_l#*=} ;;
-		DEFAULT_FORWARD_POLICY=*) _fwd=${_l#*=} ;;
-		esac
-	done </etc/default/ufw
-	_in=${_in#\"}
-	_in=${_in%\"}
-	_out=${_out#\"}
-	_out=${_out%\"}
-	_fwd=${_fwd#\"}
-	_fwd=${_fwd%\"}
-`
+var ufwPolicies = embedded("firewall/policies.sh") + "\n"
 
 func init() {
 	controls := []Control{
@@ -230,13 +214,8 @@ func init() {
 			Refs:  cisRefs("4.1.1", "4.2.1"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + `	if g_pkg_installed ufw; then
-		g_say "ufw is installed"
-		return 0
-	fi
-	g_say "ufw is not installed"
-	return 1`,
-			Fix: `	g_pkg_install ufw`,
+			Check: firewallGate + embedded("firewall/ufw-installed-check.sh"),
+			Fix:   `	g_pkg_install ufw`,
 		},
 		{
 			ID:    "firewall.iptables-persistent",
@@ -244,30 +223,22 @@ func init() {
 			Refs:  cisRefs("4.1.2", "4.2.2"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + `	if g_pkg_installed iptables-persistent; then
-		g_say "iptables-persistent is installed: it restores its own rules over ufw's at boot"
-		return 1
-	fi
-	g_say "iptables-persistent is not installed"`,
-			Fix: `	g_pkg_purge iptables-persistent`,
+			Check: firewallGate + embedded("firewall/iptables-persistent-check.sh"),
+			Fix:   `	g_pkg_purge iptables-persistent`,
 		},
 		ufwRulesControl("ssh-port", "Ensure ufw allows the build's SSH port before anything is denied", "", "",
 			"\t_rules=\"allow $G_SSH_PORT/tcp\"\n"),
 		ufwRulesControl("loopback", "Ensure ufw loopback traffic is configured", "4.1.4", "4.2.4", ufwLoopbackRules),
 		ufwRulesControl("allow-list", "Ensure ufw allows the incoming traffic listed in firewall.allow", "", "",
-			"\tif [ -z \"$FIREWALL_ALLOW\" ]; then\n\t\tg_say \"firewall.allow lists nothing beyond the SSH port\"\n\t\treturn 2\n\tfi\n\t_rules=$FIREWALL_ALLOW\n"),
+			embedded("firewall/allow-list-rules.sh")+"\n"),
 		{
 			ID:    "firewall.allow-out",
 			Title: "Ensure ufw allows the outgoing traffic listed in firewall.allow_out",
 			Refs:  cisRefs("4.1.5", "4.2.5"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + `	if [ "$FIREWALL_DEFAULT_OUTGOING" != deny ]; then
-		g_say "outgoing traffic is allowed by default (firewall.default_outgoing)"
-		return 2
-	fi
-` + firewallNeedUFW + ufwRead + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesCheck,
-			Fix: ufwReadChange + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesFix,
+			Check: firewallGate + embedded("firewall/allow-out-gate.sh") + "\n" + firewallNeedUFW + ufwRead + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesCheck,
+			Fix:   ufwReadChange + "\t_rules=$FIREWALL_ALLOW_OUT\n" + ufwRulesFix,
 		},
 		{
 			ID:    "firewall.open-ports",
@@ -285,36 +256,16 @@ func init() {
 			Refs:  cisRefs("4.1.7", "4.2.7"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + firewallNeedUFW + ufwPolicies + `	g_say "default policies: incoming $_in, outgoing $_out, routed $_fwd"
-	_rc=0
-	case $_in in DROP | REJECT) ;; *) _rc=1 ;; esac
-	case $_fwd in DROP | REJECT) ;; *) _rc=1 ;; esac
-	case $FIREWALL_DEFAULT_OUTGOING:$_out in
-	deny:DROP | deny:REJECT) ;;
-	allow:ACCEPT) g_say "outgoing traffic allowed by firewall.default_outgoing (CIS expects deny)" ;;
-	*) _rc=1 ;;
-	esac
-	return "$_rc"`,
-			Fix: ufwChange + ufwPolicies + `	set --
-	case $_in in DROP | REJECT) ;; *) set -- "$@" "default deny incoming" ;; esac
-	case $_fwd in DROP | REJECT) ;; *) set -- "$@" "default deny routed" ;; esac
-	case $FIREWALL_DEFAULT_OUTGOING:$_out in
-	deny:DROP | deny:REJECT | allow:ACCEPT) ;;
-	*) set -- "$@" "default $FIREWALL_DEFAULT_OUTGOING outgoing" ;;
-	esac
-	[ "$#" -eq 0 ] || _fw_change "$@"`,
+			Check: firewallGate + firewallNeedUFW + ufwPolicies + embedded("firewall/default-policy-check.sh"),
+			Fix:   ufwChange + ufwPolicies + embedded("firewall/default-policy-fix.sh"),
 		},
 		{
 			ID:    "firewall.sysctl-agreement",
 			Title: "Ensure ufw applies the sysctl module's kernel parameters instead of resetting them",
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + `	if [ ! -f ` + sysctlConfFile + ` ]; then
-		g_say "` + sysctlConfFile + ` does not exist (sysctl module not applied): ufw keeps its own file"
-		return 2
-	fi
-` + ufwSysctlFile + `	g_say "IPT_SYSCTL=${_ufwf:-(unset)}"
-	[ "$_ufwf" = ` + sysctlConfFile + ` ]`,
+			Check: firewallGate + embeddedWith("firewall/sysctl-agreement-gate.sh", "_sysctl_conf", sysctlConfFile) + "\n" +
+				ufwSysctlFile + embedded("firewall/sysctl-agreement-check.sh"),
 			Fix: `	g_set_kv /etc/default/ufw IPT_SYSCTL ` + sysctlConfFile + ` "="`,
 		},
 		{
@@ -323,37 +274,8 @@ func init() {
 			Refs:  cisRefs("4.1.3", "4.2.3"),
 			Level: 1,
 			OS:    debianFamilies,
-			Check: firewallGate + firewallNeedUFW + ufwRead + `	_fw_read 2>&1 || return 1
-	cat -- "$_fw_status"
-	_rc=0
-	read -r _first <"$_fw_status"
-	[ "$_first" = "Status: active" ] || _rc=1
-	if g_unit_enabled ufw; then
-		g_say "ufw.service is enabled"
-	else
-		g_say "ufw.service is not enabled"
-		_rc=1
-	fi
-	return "$_rc"`,
-			Fix: ufwReadChange + `	# The SSH port and every allow rule exist by now (the controls before this one): enabling
-	# cannot refuse a new SSH connection. Unless no rule lets the build's connection in (the SSH
-	# port's fix failed, or firewall.ssh-port is skipped and the other rules do not admit it):
-	# then ufw stays off.
-	_fw_read || return 1
-	_if=""
-	if [ -n "$G_SSH_SERVER" ]; then
-		_if=$(ip -o addr show to "$G_SSH_SERVER" 2>/dev/null | awk '{ print $2; exit }')
-	fi
-	if ! _why=$(awk -v port="$G_SSH_PORT" -v client="$G_SSH_CLIENT" -v server="$G_SSH_SERVER" -v iface="$_if" ` +
-				awkProgram("firewall/ssh-admitted.awk") + ` "$_fw_added"); then
-		echo "ufw is not enabled: it would refuse new SSH connections of the build to port $G_SSH_PORT ($_why)" >&2
-		return 1
-	fi
-	read -r _first <"$_fw_status"
-	if [ "$_first" != "Status: active" ]; then
-		_fw_change "--force enable" || return 1
-	fi
-	g_unit_enabled ufw || systemctl enable -q ufw`,
+			Check: firewallGate + firewallNeedUFW + ufwRead + embedded("firewall/enabled-check.sh"),
+			Fix:   ufwReadChange + embeddedWith("firewall/enabled-fix.sh", "_fw_ssh_admitted_awk", embedded("firewall/ssh-admitted.awk")),
 		},
 	}
 	register(Module{

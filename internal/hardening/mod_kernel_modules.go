@@ -160,14 +160,7 @@ func (o *KernelModulesOptions) validate() []error {
 // the host kernel: configured, it is reported as in force at the next boot of a real machine.
 // kernelModuleFiles is shell that sets the positional parameters to the modprobe configuration
 // files kernelModuleAwk reads: ours first when it exists, the other ones, then /proc/modules.
-const kernelModuleFiles = `	_conf=` + modprobeConfFile + `
-	set -- /dev/null
-	[ -f "$_conf" ] && set -- "$@" "$_conf"
-	for _f in /etc/modprobe.d/*.conf /run/modprobe.d/*.conf /lib/modprobe.d/*.conf /usr/lib/modprobe.d/*.conf; do
-		[ -f "$_f" ] && [ "$_f" != "$_conf" ] && set -- "$@" "$_f"
-	done
-	[ -r /proc/modules ] && set -- "$@" /proc/modules
-`
+var kernelModuleFiles = `	_conf=` + modprobeConfFile + "\n" + embedded("modules/files.sh") + "\n"
 
 // kernelModuleAwk checks the modules in -v mods (space-separated) in one pass over our modprobe
 // file (-v conf), the other modprobe files and the loaded modules (-v modules=/proc/modules): both of our lines present, no other
@@ -179,20 +172,7 @@ var kernelModuleAwk = embedded("modules/kernel-module.awk")
 func kernelModuleCheck(names string) string {
 	return `	_mods=` + names + `
 ` + kernelModuleFiles + `	awk -v mods="$_mods" -v conf="$_conf" -v modules=/proc/modules -v container="$G_IN_CONTAINER" '` + kernelModuleAwk + `' "$@"
-	_rc=$?
-	if g_cmd modprobe; then
-		for _mod in $_mods; do
-			_dry=$(modprobe -n -v "$_mod" 2>&1)
-			case $_dry in
-			*"install /bin/false"*) ;;
-			*)
-				g_say "modprobe -n -v $_mod: $_dry"
-				_rc=1
-				;;
-			esac
-		done
-	fi
-	return "$_rc"`
+` + embedded("modules/check-modprobe.sh")
 }
 
 // kernelModuleFix writes our lines for every module in one go, removes other install commands
@@ -200,70 +180,15 @@ func kernelModuleCheck(names string) string {
 // and unloads them outside containers.
 func kernelModuleFix(names string) string {
 	return `	_conf=` + modprobeConfFile + `
-	_mods=` + names + `
-	_new=$G_WORK_DIR/modprobe.new
-	{
-		if [ -f "$_conf" ]; then
-			cat -- "$_conf"
-		else
-			printf '# golden-harden: kernel modules kept unavailable (CIS 1.1.1, 3.2)\n'
-		fi
-		for _mod in $_mods; do
-			grep -qxF -- "install $_mod /bin/false" "$_conf" 2>/dev/null || printf 'install %s /bin/false\n' "$_mod"
-			grep -qxF -- "blacklist $_mod" "$_conf" 2>/dev/null || printf 'blacklist %s\n' "$_mod"
-		done
-	} >"$_new"
-	g_write_file "$_conf" 0644 root:root <"$_new" || return 1
-	for _mod in $_mods; do
-		# The name with '-' and '_' alike (the kernel treats them as one), and as /proc/modules has it.
-		_u=""
-		_re=""
-		_r=$_mod
-		while :; do
-			case $_r in
-			*[-_]*)
-				_u="$_u${_r%%[-_]*}_"
-				_re="$_re${_r%%[-_]*}[-_]"
-				_r=${_r#*[-_]}
-				;;
-			*)
-				_u=$_u$_r
-				_re=$_re$_r
-				break
-				;;
-			esac
-		done
-		_ere="^[[:space:]]*install[[:space:]]+$_re([[:space:]]|$)"
-		for _f in /etc/modprobe.d/*.conf; do
-			if [ -f "$_f" ] && [ "$_f" != "$_conf" ]; then
-				g_remove_lines "$_f" "$_ere" || return 1
-			fi
-		done
-		if [ "$G_IN_CONTAINER" != 1 ] && grep -q "^$_u " /proc/modules 2>/dev/null; then
-			modprobe -r "$_mod" 2>/dev/null || rmmod "$_u" || return 1
-		fi
-	done`
+	_mods=` + names + "\n" + embedded("modules/fix.sh")
 }
 
 func init() {
 	var controls []Control
 	for _, m := range kernelModuleCatalogue {
-		gate := `	case " $MODULES_ALLOW " in
-	*" ` + m.name + ` "*)
-		g_say "` + m.name + ` is kept available by kernel_modules.allow"
-		return 2
-		;;
-	esac
-`
+		gate := "\t_mod=" + m.name + "\n" + embedded("modules/allow-gate.sh") + "\n"
 		if m.optInWhy != "" {
-			gate = `	case " $MODULES_DISABLE " in
-	*" ` + m.name + ` "*) ;;
-	*)
-		g_say "` + m.name + ` is kept available (` + m.optInWhy + `); list it in kernel_modules.disable to disable it"
-		return 2
-		;;
-	esac
-`
+			gate = "\t_mod=" + m.name + "\n\t_why=" + shellQuote(m.optInWhy) + "\n" + embedded("modules/opt-in-gate.sh") + "\n"
 		}
 		kind := "filesystem"
 		if strings.HasPrefix(m.ubuntu, "3.") {
@@ -288,12 +213,8 @@ func init() {
 		Title: "Ensure the kernel modules listed in kernel_modules.disable are not available",
 		Level: 1,
 		OS:    debianFamilies,
-		Check: `	if [ -z "$MODULES_DISABLE" ]; then
-		g_say "kernel_modules.disable lists no module"
-		return 2
-	fi
-` + kernelModuleCheck("$MODULES_DISABLE"),
-		Fix: kernelModuleFix("$MODULES_DISABLE"),
+		Check: embedded("modules/additional-gate.sh") + "\n" + kernelModuleCheck("$MODULES_DISABLE"),
+		Fix:   kernelModuleFix("$MODULES_DISABLE"),
 	})
 	register(Module{
 		Name:        "modules",

@@ -136,7 +136,7 @@ func loginDefsControl(name, title, cisID string, level int, key, op, want string
 // existingUsersAwk prints "user max min warn inactive" for every account with a usable password
 // whose ageing fields are weaker than the options, with the values to set: the options' values,
 // or the account's own where it is already stricter. The build user is left out.
-var existingUsersAwk = embedded("login/existing-users.sh")
+var existingUsersAwk = embedded("login/existing-users.awk")
 
 func init() {
 	register(Module{
@@ -153,10 +153,7 @@ func init() {
 			{
 				ID: "login.encrypt-method", Title: "Ensure strong password hashing algorithm is configured",
 				Refs: cisRefsSame("5.4.1.4"), Level: 1, OS: debianFamilies,
-				Check: encryptMethodWant + `
-_cur=$(awk '$1 == "ENCRYPT_METHOD" { v = $2 } END { print v }' /etc/login.defs)
-g_say "ENCRYPT_METHOD ${_cur:-unset} (wanted $_want)"
-[ "$_cur" = "$_want" ]`,
+				Check: encryptMethodWant + "\n" + embedded("login/encrypt-method-check.sh"),
 				Fix: encryptMethodWant + `
 g_set_kv /etc/login.defs ENCRYPT_METHOD "$_want"`,
 			},
@@ -169,27 +166,14 @@ g_set_kv /etc/login.defs ENCRYPT_METHOD "$_want"`,
 			{
 				ID: "login.existing-users", Title: "Ensure password ageing applies to existing accounts with a password",
 				Refs: append(cisRefsSame("5.4.1.1"), cisRefsSame("5.4.1.5")...), Level: 1, OS: debianFamilies,
-				Check: `if [ "$LOGIN_APPLY_TO_EXISTING_USERS" != 1 ]; then
-	g_say "not applicable: login.apply_to_existing_users is false (existing accounts keep their password ages)"
-	return 2
-fi
-_bad=$(` + existingUsersAwk + `)
-if [ -n "$_bad" ]; then g_say "accounts to tighten (user max min warn inactive):"; printf '%s\n' "$_bad"; return 1; fi
-g_say "every account with a password (but the build user) has compliant password ages"`,
-				Fix: `for _f in /etc/shadow /etc/shadow-; do g_backup "$_f" || return 1; done
-` + existingUsersAwk + ` >"$G_WORK_DIR/login-ages"
-while read -r _u _max _min _warn _inact; do
-	chage --maxdays "$_max" --mindays "$_min" --warndays "$_warn" --inactive "$_inact" "$_u" || return 1
-done <"$G_WORK_DIR/login-ages"`,
+				Check: embeddedWith("login/existing-users-check.sh", "_login_ages_awk", existingUsersAwk),
+				Fix:   embeddedWith("login/existing-users-fix.sh", "_login_ages_awk", existingUsersAwk),
 			},
 			{
 				ID: "login.shell-timeout", Title: "Ensure default user shell timeout is configured",
 				Refs: cisRefsSame("5.4.3.2"), Level: 1, OS: debianFamilies,
-				Check: `_want=$(` + tmoutScript + `)
-if g_file_is /etc/profile.d/golden-tmout.sh "$_want"; then g_say "/etc/profile.d/golden-tmout.sh: TMOUT=$LOGIN_SHELL_TIMEOUT, read-only"; return 0; fi
-g_say "/etc/profile.d/golden-tmout.sh is missing or differs"
-return 1`,
-				Fix: tmoutScript + ` | g_write_file /etc/profile.d/golden-tmout.sh 0644 root:root`,
+				Check: "_want=$(" + tmoutScript + ")\n" + embedded("login/shell-timeout-check.sh"),
+				Fix:   tmoutScript + ` | g_write_file /etc/profile.d/golden-tmout.sh 0644 root:root`,
 			},
 			{
 				ID: "login.umask", Title: "Ensure default user umask is configured",
@@ -204,9 +188,7 @@ return 1`,
 
 // tmoutScript prints the content of /etc/profile.d/golden-tmout.sh. A shell that sourced a
 // stricter read-only TMOUT before keeps it (assigning a read-only variable is an error).
-const tmoutScript = `printf '%s\n' '# Managed by golden-harden: idle interactive shells exit (CIS 5.4.3.2).' \
-	"if [ \"\${TMOUT:-0}\" -gt 0 ] 2>/dev/null && [ \"\$TMOUT\" -le $LOGIN_SHELL_TIMEOUT ]; then :; else TMOUT=$LOGIN_SHELL_TIMEOUT; fi" \
-	'readonly TMOUT' 'export TMOUT'`
+var tmoutScript = embedded("login/tmout.sh")
 
 // Accounts without a usable password (cloud-init's default user, users of the user data, service
 // accounts) get the password ageing of login.defs and `useradd -D` when they are created, at
@@ -219,37 +201,21 @@ const (
 	keyOnlyWantsPath  = "/etc/systemd/system/multi-user.target.wants/golden-key-only-accounts.service"
 )
 
+// keyOnlyPaths are those paths as the shell variables the key-only scripts read.
+var keyOnlyPaths = []string{"_ko_script_path", keyOnlyScriptPath, "_ko_unit_path", keyOnlyUnitPath, "_ko_wants_path", keyOnlyWantsPath}
+
 // keyOnlyCheck is shell that sets _ko to 0 when the unit is installed and enabled and no account
 // without a password has ageing, 1 otherwise, with evidence lines.
 func keyOnlyCheck() string {
 	return `# shellcheck disable=SC2016 # the text of a script, expanded where it runs
 _ko_script=` + shellQuote(embedded("login/key-only-accounts.sh")) + `
 _ko_unit=` + shellQuote(embedded("login/key-only-accounts.service")) + `
-_ko=0
-if g_file_is ` + keyOnlyScriptPath + ` "$_ko_script" && [ -x ` + keyOnlyScriptPath + ` ] &&
-	g_file_is ` + keyOnlyUnitPath + ` "$_ko_unit" && [ -L ` + keyOnlyWantsPath + ` ]; then
-	g_say "accounts without a password are exempt from password ageing at every boot (golden-key-only-accounts.service)"
-else
-	g_say "golden-key-only-accounts.service is missing, differs or is not enabled: an account created later without a password (cloud-init's default user) loses its key logins and sudo when this ageing runs out"
-	_ko=1
-fi
-if ! printf '%s\n' "$_ko_script" | sh -s -- --check; then _ko=1; fi
-`
+` + embeddedWith("login/key-only-check.sh", keyOnlyPaths...) + "\n"
 }
 
 // keyOnlyFix is shell that installs and enables the unit (a plain symlink, restored with the
 // module's files) and clears the ageing of the accounts without a password now.
-const keyOnlyFix = `printf '%s\n' "$_ko_script" | g_write_file ` + keyOnlyScriptPath + ` 0755 root:root || return 1
-printf '%s\n' "$_ko_unit" | g_write_file ` + keyOnlyUnitPath + ` 0644 root:root || return 1
-if [ ! -L ` + keyOnlyWantsPath + ` ]; then
-	g_backup ` + keyOnlyWantsPath + ` || return 1
-	ln -sf ` + keyOnlyUnitPath + ` ` + keyOnlyWantsPath + ` || return 1
-fi
-if ! ` + keyOnlyScriptPath + ` --check >/dev/null; then
-	for _f in /etc/shadow /etc/shadow-; do g_backup "$_f" || return 1; done
-	` + keyOnlyScriptPath + ` || return 1
-fi
-`
+var keyOnlyFix = embeddedWith("login/key-only-fix.sh", keyOnlyPaths...) + "\n"
 
 // withKeyOnlyExemption makes a control that ages passwords also keep accounts without a password
 // out of that ageing: its check fails while the exemption is missing, its fix installs it. The

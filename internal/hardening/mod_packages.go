@@ -75,14 +75,12 @@ func (o *PackagesOptions) validate() []error {
 // packageControl ensures that packages (a space-separated list) are installed.
 func packageControl(id, title, cisID, packages string) Control {
 	return Control{ID: id, Title: title, Refs: cisRefsSame(cisID), Level: 1, OS: debianFamilies,
-		Check: `if g_pkg_installed ` + packages + `; then g_say "installed: ` + packages + `"; return 0; fi
-g_say "not all installed: ` + packages + `"
-return 1`,
-		Fix: `g_pkg_install ` + packages}
+		Check: packagesInstalledCheck(packages),
+		Fix:   `g_pkg_install ` + packages}
 }
 
-// The 20auto-upgrades content unattended-upgrades documents for turning it on.
-const autoUpgrades = `printf '%s\n' 'APT::Periodic::Update-Package-Lists "1";' 'APT::Periodic::Unattended-Upgrade "1";'`
+// autoUpgrades prints the 20auto-upgrades content unattended-upgrades documents for turning it on.
+var autoUpgrades = embedded("packages/auto-upgrades.sh")
 
 // debsumsControl: beyond CIS (Lynis' PKGS-7370). debsums compares the installed packages' files
 // with the checksums their packages shipped; its cron job reports every changed file to syslog
@@ -104,13 +102,8 @@ func init() {
 		Controls: []Control{
 			{
 				ID: "packages.install", Title: "Ensure the essential packages are installed", Level: 1, OS: debianFamilies,
-				Check: `if [ -z "$PACKAGES_INSTALL" ]; then g_say "not applicable: packages.install is empty"; return 2; fi
-# shellcheck disable=SC2086 # a list of package names
-g_pkg_missing $PACKAGES_INSTALL
-if [ -z "$_g_pm" ]; then g_say "installed: $PACKAGES_INSTALL"; return 0; fi
-g_say "missing: $_g_pm"
-return 1`,
-				Fix: embedded("packages/install-fix.sh"),
+				Check: embedded("packages/install-check.sh"),
+				Fix:   embedded("packages/install-fix.sh"),
 			},
 			{
 				ID: "packages.remove", Title: "Ensure the unwanted packages are not installed", Level: 1, OS: debianFamilies,
@@ -119,14 +112,7 @@ return 1`,
 			},
 			{
 				ID: "packages.unattended-upgrades", Title: "Ensure unattended security upgrades are enabled", Level: 1, OS: debianFamilies,
-				Check: `if [ "$PACKAGES_UNATTENDED_UPGRADES" != 1 ]; then g_say "not applicable: packages.unattended_upgrades is false"; return 2; fi
-if ! g_pkg_installed unattended-upgrades; then g_say "unattended-upgrades is not installed"; return 1; fi
-if g_file_is /etc/apt/apt.conf.d/20auto-upgrades "$(` + autoUpgrades + `)"; then
-	g_say "unattended-upgrades installed, /etc/apt/apt.conf.d/20auto-upgrades enables it"
-	return 0
-fi
-g_say "/etc/apt/apt.conf.d/20auto-upgrades does not enable it"
-return 1`,
+				Check: "_want=$(" + autoUpgrades + ")\n" + embedded("packages/unattended-upgrades-check.sh"),
 				Fix: `g_pkg_install unattended-upgrades || return 1
 ` + autoUpgrades + ` | g_write_file /etc/apt/apt.conf.d/20auto-upgrades 0644 root:root`,
 			},

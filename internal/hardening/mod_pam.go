@@ -1,9 +1,6 @@
 package hardening
 
-import (
-	"fmt"
-	"strings"
-)
+import "strings"
 
 // PAMOptions configures the `pam` module (HCL block `pam { ... }`): password quality (pwquality),
 // lockout after failed logins (faillock), password history (pwhistory) and the pam_unix options.
@@ -91,19 +88,13 @@ const pamCommonFiles = "/etc/pam.d/common-auth /etc/pam.d/common-account /etc/pa
 	"/etc/pam.d/common-session /etc/pam.d/common-session-noninteractive"
 
 // pamStateBackup backs up what pam-auth-update rewrites: the common-* files and its own state.
-const pamStateBackup = `for _f in ` + pamCommonFiles + ` /var/lib/pam/auth /var/lib/pam/account /var/lib/pam/password /var/lib/pam/session /var/lib/pam/session-noninteractive /var/lib/pam/seen /var/cache/debconf/config.dat; do
-	g_backup "$_f"
-done`
+var pamStateBackup = embeddedWith("pam/state-backup.sh", "_pam_common_files", pamCommonFiles)
 
 // pamAuthUpdate renders the shell that enables pam-auth-update profiles without any prompt. It
 // backs up what pam-auth-update rewrites, and fails when pam-auth-update declines to touch
 // locally edited common-* files (it then exits 0 and only says so on stderr).
 func pamAuthUpdate(profiles string) string {
-	return pamStateBackup + `
-_pam_out=$(DEBIAN_FRONTEND=noninteractive pam-auth-update --enable ` + profiles + ` 2>&1) || { printf '%s\n' "$_pam_out" >&2; return 1; }
-case $_pam_out in
-*"not updating"*) printf 'pam-auth-update refused: %s\n' "$_pam_out" >&2; return 1 ;;
-esac`
+	return pamStateBackup + "\n" + embeddedWith("pam/auth-update.sh", "_pam_profiles", profiles)
 }
 
 // pamProfile renders the shell that writes a pam-auth-update profile (content from printf lines).
@@ -125,75 +116,15 @@ func pamProfile(name string, lines ...string) string {
 //
 // It prints every occurrence as evidence and exits 0 only when at least one occurrence exists and
 // none is out of bounds, so a weaker value left anywhere is found.
-const settingAwk = `function verdict(v) {
-	if (op == "ge") return v ~ /^[0-9]+$/ && v + 0 >= want + 0
-	if (op == "le") return v ~ /^[0-9]+$/ && v + 0 >= 1 && v + 0 <= want + 0
-	if (op == "zero_or_ge") return v ~ /^[0-9]+$/ && (v + 0 == 0 || v + 0 >= want + 0)
-	if (op == "nonzero") return v != "0"
-	if (op == "eq") return v == want
-	return op == "flag"
-}
-function note(v) {
-	seen = 1
-	if (verdict(v)) good = good FILENAME ": " key " " v "\n"
-	else bad = bad FILENAME ": " key " " v " (wanted " op " " want ")\n"
-}
-{ sub(/#.*/, "") }
-FILENAME ~ /^\/etc\/pam\.d\// {
-	if (mod == "" || index($0, mod) == 0) next
-	for (i = 1; i <= NF; i++) {
-		if ($i == key) note("")
-		else if (index($i, key "=") == 1) note(substr($i, length(key) + 2))
-	}
-	next
-}
-$1 == key || index($1, key "=") == 1 {
-	v = $0
-	sub("^[ \t]*" key "[ \t]*", "", v)
-	sub(/^=[ \t]*/, "", v)
-	sub(/[ \t]+$/, "", v)
-	note(v)
-}
-END {
-	printf "%s%s", good, bad
-	if (bad != "") exit 1
-	if (seen) exit 0
-	if (op == "nonzero") { print key ": not set (enabled by default)"; exit 0 }
-	print key ": not set"
-	exit 1
-}`
+var settingAwk = embedded("pam/setting.awk")
 
 // settingCheck renders a check of one setting with settingAwk over the existing files among
 // files (shell words, globs allowed). pamModule may be empty; want is a shell word. The result is
 // a predicate: its exit status is the verdict, so checks can combine several with && and end with
 // one (a check's last status is its result).
 func settingCheck(files, pamModule, key, op, want string) string {
-	return fmt.Sprintf(`{
-	set --
-	_files='%s'
-	for _f in $_files; do
-		if [ -f "$_f" ]; then set -- "$@" "$_f"; fi
-	done
-	if [ $# -eq 0 ]; then
-		g_say "no file to read %s from: %s"
-		false
-	elif awk -v key=%s -v op=%s -v want="%s" -v mod=%s '%s' "$@"; then
-		true
-	else
-		false
-	fi
-}`, files, key, files, key, op, want, pamModule, settingAwk)
-}
-
-// pamStripArg renders the shell that removes `key=value` (and a bare `key`) from the arguments of
-// a PAM module's lines in one common-* file. Arguments on the PAM line override the module's
-// configuration file, so a weaker one left there would defeat the fix. pam-auth-update keeps such
-// local option removals when it regenerates the file.
-func pamStripArg(file, module, key string) string {
-	return fmt.Sprintf(`if [ -f %[1]s ]; then
-	sed -E '/^[^#]*%[2]s/ s/[[:space:]]+%[3]s(=[^[:space:]]*)?([[:space:]]|$)/\2/g' %[1]s |
-		g_write_file %[1]s 0644 root:root || return 1
-fi`, file, strings.ReplaceAll(module, ".", `\.`), key)
+	return "{\n\t_st_want=\"" + want + "\"\n" + embeddedWith("pam/setting-check.sh", "_files", files, "_st_key", key, "_st_op", op,
+		"_st_mod", pamModule, "_setting_awk", settingAwk) + "\n}"
 }
 
 // settingFix renders the fix for a settingCheck over configuration files plus a PAM module's
@@ -206,20 +137,9 @@ func settingFix(confFiles, mainFile, pamFile, pamModule, key, op, want string) s
 	if op == "flag" {
 		return `g_ensure_line ` + mainFile + ` ` + key
 	}
-	return fmt.Sprintf(`_found=0
-_files='%[1]s'
-for _f in $_files; do
-	[ -f "$_f" ] || continue
-	grep -Eq '^[[:space:]]*%[3]s([[:space:]]|=|$)' "$_f" || continue
-	_found=1
-	if awk -v key=%[3]s -v op=%[4]s -v want="%[5]s" -v mod= '%[6]s' "$_f" >/dev/null; then continue; fi
-	g_set_kv "$_f" %[3]s "%[5]s" ' = ' || return 1
-done
-if [ "$_found" -eq 0 ]; then g_set_kv %[2]s %[3]s "%[5]s" ' = ' || return 1; fi
-if ! awk -v key=%[3]s -v op=%[4]s -v want="%[5]s" -v mod=%[8]s '%[6]s' %[7]s >/dev/null; then
-	%[9]s
-fi`, confFiles, mainFile, key, op, want, settingAwk, pamFile, pamModule,
-		strings.ReplaceAll(pamStripArg(pamFile, pamModule, key), "\n", "\n\t"))
+	return "_st_want=\"" + want + "\"\n" + embeddedWith("pam/setting-fix.sh", "_files", confFiles, "_st_main", mainFile,
+		"_st_pam", pamFile, "_st_mod", pamModule, "_st_mod_re", strings.ReplaceAll(pamModule, ".", `\.`), "_st_key", key,
+		"_st_op", op, "_setting_awk", settingAwk)
 }
 
 // pwqualityControl is one pwquality setting: in /etc/security/pwquality.conf and the
@@ -275,29 +195,17 @@ func pwhistoryControl(name, title, cisID, check string) Control {
 		Check: check, Fix: pwhistoryFix}
 }
 
-// pamUnixLines renders a check over the active pam_unix lines of the existing common-* files
-// among files: awk gets each such line as $0 and prints a finding for a bad one; the check fails
+// pamUnixLines renders a check over the existing common-* files among files with the awk program
+// scripts/<awkFile>, which prints a finding for each bad active pam_unix line; the check fails
 // when anything is printed.
-func pamUnixLines(files, awkBody string) string {
-	return fmt.Sprintf(`set --
-_files='%s'
-for _f in $_files; do
-	if [ -f "$_f" ]; then set -- "$@" "$_f"; fi
-done
-if [ $# -eq 0 ]; then g_say "none of %s exists"; return 1; fi
-_pam_bad=$(awk '/^[[:space:]]*#/ { next } /pam_unix\.so/ { %s }' "$@")
-if [ -n "$_pam_bad" ]; then printf '%%s\n' "$_pam_bad"; return 1; fi
-g_say "pam_unix lines in $*: compliant"`, files, files, awkBody)
+func pamUnixLines(files, awkFile string) string {
+	return embeddedWith("pam/unix-lines-check.sh", "_files", files, "_pam_unix_awk", embedded(awkFile))
 }
 
 // pamUnixEdit renders a fix that rewrites the pam_unix lines of each existing common-* file with
 // a sed program (ERE). pam-auth-update preserves such option edits when it regenerates the files.
 func pamUnixEdit(files, sedProgram string) string {
-	return fmt.Sprintf(`_files='%s'
-for _f in $_files; do
-	[ -f "$_f" ] || continue
-	sed -E '%s' "$_f" | g_write_file "$_f" 0644 root:root || return 1
-done`, files, sedProgram)
+	return embeddedWith("pam/unix-edit.sh", "_files", files, "_pam_sed", sedProgram)
 }
 
 // pamBuildUserSudo is the PAM and sudo modules' Finalize: the build user (the communicator's
@@ -305,7 +213,7 @@ done`, files, sedProgram)
 // rolled back. Root runs sudo as the build user, which goes through sudo's account and session
 // stacks exactly as the next provisioner will. Only checked when sudoers grants the build user
 // NOPASSWD (a password-based sudo setup cannot be exercised unattended).
-var pamBuildUserSudo = embedded("pam/pam-build-user-sudo.sh")
+var pamBuildUserSudo = embedded("pam/build-user-sudo.sh")
 
 // pamTmpdirControl: beyond CIS (Lynis' DEB-0280, Debian's securing manual). pam_tmpdir gives
 // every session a private TMPDIR (/tmp/user/<uid>, mode 0700), so that programs writing there are
@@ -339,14 +247,8 @@ func init() {
 				// cracklib-runtime builds the dictionary the (default) dictcheck reads: it is only a
 				// recommendation of the library, and without the dictionary pam_pwquality refuses
 				// every new password.
-				Check: `if g_pkg_installed libpam-pwquality cracklib-runtime && [ -f ` + cracklibDict + ` ]; then
-	g_say "libpam-pwquality and cracklib-runtime are installed, ` + cracklibDict + ` exists"
-	return 0
-fi
-g_say "libpam-pwquality or cracklib-runtime is not installed, or ` + cracklibDict + ` is missing"
-return 1`,
-				Fix: `g_pkg_install libpam-pwquality cracklib-runtime || return 1
-if [ ! -f ` + cracklibDict + ` ]; then update-cracklib; fi`,
+				Check: embeddedWith("pam/pwquality-installed-check.sh", "_cracklib_dict", cracklibDict),
+				Fix:   embeddedWith("pam/pwquality-installed-fix.sh", "_cracklib_dict", cracklibDict),
 			},
 			pamTmpdirControl,
 			{
@@ -389,9 +291,7 @@ if [ ! -f ` + cracklibDict + ` ]; then update-cracklib; fi`,
 				Fix:   pamAuthUpdate("pwquality"),
 			},
 			pwhistoryControl("pwhistory-enabled", "Ensure pam_pwhistory module is enabled", "5.3.2.4",
-				`if grep -Eq '^[[:space:]]*password.*pam_pwhistory\.so' /etc/pam.d/common-password; then g_say "common-password: pam_pwhistory.so"; return 0; fi
-g_say "common-password: no pam_pwhistory.so"
-return 1`),
+				embedded("pam/pwhistory-enabled-check.sh")),
 			faillockControl("faillock-deny", "Ensure password failed attempts lockout is configured", "5.3.3.1.1", 1,
 				"deny", "le", "$PAM_FAILLOCK_DENY"),
 			faillockControl("faillock-unlock-time", "Ensure password unlock time is configured", "5.3.3.1.2", 1,
@@ -430,26 +330,19 @@ return 1`),
 			{
 				ID: "pam.unix-no-nullok", Title: "Ensure pam_unix does not include nullok",
 				Refs: cisRefsSame("5.3.3.4.1"), Level: 1, OS: debianFamilies,
-				Check: pamUnixLines(commonAll, `for (i = 1; i <= NF; i++) if ($i ~ /^nullok/) { print FILENAME ": " $0; next }`),
-				Fix: pamUnixEdit(commonAll, `/^[^#]*pam_unix\.so/ {
-:a
-s/[[:space:]]+nullok(_secure)?([[:space:]]|$)/\2/
-ta
-}`),
+				Check: pamUnixLines(commonAll, "pam/unix-nullok.awk"),
+				Fix:   pamUnixEdit(commonAll, embedded("pam/unix-no-nullok.sed")),
 			},
 			{
 				ID: "pam.unix-no-remember", Title: "Ensure pam_unix does not include remember",
 				Refs: cisRefsSame("5.3.3.4.2"), Level: 1, OS: debianFamilies,
-				Check: pamUnixLines(commonAll, `for (i = 1; i <= NF; i++) if ($i ~ /^remember=/) { print FILENAME ": " $0; next }`),
+				Check: pamUnixLines(commonAll, "pam/unix-remember.awk"),
 				Fix:   pamUnixEdit(commonAll, `/^[^#]*pam_unix\.so/ s/[[:space:]]+remember=[^[:space:]]*//g`),
 			},
 			{
 				ID: "pam.unix-strong-hash", Title: "Ensure pam_unix includes a strong password hashing algorithm",
 				Refs: cisRefsSame("5.3.3.4.3"), Level: 1, OS: debianFamilies,
-				Check: pamUnixLines("/etc/pam.d/common-password", `if ($1 != "password") next
-strong = 0; weak = ""
-for (i = 1; i <= NF; i++) { if ($i == "sha512" || $i == "yescrypt") strong = 1; if ($i == "md5" || $i == "bigcrypt" || $i == "sha256" || $i == "blowfish") weak = $i }
-if (!strong || weak != "") print FILENAME ": " $0`),
+				Check: pamUnixLines("/etc/pam.d/common-password", "pam/unix-strong-hash.awk"),
 				// yescrypt where this pam_unix knows it (Linux-PAM >= 1.4), sha512 otherwise.
 				Fix: embedded("pam/unix-strong-hash-fix.sh"),
 			},
@@ -458,10 +351,8 @@ if (!strong || weak != "") print FILENAME ": " $0`),
 				Refs: cisRefsSame("5.3.3.4.4"), Level: 1, OS: debianFamilies,
 				// use_authtok only makes sense when a module before pam_unix (pwquality) asked for
 				// the new password; the pam.pwquality-enabled control puts one there.
-				Check: pamUnixLines("/etc/pam.d/common-password", `if ($1 != "password") next
-for (i = 1; i <= NF; i++) if ($i == "use_authtok") next
-print FILENAME ": " $0`),
-				Fix: embedded("pam/unix-use-authtok-fix.sh"),
+				Check: pamUnixLines("/etc/pam.d/common-password", "pam/unix-use-authtok.awk"),
+				Fix:   embedded("pam/unix-use-authtok-fix.sh"),
 			},
 		},
 	})

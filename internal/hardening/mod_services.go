@@ -102,86 +102,20 @@ var serviceCatalogueUbuntu = []service{
 	{"apport", "Ensure Automatic Error Reporting is not enabled", "1.5.5", 1, []string{"apport"}, []string{"apport.service"}, purge},
 }
 
-// serviceInstalled sets _pkgs to the control's packages that are installed (any state from
-// unpacked to installed) and not allowed by services.allow.
-func serviceInstalled(s service) string {
-	return fmt.Sprintf(`_pkgs=""
-_allowed=""
-g_pkg_present %[1]s
-for _p in $_g_pp; do
-	case " $SERVICES_ALLOW " in
-	*" $_p "*) _allowed="$_allowed $_p" ;;
-	*) _pkgs="$_pkgs $_p" ;;
-	esac
-done`, strings.Join(s.packages, " "))
-}
-
 // serviceControl renders one service control. Compliant: none of its packages installed (but
 // those kept by services.allow), or every unit of the installed ones masked and inactive (the mask
-// strategy, or a purge that fell back to masking).
+// strategy, or a purge that fell back to masking). Check and fix start with
+// scripts/services/installed.sh: it sets _pkgs to the control's packages that are installed (any
+// state from unpacked to installed) and not allowed by services.allow.
 func serviceControl(s service, refs []Ref, osList []string) Control {
-	units := strings.Join(s.units, " ")
-	check := serviceInstalled(s) + fmt.Sprintf(`
-if [ -n "$_allowed" ]; then g_say "kept by services.allow:$_allowed"; fi
-if [ -z "$_pkgs" ]; then
-	if [ -n "$_allowed" ]; then return 2; fi
-	g_say "not installed: %s"
-	return 0
-fi
-g_say "installed:$_pkgs"`, strings.Join(s.packages, " "))
-	switch {
-	case units == "":
-		check += "\nreturn 1"
-	default:
-		// Installed is compliant (as in the benchmark's audit) only when no existing unit is enabled
-		// or active and, for a package that should have been purged, there was a unit to look at.
-		noUnit := `g_say "no service unit to run it"`
-		if s.strategy == purge {
-			noUnit = "_rc=1"
-		}
-		check += fmt.Sprintf(`
-_n=0
-_rc=0
-_units='%s'
-for _u in $_units; do
-	g_unit_exists "$_u" || continue
-	_n=$((_n + 1))
-	_state="$(systemctl is-enabled "$_u" 2>/dev/null), $(systemctl is-active "$_u" 2>/dev/null)"
-	g_say "$_u: $_state"
-	case $_state in
-	enabled,* | enabled-runtime,* | *", active" | *", activating" | *", reloading") _rc=1 ;;
-	esac
-done
-if [ "$_n" -eq 0 ]; then %s; fi
-return $_rc`, units, noUnit)
+	purges := "0"
+	if s.strategy == purge {
+		purges = "1"
 	}
-	maskUnits := fmt.Sprintf(`_units='%s'
-for _u in $_units; do
-	if g_unit_exists "$_u"; then g_unit_mask "$_u" || return 1; fi
-done`, units)
-	var fix string
-	switch {
-	case s.strategy == mask:
-		fix = serviceInstalled(s) + "\n" + maskUnits
-	default:
-		// Purge unless apt would remove more than these packages; then mask (when there are units).
-		fallback := `echo "purging$_pkgs would also remove$_others: keep them with services.allow or remove them in an earlier provisioner" >&2
-return 1`
-		if units != "" {
-			fallback = `echo "purging$_pkgs would also remove$_others: masking the services instead" >&2
-` + maskUnits
-		}
-		fix = serviceInstalled(s) + `
-# shellcheck disable=SC2086 # _pkgs is a list of package names
-_others=$(apt-get -s purge $_pkgs 2>/dev/null | awk -v mine="$_pkgs " '$1 == "Purg" { p = $2; sub(/:.*/, "", p); if (index(mine, " " p " ") == 0) printf " %s", p }')
-if [ -z "$_others" ]; then
-	# shellcheck disable=SC2086
-	g_pkg_purge $_pkgs
-	return
-fi
-` + fallback
-	}
-	return Control{ID: "services." + s.name, Title: s.title, Refs: refs, Level: s.level, OS: osList, Check: check, Fix: fix}
+	installed := embeddedWith("services/installed.sh", "_svc_pkgs", strings.Join(s.packages, " "),
+		"_svc_units", strings.Join(s.units, " "), "_svc_purge", purges) + "\n"
+	return Control{ID: "services." + s.name, Title: s.title, Refs: refs, Level: s.level, OS: osList,
+		Check: installed + embedded("services/check.sh"), Fix: installed + embedded("services/fix.sh")}
 }
 
 func init() {
@@ -195,11 +129,7 @@ func init() {
 	controls = append(controls, Control{
 		ID: "services.mta-local-only", Title: "Ensure mail transfer agent is configured for local-only mode",
 		Refs: cisRefsSame("2.1.21"), Level: 1, OS: debianFamilies,
-		Check: mtaListeners + `
-if [ -z "$_bad" ]; then g_say "no mail transfer agent listens on a non-loopback address"; return 0; fi
-g_say "listening on a non-loopback address:"
-printf '%s\n' "$_bad"
-return 1`,
+		Check: mtaListeners + "\n" + embedded("services/mta-local-only-check.sh"),
 		// Postfix and Exim (Debian's default MTA) are reconfigured; another MTA needs a hand.
 		Fix: embedded("services/mta-local-only-fix.sh"),
 	})
@@ -226,14 +156,6 @@ const resolvedDropIn = "/etc/systemd/resolved.conf.d/60-golden-hardening.conf"
 var resolvedRespondersControl = Control{
 	ID: "services.resolved-responders", Title: "Ensure systemd-resolved answers no LLMNR or multicast DNS queries",
 	Refs: cisRefsSame("2.1.22"), Level: 1, OS: debianFamilies,
-	Check: `	if ! g_unit_exists systemd-resolved.service; then g_say "not applicable: systemd-resolved is not installed"; return 2; fi
-	_r=$G_WORK_DIR/resolved
-	systemd-analyze cat-config systemd/resolved.conf >"$_r.conf" 2>/dev/null ||
-		cat /etc/systemd/resolved.conf /etc/systemd/resolved.conf.d/*.conf >"$_r.conf" 2>/dev/null
-	: >"$_r.status"
-	if g_unit_active systemd-resolved.service; then resolvectl status --no-pager >"$_r.status" 2>/dev/null; fi
-	awk ` + awkProgram("services/resolved-responders.awk") + ` "$_r.conf" "$_r.status"`,
-	Fix: `	printf '# golden-harden: no LLMNR or multicast DNS responder on the network (CIS 2.1.22)\n[Resolve]\nLLMNR=no\nMulticastDNS=no\n' |
-		g_write_file ` + resolvedDropIn + ` 0644 root:root || return 1
-	systemctl try-restart systemd-resolved.service`,
+	Check: embeddedWith("services/resolved-responders-check.sh", "_resolved_awk", embedded("services/resolved-responders.awk")),
+	Fix:   embeddedWith("services/resolved-responders-fix.sh", "_resolved_drop_in", resolvedDropIn),
 }

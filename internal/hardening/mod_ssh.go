@@ -337,52 +337,29 @@ func validateMaxStartups(v string) error {
 // directory): a setting's fix changes only its own keywords, which no other control checks, so
 // what sshd -T said of the others still holds. The fixes that change what sshd reads as a whole
 // (sshForget), and the module's Finalize, before the re-checks, make the next check run it again.
-var sshEffective = embedded("ssh/ssh-effective.sh") + "\n"
+var sshEffective = embedded("ssh/effective.sh") + "\n"
 
 // sshForget is shell that makes the next check run sshd -T again.
 const sshForget = "\trm -f -- \"$G_WORK_DIR/ssh.effective\"\n"
 
 // sshNeutralizeAwk comments out the global-section lines that set one of the keywords in _keys
 // (space-separated).
-var sshNeutralizeAwk = embedded("ssh/ssh-neutralize.awk")
+var sshNeutralizeAwk = embedded("ssh/neutralize.awk")
 
 // sshNeutralize is shell that comments out the keywords in _keys where sshd would read it before our
 // drop-in (drop-ins sorting before ours) or, for keywords whose values add up (_all=1), anywhere
 // in the global section of the other files. The glob lists the drop-ins in the order sshd reads
 // them (the script runs with LC_ALL=C, as sshd's glob sorts).
-var sshNeutralize = `	_before=1
-	for _o in ` + sshdConfig + ` ` + sshdDropInDir + `/*.conf; do
-		if [ "$_o" = ` + sshdDropIn + ` ]; then
-			_before=0
-			continue
-		fi
-		[ -f "$_o" ] || continue
-		if [ "$_all" != 1 ]; then
-			[ "$_o" = ` + sshdConfig + ` ] && continue
-			[ "$_before" = 1 ] || continue
-		fi
-		_new=$G_WORK_DIR/sshd-neutral.tmp
-		_keys=$_keys awk '` + sshNeutralizeAwk + `' "$_o" >"$_new" || return 1
-		g_set_content "$_o" "$_new" || return 1
-	done
-`
+var sshNeutralize = embeddedWith("ssh/neutralize.sh", "_sshd_config", sshdConfig, "_sshd_drop_in", sshdDropIn, "_sshd_drop_in_dir", sshdDropInDir, "_ssh_neutralize_awk", sshNeutralizeAwk) + "\n"
 
 // sshSetDropIn is shell that writes "_key _val" into our drop-in (created 0600 root:root).
-const sshSetDropIn = `	if [ ! -f ` + sshdDropIn + ` ]; then
-		printf '# golden-harden: sshd settings (CIS 5.1). sshd keeps the first value it reads: this file comes first.\n' |
-			g_write_file ` + sshdDropIn + ` 0600 root:root || return 1
-	fi
-	g_set_kv ` + sshdDropIn + ` "$_key" "$_val" || return 1
-`
+var sshSetDropIn = embeddedWith("ssh/set-drop-in.sh", "_sshd_drop_in", sshdDropIn) + "\n"
 
 // sshMainAwk reads and sets a keyword in the global section of the main sshd_config.
-var sshMainAwk = awkProgram("ssh/main-config.awk")
+var sshMainAwk = embedded("ssh/main-config.awk")
 
 // sshSetMain is shell that states "_key _val" in the global section of the main sshd_config.
-var sshSetMain = `	_new=$G_WORK_DIR/sshd-main.tmp
-	_op=set _key=$_key _val=$_val awk ` + sshMainAwk + ` ` + sshdConfig + ` >"$_new" || return 1
-	g_set_content ` + sshdConfig + ` "$_new"
-`
+var sshSetMain = embeddedWith("ssh/set-main.sh", "_sshd_config", sshdConfig, "_ssh_main_awk", sshMainAwk) + "\n"
 
 // sshSettingCheck is the check of one setting of the drop-in: in force (sshd -T), and stated in
 // the main file, where a scanner that reads only that file looks: one awk for both.
@@ -391,7 +368,7 @@ func sshSettingCheck(keyword, value string, caseless bool) string {
 	if caseless {
 		c = "1"
 	}
-	return sshEffective + `	_op=check _key=` + keyword + ` _want="` + value + `" _caseless=` + c + ` awk ` + sshMainAwk + ` "$_t" ` + sshdConfig
+	return sshEffective + `	_op=check _key=` + keyword + ` _want="` + value + `" _caseless=` + c + ` awk ` + shellQuote(sshMainAwk) + ` "$_t" ` + sshdConfig
 }
 
 // sshSettingFix sets the keyword to the value in the drop-in, neutralizes the drop-ins read
@@ -473,12 +450,12 @@ func (s sshdSetting) control() Control {
 
 // sshAccessLists is shell that computes the four access lists with the lockout guard applied
 // (_au _ag _du _dg): the build user always passes them.
-var sshAccessLists = embedded("ssh/ssh-access-lists.sh") + "\n"
+var sshAccessLists = embedded("ssh/access-lists.sh") + "\n"
 
 // sshAccessAwk compares the four access lists of the sshd -T output with the wanted ones (_au
 // _ag _du _dg in the environment) as sets, prints each as sshd has it (sorted) and exits 0 when
 // all four agree.
-var sshAccessAwk = embedded("ssh/ssh-access.awk")
+var sshAccessAwk = embedded("ssh/access.awk")
 
 func sshAccessControl() Control {
 	return Control{
@@ -487,76 +464,18 @@ func sshAccessControl() Control {
 		Refs:  cisRefs("5.1.4", "5.1.4"),
 		Level: 1,
 		OS:    debianFamilies,
-		Check: sshAccessLists + `	if [ -z "$_au$_ag$_du$_dg" ]; then
-		g_say "the build user is root and no access list is set: nothing can be restricted without locking the build out"
-		return 2
-	fi
-` + sshEffective + `	_au=$_au _ag=$_ag _du=$_du _dg=$_dg awk '` + sshAccessAwk + `' "$_t"`,
-		Fix: sshAccessLists + `	for _pair in "AllowUsers:$_au" "AllowGroups:$_ag" "DenyUsers:$_du" "DenyGroups:$_dg"; do
-		_key=${_pair%%:*}
-		_val=${_pair#*:}
-		if [ -n "$_val" ]; then
-` + indent(sshSetDropIn, 2) + `		else
-			g_remove_lines ` + sshdDropIn + ` "^[[:space:]]*${_key}[[:space:]]" || return 1
-		fi
-	done
-	# The lists add up across files: every other global setting of them goes, in one pass per file.
-	_keys="AllowUsers AllowGroups DenyUsers DenyGroups"
-	_all=1
-` + sshNeutralize,
+		Check: sshAccessLists + embedded("ssh/access-gate.sh") + "\n" + sshEffective + `	_au=$_au _ag=$_ag _du=$_du _dg=$_dg awk '` + sshAccessAwk + `' "$_t"`,
+		Fix:   sshAccessLists + embeddedWith("ssh/access-fix.sh", "_sshd_drop_in", sshdDropIn) + "\n" + sshNeutralize,
 	}
 }
 
-// indent adds n tabs before every non-empty line.
-func indent(s string, n int) string {
-	lines := strings.Split(s, "\n")
-	for i, l := range lines {
-		if l != "" {
-			lines[i] = strings.Repeat("\t", n) + l
-		}
-	}
-	return strings.Join(lines, "\n")
-}
-
-// sshStats is shell that sets _stats to "mode owner group path" lines for the files in _files
-// that exist (one stat for all of them).
-const sshStats = `	# shellcheck disable=SC2086 # _files holds globs
-	_stats=$(stat -c '%a %U %G %n' -- $_files 2>/dev/null)
-`
-
-// sshModeWrong is a shell condition: the mode has a bit of _deny, or the owner is not root, or
-// the group is neither root nor _group.
-const sshModeWrong = `[ $((0$_m & 0$_deny)) -ne 0 ] || [ "$_o" != root ] || { [ "$_g" != root ] && [ "$_g" != "$_group" ]; }`
-
-// sshModeCheck is shell that checks the files in _files: mode without any bit of _deny (octal),
-// owner root, group root (or _group when set).
-const sshModeCheck = sshStats + `	_rc=0
-	_n=0
-	while read -r _m _o _g _p; do
-		[ -n "$_p" ] || continue
-		_n=$((_n + 1))
-		if ` + sshModeWrong + `; then
-			g_say "$_p: mode $_m owner $_o:$_g"
-			_rc=1
-		fi
-	done <<EOF
-$_stats
-EOF
-	if [ "$_n" -eq 0 ]; then
-		g_say "no such file: $_files"
-		return 2
-	fi
-	[ "$_rc" -eq 0 ] && g_say "$_n files: mode and owner are right"
-	return "$_rc"`
-
-const sshModeFix = sshStats + `	while read -r _m _o _g _p; do
-		[ -n "$_p" ] || continue
-		if ` + sshModeWrong + `; then
-			g_set_mode "$_p" "$_mode" root:root || return 1
-		fi
-	done <<EOF
-$_stats
-EOF`
+// sshModeCheck is shell that checks the files in _files (globs): mode without any bit of _deny
+// (octal), owner root, group root (or _group when set); sshModeFix sets _mode and root:root on
+// the files that fail. One stat reads all of them.
+var (
+	sshModeCheck = embedded("ssh/mode-check.sh")
+	sshModeFix   = embedded("ssh/mode-fix.sh")
+)
 
 func sshModeControl(name, title, ubuntu, debian, files, deny, mode, group string) Control {
 	vars := fmt.Sprintf("\t_files=\"%s\"\n\t_deny=%s\n\t_group=%s\n", files, deny, group)
@@ -577,19 +496,9 @@ func init() {
 		Title: "Ensure sshd reads the sshd_config.d drop-ins before the settings of sshd_config",
 		Level: 1,
 		OS:    debianFamilies,
-		Check: `	_first=$(awk '{ sub(/^[ \t]+/, "") } $0 != "" && $0 !~ /^#/ { print; exit }' ` + sshdConfig + `)
-	g_say "first directive of ` + sshdConfig + `: ${_first:-(none)}"
-	case $_first in
-	[Ii]nclude*" ` + sshDropInMatch + `"* | [Ii]nclude*" sshd_config.d/*.conf"*) return 0 ;;
-	esac
-	return 1`,
+		Check: embeddedWith("ssh/drop-in-include-check.sh", "_sshd_config", sshdConfig, "_ssh_drop_in_match", sshDropInMatch),
 		// sshd reads the drop-ins from now on: every setting may change.
-		Fix: sshForget + `	_new=$G_WORK_DIR/sshd-include.tmp
-	{
-		printf 'Include ` + sshDropInMatch + `\n'
-		grep -Ev '^[[:space:]]*[Ii]nclude[[:space:]]+(/etc/ssh/)?sshd_config\.d/\*\.conf[[:space:]]*$' ` + sshdConfig + `
-	} >"$_new"
-	g_set_content ` + sshdConfig + ` "$_new"`,
+		Fix: sshForget + embeddedWith("ssh/drop-in-include-fix.sh", "_sshd_config", sshdConfig, "_ssh_drop_in_match", sshDropInMatch),
 	}}
 	controls = append(controls,
 		sshModeControl("config-permissions", "Ensure permissions on /etc/ssh/sshd_config and its drop-ins are configured",
@@ -609,11 +518,7 @@ func init() {
 		Refs:  cisRefs("5.1.20", "5.1.20"),
 		Level: 1,
 		OS:    debianFamilies,
-		Check: `	if [ "$G_BUILD_USER" = root ]; then
-		g_say "the build logs in as root: root login stays allowed so the build keeps its access"
-		return 2
-	fi
-` + sshDeviation("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", "no", "ssh.permit_root_login") +
+		Check: embedded("ssh/permit-root-login-gate.sh") + "\n" + sshDeviation("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", "no", "ssh.permit_root_login") +
 			sshSettingCheck("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN", true),
 		Fix: sshSettingFix("PermitRootLogin", "$SSH_PERMIT_ROOT_LOGIN"),
 	})
@@ -621,21 +526,7 @@ func init() {
 		Name:        "ssh",
 		Description: "sshd hardened per CIS 5.1 through one drop-in read first; validated with sshd -t, then reloaded (sessions survive).",
 		Order:       60,
-		Finalize: sshForget + `	if ! _out=$(sshd -t -f ` + sshdConfig + ` 2>&1); then
-		printf 'sshd -t rejected the new configuration:\n%s\n' "$_out"
-		return 1
-	fi
-	_unit=ssh
-	[ "$G_OS_FAMILY" = rhel ] && _unit=sshd
-	if g_unit_active "$_unit"; then
-		systemctl reload "$_unit" || return 1
-		echo "sshd reloaded ($_unit.service): existing sessions are kept"
-	elif [ -s /run/sshd.pid ]; then
-		kill -HUP "$(cat /run/sshd.pid)" || return 1
-		echo "sshd reloaded (SIGHUP)"
-	else
-		echo "sshd is not running: the configuration applies when it starts"
-	fi`,
-		Controls: controls,
+		Finalize:    sshForget + embeddedWith("ssh/finalize.sh", "_sshd_config", sshdConfig),
+		Controls:    controls,
 	})
 }

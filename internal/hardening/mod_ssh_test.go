@@ -284,7 +284,8 @@ func TestSSHMainConfigAwk(t *testing.T) {
 func TestSSHSettingsStatedInMainFile(t *testing.T) {
 	n := 0
 	for _, c := range moduleByName(t, "ssh").Controls {
-		if !strings.Contains(c.Fix, "g_set_kv "+sshdDropIn+` "$_key"`) || strings.Contains(c.Fix, "_all=1") {
+		if !strings.Contains(c.Fix, "_sshd_drop_in="+shellQuote(sshdDropIn)) || !strings.Contains(c.Fix, `g_set_kv "$_sshd_drop_in" "$_key"`) ||
+			strings.Contains(c.Fix, "_all=1") {
 			continue
 		}
 		n++

@@ -70,57 +70,18 @@ var sudoersFiles = embedded("sudo/sudoers-files.sh")
 // sudoDefaultAwk prints the effective global value of one sudoers Defaults setting (the last one
 // read wins): "on"/"off" for a flag, the value for a `key=value` setting, an empty line when
 // unset; then each place that sets it.
-const sudoDefaultAwk = `awk -v key="$_key" '
-{ sub(/#.*/, "") }
-$1 == "Defaults" {
-	line = $0
-	sub(/^[ \t]*Defaults[ \t]+/, "", line)
-	n = split(line, opts, ",")
-	for (i = 1; i <= n; i++) {
-		o = opts[i]
-		gsub(/^[ \t]+|[ \t]+$/, "", o)
-		sub(/[ \t]*=[ \t]*/, "=", o)
-		if (o == key) { v = "on"; where = where FILENAME ": " o "\n" }
-		else if (o == "!" key) { v = "off"; where = where FILENAME ": " o "\n" }
-		else if (index(o, key "=") == 1) { v = substr(o, length(key) + 2); gsub(/"/, "", v); where = where FILENAME ": " o "\n" }
-	}
-}
-END { print v; printf "%s", where }' "$@"`
+var sudoDefaultAwk = embedded("sudo/defaults.awk")
 
 // sudoDropIn renders the fix that gives /etc/sudoers.d/golden-hardening the line `line` in place
 // of any line for the same setting, checked by visudo before it is installed.
 func sudoDropIn(key, line string) string {
-	return fmt.Sprintf(`_sd=/etc/sudoers.d/golden-hardening
-_tmp=$G_WORK_DIR/sudoers.golden-hardening
-{
-	if [ -f "$_sd" ]; then
-		grep -Ev '^[[:space:]]*Defaults[[:space:]]+!?%[1]s([[:space:]]*=.*)?[[:space:]]*$' "$_sd"
-	else
-		printf '%%s\n' '# Managed by golden-harden: CIS sudo settings, checked with visudo.'
-	fi
-	printf '%%s\n' %[2]s
-} >"$_tmp"
-if ! visudo -cf "$_tmp" >&2; then
-	echo "visudo rejects the new $_sd:" >&2
-	cat "$_tmp" >&2
-	return 1
-fi
-g_write_file "$_sd" 0440 root:root <"$_tmp"`, key, line)
+	return "_sd_line=" + line + "\n" + embeddedWith("sudo/drop-in-fix.sh", "_sd_key", key)
 }
 
 // sudoCheck renders a check of one Defaults setting: effective value in _val, evidence printed,
 // then the predicate cond (shell, may use $_val).
 func sudoCheck(key, cond string) string {
-	return sudoersFiles + `
-_key=` + key + `
-_out=$(` + sudoDefaultAwk + `)
-_val=${_out%%"
-"*}
-case $_out in *"
-"*) printf '%s\n' "${_out#*"
-"}" ;; esac
-g_say "effective Defaults ` + key + `: ${_val:-unset}"
-` + cond
+	return sudoersFiles + "\n" + embeddedWith("sudo/default-check.sh", "_key", key, "_sudo_defaults_awk", sudoDefaultAwk) + "\n" + cond
 }
 
 // sudoRsNoLogfile makes sudo.logfile not applicable where sudo is sudo-rs (the alternative
@@ -160,17 +121,8 @@ func init() {
 				ID: "sudo.no-global-noauth", Title: "Ensure re-authentication for privilege escalation is not disabled globally",
 				Refs: cisRefsSame("5.2.5"), Level: 1, OS: debianFamilies,
 				// NOPASSWD rules (the build user's) are another mechanism and stay.
-				Check: sudoersFiles + `
-_bad=$(grep -EHn '^[[:space:]]*Defaults[^#]*!authenticate' "$@")
-if [ -n "$_bad" ]; then printf '%s\n' "$_bad"; return 1; fi
-g_say "no Defaults !authenticate in $*"`,
-				Fix: sudoersFiles + `
-for _f in "$@"; do
-	grep -Eq '^[[:space:]]*Defaults[^#]*!authenticate' "$_f" || continue
-	sed -E 's/^([[:space:]]*Defaults[^#]*!authenticate.*)$/# disabled by golden-harden (CIS 5.2.5): \1/' "$_f" >"$G_WORK_DIR/sudoers.edit"
-	visudo -cf "$G_WORK_DIR/sudoers.edit" >&2 || return 1
-	g_write_file "$_f" 0440 root:root <"$G_WORK_DIR/sudoers.edit" || return 1
-done`,
+				Check: sudoersFiles + "\n" + embedded("sudo/no-global-noauth-check.sh"),
+				Fix:   sudoersFiles + "\n" + embedded("sudo/no-global-noauth-fix.sh"),
 			},
 			{
 				ID: "sudo.timestamp-timeout", Title: "Ensure sudo authentication timeout is configured correctly",

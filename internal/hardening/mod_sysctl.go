@@ -224,84 +224,17 @@ var sysctlAwk = embedded("sysctl/sysctl.awk")
 
 // ufwSysctlFile is shell that sets _ufwf to the file UFW applies on every enable and at boot
 // (the last IPT_SYSCTL= of /etc/default/ufw, quotes removed; empty without one).
-const ufwSysctlFile = `	_ufwf=""
-	if [ -f /etc/default/ufw ]; then
-		while read -r _l; do
-			case $_l in IPT_SYSCTL=*) _ufwf=${_l#IPT_SYSCTL=} ;; esac
-		done </etc/default/ufw
-		_ufwf=${_ufwf#[\"\']}
-		_ufwf=${_ufwf%[\"\']}
-	fi
-`
+var ufwSysctlFile = embedded("sysctl/ufw-sysctl-file.sh") + "\n"
 
 // sysctlFiles is shell that sets _ufwf to the file UFW applies on every enable and at boot
 // (IPT_SYSCTL), and _files to the configuration files whose values can beat or contradict ours
 // at boot, for sysctlAwk: /etc's and UFW's ("A"), and the files of the other directories that
 // /etc does not mask ("L": they count only when their name sorts after ours). Builtins only:
 // it runs in every check and fix.
-const sysctlFiles = ufwSysctlFile + `	_files=""
-	_seen=""
-	for _c in /etc/sysctl.conf /etc/sysctl.d/*.conf /run/sysctl.d/*.conf /usr/local/lib/sysctl.d/*.conf /usr/lib/sysctl.d/*.conf /lib/sysctl.d/*.conf "$_ufwf"; do
-		[ -f "$_c" ] || continue
-		# -ef (same file): dash, bash and busybox sh all have it; it spares a readlink per file.
-		# shellcheck disable=SC3013
-		[ "$_c" -ef "$_f" ] && continue
-		_dup=0
-		for _x in $_seen; do
-			# shellcheck disable=SC3013
-			[ "$_c" -ef "$_x" ] && _dup=1
-		done
-		[ "$_dup" -eq 0 ] || continue
-		_seen="$_seen $_c"
-		_kind=A
-		case $_c in
-		/etc/*) ;;
-		*)
-			# shellcheck disable=SC3013
-			if [ -z "$_ufwf" ] || ! [ "$_c" -ef "$_ufwf" ]; then
-				[ -e "/etc/sysctl.d/${_c##*/}" ] && continue
-				_kind=L
-			fi
-			;;
-		esac
-		_files="$_files$_kind $_c
-"
-	done
-`
+var sysctlFiles = ufwSysctlFile + embedded("sysctl/files.sh") + "\n"
 
 // sysctlKeys is shell that sets _keys (see sysctlAwk) for the keys in _want: builtins only.
-const sysctlKeys = `	_keys=""
-	while IFS='=' read -r _k _v; do
-		[ -n "$_k" ] || continue
-		[ -n "$_v" ] || continue
-		case $_k in *'*'*) continue ;; esac
-		_p=/proc/sys
-		_r=$_k
-		while :; do
-			case $_r in
-			*.*)
-				_p=$_p/${_r%%.*}
-				_r=${_r#*.}
-				;;
-			*)
-				_p=$_p/$_r
-				break
-				;;
-			esac
-		done
-		if [ ! -e "$_p" ]; then
-			_a=absent
-		elif [ -w "$_p" ]; then
-			_a=rw
-		else
-			_a=ro
-		fi
-		_keys="$_keys$_k	$_a	$_p
-"
-	done <<EOF
-$_want
-EOF
-`
+var sysctlKeys = embedded("sysctl/keys.sh") + "\n"
 
 // sysctlRun is shell that runs sysctlAwk in mode op (its stdout is the caller's).
 func sysctlRun(op string) string {
@@ -328,46 +261,7 @@ func sysctlFix(wantLines string) string {
 ` + sysctlKeys + sysctlFiles + `	_new=$G_WORK_DIR/sysctl.new
 	_todo=$G_WORK_DIR/sysctl.todo
 	_new=$_new ` + sysctlRun("fix") + ` >"$_todo" || return 1
-	g_write_file "$_f" 0644 root:root <"$_new" || return 1
-	# One sysctl call for every running value that differs (the positional parameters are the
-	# only list POSIX sh has: one "key=value" each, vectors included).
-	set --
-	while read -r _what _arg; do
-		[ "$_what" = set ] && set -- "$@" "$_arg"
-	done <"$_todo"
-	if [ "$#" -gt 0 ]; then
-		sysctl -q -w "$@" || return 1
-		sysctl -q -w net.ipv4.route.flush=1 net.ipv6.route.flush=1 2>/dev/null
-	fi
-	while read -r _what _arg; do
-		[ "$_what" = conflict ] || continue
-		_cf=${_arg%%:*}
-		_rest=${_arg#*:}
-		_cl=${_rest%%:*}
-		_rest=${_rest#*:}
-		if [ "$_cf" = "$_ufwf" ]; then
-			# UFW applies IPT_SYSCTL on every enable and at boot: make it apply our file instead.
-			g_set_kv /etc/default/ufw IPT_SYSCTL "$_f" "=" || return 1
-		else
-			case $_cf in
-			/etc/*)
-				g_backup "$_cf" || return 1
-				sed -i "${_cl}s/^/# golden-harden: /" "$_cf" || return 1
-				;;
-			*)
-				# A vendor file read after ours (procps' 99-protect-links.conf sets
-				# fs.protected_fifos = 1): systemd-sysctl reads a file of /etc/sysctl.d instead
-				# of the one of the same name below /usr, so a copy there, the contradicting
-				# line commented out, masks it and keeps the vendor's other settings.
-				_mask=/etc/sysctl.d/${_cf##*/}
-				_src=$_cf
-				[ -f "$_mask" ] && _src=$_mask
-				sed "${_cl}s/^/# golden-harden: /" "$_src" >"$G_WORK_DIR/sysctl.mask" || return 1
-				g_write_file "$_mask" 0644 root:root <"$G_WORK_DIR/sysctl.mask" || return 1
-				;;
-			esac
-		fi
-	done <"$_todo"`
+` + embedded("sysctl/fix-apply.sh")
 }
 
 func init() {
@@ -393,12 +287,8 @@ func init() {
 		Title: "Ensure the kernel parameters added by sysctl.overrides are set",
 		Level: 1,
 		OS:    debianFamilies,
-		Check: `	if [ -z "$SYSCTL_CUSTOM" ]; then
-		g_say "sysctl.overrides adds no parameter beyond the catalogue"
-		return 2
-	fi
-` + sysctlCheck("$SYSCTL_CUSTOM"),
-		Fix: sysctlFix("$SYSCTL_CUSTOM"),
+		Check: embedded("sysctl/custom-gate.sh") + "\n" + sysctlCheck("$SYSCTL_CUSTOM"),
+		Fix:   sysctlFix("$SYSCTL_CUSTOM"),
 	})
 	register(Module{
 		Name:        "sysctl",

@@ -1,0 +1,2 @@
+	g_say "IPT_SYSCTL=${_ufwf:-(unset)}"
+	[ "$_ufwf" = "$_sysctl_conf" ]

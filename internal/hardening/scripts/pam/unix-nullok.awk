@@ -1,0 +1,2 @@
+/^[[:space:]]*#/ { next }
+/pam_unix\.so/ { for (i = 1; i <= NF; i++) if ($i ~ /^nullok/) { print FILENAME ": " $0; next } }
