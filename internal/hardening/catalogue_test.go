@@ -95,6 +95,7 @@ var withoutCISRef = map[string]string{
 	"ssh.agent-forwarding":         "not an item of CIS 5.1 v2.0.0 (DisableForwarding, Level 2, covers it)",
 	"ssh.tcp-keepalive":            "not an item of CIS 5.1 v2.0.0",
 	"ssh.compression":              "not an item of CIS 5.1 v2.0.0",
+	"ssh.protocol":                 "the SCAP Security Guide's sshd_allow_only_protocol2; CIS dropped the item with protocol 1",
 	"cron.installed":               "the SCAP Security Guide's package_cron_installed; CIS scopes cron to systems that have it",
 	"modules.additional":           "modules the template names",
 	"modules.firewire-core":        "Lynis' STRG-1846; not a CIS item",

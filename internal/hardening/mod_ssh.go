@@ -508,6 +508,7 @@ func init() {
 		sshModeControl("public-host-keys", "Ensure permissions on SSH public host key files are configured",
 			"5.1.3", "5.1.3", "/etc/ssh/ssh_host_*_key.pub", "133", "644", "root"),
 		sshAccessControl(),
+		sshProtocolControl(),
 	)
 	for _, s := range sshdSettings {
 		controls = append(controls, s.control())
