@@ -140,6 +140,10 @@ type OpenSCAP struct {
 	Rules    map[string]string `json:"rules"`    // rule (without the SSG prefix) -> result, standard profile
 	Excluded []Exclusion       `json:"excluded"`
 	Failed   []string          `json:"failed"` // rules failing in the adjusted evaluation
+	// Costs is what each rule failing in the standard profile costs its score: the points the
+	// score would gain if that rule alone passed (oscap's default model, a group the mean of its
+	// children), most first.
+	Costs []RuleCost `json:"costs"`
 }
 
 // PrepareOpenSCAP installs the scanner from the machine's archive and fetches the pinned content.
@@ -233,6 +237,15 @@ func ScanOpenSCAP(t *testing.T, h *lab.TargetHost, f Facts) OpenSCAP {
 	t.Helper()
 	raw := parseOscap(t, runScript(t, h, openscapScript, "eval", "standard", StandardProfile))
 	res := OpenSCAP{Scanner: raw.scanner, Score: raw.score, Adjusted: raw.score, Rules: raw.rules, Excluded: openscapExclusions(raw.rules, f)}
+	doc, err := parseResults(strings.NewReader(h.MustRun(t, "sudo cat "+workDir+"/standard.xml")))
+	if err != nil {
+		t.Fatalf("compliance: oscap's results document: %v", err)
+	}
+	var score float64
+	score, res.Costs = ruleCosts(doc)
+	if math.Abs(score-raw.score) > 1e-3 {
+		t.Errorf("compliance: the results' default score is %.6f by their groups, oscap printed %.6f", score, raw.score)
+	}
 	adj := raw
 	if len(res.Excluded) > 0 {
 		path := workDir + "/tailoring.xml"
