@@ -71,6 +71,7 @@ func TestDatasourceAMI(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{})
 	ids := seedAMIs(sim)
 	sim.PutParameter("us-east-1", "/golden/ubuntu-22.04/latest", ids.older, "aws:ec2:image")

@@ -224,13 +224,14 @@ var (
 // TestDemoPipeline runs `make demo` (scripts/demo.sh) to its end and checks its outcome: the new
 // AMI in three regions with its provenance and the validation's verdict, the hardening without a
 // failed control, the SSM parameter, the fleet pruned with the images in use kept, the summary's
-// table, and nothing left running. With GOLDEN_DEMO_RERUN=1 (make test-matrix) it runs the demo
-// a second time in the same working folder, as a user re-running `make demo` does, and checks the
-// second run the same way.
+// table, and nothing left running. `make test` leaves it to `make test-matrix`, which sets
+// GOLDEN_DEMO_RERUN=1: it then runs the demo a second time in the same working folder, as a user
+// re-running `make demo` does, and checks the second run the same way.
 func TestDemoPipeline(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	dir := t.TempDir()
 	runs := 1
 	if os.Getenv("GOLDEN_DEMO_RERUN") == "1" {
@@ -446,6 +447,7 @@ func TestDemoInterrupted(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	var names []string
 	for _, p := range demoInterrupts {
 		names = append(names, p.name)

@@ -96,6 +96,7 @@ func hardenSupports(system string) bool {
 
 // TestEBSLabBuild builds an AMI with golden-ebs from each of ebsLabOSes, in parallel.
 func TestEBSLabBuild(t *testing.T) {
+	t.Parallel()
 	host := lab.Machines(t)
 	oses := lab.MachineOSes(host, ebsLabOSes...)
 	lab.PrepareImages(t, host, oses...)

@@ -118,6 +118,7 @@ func TestEBSBuildWithoutCommunicator(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays})
 	p := lab.Packer(t)
 	p.UseSim(sim)
@@ -179,6 +180,7 @@ func TestEBSValidateRejectsBadInput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{})
 	p := lab.Packer(t)
 	p.UseSim(sim)

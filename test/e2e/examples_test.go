@@ -120,6 +120,7 @@ func TestExamplesValidate(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	root := lab.RepoRoot(t)
 	sim := ec2sim.StartTest(t, ec2sim.Options{})
 	seed, err := ec2sim.DecodeSeed(strings.NewReader(examplesSeed))
@@ -186,6 +187,7 @@ func TestExamplesValidate(t *testing.T) {
 // triggers and jobs, every step runs or uses something, and the packer commands they run name
 // templates that exist.
 func TestExampleWorkflows(t *testing.T) {
+	t.Parallel()
 	root := lab.RepoRoot(t)
 	files, err := filepath.Glob(filepath.Join(root, "example", "github-actions", "*.yml"))
 	if err != nil {
@@ -240,6 +242,7 @@ func TestExampleTerraform(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	tf, err := exec.LookPath("terraform")
 	if err != nil {
 		t.Skip("terraform is not installed: example/terraform/ not checked")
@@ -279,6 +282,7 @@ func TestExampleTerraform(t *testing.T) {
 // TestReadmeTemplateIsAnExample keeps the README's template one that TestExamplesValidate checks:
 // its first HCL block is a part of example/quickstart.pkr.hcl, word for word.
 func TestReadmeTemplateIsAnExample(t *testing.T) {
+	t.Parallel()
 	root := lab.RepoRoot(t)
 	readme, err := os.ReadFile(filepath.Join(root, "README.md"))
 	if err != nil {

@@ -42,6 +42,7 @@ func TestLifecycleValidateExample(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	anchor := "    max_retries            = 10\n"
 	example := lifecycleExample(t)
 	if !strings.Contains(example, anchor) {
@@ -129,6 +130,7 @@ func TestLifecycleValidateRejectsBadInput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	example := lifecycleExample(t)
 	cases := []struct {
 		name, old, new string
@@ -179,6 +181,7 @@ func TestLifecycleRefusesNonAMIArtifact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{})
 	p := lab.Packer(t)
 	p.UseSim(sim)

@@ -354,6 +354,7 @@ func TestPipelineAmazonEBSLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays})
 	fleet := seedPipelineFleet(sim)
 	p := lab.Packer(t)
@@ -395,6 +396,7 @@ func TestPipelineGoldenEBSLifecycle(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays,
 		Withheld: map[string][]string{pipelineCopyRegion: {"DescribeImageReferences"}}})
 	fleet := seedPipelineFleet(sim)
@@ -424,6 +426,7 @@ func TestPipelineFailureAfterPublishing(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim, fleet, res := failedGoldenEBSPipeline(t, func(sim *ec2sim.Server) {
 		// Publishing goes region by region: the build region, then each copy's.
 		sim.FailNth("PutParameter", 2, "AccessDeniedException", "User is not authorized to perform: ssm:PutParameter")
@@ -467,6 +470,7 @@ func TestPipelineFailureBeforeAnyChange(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim, fleet, res := failedGoldenEBSPipeline(t, func(sim *ec2sim.Server) {
 		sim.FailNth("CopyImage", 1, "UnauthorizedOperation", "You are not authorized to perform this operation.")
 	})

@@ -72,8 +72,10 @@ func runProbes(t *testing.T, comm *lab.Communicator, probes []probe.Probe, inter
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
+	// A failing probe must be tried again before its deadline: 10 s leaves room for a second round
+	// of twenty probes on a loaded machine (3 s did not at a load of 20).
 	results, err := probe.Run(ctx, &remote.Runner{Comm: comm, Sudo: true}, probes, probe.RunOptions{
-		Timeout:  3 * time.Second,
+		Timeout:  10 * time.Second,
 		Interval: interval,
 		OnOutput: func(stderr bool, line string) { t.Logf("probe script: %s", line) },
 	})
@@ -90,6 +92,7 @@ func TestProbesOnDebian12(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	h := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
 	prepareProbeTarget(t, h)
 	comm := h.Communicator(t)

@@ -119,6 +119,7 @@ func ebsBaseline(t *testing.T) (*lab.TargetHost, map[string]int) {
 // TestValidateCleansUpAfterFaults fails golden-validate's first call of each AWS action it makes.
 // What follows depends on whose call it is (faultOutcome); whatever it is, nothing is left behind.
 func TestValidateCleansUpAfterFaults(t *testing.T) {
+	t.Parallel()
 	target, ebsCalls := ebsBaseline(t)
 	res, sim := cleanupRun(t, target, cleanupTemplate(), nil, nil)
 	if res.ExitCode != 0 {
@@ -215,6 +216,7 @@ var interruptPoints = []struct {
 }
 
 func TestValidateCleansUpAfterInterrupts(t *testing.T) {
+	t.Parallel()
 	target, ebsCalls := ebsBaseline(t)
 	points := interruptPoints
 	if !cleanupSuite() {
@@ -308,6 +310,7 @@ func TestValidateKeepOnFailure(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	target := lab.Target(t)
 	template := strings.Replace(cleanupTemplate(), cleanupProbes, cleanupProbes+`
     service {

@@ -133,6 +133,7 @@ func TestValidateBootsTheBuiltImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	ms := newMachineSim(t)
 	p := lab.Packer(t)
 	p.UseSim(ms.sim)
@@ -321,6 +322,7 @@ func TestValidateAmazonEBSBootsTheBuiltImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	if os.Getenv("GOLDEN_VALIDATE_MACHINES") != "1" {
 		t.Skip("amazon-ebs and golden-validate on lab machines: run by make test-matrix (GOLDEN_VALIDATE_MACHINES=1)")
 	}

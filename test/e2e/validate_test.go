@@ -93,6 +93,7 @@ func TestValidateGatesTheImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	target := lab.Target(t)
 	var sim *ec2sim.Server
 	var p *lab.PackerEnv
@@ -194,6 +195,7 @@ func TestValidateDeregistersAFailedImage(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	target := lab.Target(t)
 	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays, InstanceAddress: target.Host})
 	p := lab.Packer(t)
@@ -248,6 +250,7 @@ func TestValidateRejectsBadInput(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	sim := ec2sim.StartTest(t, ec2sim.Options{})
 	p := lab.Packer(t)
 	p.UseSim(sim)
@@ -292,6 +295,7 @@ func TestValidateAmazonEBSArtifact(t *testing.T) {
 	if testing.Short() {
 		t.Skip("end-to-end test: skipped under -short")
 	}
+	t.Parallel()
 	amazon := filepath.Join(lab.RepoRoot(t), ".tools", "packer-plugin-amazon")
 	if _, err := os.Stat(amazon); err != nil {
 		t.Fatalf("the official amazon plugin is not built (scripts/tools.sh packer-plugin-amazon): %v", err)
