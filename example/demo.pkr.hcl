@@ -156,6 +156,10 @@ build {
       no_build_leftovers = true
       hardening_audit    = true
 
+      aws_polling {
+        delay_seconds = 2
+      }
+
       json_report     = "${var.report_dir}/validate.json"
       junit_report    = "${var.report_dir}/validate.xml"
       markdown_report = "${var.report_dir}/validate.md"
