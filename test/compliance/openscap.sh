@@ -5,6 +5,10 @@
 #
 #   openscap.sh prepare VERSION SHA256 DATASTREAM   install the scanner, fetch and unpack the content
 #   openscap.sh eval NAME PROFILE [TAILORING]      evaluate; the results stay in $work/NAME.xml
+#   openscap.sh fetch VERSION SHA256 DIR           only download the content's package into DIR
+#
+# A machine that reaches no archive (the VM suite's) gets the package copied into $work before
+# prepare, which checks it against the same SHA-256 and does not download it.
 #
 # eval prints "scanner VERSION", "rule RESULT ID" per rule and "score N" (oscap's default XCCDF
 # score).
@@ -29,18 +33,28 @@ debian_mirror() {
 		awk '$1 == "Debian" && $2 == "Debian" { print $3; exit }'
 }
 
+# fetch VERSION SHA256 DIR: the content's package, from the first Debian archive apt reads.
+fetch() {
+	mirror=${COMPLIANCE_DEBIAN_MIRROR:-$(debian_mirror)}
+	[ -n "$mirror" ] || { echo "openscap.sh: apt reads no Debian archive; set COMPLIANCE_DEBIAN_MIRROR" >&2; exit 1; }
+	# apt-helper uses apt's proxy and checks the hash before it keeps the file.
+	/usr/lib/apt/apt-helper download-file "${mirror%/}/pool/main/s/scap-security-guide/ssg-debian_${1}_all.deb" \
+		"$3/ssg-debian_${1}_all.deb" "SHA256:$2" >/dev/null
+}
+
 prepare() {
 	version=$1 sha256=$2 datastream=$3
 	mkdir -p "$work"
 	command -v oscap >/dev/null || apt_install openscap-scanner
 	content=$work/ssg-debian-$version
 	if [ ! -f "$content/$datastream" ]; then
-		mirror=${COMPLIANCE_DEBIAN_MIRROR:-$(debian_mirror)}
-		[ -n "$mirror" ] || { echo "openscap.sh: apt reads no Debian archive; set COMPLIANCE_DEBIAN_MIRROR" >&2; exit 1; }
 		deb=$work/ssg-debian_${version}_all.deb
-		# apt-helper uses apt's proxy and checks the hash before it keeps the file.
-		/usr/lib/apt/apt-helper download-file "${mirror%/}/pool/main/s/scap-security-guide/ssg-debian_${version}_all.deb" \
-			"$deb" "SHA256:$sha256" >/dev/null
+		if [ -f "$deb" ]; then
+			echo "$sha256  $deb" | sha256sum -c --quiet - >/dev/null ||
+				{ echo "openscap.sh: $deb is not the pinned package (SHA-256 $sha256)" >&2; exit 1; }
+		else
+			fetch "$version" "$sha256" "$work"
+		fi
 		rm -rf "$content.tmp"
 		dpkg-deb -x "$deb" "$content.tmp"
 		mkdir -p "$content"
@@ -71,5 +85,6 @@ evaluate() {
 case ${1:-} in
 prepare) shift && prepare "$@" ;;
 eval) shift && evaluate "$@" ;;
-*) echo "usage: openscap.sh prepare VERSION SHA256 DATASTREAM | eval NAME PROFILE [TAILORING]" >&2 && exit 2 ;;
+fetch) shift && fetch "$@" ;;
+*) echo "usage: openscap.sh prepare VERSION SHA256 DATASTREAM | eval NAME PROFILE [TAILORING] | fetch VERSION SHA256 DIR" >&2 && exit 2 ;;
 esac

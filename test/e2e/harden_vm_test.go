@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/golden-ami/packer-plugin-golden/internal/report"
+	"github.com/golden-ami/packer-plugin-golden/test/compliance"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
@@ -95,6 +96,23 @@ func TestHardenVM(t *testing.T) {
 	for _, it := range audit.Items {
 		if it.NextBoot {
 			t.Errorf("%s is in force only after the next boot, on a machine booted since the run", it.ID)
+		}
+	}
+
+	// OpenSCAP's standard profile, as an auditor runs it on the booted machine: what a container
+	// cannot show passes on a real kernel. The score is measured, not bound (docs/compliance.md).
+	compliance.PrepareOpenSCAPCopied(t, v.TargetHost)
+	scan := compliance.ScanOpenSCAP(t, v.TargetHost, compliance.ReadFacts(t, v.TargetHost))
+	t.Logf("%s, ssg-debian %s standard, on the VM after its boot: %.6g; failing: %s",
+		scan.Scanner, compliance.SSGVersion, scan.Score, strings.Join(scan.Failed, ", "))
+	if len(scan.Excluded) > 0 {
+		t.Errorf("OpenSCAP on a VM excluded rules as a container's: %v", scan.Excluded)
+	}
+	for id, result := range scan.Rules {
+		realKernel := id == "service_auditd_enabled" || strings.HasPrefix(id, "sysctl_")
+		visible := id == "sshd_allow_only_protocol2"
+		if (realKernel || visible) && result != "pass" {
+			t.Errorf("OpenSCAP %s on the VM: %s", id, result)
 		}
 	}
 }

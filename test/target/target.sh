@@ -1327,7 +1327,9 @@ vm_image_dir() {
 
 # --- vm recipe begin
 # The hardening packages are in the image: the VM's user-mode network reaches no package mirror.
-vm_packages=(linux-image-amd64 initramfs-tools e2fsprogs)
+# So is OpenSCAP's scanner, which an auditor would install from the archive (the SCAP content is
+# copied in by the test, pinned like the compliance suite's).
+vm_packages=(linux-image-amd64 initramfs-tools e2fsprogs openscap-scanner)
 vm_disk_size=4G
 
 # customize_vm_rootfs DIR OS: the cloud image's customization, then NoCloud as the data source
