@@ -387,3 +387,23 @@ func TestNoPackageInstalledAfterThePrivilegedRules(t *testing.T) {
 		}
 	}
 }
+
+// A module whose fixes stage their edits (g_stage) has them installed by the driver just before
+// its Finalize, which the driver runs only for a module that has one: without, the edits are lost.
+func TestStagingModulesHaveAFinalize(t *testing.T) {
+	n := 0
+	for _, m := range Modules() {
+		for _, c := range m.Controls {
+			if !strings.Contains(c.Fix, "g_stage ") {
+				continue
+			}
+			n++
+			if strings.TrimSpace(m.Finalize) == "" {
+				t.Errorf("%s stages its edits, but module %s has no Finalize", c.ID, m.Name)
+			}
+		}
+	}
+	if n == 0 {
+		t.Error("no control stages its edits: the test looks for the wrong thing")
+	}
+}

@@ -352,13 +352,15 @@ var sshNeutralizeAwk = embedded("ssh/neutralize.awk")
 // them (the script runs with LC_ALL=C, as sshd's glob sorts).
 var sshNeutralize = embeddedWith("ssh/neutralize.sh", "_sshd_config", sshdConfig, "_sshd_drop_in", sshdDropIn, "_sshd_drop_in_dir", sshdDropInDir, "_ssh_neutralize_awk", sshNeutralizeAwk) + "\n"
 
-// sshSetDropIn is shell that writes "_key _val" into our drop-in (created 0600 root:root).
+// sshSetDropIn is shell that writes "_key _val" into our drop-in (created 0600 root:root), staged
+// (g_stage): every setting's fix edits the module's pending copy, installed once before Finalize.
 var sshSetDropIn = embeddedWith("ssh/set-drop-in.sh", "_sshd_drop_in", sshdDropIn) + "\n"
 
 // sshMainAwk reads and sets a keyword in the global section of the main sshd_config.
 var sshMainAwk = embedded("ssh/main-config.awk")
 
-// sshSetMain is shell that states "_key _val" in the global section of the main sshd_config.
+// sshSetMain is shell that states "_key _val" in the global section of the main sshd_config,
+// staged as sshSetDropIn is.
 var sshSetMain = embeddedWith("ssh/set-main.sh", "_sshd_config", sshdConfig, "_ssh_main_awk", sshMainAwk) + "\n"
 
 // sshSettingCheck is the check of one setting of the drop-in: in force (sshd -T), and stated in

@@ -29,8 +29,11 @@ func TestSSHProtocolCheckFixRecheck(t *testing.T) {
 				map[string]string{"ssh": "echo 'OpenSSH_9.2p1 Debian-2+deb12u3, OpenSSL 3.0.15 3 Sep 2024' >&2\n"})
 			config := filepath.Join(dir, "sshd_config")
 			writeFile(t, config, tc.config, 0o600)
+			// The fix stages its edit (g_stage); here the pending copy is installed at once, as the
+			// driver does before the module's Finalize.
 			prelude := "g_say() { printf '%s\\n' \"$*\"; }\n" +
-				"g_set_content() { cmp -s \"$2\" \"$1\" || cat \"$2\" >\"$1\"; }\nG_WORK_DIR=" + dir
+				"g_stage() { _g_sf=$1; _g_sn=$G_WORK_DIR/staged; }\n" +
+				"g_stage_done() { cmp -s \"$_g_sn\" \"$_g_sf\" || cat \"$_g_sn\" >\"$1\"; }\nG_WORK_DIR=" + dir
 			run := func(body string) (string, int) {
 				return snippetRun(t, bin, prelude, strings.ReplaceAll(body, sshdConfig, config))
 			}

@@ -288,7 +288,7 @@ func TestSSHMainConfigAwk(t *testing.T) {
 func TestSSHSettingsStatedInMainFile(t *testing.T) {
 	n := 0
 	for _, c := range moduleByName(t, "ssh").Controls {
-		if !strings.Contains(c.Fix, "_sshd_drop_in="+shellQuote(sshdDropIn)) || !strings.Contains(c.Fix, `g_set_kv "$_sshd_drop_in" "$_key"`) ||
+		if !strings.Contains(c.Fix, "_sshd_drop_in="+shellQuote(sshdDropIn)) || !strings.Contains(c.Fix, `g_kv_edit "$_g_sf" "$_g_sn" "$_key"`) ||
 			strings.Contains(c.Fix, "_all=1") {
 			continue
 		}
@@ -332,5 +332,28 @@ func TestSSHControlsOwnTheirKeywords(t *testing.T) {
 	}
 	if !strings.HasPrefix(moduleByName(t, "ssh").Finalize, sshForget) {
 		t.Error("Finalize does not make the re-checks run sshd -T again")
+	}
+}
+
+// The settings' fixes stage their edits of sshd_config and of the drop-in, which the driver
+// installs once before the Finalize: a fix that wrote either file itself after a setting had
+// staged it would be undone by that install. The controls that write them directly come first.
+func TestSSHDirectWritesComeBeforeTheStagedOnes(t *testing.T) {
+	var direct, staged []string
+	for _, c := range moduleByName(t, "ssh").Controls {
+		writes := strings.Contains(c.Fix, `g_set_kv "$_sshd_drop_in"`) || strings.Contains(c.Fix, `g_set_content "$_sshd_config"`) ||
+			strings.Contains(c.Fix, "_all=1")
+		if writes {
+			if len(staged) > 0 {
+				t.Errorf("%s writes sshd's files itself after %s staged them", c.ID, staged[0])
+			}
+			direct = append(direct, c.ID)
+		}
+		if strings.Contains(c.Fix, "g_stage ") {
+			staged = append(staged, c.ID)
+		}
+	}
+	if len(direct) < 2 || len(staged) < len(sshdSettings) {
+		t.Errorf("direct writers %v, staging controls %d: the patterns no longer find the fixes", direct, len(staged))
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"testing"
@@ -674,5 +675,86 @@ func TestDriverReportsUsage(t *testing.T) {
 	}
 	if _, err := os.Stat("/sys/fs/cgroup/cpu.stat"); err == nil && m.MachineCPU < 0 {
 		t.Errorf("machine CPU unknown although /sys/fs/cgroup/cpu.stat is readable")
+	}
+}
+
+// gammaModule stages its edits of one file and creates another: the fixes change nothing until the
+// driver installs the pending copies before the Finalize, which logs what it sees and fails while
+// $T_DIR/gamma.bad exists.
+func gammaModule() Module {
+	stagedKV := func(key, value string) string {
+		return `g_stage "$T_DIR/gamma.conf"
+g_kv_edit "$_g_sf" "$_g_sn" ` + key + ` ` + value + ` " " || return 1
+g_stage_done "$T_DIR/gamma.conf"`
+	}
+	return Module{Name: "gamma",
+		Finalize: `cat "$T_DIR/gamma.conf" "$T_DIR/gamma.d/new.conf" >>"$T_DIR/../finalize.log"
+if [ -f "$T_DIR/gamma.bad" ]; then echo "gamma refused"; exit 1; fi`,
+		Controls: []Control{
+			{ID: "gamma.one", Title: "One is 1", Check: `g_kv_is "$T_DIR/gamma.conf" One 1`, Fix: stagedKV("One", "1")},
+			{ID: "gamma.unstaged", Title: "the fix before saw no change", Check: `g_kv_is "$T_DIR/gamma.conf" Two 2 || ! g_kv_is "$T_DIR/gamma.conf" One 1`},
+			{ID: "gamma.two", Title: "Two is 2", Check: `g_kv_is "$T_DIR/gamma.conf" Two 2`, Fix: stagedKV("Two", "2")},
+			{ID: "gamma.same", Title: "Three is 3, staged without a change", Check: `g_kv_is "$T_DIR/gamma.conf" Three 4; return 1`,
+				Fix: stagedKV("Three", "3")},
+			{ID: "gamma.new", Title: "a new file in a new directory", Check: `[ -f "$T_DIR/gamma.d/new.conf" ]`,
+				Fix: `g_stage "$T_DIR/gamma.d/new.conf"
+echo created >"$_g_sn"
+g_stage_done "$T_DIR/gamma.d/new.conf" 0600 "$T_OWNER"`},
+		}}
+}
+
+func TestDriverInstallsStagedFilesOnceBeforeFinalize(t *testing.T) {
+	f := newFakeRun(t)
+	conf := filepath.Join(f.dir, "gamma.conf")
+	writeFile(t, conf, "Three 3\nOne 0\n", 0o640)
+	writeFile(t, filepath.Join(f.dir, "gamma.bad"), "", 0o644)
+
+	// Finalize fails: the module is rolled back, the staged changes never stay.
+	run := byID(f.execute(t, f.plan(ModeEnforce, gammaModule())))
+	for _, id := range []string{"gamma.one", "gamma.two", "gamma.new"} {
+		if r := run[id]; r.Status != StatusFailed || !r.RolledBack || !strings.Contains(r.Message, "gamma refused") {
+			t.Errorf("%s: %+v", id, r)
+		}
+	}
+	if got := readFile(t, conf); got != "Three 3\nOne 0\n" {
+		t.Errorf("gamma.conf after the rollback: %q", got)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "gamma.d")); !os.IsNotExist(err) {
+		t.Errorf("the staged file's new directory survived the rollback (stat: %v)", err)
+	}
+	if err := os.Remove(filepath.Join(f.dir, "gamma.bad")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(filepath.Join(f.work, "finalize.log")); err != nil {
+		t.Fatal(err)
+	}
+
+	run = byID(f.execute(t, f.plan(ModeEnforce, gammaModule())))
+	for _, id := range []string{"gamma.one", "gamma.two", "gamma.new"} {
+		if run[id].Status != StatusFixed {
+			t.Errorf("%s: %+v", id, run[id])
+		}
+	}
+	// The check between the two fixes read the file itself: the first fix had not changed it.
+	if r := run["gamma.unstaged"]; r.Status != StatusPass {
+		t.Errorf("gamma.unstaged: %+v", r)
+	}
+	// Each control lists the file its fix changed; the fix that changed nothing lists none.
+	for id, want := range map[string]string{"gamma.one": conf, "gamma.two": conf, "gamma.new": filepath.Join(f.dir, "gamma.d/new.conf")} {
+		if !slices.Contains(run[id].Backups, want) {
+			t.Errorf("%s lists %v as changed, want %s", id, run[id].Backups, want)
+		}
+	}
+	if b := run["gamma.same"].Backups; len(b) != 0 {
+		t.Errorf("gamma.same changed nothing but lists %v", b)
+	}
+	// The Finalize saw both edits installed, and the file kept its mode; the new file has its own.
+	if got, want := readFile(t, filepath.Join(f.work, "finalize.log")), "Three 3\nOne 1\nTwo 2\ncreated\n"; got != want {
+		t.Errorf("the Finalize saw %q, want %q", got, want)
+	}
+	for path, want := range map[string]os.FileMode{conf: 0o640, filepath.Join(f.dir, "gamma.d/new.conf"): 0o600} {
+		if info, err := os.Stat(path); err != nil || info.Mode().Perm() != want {
+			t.Errorf("%s: mode %v (%v), want %v", path, info.Mode().Perm(), err, want)
+		}
 	}
 }

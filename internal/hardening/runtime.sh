@@ -122,6 +122,11 @@ _g_mkparents() {
 _g_install() {
 	_g_mkparents "${2%/*}" || return 1
 	g_backup "$2" || return 1
+	_g_put "$@"
+}
+
+# _g_put SRC DEST MODE OWNER:GROUP : _g_install without the backup (taken before).
+_g_put() {
 	_g_in=${2%/*}/.golden-new.${2##*/}
 	if install -m "$3" -o "${4%%:*}" -g "${4#*:}" -- "$1" "$_g_in" && mv -f -- "$_g_in" "$2"; then
 		return 0
@@ -282,11 +287,103 @@ g_set_kv() {
 		return
 	fi
 	_g_kt=$G_WORK_DIR/kv.tmp
-	_G_OP=set _G_KEY=$2 _G_VALUE=$3 _G_SEP=${4- } awk "$_G_KV_AWK" "$1" >"$_g_kt" || return 1
+	g_kv_edit "$1" "$_g_kt" "$2" "$3" "${4- }" || return 1
 	if _g_same "$_g_kt" "$1"; then
 		return 0
 	fi
 	_g_replace_content "$1" "$_g_kt"
+}
+
+# g_kv_edit IN OUT KEY VALUE SEP : write IN to OUT as g_set_kv would leave it.
+g_kv_edit() {
+	_G_OP=set _G_KEY=$3 _G_VALUE=$4 _G_SEP=$5 awk "$_G_KV_AWK" "$1" >"$2"
+}
+
+# ---- staged files ---------------------------------------------------------------------------
+# A module whose fixes edit the same file one control after the other (sshd's configuration, the
+# sysctl file) stages the edits: each fix reads the module's pending copy of the file (g_stage)
+# and writes the next one into the run's work directory (g_stage_done), and the driver installs
+# every pending copy once, after the module's last fix and before its Finalize (which a module
+# that stages must have): one install per file instead of one per control. The file is backed up,
+# and listed as changed by the control, when a fix first changes it, as the other helpers do;
+# checks read the files themselves, so a control may stage only what no other control of its
+# module checks before the Finalize.
+
+# _g_stage_key FILE : sets _g_sk to the work directory's name prefix for FILE's pending copies.
+_g_stage_key() {
+	_g_sk=
+	_g_r=$1
+	while :; do
+		case $_g_r in
+		*/*)
+			_g_sk=$_g_sk${_g_r%%/*}%
+			_g_r=${_g_r#*/}
+			;;
+		*)
+			_g_sk=$G_WORK_DIR/s.$G_MODULE.$_g_sk$_g_r
+			return 0
+			;;
+		esac
+	done
+}
+
+# g_stage FILE : sets _g_sf to the file that holds FILE's content as the module's fixes left it
+# so far (its pending copy, or FILE itself), and _g_sn to the file a fix writes the new content to.
+g_stage() {
+	_g_stage_key "$1"
+	_g_sc=
+	[ -f "$_g_sk.cur" ] && read -r _g_sc <"$_g_sk.cur"
+	case $_g_sc in
+	a)
+		_g_sf=$_g_sk.a
+		_g_sn=$_g_sk.b
+		;;
+	b)
+		_g_sf=$_g_sk.b
+		_g_sn=$_g_sk.a
+		;;
+	*)
+		_g_sf=$1
+		_g_sn=$_g_sk.a
+		;;
+	esac
+}
+
+# g_stage_done FILE [MODE OWNER:GROUP] : after g_stage FILE and the fix writing _g_sn, make _g_sn
+# FILE's pending content when it differs from _g_sf. With MODE and OWNER:GROUP, FILE ends with that
+# mode and owner too (as with g_write_file, and the first mode staged for FILE is the one
+# installed); without, it keeps its own (as with g_set_content).
+g_stage_done() {
+	if [ -f "$_g_sf" ] && _g_same "$_g_sn" "$_g_sf"; then
+		if [ $# -eq 3 ] && [ "$_g_sf" = "$1" ]; then
+			g_set_mode "$1" "$2" "$3"
+		fi
+		return 0
+	fi
+	_g_mkparents "${1%/*}" || return 1
+	g_backup "$1" || return 1
+	if [ "$_g_sf" = "$1" ]; then
+		printf '%s %s %s\n' "${2:--}" "${3:--}" "$1" >>"$G_WORK_DIR/s.$G_MODULE.list"
+	fi
+	echo "${_g_sn##*.}" >"$_g_sk.cur"
+}
+
+# _g_stage_commit : install the module's pending copies, each with the mode and owner staged for
+# it, or its own.
+_g_stage_commit() {
+	[ -f "$G_WORK_DIR/s.$G_MODULE.list" ] || return 0
+	while read -r _g_scm _g_sco _g_scp; do
+		g_stage "$_g_scp"
+		if [ "$_g_scm" = - ]; then
+			_g_rs=$(stat -c '%a %u:%g' -- "$_g_scp") || return 1
+			_g_scm=${_g_rs%% *}
+			_g_sco=${_g_rs#* }
+		fi
+		if ! _g_put "$_g_sf" "$_g_scp" "$_g_scm" "$_g_sco"; then
+			echo "installing the new $_g_scp failed"
+			return 1
+		fi
+	done <"$G_WORK_DIR/s.$G_MODULE.list"
 }
 
 # g_ensure_line FILE LINE : append LINE when no identical line exists.
@@ -882,8 +979,8 @@ _g_rollback() {
 	return "$_g_rbrc"
 }
 
-# g_module_end : Finalize (rolling the module back when it fails), re-check and report the
-# controls whose fix ran.
+# g_module_end : install the staged files and Finalize (rolling the module back when either
+# fails), re-check and report the controls whose fix ran.
 g_module_end() {
 	[ -n "$_g_mod_fixed" ] || {
 		_g_module_record not_needed ""
@@ -894,7 +991,7 @@ g_module_end() {
 	if [ "$_g_fin" != - ]; then
 		_g_now
 		_g_fin_t0=$_g_t
-		("$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null 3>&-
+		(_g_stage_commit && "$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null 3>&-
 		_g_frc=$?
 		_g_now
 		_g_fin_ms=$(((_g_t - _g_fin_t0) * 10))
