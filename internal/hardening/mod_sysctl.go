@@ -252,15 +252,17 @@ func sysctlCheck(wantLines string) string {
 ` + sysctlKeys + sysctlFiles + "\t" + sysctlRun("check")
 }
 
-// sysctlFix writes the keys into this module's file, sets the running values that differ with
-// one sysctl call, and comments out contradicting assignments in /etc, masks a vendor file read
-// after ours with a copy in /etc/sysctl.d without them (or points UFW's IPT_SYSCTL at our file).
+// sysctlFix writes the keys into this module's file (staged: every control's fix edits the
+// module's pending copy, installed once before the Finalize), leaves the running values that
+// differ to the module's Finalize, which sets them all with one sysctl call, and comments out
+// contradicting assignments in /etc, masks a vendor file read after ours with a copy in
+// /etc/sysctl.d without them (or points UFW's IPT_SYSCTL at our file).
 func sysctlFix(wantLines string) string {
 	return `	_f=` + sysctlConfFile + `
 	_want="` + wantLines + `"
-` + sysctlKeys + sysctlFiles + `	_new=$G_WORK_DIR/sysctl.new
+` + sysctlKeys + sysctlFiles + `	g_stage "$_f"
 	_todo=$G_WORK_DIR/sysctl.todo
-	_new=$_new ` + sysctlRun("fix") + ` >"$_todo" || return 1
+	_read=$_g_sf _new=$_g_sn ` + sysctlRun("fix") + ` >"$_todo" || return 1
 ` + embedded("sysctl/fix-apply.sh")
 }
 
@@ -294,6 +296,7 @@ func init() {
 		Name:        "sysctl",
 		Description: "Kernel and network parameters (CIS 1.5 and 3.3) persisted in " + sysctlConfFile + " and applied live.",
 		Order:       40,
+		Finalize:    embedded("sysctl/finalize.sh"),
 		Controls:    controls,
 	})
 }

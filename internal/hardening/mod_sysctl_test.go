@@ -204,6 +204,20 @@ func TestSysctlAwkFix(t *testing.T) {
 			if got := readFile(t, filepath.Join(dir, "new.conf")); !strings.HasPrefix(got, "# golden-harden:") || !strings.HasSuffix(got, "\nnet.a = 1\n") {
 				t.Errorf("new file %q", got)
 			}
+
+			// The fix of a later control reads the module's pending copy (_read) instead of the
+			// file: the earlier fixes' keys stay.
+			c = sysctlAwkCase{want: "net.b=2", access: map[string]string{"net.b": "rw"}, live: map[string]string{"net.b": "0\n"}, ours: "net.a = 0\n"}
+			r, dir = c.run(t, "fix")
+			pending := filepath.Join(dir, "pending")
+			writeFiles(t, dir, map[string]string{"pending": "# header\nnet.a = 1\n"})
+			r.env["_read"] = pending
+			if out, code := r.run(t, awk, sysctlAwk); code != 0 || out != "set net.b=2\n" {
+				t.Errorf("with _read: exit %d, output %q", code, out)
+			}
+			if got := readFile(t, filepath.Join(dir, "new.conf")); got != "# header\nnet.a = 1\nnet.b = 2\n" {
+				t.Errorf("with _read: new file %q", got)
+			}
 		})
 	}
 }

@@ -79,7 +79,7 @@ func controlsDoc(mods []hardening.Module) string {
 			b.WriteString(oneLine(m.Description) + "\n\n")
 		}
 		if strings.TrimSpace(m.Finalize) != "" {
-			b.WriteString("After its fixes the module validates and applies its configuration; when that fails, its files are restored and its fixed controls are reported failed.\n\n")
+			b.WriteString("After its fixes the module writes and applies its configuration (validating it first where it can); when that fails, its files are restored and its fixed controls are reported failed.\n\n")
 		}
 		b.WriteString("| Control | Title | Level | Profiles | OS | References |\n|---|---|:-:|---|---|---|\n")
 		for _, c := range m.Controls {

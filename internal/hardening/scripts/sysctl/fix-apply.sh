@@ -1,14 +1,8 @@
-	g_write_file "$_f" 0644 root:root <"$_new" || return 1
-	# One sysctl call for every running value that differs (the positional parameters are the
-	# only list POSIX sh has: one "key=value" each, vectors included).
-	set --
+	g_stage_done "$_f" 0644 root:root || return 1
+	# The running values that differ are set by the module's Finalize, for every control at once.
 	while read -r _what _arg; do
-		[ "$_what" = set ] && set -- "$@" "$_arg"
+		[ "$_what" = set ] && printf '%s\n' "$_arg" >>"$G_WORK_DIR/sysctl.live"
 	done <"$_todo"
-	if [ "$#" -gt 0 ]; then
-		sysctl -q -w "$@" || return 1
-		sysctl -q -w net.ipv4.route.flush=1 net.ipv6.route.flush=1 2>/dev/null
-	fi
 	while read -r _what _arg; do
 		[ "$_what" = conflict ] || continue
 		_cf=${_arg%%:*}

@@ -41,16 +41,18 @@ BEGIN {
 	n = split(ENVIRON["_overridden"], ov, " ")
 	for (i = 1; i <= n; i++) overridden[ov[i]] = 1
 
-	# Our file: every active assignment of a key must have the wanted value.
+	# Our file (read from _read when set: the pending copy of the module): every active
+	# assignment of a key must have the wanted value.
+	src = ENVIRON["_read"] != "" ? ENVIRON["_read"] : ours
 	exists = 0; nl = 0
-	while ((getline line < ours) > 0) {
+	while ((getline line < src) > 0) {
 		exists = 1; nl++; text[nl] = line; kind[nl] = ""
 		if (!assignment(line) || !(K in want) || want[K] == "") continue
 		if (K in seen) { kind[nl] = "dup"; bad[K] = 1 }
 		else { seen[K] = 1; kind[nl] = K }
 		if (V != want[K]) bad[K] = 1
 	}
-	close(ours)
+	close(src)
 
 	# The other files: contradicting assignments.
 	nc = 0
