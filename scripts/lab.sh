@@ -5,7 +5,8 @@
 # the slowest one. Cached images are reused (test/target/target.sh builds each once, under its own
 # lock, and keeps it in GOLDEN_LAB_IMAGES when set), so a second run returns at once.
 #
-# usage: scripts/lab.sh [OS...]   (OS as `test/target/target.sh images` lists them)
+# usage: scripts/lab.sh [OS...]   (OS as `test/target/target.sh images` lists them, or OS+hardening:
+#                                 its image with the hardening packages, for the benchmarks)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -12,6 +12,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"testing"
 	"time"
 
@@ -102,7 +103,12 @@ const planGroup = "prune planner (lifecycle.Plan, in memory)"
 func TestBenchmarkPlanner(t *testing.T) {
 	benchrec.Require(t)
 	suite.Assume("planner: policy %s; a fleet's figures are testing.Benchmark's mean per call, one value per run", benchPolicy)
-	for _, size := range planFleets {
+	fleets := planFleets
+	if benchrec.Quick() {
+		fleets = slices.DeleteFunc(slices.Clone(planFleets), func(f fleetSize) bool { return f.images != planTargetImages })
+		suite.Assume("planner: bench-quick plans the fleet of its goals only (%d AMIs)", planTargetImages)
+	}
+	for _, size := range fleets {
 		f := newFleet(size, 1)
 		inv := f.inventory()
 		label := fmt.Sprintf("%d AMIs", size.images)

@@ -52,6 +52,11 @@ func twentyProbes(user string) []probe.Probe {
 
 func TestBenchmarkProbes(t *testing.T) {
 	benchrec.Require(t)
+	if benchrec.Quick() {
+		// TestBenchmarkProbesBesideSeed times the same 20 probes in one session, beside the seed.
+		suite.Assume("validate: bench-quick times the probes beside the seed's way only (make bench also times them on an open connection)")
+		t.Skip("bench-quick: the probes are timed beside the seed's way")
+	}
 	suite.Assume("validate: 20 probes of every type on a fresh Debian 12 test target (systemd-nspawn container, test/target), " +
 		"all passing; the SSH connection is open before the clock starts, and the run must use no other")
 	h := lab.Target(t)

@@ -27,7 +27,8 @@
 #
 # Machines (internal/labmachine; cloud images booted like EC2 instances, see docs/test-lab.md):
 #   images                              list the operating systems machines boot
-#   image [--force] OS                  build (or reuse) the cloud image of OS
+#   image [--force] OS                  build (or reuse) the cloud image of OS (OS+hardening: with
+#                                       the hardening packages installed)
 #   vm-image OS                         build (or reuse) OS's cloud image as a qemu disk with a
 #                                       kernel (make e2e-vm; see docs/test-lab.md, "The VM suite")
 #   machine-start NAME --os OS --imds 127.0.0.1:PORT [--layers L,...] [--ingress RULES] [--owner PID]
@@ -1208,10 +1209,22 @@ ubuntu_security() {
   echo "${s%/}"
 }
 
+# An OS may name a variant of a release's cloud image: OS+hardening is OS's image with the
+# hardening packages already installed, for the benchmarks, which time golden-harden on machines
+# without the package mirror (bench/README.md). Cached under its own key, beside OS's image.
+# cloud_release OS prints the release (debian-12 for debian-12+hardening).
+cloud_release() { echo "${1%+hardening}"; }
+
+# cloud_variant_packages OS prints the packages a variant adds to its release's image.
+cloud_variant_packages() {
+  [[ $1 == *+hardening ]] || return 0
+  printf '%s\n' "${hardening_packages[@]}"
+}
+
 # cloud_sources OS prints the image's sources.list: the host's Debian mirror(s) for Debian, the
 # ubuntu_mirrors setting for Ubuntu (main and universe, as Ubuntu's cloud images).
 cloud_sources() {
-  cloud_os_vars "$1"
+  cloud_os_vars "$(cloud_release "$1")"
   if [[ $os_vendor == ubuntu ]]; then
     echo "deb $(ubuntu_archive) $os_suite main universe"
     echo "deb $(ubuntu_archive) $os_suite-updates main universe"
@@ -1228,6 +1241,10 @@ cloud_image_key() {
   cloud_sources "$1"
   echo "--- apt options"
   target_apt_options
+  if [[ $1 == *+* ]]; then
+    echo "--- extra packages"
+    cloud_variant_packages "$1"
+  fi
 }
 
 cloud_image_dir() {
@@ -1270,10 +1287,20 @@ ensure_cloud_image() {
 }
 
 build_cloud_image() {
-  local dir=$1 os=$2 tmp=$1.partial include opt upstream
+  local dir=$1 os=$2 tmp=$1.partial include opt upstream release
   rm -rf "$tmp" && mkdir -p "$tmp"
-  cloud_os_vars "$os"
-  include=$(printf '%s,' "${cloud_common_packages[@]}" "${os_packages[@]}")
+  release=$(cloud_release "$os")
+  cloud_os_vars "$release"
+  local -a extra=()
+  mapfile -t extra < <(cloud_variant_packages "$os")
+  # chrony replaces a release's systemd-timesyncd (the two conflict), as golden-harden's chrony
+  # module's install does.
+  if [[ " ${extra[*]} " == *" chrony "* ]]; then
+    local -a kept=()
+    for opt in "${os_packages[@]}"; do [[ $opt == systemd-timesyncd ]] || kept+=("$opt"); done
+    os_packages=("${kept[@]}")
+  fi
+  include=$(printf '%s,' "${cloud_common_packages[@]}" "${os_packages[@]}" "${extra[@]}")
   local -a opts=() proxy_env=()
   while IFS= read -r opt; do
     [[ -n $opt ]] && opts+=(--aptopt="$opt")
@@ -1293,7 +1320,7 @@ build_cloud_image() {
   # shellcheck disable=SC2016 # $1 is the hook's argument, for mmdebstrap's shell
   [[ $os_vendor == debian ]] && opts+=(--customize-hook='chroot "$1" locale-gen')
   env "${proxy_env[@]}" mmdebstrap --quiet --mode=root --variant=apt --include="${include%,}" \
-    --customize-hook="\"$script\" _customize \"\$1\" $os" "${opts[@]}" \
+    --customize-hook="\"$script\" _customize \"\$1\" $release" "${opts[@]}" \
     "$os_suite" "$tmp/rootfs" "$tmp/sources.list" >"$tmp/build.log" 2>&1 ||
     { tail -n 30 "$tmp/build.log" >&2; die "mmdebstrap failed (log: $tmp/build.log)"; }
   shift_rootfs "$tmp/rootfs"
@@ -1788,7 +1815,7 @@ start_machine() {
   mount_machine_disk "$tdir" "$image" "$slot" "$@"
   unlock image_lock
   power_on "$name"
-  cloud_os_vars "$os"
+  cloud_os_vars "$(cloud_release "$os")"
   cat >"$tdir/info" <<INFO
 name=$name
 host=$(slot_target_ip "$slot")
@@ -2070,7 +2097,7 @@ main() {
         esac
       done
       valid_name "$name" || die "invalid machine name '$name'"
-      cloud_os_vars "$os"
+      cloud_os_vars "$(cloud_release "$os")"
       [[ $imds =~ ^127\.[0-9]+\.[0-9]+\.[0-9]+:[0-9]+$ ]] || die "--imds must be a 127.x.y.z:PORT address"
       [[ -z $owner || $owner =~ ^[1-9][0-9]*$ ]] || die "invalid owner pid $owner"
       local -a ls=()

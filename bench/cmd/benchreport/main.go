@@ -1,7 +1,8 @@
 // Command benchreport is the bookkeeping of `make bench`: `benchreport env DIR` records the machine
 // and its caches before the suites run, and `benchreport merge DIR RESULTS` prints every suite's
 // rows as one table and writes the run (environment, rows, assumptions) to RESULTS/<time>-<commit>.json
-// and the table to RESULTS/latest.md.
+// and the table to RESULTS/latest.md. `benchreport ldflags` prints the -ldflags of the plugin's
+// test build (the end-to-end harness's), which scripts/bench.sh builds once for every suite.
 package main
 
 import (
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchrec"
+	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
 // Env is the machine and the state of what the benchmarks reuse.
@@ -53,8 +55,12 @@ type Run struct {
 }
 
 func main() {
+	if len(os.Args) == 2 && os.Args[1] == "ldflags" {
+		fmt.Println(lab.DevVersionLDFlags())
+		return
+	}
 	if len(os.Args) < 3 {
-		fmt.Fprintln(os.Stderr, "usage: benchreport env DIR | merge DIR RESULTS")
+		fmt.Fprintln(os.Stderr, "usage: benchreport env DIR | merge DIR RESULTS | ldflags")
 		os.Exit(2)
 	}
 	var err error
@@ -177,11 +183,16 @@ func environment() Env {
 	if v := output("apt-config", "dump", "--format", "%v", "Acquire::http::Proxy"); v != "" && v != "DIRECT" {
 		e.HostAptProxy = "set"
 	}
-	lab := os.Getenv("GOLDEN_LAB_DIR")
-	if lab == "" {
-		lab = ".lab"
+	// Where test/target/target.sh keeps the images: GOLDEN_LAB_IMAGES, or the lab folder's images/.
+	images := os.Getenv("GOLDEN_LAB_IMAGES")
+	if images == "" {
+		lab := os.Getenv("GOLDEN_LAB_DIR")
+		if lab == "" {
+			lab = ".lab"
+		}
+		images = filepath.Join(lab, "images")
 	}
-	dirs, _ := filepath.Glob(filepath.Join(lab, "images", "*"))
+	dirs, _ := filepath.Glob(filepath.Join(images, "*"))
 	for _, d := range dirs {
 		st, err := os.Stat(filepath.Join(d, "complete"))
 		if err != nil {

@@ -264,7 +264,11 @@ func Table(suites []*Suite) string {
 		}
 	}
 	for _, s := range suites {
-		fmt.Fprintf(&b, "\n%s: %d run(s), load %s at start, %s at end\n", s.Name, s.Runs, s.LoadStart, s.LoadEnd)
+		took := ""
+		if !s.Ended.IsZero() {
+			took = fmt.Sprintf(" in %s", s.Ended.Sub(s.Started).Round(time.Second))
+		}
+		fmt.Fprintf(&b, "\n%s: %d run(s)%s, load %s at start, %s at end\n", s.Name, s.Runs, took, s.LoadStart, s.LoadEnd)
 		for _, a := range s.Assumptions {
 			fmt.Fprintf(&b, "  assumes: %s\n", a)
 		}

@@ -209,8 +209,14 @@ var scratch = sync.OnceValues(func() (string, error) {
 // scratchDir is scratch's folder once created; Main removes it.
 var scratchDir string
 
-// installedPlugin builds the plugin from the working tree and installs it with
-// `packer plugins install --path`, once per test binary; it returns the PACKER_PLUGIN_PATH.
+// PluginBinaryEnv names a plugin binary already built from this working tree (by `go build` with
+// DevVersionLDFlags, as scripts/bench.sh does once for all its suites), which Packer installs
+// instead of building its own.
+const PluginBinaryEnv = "GOLDEN_E2E_PLUGIN_BINARY"
+
+// installedPlugin builds the plugin from the working tree (unless PluginBinaryEnv names a build)
+// and installs it with `packer plugins install --path`, once per test binary; it returns the
+// PACKER_PLUGIN_PATH.
 var installedPlugin = sync.OnceValues(func() (string, error) {
 	root, err := repoRoot()
 	if err != nil {
@@ -224,12 +230,15 @@ var installedPlugin = sync.OnceValues(func() (string, error) {
 	if err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "bin", "packer-plugin-golden")
-	build := exec.Command("go", "build", "-o", bin, "-ldflags", devVersionLDFlags(version.VersionPrerelease), ".")
-	build.Dir = root
-	build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
-	if out, err := build.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("building the plugin: %w\n%s", err, out)
+	bin := os.Getenv(PluginBinaryEnv)
+	if bin == "" {
+		bin = filepath.Join(dir, "bin", "packer-plugin-golden")
+		build := exec.Command("go", "build", "-o", bin, "-ldflags", DevVersionLDFlags(), ".")
+		build.Dir = root
+		build.Env = append(os.Environ(), "GOTOOLCHAIN=local")
+		if out, err := build.CombinedOutput(); err != nil {
+			return "", fmt.Errorf("building the plugin: %w\n%s", err, out)
+		}
 	}
 	plugins := filepath.Join(dir, "plugins")
 	install := exec.Command(packer, "plugins", "install", "--path", bin, pluginSource)
@@ -244,6 +253,9 @@ var installedPlugin = sync.OnceValues(func() (string, error) {
 	}
 	return plugins, nil
 })
+
+// DevVersionLDFlags are the -ldflags of a test build of the plugin (devVersionLDFlags).
+func DevVersionLDFlags() string { return devVersionLDFlags(version.VersionPrerelease) }
 
 // devVersionLDFlags marks the test build as a development version when the tree carries a release
 // version, so a test installation can never be mistaken for (or shadowed by) a release.
