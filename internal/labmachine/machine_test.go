@@ -248,6 +248,11 @@ func TestMachineBootsLikeACloudImage(t *testing.T) {
 					t.Errorf("sshd is not socket-activated:\n%s", got)
 				}
 			}
+			// Every file belongs to an account of the image, as on the vendor's: the image build
+			// must not leave the build host's uids behind (CIS's unowned-files check would see them).
+			if got := run(t, c, "sudo -n find / -xdev \\( -nouser -o -nogroup \\) -printf '%p %U:%G\\n'"); got != "" {
+				t.Errorf("files of no known owner or group:\n%s", got)
+			}
 			// The machine reaches nothing but its DHCP server, metadata service and apt proxy.
 			if got := run(t, c, "curl -s -m 3 -o /dev/null -w '%{http_code}' http://"+m.HostAddress()+":1/ || echo blocked"); !strings.Contains(got, "blocked") && !strings.HasPrefix(got, "000") {
 				t.Errorf("the machine opened a connection to the host's port 1: %q", got)

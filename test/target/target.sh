@@ -253,6 +253,19 @@ CFG
   ln -sf /dev/null "$dir/etc/systemd/system/systemd-hwdb-update.service"
   rm -rf "$dir"/var/lib/apt/lists/* "$dir"/var/cache/apt/*.bin
 }
+# own_apt_folders DIR: mmdebstrap runs the build host's apt, which leaves apt's download folders
+# (lists/partial, archives/partial) to the host's _apt uid. The vendor's image has them owned by
+# its own _apt, whose uid differs where the release creates that account in apt's postinst (Ubuntu
+# 22.04: 100, the host's is 42): left as they are, they are files of no known owner, which CIS's
+# unowned-files check reports on a machine where no apt has run yet.
+own_apt_folders() {
+  local dir=$1 uid f
+  uid=$(awk -F: '$1 == "_apt" { print $3 }' "$dir/etc/passwd")
+  [[ -n $uid ]] || return 0
+  for f in var/lib/apt/lists/partial var/cache/apt/archives/partial; do
+    if [[ -d $dir/$f ]]; then chown "$uid:0" "$dir/$f"; fi
+  done
+}
 # --- cloud recipe end -----------------------------------------------------------------------------
 
 # --- locks ----------------------------------------------------------------------------------------
@@ -1323,6 +1336,7 @@ build_cloud_image() {
     --customize-hook="\"$script\" _customize \"\$1\" $release" "${opts[@]}" \
     "$os_suite" "$tmp/rootfs" "$tmp/sources.list" >"$tmp/build.log" 2>&1 ||
     { tail -n 30 "$tmp/build.log" >&2; die "mmdebstrap failed (log: $tmp/build.log)"; }
+  own_apt_folders "$tmp/rootfs"
   shift_rootfs "$tmp/rootfs"
   cloud_image_key "$os" >"$tmp/recipe"
   echo "$os" >"$tmp/os"
