@@ -1,10 +1,11 @@
-// Package ansible benchmarks golden-harden against Ansible on identical fresh machines: the
-// `baseline` profile through packer against baseline.yml (the same settings, one Ansible task per
-// setting as the seed's playbook writes them) through packer's official ansible provisioner,
-// alternating which goes first run after run; then cis-level1-server alone; and the re-run of each.
-// Both are whole `packer build` runs of the real packer binary. It counts the SSH logins and
-// sessions each opened (sshd's journal on the machine, at LogLevel VERBOSE) and the changes each
-// re-run reports. Run it with `scripts/bench.sh ansible` (root, the lab, `make bench-tools`).
+// Package ansible benchmarks golden-harden against Ansible on identical fresh lab machines, one
+// set per release (Debian 12 and Ubuntu 22.04): the `baseline` profile through packer against
+// baseline.yml (the same settings, one Ansible task per setting as the seed's playbook writes them)
+// through packer's official ansible provisioner, alternating which goes first run after run; then
+// cis-level1-server alone; and the re-run of each. Both are whole `packer build` runs of the real
+// packer binary. It counts the SSH logins and sessions each opened (sshd's journal on the machine,
+// at LogLevel VERBOSE) and the changes each re-run reports. Run it with `scripts/bench.sh ansible`
+// (root, the lab, `make bench-tools`).
 package ansible
 
 import (
@@ -20,6 +21,7 @@ import (
 
 	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchlab"
 	"github.com/golden-ami/packer-plugin-golden/bench/internal/benchrec"
+	"github.com/golden-ami/packer-plugin-golden/internal/hardening"
 	"github.com/golden-ami/packer-plugin-golden/test/e2e/lab"
 )
 
@@ -30,15 +32,36 @@ func TestMain(m *testing.M) { os.Exit(benchrec.Main(suite, func() int { return l
 // ansiblePluginVersion is what scripts/tools.sh builds into .tools/.
 const ansiblePluginVersion = "v1.1.2"
 
-// machinePackages are what every machine of the comparison holds before either side runs: what
-// golden-harden's profiles install, and python3-apt, which Ansible's apt module needs (it would
-// install it from the mirror on its first run otherwise).
-var machinePackages = append(append([]string(nil), lab.HardeningPackages...), "python3-apt")
+// variant is the lab's cloud image of a release holding every package either side installs
+// (test/target/target.sh image OS+ansible): lab.HardeningPackages, which golden-harden's profiles
+// install, and python3-apt, which Ansible's apt module needs (it would install it from the mirror
+// on its first run otherwise).
+const variant = "+ansible"
 
 // verbose makes sshd log a line per session (channel): the count of what each side opened.
 const verbose = `echo 'LogLevel VERBOSE' | sudo tee /etc/ssh/sshd_config.d/00-bench-loglevel.conf >/dev/null && sudo systemctl reload ssh`
 
-const os12 = "Debian 12"
+// ansibleOSes are the releases compared: GOLDEN_BENCH_ANSIBLE_OSES (comma separated) when set,
+// else Debian 12 and Ubuntu 22.04 (the seed's release), or Debian 12 alone in bench-quick.
+func ansibleOSes() []string {
+	if v := os.Getenv("GOLDEN_BENCH_ANSIBLE_OSES"); v != "" {
+		return strings.Split(v, ",")
+	}
+	if benchrec.Quick() {
+		return []string{"debian-12"}
+	}
+	return []string{"debian-12", "ubuntu-22.04"}
+}
+
+// releaseName is how the table names a release: "Debian 12" for debian-12.
+func releaseName(o string) string {
+	for _, r := range hardening.Releases(false) {
+		if r.Lab == o {
+			return r.Name
+		}
+	}
+	return o
+}
 
 func TestBenchmarkAnsible(t *testing.T) {
 	benchrec.Require(t)
@@ -50,73 +73,89 @@ func TestBenchmarkAnsible(t *testing.T) {
 	if _, err := os.Stat(ansibleBin); err != nil {
 		t.Fatalf("the ansible provisioner plugin is not built (make bench-tools): %v", err)
 	}
+	oses := ansibleOSes()
+	host := lab.Machines(t)
+	for _, o := range oses {
+		// Built once and cached by recipe (make bench-tools, make bench); never in a figure.
+		lab.PrepareImages(t, host, o+variant)
+	}
 	version, _ := os.ReadFile(ansibleBin + ".version")
-	suite.Assume("ansible: every run on a fresh Debian 12 test target (test/target) from one cached image holding %s; sshd at LogLevel VERBOSE "+
-		"(a drop-in written before the timed runs); golden-harden %q through packer's null builder over SSH; Ansible %s through packer's "+
-		"ansible provisioner %s (its SSH proxy, file transfers over SFTP: one packer connection, Ansible's commands and transfers as sessions on it); both whole `packer build` "+
-		"runs, the two sides alternating which goes first", strings.Join(machinePackages, " "), "baseline", ansibleVersion(), strings.TrimSpace(string(version)))
+	suite.Assume("ansible: %s, every run on a fresh lab machine (internal/labmachine, booted like an EC2 instance: DHCP, cloud-init's "+
+		"default user and the launch's key, the vendor's sshd) of the release's cloud image holding %s (test/target/target.sh image OS+ansible); "+
+		"sshd at LogLevel VERBOSE (a drop-in written before the timed runs); golden-harden %q through packer's null builder over SSH; Ansible %s "+
+		"through packer's ansible provisioner %s (its SSH proxy, file transfers over SFTP: one packer connection, Ansible's commands and transfers "+
+		"as sessions on it); both whole `packer build` runs, the two sides alternating which goes first; the goals are golden-harden's, "+
+		"Ansible's rows are what it is compared with", strings.Join(oses, ", "),
+		strings.Join(append(append([]string(nil), lab.HardeningPackages...), "python3-apt"), " "), "baseline", ansibleVersion(), strings.TrimSpace(string(version)))
 	suite.Assume("ansible: " + benchlab.PackerState)
 	suite.Assume("ansible: apt's package lists marked fresh before the clock starts: baseline.yml's apt task (%q), which refreshes "+
 		"them when older than an hour, checks the installed packages and fetches nothing, whatever the cached image's age (checked: "+
 		"no list on the machine after the run); every task's time from the profile_tasks callback (output limit all)", aptTaskName)
-	group := "hardening vs Ansible, " + os12 + " (point 2)"
-	var modules []map[string]int64
+	modules := map[string][]map[string]int64{}
 	for run := range benchrec.Runs() {
-		sides := []func(){
-			func() {
-				t.Run(fmt.Sprintf("golden-%d", run), func(t *testing.T) {
-					h := prepared(t)
-					first, rerun := hardenTwice(t, h, "baseline")
-					modules = append(modules, benchlab.ModuleTimes(first.run.Report))
-					first.record(group, "golden-harden baseline", false)
-					rerun.record(group, "golden-harden baseline", true)
-				})
-			},
-			func() {
-				t.Run(fmt.Sprintf("ansible-%d", run), func(t *testing.T) {
-					h := prepared(t)
-					p := ansiblePacker(t, ansibleBin)
-					template := p.WriteFile(t, "ansible.pkr.hcl", ansibleTemplate(playbook))
-					first := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
-					noListsFetched(t, h)
-					first.record(group, "Ansible baseline.yml", false)
-					if !benchrec.Quick() {
-						rerun := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
+		for _, o := range oses {
+			group := "hardening vs Ansible, " + releaseName(o) + " (point 2)"
+			sides := []func(){
+				func() {
+					t.Run(fmt.Sprintf("%s-golden-%d", o, run), func(t *testing.T) {
+						h := prepared(t, o)
+						first, rerun := hardenTwice(t, h, "baseline")
+						modules[o] = append(modules[o], benchlab.ModuleTimes(first.run.Report))
+						first.record(group, "golden-harden baseline", false)
+						rerun.record(group, "golden-harden baseline", true)
+					})
+				},
+				func() {
+					t.Run(fmt.Sprintf("%s-ansible-%d", o, run), func(t *testing.T) {
+						h := prepared(t, o)
+						p := ansiblePacker(t, ansibleBin)
+						template := p.WriteFile(t, "ansible.pkr.hcl", ansibleTemplate(playbook))
+						first := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
 						noListsFetched(t, h)
-						rerun.record(group, "Ansible baseline.yml", true)
-					}
-				})
-			},
+						first.record(group, "Ansible baseline.yml", false)
+						if !benchrec.Quick() {
+							rerun := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
+							noListsFetched(t, h)
+							rerun.record(group, "Ansible baseline.yml", true)
+						}
+					})
+				},
+			}
+			if run%2 == 1 {
+				sides[0], sides[1] = sides[1], sides[0]
+			}
+			for _, s := range sides {
+				s()
+			}
+			if benchrec.Quick() {
+				continue
+			}
+			t.Run(fmt.Sprintf("%s-cis-%d", o, run), func(t *testing.T) {
+				h := prepared(t, o)
+				first, rerun := hardenTwice(t, h, "cis-level1-server")
+				first.record(group, "golden-harden cis-level1-server", false)
+				rerun.record(group, "golden-harden cis-level1-server", true)
+			})
 		}
-		if run%2 == 1 {
-			sides[0], sides[1] = sides[1], sides[0]
-		}
-		for _, s := range sides {
-			s()
-		}
+	}
+	for _, o := range oses {
+		group := "hardening vs Ansible, " + releaseName(o) + " (point 2)"
+		g := suite.Row(group, "golden-harden baseline: whole packer build", "s")
+		g.Note = "slowest: " + benchlab.Slowest(modules[o], 5)
+		suite.Detail("golden_baseline_module_ms_"+o, modules[o])
+		a := suite.Row(group, "Ansible baseline.yml: whole packer build", "s")
+		suite.Ratio(group, "Ansible / golden-harden, first run", a, g).Target(">= 10x", 10, false)
 		if benchrec.Quick() {
 			continue
 		}
-		t.Run(fmt.Sprintf("cis-%d", run), func(t *testing.T) {
-			h := prepared(t)
-			first, rerun := hardenTwice(t, h, "cis-level1-server")
-			first.record(group, "golden-harden cis-level1-server", false)
-			rerun.record(group, "golden-harden cis-level1-server", true)
-		})
+		suite.Ratio(group, "Ansible / golden-harden, re-run", suite.Row(group, "Ansible baseline.yml: re-run, whole packer build", "s"),
+			suite.Row(group, "golden-harden baseline: re-run, whole packer build", "s"))
 	}
-	g := suite.Row(group, "golden-harden baseline: whole packer build", "s")
-	g.Note = "slowest: " + benchlab.Slowest(modules, 5)
-	suite.Detail("golden_baseline_module_ms", modules)
-	a := suite.Row(group, "Ansible baseline.yml: whole packer build", "s")
-	suite.Ratio(group, "Ansible / golden-harden, first run", a, g).Target(">= 10x", 10, false)
 	if benchrec.Quick() {
 		// Ansible's re-run takes as long as its first run, most of bench-quick's time on its own.
-		suite.Assume("ansible: bench-quick leaves out Ansible's re-run, and cis-level1-server alone, which the harden suite times " +
-			"(first run and re-run) on a Debian 12 lab machine (make bench times both here)")
-		return
+		suite.Assume("ansible: bench-quick compares on Debian 12 only and leaves out Ansible's re-run, and cis-level1-server alone, " +
+			"which the harden suite times (first run and re-run) on a Debian 12 lab machine (make bench times both here, on every release compared)")
 	}
-	suite.Ratio(group, "Ansible / golden-harden, re-run", suite.Row(group, "Ansible baseline.yml: re-run, whole packer build", "s"),
-		suite.Row(group, "golden-harden baseline: re-run, whole packer build", "s"))
 }
 
 // freshLists makes apt's package lists count as refreshed now: baseline.yml's apt task refreshes
@@ -126,10 +165,10 @@ func TestBenchmarkAnsible(t *testing.T) {
 // module reads that age from when there is no update-success stamp (the lab's images have none).
 const freshLists = `sudo rm -f /var/lib/apt/periodic/update-success-stamp && sudo touch /var/lib/apt/lists`
 
-// prepared boots a fresh target of the comparison's image with sshd logging every session.
-func prepared(t *testing.T) *lab.TargetHost {
+// prepared boots a fresh lab machine of o's comparison image with sshd logging every session.
+func prepared(t *testing.T, o string) *lab.TargetHost {
 	t.Helper()
-	h := lab.Target(t, lab.WithPackages(machinePackages...))
+	h := lab.Machine(t, o+variant).TargetHost
 	h.MustRun(t, freshLists)
 	h.MustRun(t, verbose)
 	// sshd re-executes itself on the reload: wait until it answers again.
@@ -166,18 +205,21 @@ type side struct {
 	aptTask time.Duration
 }
 
+// record adds s to the table; the re-run's goals (under 3 s, no change) are golden-harden's, so
+// the rows of Ansible, what it is compared with, carry none.
 func (s side) record(group, name string, rerun bool) {
 	label := name + ": "
 	if rerun {
 		label += "re-run, "
 	}
+	goals := rerun && s.run.Report != nil
 	w := suite.Row(group, label+"whole packer build", "s").AddDuration(s.wall)
-	if rerun {
+	if goals {
 		w.Target("< 3 s", 3, true)
 	}
 	suite.Row(group, label+"SSH sessions", "sessions").Add(float64(s.ssh.Sessions)).Note = fmt.Sprintf("%d login(s)", s.ssh.Logins)
 	c := suite.Row(group, label+"changes reported", "changes").Add(float64(s.changes))
-	if rerun {
+	if goals {
 		c.Target("0", 0, true)
 	}
 	if s.note != "" {

@@ -28,7 +28,7 @@
 # Machines (internal/labmachine; cloud images booted like EC2 instances, see docs/test-lab.md):
 #   images                              list the operating systems machines boot
 #   image [--force] OS                  build (or reuse) the cloud image of OS (OS+hardening: with
-#                                       the hardening packages installed)
+#                                       the hardening packages installed; OS+ansible: and python3-apt)
 #   vm-image OS                         build (or reuse) OS's cloud image as a qemu disk with a
 #                                       kernel (make e2e-vm; see docs/test-lab.md, "The VM suite")
 #   machine-start NAME --os OS --imds 127.0.0.1:PORT [--layers L,...] [--ingress RULES] [--owner PID]
@@ -1224,14 +1224,18 @@ ubuntu_security() {
 
 # An OS may name a variant of a release's cloud image: OS+hardening is OS's image with the
 # hardening packages already installed, for the benchmarks, which time golden-harden on machines
-# without the package mirror (bench/README.md). Cached under its own key, beside OS's image.
+# without the package mirror (bench/README.md); OS+ansible adds python3-apt, which Ansible's apt
+# module needs, for the comparison with Ansible. Cached under its own key, beside OS's image.
 # cloud_release OS prints the release (debian-12 for debian-12+hardening).
-cloud_release() { echo "${1%+hardening}"; }
+cloud_release() { echo "${1%%+*}"; }
 
 # cloud_variant_packages OS prints the packages a variant adds to its release's image.
 cloud_variant_packages() {
-  [[ $1 == *+hardening ]] || return 0
-  printf '%s\n' "${hardening_packages[@]}"
+  case $1 in
+    *+hardening) printf '%s\n' "${hardening_packages[@]}" ;;
+    *+ansible) printf '%s\n' "${hardening_packages[@]}" python3-apt ;;
+    *+*) die "unknown image variant: $1 (OS+hardening or OS+ansible)" ;;
+  esac
 }
 
 # cloud_sources OS prints the image's sources.list: the host's Debian mirror(s) for Debian, the
