@@ -69,9 +69,10 @@ func runProbes(t *testing.T, comm *lab.Communicator, probes []probe.Probe, inter
 	return runProbesRetrying(t, comm, probes, interval, nil)
 }
 
-// runProbesRetrying is runProbes with onRetry told of each failed attempt that will be retried,
-// before the next attempt starts.
-func runProbesRetrying(t *testing.T, comm *lab.Communicator, probes []probe.Probe, interval time.Duration, onRetry func(p probe.Probe, attempt int)) []probe.Result {
+// runProbesRetrying is runProbes with onRetry (probe.RunOptions.OnRetry) told of each failed
+// attempt that will be retried, before the next attempt starts.
+func runProbesRetrying(t *testing.T, comm *lab.Communicator, probes []probe.Probe, interval time.Duration,
+	onRetry func(p probe.Probe, attempt int, v probe.Verdict, left time.Duration)) []probe.Result {
 	t.Helper()
 	if errs := probe.Validate(probes); len(errs) > 0 {
 		t.Fatalf("invalid probes: %v", errs)
@@ -83,11 +84,7 @@ func runProbesRetrying(t *testing.T, comm *lab.Communicator, probes []probe.Prob
 	results, err := probe.Run(ctx, &remote.Runner{Comm: comm, Sudo: true}, probes, probe.RunOptions{
 		Timeout:  10 * time.Second,
 		Interval: interval,
-		OnRetry: func(p probe.Probe, attempt int, v probe.Verdict, left time.Duration) {
-			if onRetry != nil {
-				onRetry(p, attempt)
-			}
-		},
+		OnRetry:  onRetry,
 		OnOutput: func(stderr bool, line string) { t.Logf("probe script: %s", line) },
 	})
 	if err != nil {
@@ -139,7 +136,7 @@ func TestProbesOnDebian12(t *testing.T) {
 	// The change follows the failed attempt, not a timer: a timer started before the probes was
 	// outlasted by the first round on a loaded machine, and the probe then passed at once.
 	converged := false
-	results := runProbesRetrying(t, comm, passing, 500*time.Millisecond, func(p probe.Probe, attempt int) {
+	results := runProbesRetrying(t, comm, passing, 500*time.Millisecond, func(p probe.Probe, _ int, _ probe.Verdict, _ time.Duration) {
 		if p != passing[11] || converged {
 			return
 		}
