@@ -2,7 +2,6 @@ package e2e
 
 import (
 	"fmt"
-	"os"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -296,17 +295,13 @@ func TestValidateAmazonEBSArtifact(t *testing.T) {
 		t.Skip("end-to-end test: skipped under -short")
 	}
 	t.Parallel()
-	amazon := filepath.Join(lab.RepoRoot(t), ".tools", "packer-plugin-amazon")
-	if _, err := os.Stat(amazon); err != nil {
-		t.Fatalf("the official amazon plugin is not built (scripts/tools.sh packer-plugin-amazon): %v", err)
-	}
 	target := lab.Target(t)
 	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: quickDelays, InstanceAddress: target.Host})
 	p := lab.Packer(t)
 	p.UseSim(sim)
-	if res := p.Run(t, "plugins", "install", "--path", amazon, "github.com/hashicorp/amazon"); res.ExitCode != 0 {
-		t.Fatalf("installing the amazon plugin:\n%s", res.Output)
-	}
+	// Installed once per test binary: a second `packer plugins install` into the shared plugin
+	// folder while a parallel test runs the plugin fails with "text file busy".
+	p.UseAmazonPlugin(t)
 	source, _ := sim.Parameter(ebsRegion, "/aws/service/debian/release/12/latest/amd64")
 	template := strings.Replace(validateTemplate(passingProbes, ""), `source "golden-ebs" "test" {
   aws_polling {
