@@ -88,6 +88,11 @@ var fail2banJailContent = embeddedWith("fail2ban/jail-content.sh", "_f2b_jail", 
 // knows, without asking the server again, that a reload only changes the jail's values.
 var fail2banJailAwk = embedded("fail2ban/jail.awk")
 
+// fail2banQuestions are what fail2banJailAwk reads, asked in the client's interactive mode: one
+// client process for the four questions, since each client start costs a Python start and a
+// configuration read.
+const fail2banQuestions = "status sshd\nget sshd maxretry\nget sshd findtime\nget sshd bantime\nexit\n"
+
 func init() {
 	register(Module{
 		Name:        "fail2ban",
@@ -95,12 +100,15 @@ func init() {
 		Order:       70,
 		// A running sshd jail that already read the journal when it was checked
 		// (fail2banJailAwk's mark) is reloaded in place: the client validates the whole
-		// configuration first and leaves the server alone when it is not valid (fail2ban-client
-		// -t passes values only the server rejects), and the server only changes the jail's
-		// values. Anything else (no server yet, or the packaged jail on a log file, which a reload
-		// restarts while its threads take up to seconds to notice) restarts the service, after
-		// fail2ban-client -t: measured, that is both faster and steadier.
-		Finalize: embedded("fail2ban/finalize.sh"),
+		// configuration first and leaves the server alone when it is not valid, and the server
+		// only changes the jail's values. Anything else (no server yet, or the packaged jail on a
+		// log file, which a reload restarts while its threads take up to seconds to notice)
+		// restarts the service, without fail2ban-client -t first: that costs a Python start and
+		// passes values only the server rejects. A server that refuses the configuration stops,
+		// the wait for the jail sees it, and a failed Finalize rolls the module back and
+		// restarts fail2ban on the restored files. The wait keeps the running server's answers
+		// to fail2banQuestions, and the re-check reads them instead of asking again.
+		Finalize: embeddedWith("fail2ban/finalize.sh", "_f2b_questions", fail2banQuestions),
 		Controls: []Control{
 			{
 				ID:    "fail2ban.installed",
@@ -116,7 +124,7 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: fail2banJailContent + embeddedWith("fail2ban/sshd-jail-check.sh", "_f2b_jail", fail2banJail, "_f2b_local", fail2banLocal,
-					"_f2b_jail_awk", fail2banJailAwk),
+					"_f2b_jail_awk", fail2banJailAwk, "_f2b_questions", fail2banQuestions),
 				Fix: fail2banJailContent + embeddedWith("fail2ban/sshd-jail-fix.sh", "_f2b_jail", fail2banJail, "_f2b_local", fail2banLocal),
 			},
 			{

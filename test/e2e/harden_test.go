@@ -754,3 +754,35 @@ func docsProvisionerBlocks(page string) []string {
 	}
 	return blocks
 }
+
+// TestHardenRollsBackARefusedFail2banJail: a target whose fail2ban cannot read the journal (its
+// journal reader removed) refuses the journal jail golden-harden writes. The restart comes without
+// fail2ban-client -t first, so the refusal shows in the wait for the jail: the module's files are
+// restored, fail2ban runs its packaged sshd jail again, and the build user keeps SSH.
+func TestHardenRollsBackARefusedFail2banJail(t *testing.T) {
+	if testing.Short() {
+		t.Skip("end-to-end test: skipped under -short")
+	}
+	t.Parallel()
+	h := lab.Target(t, lab.WithPackages(lab.HardeningPackages...))
+	p := lab.Packer(t)
+	h.MustRun(t, "sudo dpkg -r --force-depends python3-systemd >/dev/null 2>&1; ! python3 -c 'import systemd.journal' 2>/dev/null")
+	const state = "sudo find /etc/fail2ban -printf '%m %u %p\\n' | sort; sudo sh -c 'cat /etc/fail2ban/jail.d/*; cat /etc/fail2ban/jail.local 2>/dev/null; true'"
+	before := h.MustRun(t, state)
+	wantContains(t, "the packaged sshd jail", h.MustRun(t, "sudo fail2ban-client status sshd"), "/var/log/auth.log")
+	r, res := hardenBuild(t, p, h, "fail2ban-refused", `    only_controls = ["fail2ban.sshd-jail", "fail2ban.service"]
+    on_failure = "warn"`)
+	if r == nil {
+		t.Fatalf("build failed although on_failure = warn: exit %d", res.ExitCode)
+	}
+	jail := reportItem(r, "fail2ban.sshd-jail")
+	if jail == nil || jail.Status != report.StatusFailed || !jail.RolledBack {
+		t.Fatalf("fail2ban.sshd-jail was not rolled back:\n%s", notOK(r, report.StatusPass))
+	}
+	wantContains(t, "fail2ban.sshd-jail's message", jail.Message, "finalize of module fail2ban failed", "the sshd jail did not start")
+	if after := h.MustRun(t, state); after != before {
+		t.Errorf("/etc/fail2ban not restored:\n%s", diffLines(before, after))
+	}
+	wantContains(t, "the sshd jail after the rollback", h.MustRun(t, "sudo fail2ban-client status sshd"), "Status for the jail: sshd", "/var/log/auth.log")
+	assertBuildUserKeepsAccess(t, h)
+}
