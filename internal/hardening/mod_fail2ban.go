@@ -106,9 +106,8 @@ func init() {
 		// restarts the service, without fail2ban-client -t first: that costs a Python start and
 		// passes values only the server rejects. A server that refuses the configuration stops,
 		// the wait for the jail sees it, and a failed Finalize rolls the module back and
-		// restarts fail2ban on the restored files. The wait keeps the running server's answers
-		// to fail2banQuestions, and the re-check reads them instead of asking again.
-		Finalize: embeddedWith("fail2ban/finalize.sh", "_f2b_questions", fail2banQuestions),
+		// restarts fail2ban on the restored files.
+		Finalize: embedded("fail2ban/finalize.sh"),
 		Controls: []Control{
 			{
 				ID:    "fail2ban.installed",

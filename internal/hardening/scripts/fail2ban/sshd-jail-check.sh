@@ -22,18 +22,13 @@
 		g_say "fail2ban-client is not installed"
 		return 1
 	fi
-	# The restarted server's answers when this Finalize waited for the jail; otherwise one
-	# client process for the four questions, and none when no server runs (a client without a
-	# server waits for it before it gives up).
-	if [ -f "$G_WORK_DIR/fail2ban.answer" ]; then
-		g_say "the restarted server's answers, as Finalize saw the sshd jail start:"
-	elif ! g_unit_active fail2ban && [ ! -S /run/fail2ban/fail2ban.sock ]; then
+	# One client process for the four questions, and none when no server runs (a client without
+	# a server waits for it before it gives up).
+	if ! g_unit_active fail2ban && [ ! -S /run/fail2ban/fail2ban.sock ]; then
 		g_say "fail2ban is not running: the sshd jail is not running"
 		return 1
-	else
-		printf '%s' "$_f2b_questions" | fail2ban-client -i >"$G_WORK_DIR/fail2ban.answer" 2>/dev/null
 	fi
-	awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" \
-		-v journal="$G_WORK_DIR/fail2ban.journal" "$_f2b_jail_awk" "$G_WORK_DIR/fail2ban.answer" || _rc=1
-	rm -f "$G_WORK_DIR/fail2ban.answer"
+	printf '%s' "$_f2b_questions" | fail2ban-client -i 2>/dev/null |
+		awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" \
+			-v journal="$G_WORK_DIR/fail2ban.journal" "$_f2b_jail_awk" || _rc=1
 	return "$_rc"
