@@ -100,13 +100,13 @@ func init() {
 		Order:       70,
 		// A running sshd jail that already read the journal when it was checked
 		// (fail2banJailAwk's mark) is reloaded in place: the client validates the whole
-		// configuration first and leaves the server alone when it is not valid, and the server
-		// only changes the jail's values. Anything else (no server yet, or the packaged jail on a
-		// log file, which a reload restarts while its threads take up to seconds to notice)
-		// restarts the service, without fail2ban-client -t first: that costs a Python start and
-		// passes values only the server rejects. A server that refuses the configuration stops,
-		// the wait for the jail sees it, and a failed Finalize rolls the module back and
-		// restarts fail2ban on the restored files.
+		// configuration first and leaves the server alone when it is not valid (fail2ban-client
+		// -t passes values only the server rejects), and the server only changes the jail's
+		// values. Anything else (no server yet, or the packaged jail on a log file, which a reload
+		// restarts while its threads take up to seconds to notice) restarts the service, after
+		// fail2ban-client -t: measured, that is both faster and steadier (without it, 4 of 18
+		// Ubuntu 22.04 builds waited 30 to 90 s in the restart). A server that still refuses the
+		// configuration stops, the wait for the jail sees it, and the module is rolled back.
 		Finalize: embedded("fail2ban/finalize.sh"),
 		Controls: []Control{
 			{

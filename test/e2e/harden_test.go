@@ -756,8 +756,8 @@ func docsProvisionerBlocks(page string) []string {
 }
 
 // TestHardenRollsBackARefusedFail2banJail: a target whose fail2ban cannot read the journal (its
-// journal reader removed) refuses the journal jail golden-harden writes. The restart comes without
-// fail2ban-client -t first, so the refusal shows in the wait for the jail: the module's files are
+// journal reader removed) refuses the journal jail golden-harden writes, which fail2ban-client -t
+// passes: the refusal shows in the wait for the jail after the restart, the module's files are
 // restored, fail2ban runs its packaged sshd jail again, and the build user keeps SSH.
 func TestHardenRollsBackARefusedFail2banJail(t *testing.T) {
 	if testing.Short() {
