@@ -104,7 +104,7 @@ func init() {
 		// -t passes values only the server rejects), and the server only changes the jail's
 		// values. Anything else (no server yet, or the packaged jail on a log file, which a reload
 		// restarts while its threads take up to seconds to notice) restarts the service, after
-		// fail2ban-client -t: measured, that is both faster and steadier (without it, 4 of 18
+		// fail2ban-client -t: measured, that is both faster and steadier (without it, 4 of 20
 		// Ubuntu 22.04 builds waited 30 to 90 s in the restart). A server that still refuses the
 		// configuration stops, the wait for the jail sees it, and the module is rolled back.
 		Finalize: embedded("fail2ban/finalize.sh"),
