@@ -88,11 +88,6 @@ var fail2banJailContent = embeddedWith("fail2ban/jail-content.sh", "_f2b_jail", 
 // knows, without asking the server again, that a reload only changes the jail's values.
 var fail2banJailAwk = embedded("fail2ban/jail.awk")
 
-// fail2banQuestions are what fail2banJailAwk reads, asked in the client's interactive mode: one
-// client process for the four questions, since each client start costs a Python start and a
-// configuration read.
-const fail2banQuestions = "status sshd\nget sshd maxretry\nget sshd findtime\nget sshd bantime\nexit\n"
-
 func init() {
 	register(Module{
 		Name:        "fail2ban",
@@ -123,7 +118,7 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: fail2banJailContent + embeddedWith("fail2ban/sshd-jail-check.sh", "_f2b_jail", fail2banJail, "_f2b_local", fail2banLocal,
-					"_f2b_jail_awk", fail2banJailAwk, "_f2b_questions", fail2banQuestions),
+					"_f2b_jail_awk", fail2banJailAwk),
 				Fix: fail2banJailContent + embeddedWith("fail2ban/sshd-jail-fix.sh", "_f2b_jail", fail2banJail, "_f2b_local", fail2banLocal),
 			},
 			{

@@ -22,13 +22,14 @@
 		g_say "fail2ban-client is not installed"
 		return 1
 	fi
-	# One client process for the four questions, and none when no server runs (a client without
-	# a server waits for it before it gives up).
+	# One client process for the four questions (each client start costs a Python start and a
+	# configuration read), and none when no server runs (a client without a server waits for it
+	# before it gives up).
 	if ! g_unit_active fail2ban && [ ! -S /run/fail2ban/fail2ban.sock ]; then
 		g_say "fail2ban is not running: the sshd jail is not running"
 		return 1
 	fi
-	printf '%s' "$_f2b_questions" | fail2ban-client -i 2>/dev/null |
+	printf 'status sshd\nget sshd maxretry\nget sshd findtime\nget sshd bantime\nexit\n' | fail2ban-client -i 2>/dev/null |
 		awk -v maxretry="$FAIL2BAN_MAXRETRY" -v findtime="$FAIL2BAN_FINDTIME" -v bantime="$FAIL2BAN_BANTIME" \
 			-v journal="$G_WORK_DIR/fail2ban.journal" "$_f2b_jail_awk" || _rc=1
 	return "$_rc"
