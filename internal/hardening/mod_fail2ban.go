@@ -127,7 +127,9 @@ func init() {
 				Level: 1,
 				OS:    debianFamilies,
 				Check: embedded("fail2ban/service-check.sh"),
-				Fix:   `	g_unit_enable_now fail2ban`,
+				// Enabled here, started by the module's Finalize once the jail is written: a
+				// start now would read the packaged configuration, only to be restarted.
+				Fix: `	g_unit_enable fail2ban`,
 			},
 		},
 	})

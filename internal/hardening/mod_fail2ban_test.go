@@ -148,7 +148,7 @@ func TestFail2banFinalizeAndCheck(t *testing.T) {
 					"if [ \"$1\" = -i ]; then cat >/dev/null; cat " + dir + "/session; else sed -n '/^fail2ban> Status/,/^fail2ban> [0-9]/p' " + dir + "/session; fi\n",
 			})
 			prelude := "g_say() { printf '%s\\n' \"$*\"; }\ng_cmd() { command -v \"$1\" >/dev/null; }\n" +
-				"g_unit_enabled() { return 0; }\ng_unit_active() { systemctl is-active -q -- \"$1\"; }\n" +
+				"g_unit_enabled() { return 0; }\ng_unit_enable() { return 0; }\ng_unit_active() { systemctl is-active -q -- \"$1\"; }\n" +
 				"g_file_is() { return 0; }\nG_WORK_DIR=" + dir + "\nG_SSH_PORT=22\n" +
 				"FAIL2BAN_MAXRETRY=3\nFAIL2BAN_FINDTIME=600\nFAIL2BAN_BANTIME=3600\nFAIL2BAN_IGNOREIP='127.0.0.1/8 ::1'"
 			if tc.finalize {

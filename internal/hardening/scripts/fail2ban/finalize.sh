@@ -1,4 +1,4 @@
-	g_unit_enabled fail2ban || systemctl enable -q fail2ban || return 1
+	g_unit_enable fail2ban || return 1
 	if [ -f "$G_WORK_DIR/fail2ban.journal" ] && g_unit_active fail2ban; then
 		if ! _out=$(fail2ban-client reload 2>&1); then
 			printf 'fail2ban-client reload refused the configuration:\n%s\n' "$_out"

@@ -15,4 +15,4 @@
 	if [ "$_first" != "Status: active" ]; then
 		_fw_change "--force enable" || return 1
 	fi
-	g_unit_enabled ufw || systemctl enable -q ufw
+	g_unit_enable ufw
