@@ -83,6 +83,7 @@ func TestBenchmarkAnsible(t *testing.T) {
 	version, _ := os.ReadFile(ansibleBin + ".version")
 	suite.Assume("ansible: %s, every run on a fresh lab machine (internal/labmachine, booted like an EC2 instance: DHCP, cloud-init's "+
 		"default user and the launch's key, the vendor's sshd) of the release's cloud image holding %s (test/target/target.sh image OS+ansible); "+
+		"a round's machines (one per side) booted together before its first run, each waiting idle for its turn; "+
 		"sshd at LogLevel VERBOSE (a drop-in written before the timed runs); golden-harden %q through packer's null builder over SSH; Ansible %s "+
 		"through packer's ansible provisioner %s (its SSH proxy, file transfers over SFTP: one packer connection, Ansible's commands and transfers "+
 		"as sessions on it); both whole `packer build` runs, the two sides alternating which goes first; the goals are golden-harden's, "+
@@ -96,46 +97,55 @@ func TestBenchmarkAnsible(t *testing.T) {
 	for run := range benchrec.Runs() {
 		for _, o := range oses {
 			group := ansibleGroup(o)
-			sides := []func(){
-				func() {
-					t.Run(fmt.Sprintf("%s-golden-%d", o, run), func(t *testing.T) {
-						h := prepared(t, o)
-						first, rerun := hardenTwice(t, h, "baseline")
-						modules[o] = append(modules[o], benchlab.ModuleTimes(first.run.Report))
-						first.record(group, "golden-harden baseline", false)
-						rerun.record(group, "golden-harden baseline", true)
-					})
-				},
-				func() {
-					t.Run(fmt.Sprintf("%s-ansible-%d", o, run), func(t *testing.T) {
-						h := prepared(t, o)
-						p := ansiblePacker(t, ansibleBin)
-						template := p.WriteFile(t, "ansible.pkr.hcl", ansibleTemplate(playbook))
-						first := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
-						noListsFetched(t, h)
-						first.record(group, "Ansible baseline.yml", false)
-						if !benchrec.Quick() {
-							rerun := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
+			t.Run(fmt.Sprintf("%s-%d", o, run), func(t *testing.T) {
+				// Every machine of this round boots before the first clock starts, all at once:
+				// the other machines wait idle while one side is measured.
+				n := 3
+				if benchrec.Quick() {
+					n = 2
+				}
+				machines := lab.MachinesAtOnce(t, o+variant, n)
+				sides := []func(){
+					func() {
+						t.Run("golden", func(t *testing.T) {
+							h := prepared(t, machines[0])
+							first, rerun := hardenTwice(t, h, "baseline")
+							modules[o] = append(modules[o], benchlab.ModuleTimes(first.run.Report))
+							first.record(group, "golden-harden baseline", false)
+							rerun.record(group, "golden-harden baseline", true)
+						})
+					},
+					func() {
+						t.Run("ansible", func(t *testing.T) {
+							h := prepared(t, machines[1])
+							p := ansiblePacker(t, ansibleBin)
+							template := p.WriteFile(t, "ansible.pkr.hcl", ansibleTemplate(playbook))
+							first := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
 							noListsFetched(t, h)
-							rerun.record(group, "Ansible baseline.yml", true)
-						}
-					})
-				},
-			}
-			if run%2 == 1 {
-				sides[0], sides[1] = sides[1], sides[0]
-			}
-			for _, s := range sides {
-				s()
-			}
-			if benchrec.Quick() {
-				continue
-			}
-			t.Run(fmt.Sprintf("%s-cis-%d", o, run), func(t *testing.T) {
-				h := prepared(t, o)
-				first, rerun := hardenTwice(t, h, "cis-level1-server")
-				first.record(group, "golden-harden cis-level1-server", false)
-				rerun.record(group, "golden-harden cis-level1-server", true)
+							first.record(group, "Ansible baseline.yml", false)
+							if !benchrec.Quick() {
+								rerun := measure(t, h, func() side { return ansibleRun(t, p, h, template) })
+								noListsFetched(t, h)
+								rerun.record(group, "Ansible baseline.yml", true)
+							}
+						})
+					},
+				}
+				if run%2 == 1 {
+					sides[0], sides[1] = sides[1], sides[0]
+				}
+				for _, s := range sides {
+					s()
+				}
+				if benchrec.Quick() {
+					return
+				}
+				t.Run("cis", func(t *testing.T) {
+					h := prepared(t, machines[2])
+					first, rerun := hardenTwice(t, h, "cis-level1-server")
+					first.record(group, "golden-harden cis-level1-server", false)
+					rerun.record(group, "golden-harden cis-level1-server", true)
+				})
 			})
 		}
 	}
@@ -167,9 +177,9 @@ func TestBenchmarkAnsible(t *testing.T) {
 const freshLists = `sudo rm -f /var/lib/apt/periodic/update-success-stamp && sudo touch /var/lib/apt/lists`
 
 // prepared boots a fresh lab machine of o's comparison image with sshd logging every session.
-func prepared(t *testing.T, o string) *lab.TargetHost {
+func prepared(t *testing.T, m *lab.MachineHost) *lab.TargetHost {
 	t.Helper()
-	h := lab.Machine(t, o+variant).TargetHost
+	h := m.TargetHost
 	h.MustRun(t, freshLists)
 	h.MustRun(t, verbose)
 	// sshd re-executes itself on the reload: wait until it answers again.

@@ -2,10 +2,12 @@ package lab
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -35,6 +37,9 @@ type MachineHost struct {
 	imds   *imdstest.Server
 	layers []string
 	dir    string
+	// started is when the boot began, upAfter how long until the first login worked.
+	started time.Time
+	upAfter time.Duration
 }
 
 // MachineOption changes how Machine (or Relaunch) boots.
@@ -66,10 +71,39 @@ func init() { machineIDs.Store(time.Now().UnixNano() & 0xffffffffffff) }
 // on failure its console and journal go to the test log first.
 func Machine(t *testing.T, base string, opts ...MachineOption) *MachineHost {
 	t.Helper()
+	return MachinesAtOnce(t, base, 1, opts...)[0]
+}
+
+// MachinesAtOnce boots n machines of the base image base, as Machine does, and waits for all of
+// them at once: a benchmark boots every machine it will measure before its clock starts, in the
+// time of one boot. Until the test ends, each waits idle for its turn.
+func MachinesAtOnce(t *testing.T, base string, n int, opts ...MachineOption) []*MachineHost {
+	t.Helper()
 	host := Machines(t)
-	m := &MachineHost{OS: base, host: host, imds: imdstest.Start(t), dir: t.TempDir()}
-	m.boot(t, opts)
-	return m
+	imds := imdstest.Start(t)
+	ms := make([]*MachineHost, n)
+	for i := range ms {
+		ms[i] = &MachineHost{OS: base, host: host, imds: imds, dir: t.TempDir()}
+		ms[i].start(t, opts)
+	}
+	// The waits only report: the test fails from its own goroutine.
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = m.waitUp()
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		t.Fatal(err)
+	}
+	for _, m := range ms {
+		t.Logf("machine %s (%s) up at %s after %s", m.Name, m.OS, m.Host, m.upAfter.Round(time.Millisecond))
+	}
+	return ms
 }
 
 // Relaunch captures this machine's disk, as CreateImage does, and boots a new instance of it: a
@@ -86,11 +120,16 @@ func (m *MachineHost) Relaunch(t *testing.T, opts ...MachineOption) *MachineHost
 	}
 	next := &MachineHost{OS: m.OS, host: m.host, imds: m.imds, dir: t.TempDir(),
 		layers: append(append([]string(nil), m.layers...), layer)}
-	next.boot(t, opts)
+	next.start(t, opts)
+	if err := next.waitUp(); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("machine %s (%s) up at %s after %s", next.Name, next.OS, next.Host, next.upAfter.Round(time.Millisecond))
 	return next
 }
 
-func (m *MachineHost) boot(t *testing.T, opts []MachineOption) {
+// start boots the machine; waitUp then waits for its SSH login.
+func (m *MachineHost) start(t *testing.T, opts []MachineOption) {
 	t.Helper()
 	var cfg machineConfig
 	for _, o := range opts {
@@ -134,20 +173,29 @@ func (m *MachineHost) boot(t *testing.T, opts []MachineOption) {
 		Name: name, Host: m.Machine.Address(), Port: 22, User: m.Machine.User(),
 		KeyPath: keyPath, KnownHostsPath: filepath.Join(m.dir, "known_hosts"), bootWait: machineWait,
 	}
+	m.started = started
+}
+
+// waitUp waits until the default user logs in with the launch's key and cloud-init is done; it
+// calls nothing of testing.T, so that several machines can be waited for at once.
+func (m *MachineHost) waitUp() error {
 	deadline := time.Now().Add(machineWait)
 	for {
 		err := m.writeKnownHosts()
 		if err == nil {
-			if _, err = m.Run(t, "cloud-init status --wait >/dev/null; true"); err == nil {
-				break
+			var c *ssh.Client
+			if c, err = m.dial(); err == nil {
+				if _, err = runAndClose(c, "cloud-init status --wait >/dev/null; true"); err == nil {
+					m.upAfter = time.Since(m.started)
+					return nil
+				}
 			}
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("lab: %s machine %s: no SSH login as %s within %s: %v", m.OS, name, m.User, machineWait, err)
+			return fmt.Errorf("lab: %s machine %s: no SSH login as %s within %s: %v", m.OS, m.Name, m.User, machineWait, err)
 		}
 		time.Sleep(500 * time.Millisecond)
 	}
-	t.Logf("machine %s (%s) up at %s after %s", name, m.OS, m.Host, time.Since(started).Round(time.Millisecond))
 }
 
 // writeKnownHosts writes the host keys the machine printed on its console, for port 22 and for
