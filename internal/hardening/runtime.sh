@@ -16,6 +16,19 @@ PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
 DEBIAN_FRONTEND=noninteractive
 export LC_ALL PATH DEBIAN_FRONTEND
 
+# Ubuntu 26.04 replaces GNU coreutils with uutils' (in Rust, under /usr/lib/cargo/bin) and keeps
+# GNU's beside them, prefixed gnu. Measured on its cloud image, a uutils process (cat, stat)
+# starts in 15 ms against 5 ms for GNU's, and a run starts a thousand: the script calls GNU's
+# where both exist, which also makes its commands behave as on every other release. Programs the
+# script starts (apt, pam-auth-update) keep the release's choice.
+if [ -d /usr/lib/cargo/bin/coreutils ]; then
+	for _g_c in basename cat chgrp chmod chown cksum comm cp cut date dd dirname du env expr head id install \
+		ln ls md5sum mkdir mktemp mv od readlink realpath rm rmdir seq sha256sum sleep sort split stat tail tee \
+		timeout touch tr truncate uname uniq wc yes; do
+		[ -x "/usr/bin/gnu$_g_c" ] && eval "$_g_c() { /usr/bin/gnu$_g_c \"\$@\"; }"
+	done
+fi
+
 # Longest evidence (head) and message (tail) kept per control, in bytes.
 G_EVIDENCE_MAX=${G_EVIDENCE_MAX:-4096}
 
