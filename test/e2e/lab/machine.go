@@ -86,8 +86,15 @@ func MachinesAtOnce(t *testing.T, base string, n int, opts ...MachineOption) []*
 		ms[i] = &MachineHost{OS: base, host: host, imds: imds, dir: t.TempDir()}
 		ms[i].start(t, opts)
 	}
-	// The waits only report: the test fails from its own goroutine.
-	errs := make([]error, n)
+	waitAllUp(t, ms)
+	return ms
+}
+
+// waitAllUp waits for the started machines' SSH logins at once. The waits only report: the test
+// fails from its own goroutine.
+func waitAllUp(t *testing.T, ms []*MachineHost) {
+	t.Helper()
+	errs := make([]error, len(ms))
 	var wg sync.WaitGroup
 	for i, m := range ms {
 		wg.Add(1)
@@ -103,7 +110,6 @@ func MachinesAtOnce(t *testing.T, base string, n int, opts ...MachineOption) []*
 	for _, m := range ms {
 		t.Logf("machine %s (%s) up at %s after %s", m.Name, m.OS, m.Host, m.upAfter.Round(time.Millisecond))
 	}
-	return ms
 }
 
 // Relaunch captures this machine's disk, as CreateImage does, and boots a new instance of it: a
@@ -121,10 +127,7 @@ func (m *MachineHost) Relaunch(t *testing.T, opts ...MachineOption) *MachineHost
 	next := &MachineHost{OS: m.OS, host: m.host, imds: m.imds, dir: t.TempDir(),
 		layers: append(append([]string(nil), m.layers...), layer)}
 	next.start(t, opts)
-	if err := next.waitUp(); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("machine %s (%s) up at %s after %s", next.Name, next.OS, next.Host, next.upAfter.Round(time.Millisecond))
+	waitAllUp(t, []*MachineHost{next})
 	return next
 }
 
