@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/service/ec2"
 	"github.com/aws/aws-sdk-go-v2/service/ec2/types"
 	"github.com/hashicorp/packer-plugin-sdk/communicator"
@@ -51,6 +52,11 @@ type StepRunInstance struct {
 	// instance whose id never arrived, which Cleanup then finds by the build's tag.
 	launching  bool
 	instanceID string
+	// unanswered is the RunInstances request that got no answer (interrupted, or its connection
+	// broke): EC2 may still launch from it after Cleanup's lookup by tag, because a request in
+	// flight and DescribeInstances are only eventually consistent. Cleanup sends it again with
+	// its client token, which EC2 answers with the instance it launched, if it did.
+	unanswered *ec2.RunInstancesInput
 }
 
 func (s *StepRunInstance) Run(ctx context.Context, state multistep.StateBag) multistep.StepAction {
@@ -118,6 +124,10 @@ func (s *StepRunInstance) launch(ctx context.Context, state multistep.StateBag, 
 			u.Say(fmt.Sprintf("Launching a %s instance (%s) from %s", instanceType, market, imageID))
 			s.launching = true
 			out, err := api.RunInstances(ctx, &in)
+			s.unanswered = nil
+			if err != nil && awsconf.ErrorCode(err) == "" {
+				s.unanswered = &in
+			}
 			if err == nil && len(out.Instances) > 0 {
 				id := aws.ToString(out.Instances[0].InstanceId)
 				u.Message(fmt.Sprintf("Instance %s launched", id))
@@ -192,6 +202,16 @@ func (s *StepRunInstance) Cleanup(state multistep.StateBag) {
 	ctx, cancel := context.WithTimeout(context.Background(), CleanupTimeout)
 	defer cancel()
 	u, api := ui(state), ec2API(state)
+	if s.instanceID == "" && s.unanswered != nil {
+		id, err := s.replayUnanswered(ctx, api)
+		if err != nil {
+			u.Error(err.Error())
+		}
+		if id != "" {
+			u.Message(fmt.Sprintf("The interrupted launch started instance %s", id))
+			s.instanceID = id
+		}
+	}
 	ids, err := s.launchedInstances(ctx, api)
 	if err != nil {
 		u.Error(err.Error())
@@ -201,7 +221,27 @@ func (s *StepRunInstance) Cleanup(state multistep.StateBag) {
 			u.Error(fmt.Sprintf("%v; terminate it by hand, or let the next run's sweep_orphans remove it after %s", err, s.Session.ExpiresAt.Format("2006-01-02 15:04 MST")))
 		}
 	}
-	s.launching, s.instanceID = false, ""
+	s.launching, s.instanceID, s.unanswered = false, "", nil
+}
+
+// replayUnanswered sends the unanswered RunInstances request again, with its client token, and
+// returns the id of the instance it answers with: the one the first request launched, or one it
+// launches now, which Cleanup terminates all the same. Either way no instance stays unknown,
+// which no wait for DescribeInstances could promise. An error answer means nothing was launched.
+func (s *StepRunInstance) replayUnanswered(ctx context.Context, api EC2API) (string, error) {
+	var id string
+	err := RetryCleanup(ctx, "asking EC2 what the interrupted RunInstances launched", func(ctx context.Context) error {
+		out, err := api.RunInstances(ctx, s.unanswered)
+		if err == nil && len(out.Instances) > 0 {
+			id = aws.ToString(out.Instances[0].InstanceId)
+		}
+		return err
+	}, func(err error) bool {
+		// An answer the SDK would retry (throttling, a 5xx) says nothing yet; any other is final.
+		transient := retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+		return awsconf.ErrorCode(err) != "" && !transient
+	})
+	return id, err
 }
 
 // launchedInstances is the instance this step launched, and any other instance the build's tag

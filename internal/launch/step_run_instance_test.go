@@ -2,6 +2,9 @@ package launch
 
 import (
 	"context"
+	"fmt"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -92,3 +95,68 @@ func (f stepFunc) Run(ctx context.Context, state multistep.StateBag) multistep.S
 }
 
 func (stepFunc) Cleanup(multistep.StateBag) {}
+
+// lateLaunchAPI loses the answer of the first RunInstances, as an interrupt or a broken
+// connection does, and lets EC2 launch from it only after the next DescribeInstances has been
+// answered: the request was still in flight when the build looked for its instances.
+type lateLaunchAPI struct {
+	EC2API
+	mu      sync.Mutex
+	pending *ec2.RunInstancesInput
+	late    []string // ids the late launch made
+}
+
+func (a *lateLaunchAPI) RunInstances(ctx context.Context, in *ec2.RunInstancesInput, optFns ...func(*ec2.Options)) (*ec2.RunInstancesOutput, error) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pending == nil && a.late == nil {
+		a.pending = in
+		return nil, fmt.Errorf("operation error EC2: RunInstances, https response error StatusCode: 0, canceled, %w", context.Canceled)
+	}
+	return a.EC2API.RunInstances(ctx, in, optFns...)
+}
+
+func (a *lateLaunchAPI) DescribeInstances(ctx context.Context, in *ec2.DescribeInstancesInput, optFns ...func(*ec2.Options)) (*ec2.DescribeInstancesOutput, error) {
+	out, err := a.EC2API.DescribeInstances(ctx, in, optFns...)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.pending != nil {
+		launched, lerr := a.EC2API.RunInstances(ctx, a.pending)
+		if lerr != nil || len(launched.Instances) != 1 {
+			return nil, fmt.Errorf("the late launch failed: %+v %v", launched, lerr)
+		}
+		a.late = append(a.late, aws.ToString(launched.Instances[0].InstanceId))
+		a.pending = nil
+	}
+	return out, err
+}
+
+// TestCleanupFindsAnInstanceLaunchedAfterItsRequestWasLost: the build's RunInstances got no
+// answer and EC2 launched the instance only after Cleanup had looked for it by tag. Cleanup
+// sends the request again with its client token, learns the instance's id from the answer and
+// terminates it, so that the security group can be deleted too; the second request launches
+// nothing.
+func TestCleanupFindsAnInstanceLaunchedAfterItsRequestWasLost(t *testing.T) {
+	sim := ec2sim.StartTest(t, ec2sim.Options{Delays: fast, InstanceAddress: "127.0.0.1"})
+	state, out := newState(t, sim)
+	api := &lateLaunchAPI{EC2API: newClient(sim)}
+	state.Put(StateEC2, EC2API(api))
+	state.Put("sim", sim)
+	state.Put(StateSourceImage, debianImage(t, sim))
+	runner := &multistep.BasicRunner{Steps: steps(NewSession("golden-test", "b-lost", time.Hour, nil), sshComm(), nil)}
+	runner.Run(context.Background(), state)
+
+	if _, halted := state.GetOk(multistep.StateHalted); !halted {
+		t.Fatalf("the run did not halt on the lost answer:\n%s", out)
+	}
+	if len(api.late) != 1 {
+		t.Fatalf("the late launch made %v, want one instance:\n%s", api.late, out)
+	}
+	if all := sim.Instances(region); len(all) != 1 {
+		t.Errorf("%d instances launched in all, want 1 (the replayed request must not launch a second): %+v", len(all), all)
+	}
+	if !strings.Contains(out.String(), "The interrupted launch started instance "+api.late[0]) {
+		t.Errorf("the output does not name the instance the lost request launched:\n%s", out)
+	}
+	assertNothingLeft(t, sim)
+}
