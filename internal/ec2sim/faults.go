@@ -80,9 +80,11 @@ func (s *Server) FailNth(action string, n int, code, message string) {
 	s.failNth[action] = append(s.failNth[action], pendingFailure{remaining: n, code: code, message: message})
 }
 
-// OnCall runs fn when the n-th next call of action (n=1: the very next one) arrives, before it
-// is answered; the call is answered when fn returns. Tests use it to act at an exact point of a
-// client's run, e.g. to interrupt a build while its RunInstances call is in flight.
+// OnCall runs fn on the n-th next call of action (n=1: the very next one) once the call has
+// taken effect (or its fault was decided), before its answer is sent; the answer is sent when fn
+// returns. Tests use it to act at an exact point of a client's run, e.g. to interrupt a build
+// while its RunInstances call is in flight: EC2 has launched the instance, the build has not
+// heard of it yet. fn runs without the state lock, so it may call the Server.
 func (s *Server) OnCall(action string, n int, fn func()) {
 	if n < 1 {
 		n = 1
@@ -107,8 +109,9 @@ func (s *Server) SetLatency(d time.Duration) {
 	s.latency = d
 }
 
-// applyFaults counts the call and decides whether it fails before reaching its handler.
-func (s *Server) applyFaults(req *request) error {
+// applyFaults counts the call and decides whether it fails before reaching its handler. It
+// returns the OnCall functions due on this call, which ServeHTTP runs before answering.
+func (s *Server) applyFaults(req *request) (hooks []func(), _ error) {
 	s.faultMu.Lock()
 	s.calls[req.action]++
 	if req.retry {
@@ -154,9 +157,6 @@ func (s *Server) applyFaults(req *request) error {
 	}
 	s.faultMu.Unlock()
 
-	for _, fn := range fire {
-		fn()
-	}
 	if latency > 0 {
 		t := time.NewTimer(latency)
 		select {
@@ -166,9 +166,9 @@ func (s *Server) applyFaults(req *request) error {
 		}
 	}
 	if failure != nil {
-		return failure
+		return fire, failure
 	}
-	return nil
+	return fire, nil
 }
 
 func throttlingError(service string) *apiError {

@@ -305,3 +305,19 @@ func TestOnCallFiresAtTheNthCall(t *testing.T) {
 		t.Fatalf("fired at calls %v, want once, at the 3rd call in all (the 2nd after OnCall)", fired)
 	}
 }
+
+// OnCall's function runs once the call has taken effect and before its answer: a client
+// interrupted from it has launched an instance it never hears of, as an interrupt in flight does
+// on EC2.
+func TestOnCallFiresAfterTheCallTookEffect(t *testing.T) {
+	s := ec2sim.StartTest(t, ec2sim.Options{})
+	const region = "us-east-1"
+	ami := s.AddImage(region, ec2sim.ImageSeed{Name: "in-flight"})
+	seen := -1
+	s.OnCall("RunInstances", 1, func() { seen = len(s.Instances(region)) })
+	_, err := newEC2(s, region).RunInstances(ctx(t), &ec2.RunInstancesInput{ImageId: aws.String(ami), InstanceType: "t3.micro", MinCount: aws.Int32(1), MaxCount: aws.Int32(1)})
+	must(t, err)
+	if seen != 1 {
+		t.Fatalf("OnCall saw %d instances, want 1: the launch had not taken effect", seen)
+	}
+}

@@ -256,12 +256,16 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, hr *http.Request) {
 	s.logf("%s %s %s", req.region, req.service, req.action)
 	req.caller = callerOf(hr)
 	s.recordCaller(req)
+	var hooks []func()
 	if err == nil {
-		err = s.applyFaults(req)
+		hooks, err = s.applyFaults(req)
 	}
 	var out any
 	if err == nil {
 		out, err = s.dispatch(req)
+	}
+	for _, fn := range hooks {
+		fn()
 	}
 	if req.bodyLen >= clientWriteBuffer {
 		// The Go HTTP client checks a large request body for EOF after the server may already

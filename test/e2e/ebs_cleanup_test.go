@@ -286,8 +286,9 @@ func TestEBSCleanupAfterInterrupt(t *testing.T) {
 		var r *lab.Running
 		started := make(chan struct{})
 		interrupted := make(chan struct{})
-		// The call is answered as usual: an answer the build never reads could not be cleaned
-		// up by it but only by a later sweep.
+		// The interrupt comes once the call has taken effect and before its answer is sent:
+		// whether the cancelled build still reads that answer or not, it must remove what the
+		// call made.
 		interrupt := func() {
 			<-started
 			r.Interrupt()
