@@ -97,6 +97,23 @@ func pamAuthUpdate(profiles string) string {
 	return pamStateBackup + "\n" + embeddedWith("pam/auth-update.sh", "_pam_profiles", profiles)
 }
 
+// pamAuthUpdateLater renders a fix that backs up what pam-auth-update rewrites and leaves the
+// profiles for the module's Finalize (pamFinalize) to enable, together with every other fix's:
+// one pam-auth-update run (a Perl program regenerating every common-* file) instead of one per
+// fix. Only for profiles whose lines no check of a later pam control depends on, since those
+// run before the Finalize: the golden faillock and pwhistory profiles, whose later controls'
+// fixes only ask for the same profile again. The option edits other fixes make meanwhile (nullok
+// removed, yescrypt and use_authtok added) survive the regeneration: pam-auth-update carries
+// local option changes on its managed lines over.
+func pamAuthUpdateLater(profiles string) string {
+	return pamStateBackup + "\n" + embeddedWith("pam/auth-update-defer.sh", "_pam_profiles", profiles)
+}
+
+// pamFinalize is the pam module's Finalize: enable the profiles the fixes left for it, in one
+// run, then check the build user's passwordless sudo through the new stack.
+var pamFinalize = embedded("pam/enable-pending.sh") + "\nif [ -n \"$_pam_profiles\" ]; then\n" +
+	embedded("pam/auth-update.sh") + "\nfi\n" + pamBuildUserSudo
+
 // pamProfile renders the shell that writes a pam-auth-update profile (content from printf lines).
 func pamProfile(name string, lines ...string) string {
 	quoted := make([]string, len(lines))
@@ -188,7 +205,7 @@ var pwhistoryFix = pamProfile("golden-pwhistory",
 	"\trequisite\tpam_pwhistory.so remember=$PAM_REMEMBER enforce_for_root try_first_pass use_authtok",
 	"Password-Initial:",
 	"\trequisite\tpam_pwhistory.so remember=$PAM_REMEMBER enforce_for_root try_first_pass",
-) + "\n" + pamAuthUpdate("golden-pwhistory")
+) + "\n" + pamAuthUpdateLater("golden-pwhistory")
 
 func pwhistoryControl(name, title, cisID, check string) Control {
 	return Control{ID: "pam." + name, Title: title, Refs: cisRefsSame(cisID), Level: 1, OS: debianFamilies,
@@ -238,7 +255,7 @@ func init() {
 		Name:        "pam",
 		Description: "Password quality, lockout after failed logins, password history and pam_unix options, through pam-auth-update profiles.",
 		Order:       100,
-		Finalize:    pamBuildUserSudo,
+		Finalize:    pamFinalize,
 		Controls: []Control{
 			packageControl("pam.modules-installed", "Ensure libpam-modules is installed", "5.3.1.2", "libpam-modules libpam-runtime"),
 			{
@@ -282,7 +299,7 @@ func init() {
 					"Auth-Type: Primary",
 					"Auth:",
 					"\t[default=die]\tpam_faillock.so authfail",
-				) + "\n" + pamAuthUpdate("golden-faillock-notify golden-faillock"),
+				) + "\n" + pamAuthUpdateLater("golden-faillock-notify golden-faillock"),
 			},
 			{
 				ID: "pam.pwquality-enabled", Title: "Ensure pam_pwquality module is enabled",

@@ -1,0 +1,8 @@
+# The profiles the module's fixes asked for (pam/auth-update-defer.sh), to enable in one run.
+# The list is removed as it is read: after a rollback the Finalize runs again and must not
+# enable them.
+_pam_profiles=
+if [ -s "$G_WORK_DIR/pam.enable" ]; then
+	_pam_profiles=$(sort -u "$G_WORK_DIR/pam.enable" | tr '\n' ' ')
+	rm -f -- "$G_WORK_DIR/pam.enable"
+fi
