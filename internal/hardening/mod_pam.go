@@ -112,7 +112,7 @@ func pamAuthUpdateLater(profiles string) string {
 // pamFinalize is the pam module's Finalize: enable the profiles the fixes left for it, in one
 // run, then check the build user's passwordless sudo through the new stack.
 var pamFinalize = embedded("pam/enable-pending.sh") + "\nif [ -n \"$_pam_profiles\" ]; then\n" +
-	embedded("pam/auth-update.sh") + "\nfi\n" + pamBuildUserSudo
+	embedded("pam/auth-update.sh") + "\ng_say \"pam-auth-update enabled $_pam_profiles\"\nfi\n" + pamBuildUserSudo
 
 // pamProfile renders the shell that writes a pam-auth-update profile (content from printf lines).
 func pamProfile(name string, lines ...string) string {

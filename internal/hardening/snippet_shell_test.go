@@ -93,3 +93,44 @@ esac
 		})
 	}
 }
+
+// TestPAMProfilesEnabledInOneRun: the faillock and pwhistory fixes only list their profiles (the
+// pwhistory controls each ask for the same one), and the module's Finalize enables them all in one
+// pam-auth-update run, fails on its "not updating" refusal, and enables nothing when it runs again
+// after a rollback.
+func TestPAMProfilesEnabledInOneRun(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		refuse  bool
+		wantRC  int
+		wantOut string
+	}{
+		{"enabled", false, 0, "pam-auth-update enabled golden-faillock golden-faillock-notify golden-pwhistory"},
+		{"refused", true, 1, "pam-auth-update refused"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			log := filepath.Join(dir, "calls")
+			bin := snippetBin(t, []string{"sort", "tr", "rm"}, map[string]string{"pam-auth-update": `echo "$*" >>` + log + `
+[ ` + boolParam(tc.refuse) + ` = 0 ] || echo "pam-auth-update: Local modifications to /etc/pam.d/common-*, not updating."
+`})
+			prelude := runtimeScript + "\nPATH=" + bin + "\nG_WORK_DIR=" + dir + " G_BUILD_USER=root\n"
+			defer1 := embeddedWith("pam/auth-update-defer.sh", "_pam_profiles", "golden-faillock-notify golden-faillock")
+			defer2 := embeddedWith("pam/auth-update-defer.sh", "_pam_profiles", "golden-pwhistory")
+			out, code := snippetRun(t, bin, prelude, defer1+"\n"+defer2+"\n"+defer2+"\n"+pamFinalize)
+			if code != tc.wantRC || !strings.Contains(out, tc.wantOut) {
+				t.Fatalf("Finalize exited %d, want %d, with %q:\n%s", code, tc.wantRC, tc.wantOut, out)
+			}
+			if out, code := snippetRun(t, bin, prelude, pamFinalize); code != 0 {
+				t.Fatalf("the Finalize after a rollback exited %d:\n%s", code, out)
+			}
+			got, err := os.ReadFile(log)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if want := "--enable golden-faillock golden-faillock-notify golden-pwhistory\n"; string(got) != want {
+				t.Errorf("pam-auth-update calls:\n%s\nwant one:\n%s", got, want)
+			}
+		})
+	}
+}

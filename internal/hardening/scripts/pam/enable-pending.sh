@@ -4,5 +4,6 @@
 _pam_profiles=
 if [ -s "$G_WORK_DIR/pam.enable" ]; then
 	_pam_profiles=$(sort -u "$G_WORK_DIR/pam.enable" | tr '\n' ' ')
+	_pam_profiles=${_pam_profiles% }
 	rm -f -- "$G_WORK_DIR/pam.enable"
 fi
