@@ -113,9 +113,10 @@ g_backup() {
 	else
 		_g_bk=N
 	fi
-	if [ "$_g_bk" = N ]; then
-		_g_bm='- - -'
-	else
+	# A copy keeps the file's mode and owner itself (cp -p, and the rollback copies it back the
+	# same way): only a path that is not a file has them in its line, for chmod and chown.
+	_g_bm='- - -'
+	if [ "$_g_bk" = M ]; then
 		_g_bm=$(stat -c '%a %u %g' -- "$_g_b") || return 1
 	fi
 	printf '%s %s %s\n' "$_g_bk" "$_g_bm" "$_g_b" >>"$_g_bd/.manifest" || return 1
