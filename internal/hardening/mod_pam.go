@@ -106,12 +106,16 @@ func pamAuthUpdate(profiles string) string {
 // removed, yescrypt and use_authtok added) survive the regeneration: pam-auth-update carries
 // local option changes on its managed lines over.
 func pamAuthUpdateLater(profiles string) string {
-	return pamStateBackup + "\n" + embeddedWith("pam/auth-update-defer.sh", "_pam_profiles", profiles)
+	return pamStateBackup + "\n" + embeddedWith("pam/auth-update-defer.sh", "_pam_pending", pamPendingList, "_pam_profiles", profiles)
 }
+
+// pamPendingList is the file in the run's work directory where the fixes list the profiles the
+// Finalize enables.
+const pamPendingList = "pam-profiles.pending"
 
 // pamFinalize is the pam module's Finalize: enable the profiles the fixes left for it, in one
 // run, then check the build user's passwordless sudo through the new stack.
-var pamFinalize = embedded("pam/enable-pending.sh") + "\nif [ -n \"$_pam_profiles\" ]; then\n" +
+var pamFinalize = embeddedWith("pam/enable-pending.sh", "_pam_pending", pamPendingList) + "\nif [ -n \"$_pam_profiles\" ]; then\n" +
 	embedded("pam/auth-update.sh") + "\ng_say \"pam-auth-update enabled $_pam_profiles\"\nfi\n" + pamBuildUserSudo
 
 // pamProfile renders the shell that writes a pam-auth-update profile (content from printf lines).
@@ -369,7 +373,7 @@ func init() {
 				// use_authtok only makes sense when a module before pam_unix (pwquality) asked for
 				// the new password; the pam.pwquality-enabled control puts one there.
 				Check: pamUnixLines("/etc/pam.d/common-password", "pam/unix-use-authtok.awk"),
-				Fix:   embedded("pam/unix-use-authtok-fix.sh"),
+				Fix:   embeddedWith("pam/unix-use-authtok-fix.sh", "_pam_pending", pamPendingList),
 			},
 		},
 	})

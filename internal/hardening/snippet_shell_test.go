@@ -115,8 +115,8 @@ func TestPAMProfilesEnabledInOneRun(t *testing.T) {
 [ ` + boolParam(tc.refuse) + ` = 0 ] || echo "pam-auth-update: Local modifications to /etc/pam.d/common-*, not updating."
 `})
 			prelude := runtimeScript + "\nPATH=" + bin + "\nG_WORK_DIR=" + dir + " G_BUILD_USER=root\n"
-			defer1 := embeddedWith("pam/auth-update-defer.sh", "_pam_profiles", "golden-faillock-notify golden-faillock")
-			defer2 := embeddedWith("pam/auth-update-defer.sh", "_pam_profiles", "golden-pwhistory")
+			defer1 := embeddedWith("pam/auth-update-defer.sh", "_pam_pending", pamPendingList, "_pam_profiles", "golden-faillock-notify golden-faillock")
+			defer2 := embeddedWith("pam/auth-update-defer.sh", "_pam_pending", pamPendingList, "_pam_profiles", "golden-pwhistory")
 			out, code := snippetRun(t, bin, prelude, defer1+"\n"+defer2+"\n"+defer2+"\n"+pamFinalize)
 			if code != tc.wantRC || !strings.Contains(out, tc.wantOut) {
 				t.Fatalf("Finalize exited %d, want %d, with %q:\n%s", code, tc.wantRC, tc.wantOut, out)

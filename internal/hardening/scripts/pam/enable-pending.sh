@@ -2,8 +2,8 @@
 # The list is removed as it is read: after a rollback the Finalize runs again and must not
 # enable them.
 _pam_profiles=
-if [ -s "$G_WORK_DIR/pam.enable" ]; then
-	_pam_profiles=$(sort -u "$G_WORK_DIR/pam.enable" | tr '\n' ' ')
+if [ -s "$G_WORK_DIR/$_pam_pending" ]; then
+	_pam_profiles=$(sort -u "$G_WORK_DIR/$_pam_pending" | tr '\n' ' ')
 	_pam_profiles=${_pam_profiles% }
-	rm -f -- "$G_WORK_DIR/pam.enable"
+	rm -f -- "$G_WORK_DIR/$_pam_pending"
 fi
