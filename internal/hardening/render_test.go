@@ -758,3 +758,66 @@ func TestDriverInstallsStagedFilesOnceBeforeFinalize(t *testing.T) {
 		}
 	}
 }
+
+// Each control's result reaches the build as soon as the driver knows it, not when the run
+// ends: the build prints it as progress. The second control's check waits until the test has
+// read the first control's result from the script's output; without streaming it never sees
+// it and fails after its wait.
+func TestDriverStreamsEachResultAsItIsKnown(t *testing.T) {
+	dash := requireTool(t, "dash")
+	f := newFakeRun(t)
+	seen := filepath.Join(f.dir, "first-result-seen")
+	m := Module{Name: "epsilon", Controls: []Control{
+		{ID: "epsilon.first", Check: "return 0"},
+		{ID: "epsilon.second", Check: `i=0
+while [ ! -e "$T_DIR/first-result-seen" ]; do
+	i=$((i + 1))
+	[ "$i" -le 100 ] || return 1
+	sleep 0.05
+done
+return 0`},
+	}}
+	p := f.plan(ModeAudit, m)
+	script, err := Render(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(f.work, p.RunID+".sh")
+	writeFile(t, path, string(script), 0o644)
+	cmd := exec.Command(dash, path)
+	cmd.Env = append(os.Environ(), "G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0")
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	col := NewCollector(PlannedIDs(p.Modules))
+	col.OnResult = func(r Result) {
+		if r.ID == "epsilon.first" {
+			writeFile(t, seen, "", 0o644)
+		}
+	}
+	sc := bufio.NewScanner(stdout)
+	sc.Buffer(make([]byte, 1<<20), 1<<20)
+	for sc.Scan() {
+		if line, ok := strings.CutPrefix(sc.Text(), Marker+" "); ok {
+			if err := col.Add([]byte(line)); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
+	}
+	run, err := col.Run()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r := byID(run)["epsilon.second"]; r.Status != StatusPass {
+		t.Errorf("the first control's result reached the build only after the second control's check: %+v", r)
+	}
+}

@@ -810,10 +810,17 @@ _G_US=$(printf '\037')
 # _G_EMIT_AWK), fed through a FIFO on fd 3. Without mkfifo, _g_record falls back to _g_emit.
 # Checks, fixes and finalizers run with fd 3 closed: a process they leave behind must not keep
 # the stream open.
+#
+# mawk (the awk of Debian and Ubuntu) fills its whole input buffer before it handles a line of
+# a pipe: without -W interactive (line-buffered input), every record would reach the build only
+# when the run ends, and a long run would show no progress at all. Other awks read pipes a line
+# at a time and do not know the option.
 _g_stream_open() {
 	_g_stream_pid=""
 	mkfifo -m 0600 -- "$G_WORK_DIR/records" 2>/dev/null || return 0
-	awk -v stream=1 -v marker="$G_MARKER" -v max="$G_EVIDENCE_MAX" "$_G_EMIT_AWK" <"$G_WORK_DIR/records" &
+	set --
+	case $(awk -W version 2>/dev/null </dev/null) in mawk*) set -- -W interactive ;; esac
+	awk "$@" -v stream=1 -v marker="$G_MARKER" -v max="$G_EVIDENCE_MAX" "$_G_EMIT_AWK" <"$G_WORK_DIR/records" &
 	_g_stream_pid=$!
 	exec 3>"$G_WORK_DIR/records"
 }
