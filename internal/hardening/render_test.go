@@ -759,17 +759,17 @@ func TestDriverInstallsStagedFilesOnceBeforeFinalize(t *testing.T) {
 	}
 }
 
-// Each control's result reaches the build as soon as the driver knows it, not when the run
-// ends: the build prints it as progress. The second control's check waits until the test has
-// read the first control's result from the script's output; without streaming it never sees
-// it and fails after its wait.
-func TestDriverStreamsEachResultAsItIsKnown(t *testing.T) {
+// A module's results reach the build as soon as the module ends, not when the run ends: the
+// build prints them as progress. The second module's check waits until the test has read the
+// first module's result from the script's output; without streaming it never sees it and fails
+// after its wait.
+func TestDriverStreamsEachModulesResultsWhenItEnds(t *testing.T) {
 	dash := requireTool(t, "dash")
 	f := newFakeRun(t)
 	seen := filepath.Join(f.dir, "first-result-seen")
-	m := Module{Name: "epsilon", Controls: []Control{
-		{ID: "epsilon.first", Check: "return 0"},
-		{ID: "epsilon.second", Check: `i=0
+	first := Module{Name: "epsilon", Controls: []Control{{ID: "epsilon.first", Check: "return 0"}}}
+	second := Module{Name: "zeta", Controls: []Control{
+		{ID: "zeta.second", Check: `i=0
 while [ ! -e "$T_DIR/first-result-seen" ]; do
 	i=$((i + 1))
 	[ "$i" -le 100 ] || return 1
@@ -777,7 +777,7 @@ while [ ! -e "$T_DIR/first-result-seen" ]; do
 done
 return 0`},
 	}}
-	p := f.plan(ModeAudit, m)
+	p := f.plan(ModeAudit, first, second)
 	script, err := Render(p)
 	if err != nil {
 		t.Fatal(err)
@@ -817,7 +817,7 @@ return 0`},
 	if err != nil {
 		t.Fatal(err)
 	}
-	if r := byID(run)["epsilon.second"]; r.Status != StatusPass {
-		t.Errorf("the first control's result reached the build only after the second control's check: %+v", r)
+	if r := byID(run)["zeta.second"]; r.Status != StatusPass {
+		t.Errorf("the first module's result reached the build only after the second module's check: %+v", r)
 	}
 }
