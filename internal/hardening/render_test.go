@@ -821,3 +821,30 @@ return 0`},
 		t.Errorf("the first module's result reached the build only after the second module's check: %+v", r)
 	}
 }
+
+// Each module's report holds its own Finalize's output, although the stream formats a record
+// after the driver wrote it, when the next module may already have finalized.
+func TestDriverReportsEachModulesOwnFinalizeOutput(t *testing.T) {
+	f := newFakeRun(t)
+	module := func(name string) Module {
+		return Module{Name: name, Finalize: "\techo finalized " + name, Controls: []Control{{
+			ID:    name + ".flag",
+			Check: `[ -f "$T_DIR/` + name + `.flag" ]`,
+			Fix:   `: >"$T_DIR/` + name + `.flag"`,
+		}}}
+	}
+	names := []string{"eta", "theta", "iota"}
+	var mods []Module
+	for _, n := range names {
+		mods = append(mods, module(n))
+	}
+	run := f.execute(t, f.plan(ModeEnforce, mods...))
+	if len(run.Modules) != len(names) {
+		t.Fatalf("modules %+v", run.Modules)
+	}
+	for i, m := range run.Modules {
+		if m.Name != names[i] || m.Finalize != "ok" || strings.TrimSpace(m.Message) != "finalized "+names[i] {
+			t.Errorf("module %d: %+v, want %s's own Finalize output", i, m, names[i])
+		}
+	}
+}

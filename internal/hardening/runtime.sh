@@ -1046,9 +1046,12 @@ _g_module_finish() {
 	_g_failed_fin=0
 	_g_fin_ms=0
 	if [ "$_g_fin" != - ]; then
+		# Named per module: the stream's awk reads a record's message file after the record was
+		# written, when the next module may already be finalizing.
+		_g_fo=$G_WORK_DIR/fin-$G_MODULE
 		_g_now
 		_g_fin_t0=$_g_t
-		(_g_stage_commit && "$_g_fin") >"$G_WORK_DIR/fin.out" 2>&1 </dev/null 3>&-
+		(_g_stage_commit && "$_g_fin") >"$_g_fo.out" 2>&1 </dev/null 3>&-
 		_g_frc=$?
 		_g_now
 		_g_fin_ms=$(((_g_t - _g_fin_t0) * 10))
@@ -1059,16 +1062,16 @@ _g_module_finish() {
 			else
 				_g_rb='restoring its backups failed partly, see the backups under '"$G_BACKUP_DIR/$G_MODULE"
 			fi
-			("$_g_fin") >"$G_WORK_DIR/fin2.out" 2>&1 </dev/null 3>&-
+			("$_g_fin") >"$_g_fo.out2" 2>&1 </dev/null 3>&-
 			_g_frc2=$?
 			{
 				printf 'finalize of module %s failed (exit %s); %s; finalize after the restore exited %s\n' \
 					"$G_MODULE" "$_g_frc" "$_g_rb" "$_g_frc2"
-				cat -- "$G_WORK_DIR/fin.out"
-			} >"$G_WORK_DIR/fin.msg"
-			_g_module_record failed "$G_WORK_DIR/fin.msg"
+				cat -- "$_g_fo.out"
+			} >"$_g_fo.msg"
+			_g_module_record failed "$_g_fo.msg"
 		else
-			_g_module_record ok "$G_WORK_DIR/fin.out"
+			_g_module_record ok "$_g_fo.out"
 		fi
 	else
 		_g_module_record none ""
@@ -1077,7 +1080,7 @@ _g_module_finish() {
 		G_CONTROL_N=$_g_n
 		_g_c=$G_WORK_DIR/c$_g_n
 		if [ "$_g_failed_fin" -eq 1 ]; then
-			cp -- "$G_WORK_DIR/fin.msg" "$_g_c.msg"
+			cp -- "$_g_fo.msg" "$_g_c.msg"
 			_g_emit_control "$_g_n" failed false "$_g_c.ev0" "$_g_c.ev0" true
 			continue
 		fi
