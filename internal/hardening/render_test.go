@@ -40,6 +40,8 @@ type fakeRun struct {
 	work     string
 	owner    string // uid:gid of the test process, usable in g_write_file/g_set_mode
 	runCount int
+	// onResult, when set, sees each result as the running script's output delivers it.
+	onResult func(Result)
 }
 
 func newFakeRun(t *testing.T) *fakeRun {
@@ -99,11 +101,19 @@ func (f *fakeRun) tryExecute(t *testing.T, p Plan) (*Run, string, error) {
 	}
 	cmd := exec.Command(dash, path)
 	cmd.Env = append(os.Environ(), "G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0")
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	runErr := cmd.Run()
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The output is read while the script runs, as the provisioner reads it.
 	col := NewCollector(PlannedIDs(p.Modules))
-	sc := bufio.NewScanner(&stdout)
+	col.OnResult = f.onResult
+	sc := bufio.NewScanner(stdout)
 	sc.Buffer(make([]byte, 1<<20), 1<<20)
 	for sc.Scan() {
 		line, ok := strings.CutPrefix(sc.Text(), Marker+" ")
@@ -115,6 +125,7 @@ func (f *fakeRun) tryExecute(t *testing.T, p Plan) (*Run, string, error) {
 			t.Fatalf("%v", err)
 		}
 	}
+	runErr := cmd.Wait()
 	run, err := col.Run()
 	if err == nil && runErr != nil {
 		err = runErr
@@ -764,7 +775,6 @@ func TestDriverInstallsStagedFilesOnceBeforeFinalize(t *testing.T) {
 // first module's result from the script's output; without streaming it never sees it and fails
 // after its wait.
 func TestDriverStreamsEachModulesResultsWhenItEnds(t *testing.T) {
-	dash := requireTool(t, "dash")
 	f := newFakeRun(t)
 	seen := filepath.Join(f.dir, "first-result-seen")
 	first := Module{Name: "epsilon", Controls: []Control{{ID: "epsilon.first", Check: "return 0"}}}
@@ -777,46 +787,12 @@ while [ ! -e "$T_DIR/first-result-seen" ]; do
 done
 return 0`},
 	}}
-	p := f.plan(ModeAudit, first, second)
-	script, err := Render(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(f.work, p.RunID+".sh")
-	writeFile(t, path, string(script), 0o644)
-	cmd := exec.Command(dash, path)
-	cmd.Env = append(os.Environ(), "G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0")
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	col := NewCollector(PlannedIDs(p.Modules))
-	col.OnResult = func(r Result) {
+	f.onResult = func(r Result) {
 		if r.ID == "epsilon.first" {
 			writeFile(t, seen, "", 0o644)
 		}
 	}
-	sc := bufio.NewScanner(stdout)
-	sc.Buffer(make([]byte, 1<<20), 1<<20)
-	for sc.Scan() {
-		if line, ok := strings.CutPrefix(sc.Text(), Marker+" "); ok {
-			if err := col.Add([]byte(line)); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	if err := cmd.Wait(); err != nil {
-		t.Fatalf("%v\nstderr:\n%s", err, stderr.String())
-	}
-	run, err := col.Run()
-	if err != nil {
-		t.Fatal(err)
-	}
+	run := f.execute(t, f.plan(ModeAudit, first, second))
 	if r := byID(run)["zeta.second"]; r.Status != StatusPass {
 		t.Errorf("the first module's result reached the build only after the second module's check: %+v", r)
 	}
