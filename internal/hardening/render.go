@@ -164,13 +164,17 @@ func Render(p Plan) ([]byte, error) {
 	b.WriteString(runtimeScript)
 	b.WriteString("\n# ---- controls -------------------------------------------------------------------------------\n")
 
-	var calls strings.Builder
+	var calls, ahead strings.Builder
 	calls.WriteString("g_begin\n")
-	n := 0
+	n, mi := 0, 0
+	var order, noFix []string
 	for _, m := range p.Modules {
 		if len(m.Controls) == 0 {
 			continue
 		}
+		mi++
+		order = append([]string{strconv.Itoa(mi)}, order...)
+		fmt.Fprintf(&ahead, "_g_ahead_m%d() {\n", mi)
 		finalize := "-"
 		if strings.TrimSpace(m.Finalize) != "" {
 			finalize = "finalize_" + m.Name
@@ -180,16 +184,26 @@ func Render(p Plan) ([]byte, error) {
 		for _, c := range m.Controls {
 			n++
 			fix := strings.TrimRight(c.Fix, "\n")
-			if strings.TrimSpace(fix) == "" {
+			if strings.TrimSpace(fix) == "" || strings.TrimSpace(fix) == "g_no_fix" {
 				fix = "\tg_no_fix"
+				noFix = append(noFix, strconv.Itoa(n))
 			}
 			fmt.Fprintf(&b, "\n# %s: %s\ncheck_%d() {\n%s\n}\nfix_%d() {\n%s\n}\n",
 				c.ID, oneLine(c.Title), n, strings.TrimRight(c.Check, "\n"), n, fix)
 			fmt.Fprintf(&calls, "g_control %d %s\n", n, c.ID)
+			fmt.Fprintf(&ahead, "\t_g_ahead_control %d %s || return 1\n", n, c.ID)
 		}
 		calls.WriteString("g_module_end\n")
+		ahead.WriteString("}\n")
 	}
 	calls.WriteString("g_end\n")
+
+	// What the second shell checks (runtime.sh, "checking ahead"): the modules last first.
+	b.WriteString("\n# ---- checking ahead ---------------------------------------------------------------------------\n")
+	fmt.Fprintf(&b, "_g_ahead_order='%s'\n", strings.Join(order, " "))
+	// The controls without a fix: theirs changes nothing, so it does not end checking ahead.
+	fmt.Fprintf(&b, "_g_no_fix_controls=' %s '\n", strings.Join(noFix, " "))
+	b.WriteString(ahead.String())
 
 	b.WriteString("\n# ---- run ------------------------------------------------------------------------------------\n")
 	b.WriteString(calls.String())

@@ -12,6 +12,7 @@ import (
 	"path/filepath"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -42,6 +43,8 @@ type fakeRun struct {
 	runCount int
 	// onResult, when set, sees each result as the running script's output delivers it.
 	onResult func(Result)
+	// env holds more NAME=value pairs for the script's environment.
+	env []string
 }
 
 func newFakeRun(t *testing.T) *fakeRun {
@@ -100,7 +103,7 @@ func (f *fakeRun) tryExecute(t *testing.T, p Plan) (*Run, string, error) {
 		t.Fatal(err)
 	}
 	cmd := exec.Command(dash, path)
-	cmd.Env = append(os.Environ(), "G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0")
+	cmd.Env = append(append(os.Environ(), "G_ALLOW_NON_ROOT=1", "G_IN_CONTAINER=0"), f.env...)
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	stdout, err := cmd.StdoutPipe()
@@ -822,5 +825,139 @@ func TestDriverReportsEachModulesOwnFinalizeOutput(t *testing.T) {
 		if m.Name != names[i] || m.Finalize != "ok" || strings.TrimSpace(m.Message) != "finalized "+names[i] {
 			t.Errorf("module %d: %+v, want %s's own Finalize output", i, m, names[i])
 		}
+	}
+}
+
+// requireTwoCPUs skips a test of checking ahead where the driver does not check ahead.
+func requireTwoCPUs(t *testing.T) {
+	t.Helper()
+	out, err := exec.Command("getconf", "_NPROCESSORS_ONLN").Output()
+	if n, _ := strconv.Atoi(strings.TrimSpace(string(out))); err != nil || n < 2 {
+		t.Skip("the driver checks ahead only on a machine with two CPUs or more")
+	}
+}
+
+// aheadModules are two modules for the tests of checking ahead: the first one's check passes
+// only once the second one's check has run (it waits up to 3 s for the file that check leaves),
+// which only a check ahead does before the first module ends. Every run of the second check adds
+// a line to checks.log.
+func aheadModules(first Control) (Module, Module) {
+	return Module{Name: "kappa", Controls: []Control{first}},
+		Module{Name: "lambda", Controls: []Control{{ID: "lambda.quiet", Title: "quiet.flag is absent",
+			Check: `echo run >>"$T_DIR/../checks.log"
+: >"$T_DIR/../lambda-checked"
+[ ! -e "$T_DIR/quiet.flag" ] || { g_say "quiet.flag is there"; return 1; }
+g_say "quiet.flag is absent"`,
+			Fix: "\tg_no_fix"}}}
+}
+
+// hardenedBefore leaves an earlier run's backup folder where the fake run keeps its backups, as
+// a machine that golden-harden hardened before holds one.
+func hardenedBefore(t *testing.T, f *fakeRun) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Join(f.backups, "earlier-run"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+}
+
+const waitForLambdaCheck = `i=0
+while [ ! -e "$T_DIR/../lambda-checked" ]; do
+	i=$((i + 1))
+	[ "$i" -le 60 ] || { g_say "lambda was not checked ahead"; return 1; }
+	sleep 0.05
+done
+`
+
+// A re-run (the machine holds an earlier run's backups) or an audit where every check passes takes
+// the later modules' results from the second shell: the first module's check sees the second
+// module checked before it ends, the second check runs once, and its result and evidence are the
+// check's. A first run, or one with checking ahead switched off, checks in order: the same first
+// control fails.
+func TestDriverChecksLaterModulesAhead(t *testing.T) {
+	requireTwoCPUs(t)
+	first := Control{ID: "kappa.waits", Title: "waits for lambda", Check: waitForLambdaCheck + `g_say "lambda checked"`}
+	for _, c := range []struct {
+		name   string
+		ahead  bool
+		mode   Mode
+		before bool // an earlier run's backups on the machine
+		env    []string
+	}{
+		{"re-run", true, ModeEnforce, true, nil},
+		{"audit", true, ModeAudit, false, nil},
+		{"first run", false, ModeEnforce, false, nil},
+		{"switched off", false, ModeEnforce, true, []string{"G_CHECK_AHEAD=0"}},
+	} {
+		f := newFakeRun(t)
+		f.env = c.env
+		if c.before {
+			hardenedBefore(t, f)
+		}
+		kappa, lambda := aheadModules(first)
+		run := f.execute(t, f.plan(c.mode, kappa, lambda))
+		got := byID(run)
+		if !c.ahead {
+			if got["kappa.waits"].Status != StatusFailed {
+				t.Errorf("%s: without checking ahead the first check should give up: %+v", c.name, got["kappa.waits"])
+			}
+			continue
+		}
+		if r := got["kappa.waits"]; r.Status != StatusPass {
+			t.Errorf("%s: the second module was not checked while the first ran: %+v", c.name, r)
+		}
+		if r := got["lambda.quiet"]; r.Status != StatusPass || r.Before != StatusPass || strings.TrimSpace(r.Evidence) != "quiet.flag is absent" {
+			t.Errorf("%s: lambda.quiet %+v, want the check's pass and evidence", c.name, r)
+		}
+		if log := readFile(t, filepath.Join(f.work, "checks.log")); log != "run\n" {
+			t.Errorf("%s: the second module's check ran %q times, want once", c.name, log)
+		}
+		if len(run.Modules) != 2 || run.Modules[1].Name != "lambda" || run.Modules[1].Finalize != "not_needed" {
+			t.Errorf("%s: modules %+v", c.name, run.Modules)
+		}
+	}
+}
+
+// From the first fix on, what the second shell saw is not used: the first module's fix writes the
+// file the second module's check looks for after that check ran ahead (and passed), and the second
+// module is checked again and reported failing, as the machine now is.
+func TestDriverDropsWhatWasCheckedAheadAfterAFix(t *testing.T) {
+	requireTwoCPUs(t)
+	first := Control{ID: "kappa.flag", Title: "quiet.flag written",
+		Check: waitForLambdaCheck + `[ -e "$T_DIR/quiet.flag" ]`,
+		Fix:   `: >"$T_DIR/quiet.flag"`}
+	f := newFakeRun(t)
+	hardenedBefore(t, f)
+	kappa, lambda := aheadModules(first)
+	run := f.execute(t, f.plan(ModeEnforce, kappa, lambda))
+	got := byID(run)
+	if r := got["kappa.flag"]; r.Status != StatusFixed {
+		t.Errorf("kappa.flag %+v, want fixed", r)
+	}
+	if r := got["lambda.quiet"]; r.Status != StatusFailed || strings.TrimSpace(r.Evidence) != "quiet.flag is there" {
+		t.Errorf("lambda.quiet %+v, want failed: checked again after the fix", r)
+	}
+	if log := readFile(t, filepath.Join(f.work, "checks.log")); log != "run\nrun\n" {
+		t.Errorf("the second module's check ran %q times, want twice (ahead, then after the fix)", log)
+	}
+}
+
+// A failing control without a fix changes nothing: the later modules' results still come from
+// the second shell.
+func TestDriverChecksAheadPastAControlWithoutAFix(t *testing.T) {
+	requireTwoCPUs(t)
+	f := newFakeRun(t)
+	hardenedBefore(t, f)
+	kappa, lambda := aheadModules(Control{ID: "kappa.manual", Title: "needs a person",
+		Check: waitForLambdaCheck + `g_say "not compliant"; return 1`})
+	run := f.execute(t, f.plan(ModeEnforce, kappa, lambda))
+	got := byID(run)
+	if r := got["kappa.manual"]; r.Status != StatusFailed || !strings.Contains(r.Evidence, "not compliant") {
+		t.Errorf("kappa.manual %+v, want failed with its check's evidence", r)
+	}
+	if r := got["lambda.quiet"]; r.Status != StatusPass {
+		t.Errorf("lambda.quiet %+v, want pass", r)
+	}
+	if log := readFile(t, filepath.Join(f.work, "checks.log")); log != "run\n" {
+		t.Errorf("the second module's check ran %q times, want once (ahead)", log)
 	}
 }

@@ -31,6 +31,8 @@ fi
 
 # Longest evidence (head) and message (tail) kept per control, in bytes.
 G_EVIDENCE_MAX=${G_EVIDENCE_MAX:-4096}
+# 0 turns checking ahead off (see _g_ahead_start): every check runs in the run's own order.
+G_CHECK_AHEAD=${G_CHECK_AHEAD:-1}
 
 _g_die() {
 	printf 'golden-harden: %s\n' "$*" >&2
@@ -900,9 +902,16 @@ g_begin() {
 	_g_emit run run_id="$G_RUN_ID" mode="$G_MODE" in_container="#$([ "$G_IN_CONTAINER" = 1 ] && echo true || echo false)" \
 		backup_dir="$G_BACKUP_DIR" os_id="$G_OS_ID" os_version="$G_OS_VERSION" build_user="$G_BUILD_USER"
 	_g_stream_open
+	# The CPUs the machine has: with two or more the driver checks ahead on the second.
+	_g_ncpu=$(getconf _NPROCESSORS_ONLN 2>/dev/null) || _g_ncpu=1
+	case $_g_ncpu in '' | *[!0-9]*) _g_ncpu=1 ;; esac
+	_g_mi=0
+	_g_cdir=$G_WORK_DIR
+	_g_ahead_start
 }
 
 _g_cleanup() {
+	_g_ahead_stop
 	_g_stream_close
 	case $G_WORK_DIR in
 	/*/golden-harden-*) rm -rf -- "$G_WORK_DIR" ;;
@@ -917,6 +926,8 @@ g_module() {
 	G_MODULE=$1
 	_g_fin=$2
 	_g_mod_fixed=""
+	_g_mi=$((_g_mi + 1))
+	_g_ahead_take
 	_g_now
 	_g_mod_t0=$_g_t
 	_g_usage_save mod
@@ -931,6 +942,25 @@ g_control() {
 	_g_count=$((_g_count + 1))
 	_g_set id "$1" "$2"
 	_g_c=$G_WORK_DIR/c$1
+	if [ -n "$_g_mod_ahead" ]; then
+		# Checked ahead: the same check, run while nothing had changed on the machine.
+		_g_c=$_g_cdir/c$1
+		_g_get arc "$1"
+		_g_rc=$_g_v
+		_g_get adur "$1"
+		_g_set dur "$1" "$_g_v"
+		_g_set before "$1" pass
+		_g_nb=false
+		case $_g_rc in
+		0) _g_emit_control "$1" pass false "$_g_c.ev0" "" false ;;
+		3) _g_emit_control "$1" pass true "$_g_c.ev0" "" false ;;
+		*)
+			_g_set before "$1" skipped
+			_g_emit_control "$1" skipped false "$_g_c.ev0" "" false
+			;;
+		esac
+		return 0
+	fi
 	_g_pkg_fresh
 	_g_now
 	_g_ct0=$_g_t
@@ -961,6 +991,14 @@ g_control() {
 		_g_before=fail
 		_g_status=failed
 		if [ "$G_MODE" = enforce ]; then
+			# From the first fix on, what was checked ahead may no longer be true.
+			case ${_g_no_fix_controls:-} in
+			*" $1 "*) ;;
+			*)
+				_g_ahead_ok=0
+				_g_ahead_stop
+				;;
+			esac
 			("fix_$1") >"$_g_c.fix" 2>&1 </dev/null 3>&-
 			_g_frc=$?
 			_g_set fixrc "$1" "$_g_frc"
@@ -991,7 +1029,7 @@ g_control() {
 
 # _g_emit_control N STATUS NEXT_BOOT EVIDENCE_FILE BEFORE_EVIDENCE_FILE ROLLED_BACK
 _g_emit_control() {
-	_g_c=$G_WORK_DIR/c$1
+	_g_c=$_g_cdir/c$1
 	[ -f "$_g_c.msg" ] || : >"$_g_c.msg"
 	[ -f "$_g_c.changed" ] || : >"$_g_c.changed"
 	_g_get id "$1"
@@ -1116,6 +1154,13 @@ _g_module_finish() {
 _g_module_record() {
 	_g_now
 	_g_usage_since mod
+	if [ -n "$_g_mod_ahead" ]; then
+		# The module's time and CPU are its checks', in the shell that checked it ahead; the
+		# machine's counters covered both shells then.
+		_g_record module name="$G_MODULE" finalize="$1" duration_ms="#$_g_amod_dur" finalize_ms="#0" \
+			cpu_ms="#$_g_amod_cpu" machine_cpu_ms="#null" processes="#null" message="^/dev/null"
+		return 0
+	fi
 	_g_record module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" \
 		finalize_ms="#${_g_fin_ms:-0}" cpu_ms="$_g_ucpu" machine_cpu_ms="$_g_umcpu" processes="$_g_upids" \
 		message="^${2:-/dev/null}"
@@ -1123,9 +1168,141 @@ _g_module_record() {
 
 # g_end : the closing record; its absence tells the reader that the run was cut short.
 g_end() {
+	_g_ahead_stop
 	_g_now
 	_g_usage_since run
 	_g_record end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))" \
 		cpu_ms="$_g_ucpu" machine_cpu_ms="$_g_umcpu" processes="$_g_upids"
 	_g_stream_close
+}
+
+# ---- checking ahead --------------------------------------------------------------------------
+# A re-run on a hardened machine (and an audit) spends its time in checks that pass, one after
+# another, on one CPU. On a machine with two or more, a second shell (_g_ahead, started by
+# g_begin) checks the modules from the last one backwards while the run works forwards, and the
+# run takes a module's results from it instead of checking again when all of these hold: that
+# shell finished the module, every one of its checks passed or said why it does not apply, and
+# no fix has run yet (checks only read, so until the first fix the machine is what the second
+# shell saw). Anything else and the run checks the module itself, as without it: a module whose
+# check failed is checked, fixed, finalized and re-checked in order, and from the first fix on
+# the second shell is stopped and every module is checked in order.
+#
+# The two shells never check the same module at once (checks of one module share its files in the
+# work directory, and tools such as ufw may not like a second instance). Each marks a module
+# before it looks at the other's mark: the run creates $_g_aw/at.N when it starts module N, then
+# stops the second shell (which ends after its current check) if in.N is there; the second shell
+# creates in.N before module N, then gives up if at.N is there. One of the two sees the other.
+# The run goes up and the second shell down, so they meet at one module and part for good. Render writes _g_ahead_order
+# (the modules' numbers, last first) and one _g_ahead_m<N> per module.
+
+# _g_ahead_start : start the second shell when the machine has two CPUs, the plan lists modules and
+# most checks can be expected to pass.
+_g_ahead_start() {
+	_g_ahead_pid=
+	_g_ahead_ok=0
+	_g_mod_ahead=
+	_g_aw=$G_WORK_DIR/ahead
+	[ "$G_CHECK_AHEAD" = 1 ] && [ -n "${_g_ahead_order:-}" ] || return 0
+	[ "$_g_ncpu" -ge 2 ] || return 0
+	# It pays where most checks pass: an audit, or a machine golden-harden hardened before (the
+	# backup folder holds an earlier run's). On a first run a fix comes within the first module,
+	# and the second shell's work would only be thrown away.
+	if [ "$G_MODE" != audit ]; then
+		_g_seen=
+		for _g_d in "${G_BACKUP_DIR%/*}"/*; do
+			if [ -d "$_g_d" ] && [ "$_g_d" != "$G_BACKUP_DIR" ]; then
+				_g_seen=1
+				break
+			fi
+		done
+		[ -n "$_g_seen" ] || return 0
+	fi
+	mkdir -m 0700 -- "$_g_aw" || return 0
+	_g_ahead >/dev/null 2>&1 </dev/null 3>&- &
+	_g_ahead_pid=$!
+	_g_ahead_ok=1
+}
+
+# _g_ahead_stop : no more results from the second shell; wait until it has ended.
+_g_ahead_stop() {
+	[ -n "${_g_ahead_pid:-}" ] || return 0
+	: >"$_g_aw/stop"
+	wait "$_g_ahead_pid" 2>/dev/null
+	_g_ahead_pid=
+}
+
+# _g_ahead_take : at the start of module _g_mi, use the second shell's results when it has all of
+# them (_g_mod_ahead=1, _g_cdir its directory), else let the run check the module.
+_g_ahead_take() {
+	_g_mod_ahead=
+	_g_cdir=$G_WORK_DIR
+	[ "${_g_ahead_ok:-0}" = 1 ] || return 0
+	if [ -n "$_g_ahead_pid" ]; then
+		: >"$_g_aw/at.$_g_mi"
+		[ ! -e "$_g_aw/in.$_g_mi" ] || _g_ahead_stop
+	fi
+	[ -f "$_g_aw/m$_g_mi.done" ] || return 0
+	while read -r _g_k _g_a _g_b; do
+		case $_g_k in
+		module)
+			_g_amod_dur=$_g_a
+			_g_amod_cpu=$_g_b
+			;;
+		*)
+			_g_set arc "$_g_k" "$_g_a"
+			_g_set adur "$_g_k" "$_g_b"
+			;;
+		esac
+	done <"$_g_aw/m$_g_mi.res"
+	_g_mod_ahead=1
+	_g_cdir=$_g_aw
+}
+
+# _g_ahead : the second shell. Its checks write into its own directory; nothing it prints is read.
+_g_ahead() {
+	trap - EXIT INT TERM
+	G_WORK_DIR=$_g_aw
+	: >"$G_WORK_DIR/pkgs-changed"
+	# shellcheck disable=SC2086 # the list of module numbers
+	for _g_ai in $_g_ahead_order; do
+		[ ! -f "$_g_aw/stop" ] || return 0
+		: >"$_g_aw/in.$_g_ai"
+		[ ! -e "$_g_aw/at.$_g_ai" ] || return 0
+		_g_ares=$_g_aw/m$_g_ai.res
+		: >"$_g_ares"
+		_g_now
+		_g_amt0=$_g_t
+		_g_usage
+		_g_acpu0=$_g_cpu
+		"_g_ahead_m$_g_ai" || continue
+		_g_now
+		_g_usage
+		printf 'module %s %s\n' $(((_g_t - _g_amt0) * 10)) $((_g_cpu - _g_acpu0)) >>"$_g_ares"
+		: >"$_g_aw/m$_g_ai.done"
+	done
+}
+
+# _g_ahead_control N ID : check control N in the second shell; fails when the run must check the
+# control's module itself (the check did not pass, or the run asked the second shell to stop).
+_g_ahead_control() {
+	[ ! -f "$_g_aw/stop" ] || return 1
+	G_CONTROL_N=$1
+	# shellcheck disable=SC2034 # for control snippets, as in g_control
+	G_CONTROL=$2
+	_g_c=$G_WORK_DIR/c$1
+	_g_pkg_fresh
+	_g_now
+	_g_ct0=$_g_t
+	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null
+	_g_rc=$?
+	_g_now
+	case $_g_rc in
+	0 | 3) ;;
+	2)
+		[ -s "$_g_c.ev0" ] || return 1
+		head -n 1 -- "$_g_c.ev0" >"$_g_c.msg"
+		;;
+	*) return 1 ;;
+	esac
+	printf '%s %s %s\n' "$1" "$_g_rc" $(((_g_t - _g_ct0) * 10)) >>"$_g_ares"
 }
