@@ -184,7 +184,7 @@ func Render(p Plan) ([]byte, error) {
 		for _, c := range m.Controls {
 			n++
 			fix := strings.TrimRight(c.Fix, "\n")
-			if strings.TrimSpace(fix) == "" || strings.TrimSpace(fix) == "g_no_fix" {
+			if strings.TrimSpace(fix) == "" {
 				fix = "\tg_no_fix"
 				noFix = append(noFix, strconv.Itoa(n))
 			}

@@ -847,8 +847,10 @@ func aheadModules(first Control) (Module, Module) {
 			Check: `echo run >>"$T_DIR/../checks.log"
 : >"$T_DIR/../lambda-checked"
 [ ! -e "$T_DIR/quiet.flag" ] || { g_say "quiet.flag is there"; return 1; }
-g_say "quiet.flag is absent"`,
-			Fix: "\tg_no_fix"}}}
+g_say "quiet.flag is absent"`},
+			{ID: "lambda.na", Title: "not here", Check: "g_say 'no such service here'\nreturn 2"},
+			{ID: "lambda.boot", Title: "next boot", Check: "g_say 'in force after the next boot'\nreturn 3"},
+		}}
 }
 
 // hardenedBefore leaves an earlier run's backup folder where the fake run keeps its backups, as
@@ -907,6 +909,12 @@ func TestDriverChecksLaterModulesAhead(t *testing.T) {
 		}
 		if r := got["lambda.quiet"]; r.Status != StatusPass || r.Before != StatusPass || strings.TrimSpace(r.Evidence) != "quiet.flag is absent" {
 			t.Errorf("%s: lambda.quiet %+v, want the check's pass and evidence", c.name, r)
+		}
+		if r := got["lambda.na"]; r.Status != StatusSkipped || r.Before != StatusSkipped || strings.TrimSpace(r.Message) != "no such service here" {
+			t.Errorf("%s: lambda.na %+v, want skipped with the check's reason", c.name, r)
+		}
+		if r := got["lambda.boot"]; r.Status != StatusPass || !r.NextBoot || strings.TrimSpace(r.Evidence) != "in force after the next boot" {
+			t.Errorf("%s: lambda.boot %+v, want pass in force after the next boot", c.name, r)
 		}
 		if log := readFile(t, filepath.Join(f.work, "checks.log")); log != "run\n" {
 			t.Errorf("%s: the second module's check ran %q times, want once", c.name, log)

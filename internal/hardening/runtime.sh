@@ -943,35 +943,26 @@ g_control() {
 	_g_set id "$1" "$2"
 	_g_c=$G_WORK_DIR/c$1
 	if [ -n "$_g_mod_ahead" ]; then
-		# Checked ahead: the same check, run while nothing had changed on the machine.
+		# Checked ahead: the same check, run while nothing had changed on the machine; it passed,
+		# or said why it does not apply (_g_ahead_control).
 		_g_c=$_g_cdir/c$1
 		_g_get arc "$1"
 		_g_rc=$_g_v
 		_g_get adur "$1"
-		_g_set dur "$1" "$_g_v"
-		_g_set before "$1" pass
-		_g_nb=false
-		case $_g_rc in
-		0) _g_emit_control "$1" pass false "$_g_c.ev0" "" false ;;
-		3) _g_emit_control "$1" pass true "$_g_c.ev0" "" false ;;
-		*)
-			_g_set before "$1" skipped
-			_g_emit_control "$1" skipped false "$_g_c.ev0" "" false
-			;;
-		esac
-		return 0
+		_g_cdur=$_g_v
+	else
+		_g_pkg_fresh
+		_g_now
+		_g_ct0=$_g_t
+		("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null 3>&-
+		_g_rc=$?
+		# "Not applicable" must say why on stdout; a bare 2 is what dash returns when a snippet
+		# trips over an unset variable, which is a broken check, not a verdict.
+		if [ "$_g_rc" -eq 2 ] && [ ! -s "$_g_c.ev0" ]; then
+			_g_rc=2-without-reason
+		fi
 	fi
-	_g_pkg_fresh
-	_g_now
-	_g_ct0=$_g_t
-	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null 3>&-
-	_g_rc=$?
 	_g_nb=false
-	# "Not applicable" must say why on stdout; a bare 2 is what dash returns when a snippet
-	# trips over an unset variable, which is a broken check, not a verdict.
-	if [ "$_g_rc" -eq 2 ] && [ ! -s "$_g_c.ev0" ]; then
-		_g_rc=2-without-reason
-	fi
 	case $_g_rc in
 	0)
 		_g_before=pass
@@ -1019,9 +1010,12 @@ g_control() {
 		} >"$_g_c.msg"
 		;;
 	esac
-	_g_now
+	if [ -z "$_g_mod_ahead" ]; then
+		_g_now
+		_g_cdur=$(((_g_t - _g_ct0) * 10))
+	fi
 	_g_set before "$1" "$_g_before"
-	_g_set dur "$1" $(((_g_t - _g_ct0) * 10))
+	_g_set dur "$1" "$_g_cdur"
 	if [ "$_g_status" != pending ]; then
 		_g_emit_control "$1" "$_g_status" "$_g_nb" "$_g_c.ev0" "" false
 	fi
@@ -1192,8 +1186,9 @@ g_end() {
 # before it looks at the other's mark: the run creates $_g_aw/at.N when it starts module N, then
 # stops the second shell (which ends after its current check) if in.N is there; the second shell
 # creates in.N before module N, then gives up if at.N is there. One of the two sees the other.
-# The run goes up and the second shell down, so they meet at one module and part for good. Render writes _g_ahead_order
-# (the modules' numbers, last first) and one _g_ahead_m<N> per module.
+# The run goes up and the second shell down, so they meet at one module and part for good.
+# Render writes _g_ahead_order (the modules' numbers, last first), _g_no_fix_controls and one
+# _g_ahead_m<N> per module.
 
 # _g_ahead_start : start the second shell when the machine has two CPUs, the plan lists modules and
 # most checks can be expected to pass.
@@ -1298,10 +1293,7 @@ _g_ahead_control() {
 	_g_now
 	case $_g_rc in
 	0 | 3) ;;
-	2)
-		[ -s "$_g_c.ev0" ] || return 1
-		head -n 1 -- "$_g_c.ev0" >"$_g_c.msg"
-		;;
+	2) [ -s "$_g_c.ev0" ] || return 1 ;;
 	*) return 1 ;;
 	esac
 	printf '%s %s %s\n' "$1" "$_g_rc" $(((_g_t - _g_ct0) * 10)) >>"$_g_ares"
