@@ -55,7 +55,9 @@ plugin=$PWD/$build/packer-plugin-golden
 # shellcheck disable=SC2317 # builds and run_suite run through step
 builds() {
   go build -o "$report" ./bench/cmd/benchreport
-  go build -o "$plugin" -ldflags "$("$report" ldflags)" .
+  # Built as a release is (.goreleaser.yml): without the symbol table and DWARF, which packer
+  # would checksum and page in at each of its several starts of the plugin per build.
+  go build -trimpath -o "$plugin" -ldflags "-s -w $("$report" ldflags)" .
   go test -c -o "$build/bin/" "${suites[@]/#/./bench/}"
 }
 step build builds

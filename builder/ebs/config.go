@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
 	packersdk "github.com/hashicorp/packer-plugin-sdk/packer"
@@ -119,7 +120,8 @@ type Config struct {
 
 var (
 	// AWS's AMI name rule: 3-128 characters of letters, digits, ( ) [ ] . / - ' @ _ and space.
-	amiNameSyntax  = regexp.MustCompile(`^[a-zA-Z0-9()\[\]./\-'@_ ]{3,128}$`)
+	// Compiled on first use, as roleARNSyntax (internal/awsconf) is: counted repetitions are costly to compile.
+	amiNameSyntax  = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-zA-Z0-9()\[\]./\-'@_ ]{3,128}$`) })
 	ssmNameSyntax  = regexp.MustCompile(`^/?[a-zA-Z0-9_.\-]+(/[a-zA-Z0-9_.\-]+)*$`)
 	accountSyntax  = regexp.MustCompile(`^[0-9]{12}$`)
 	ownerAliases   = []string{"self", "amazon", "aws-marketplace"}
@@ -221,7 +223,7 @@ func (c *Config) prepareImage() []error {
 	switch {
 	case c.AMIName == "":
 		errs = append(errs, fmt.Errorf("ami_name: required"))
-	case !amiNameSyntax.MatchString(c.AMIName):
+	case !amiNameSyntax().MatchString(c.AMIName):
 		errs = append(errs, fmt.Errorf("ami_name: %q must be 3 to 128 characters of letters, digits, spaces and ( ) [ ] . / - ' @ _", c.AMIName))
 	}
 	if len(c.AMIDescription) > descriptionMax {

@@ -102,7 +102,11 @@ type sharedConfig struct {
 	cfg    aws.Config
 }
 
-var roleARNSyntax = regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z]*)?:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+// Compiled on first use: a counted repetition compiles into a large program, and packer starts the
+// plugin several times per build (discovery, each component), most of which never validate this.
+var roleARNSyntax = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`^arn:aws(-cn|-us-gov|-iso[a-z]*)?:iam::[0-9]{12}:role/[\w+=,.@/-]{1,512}$`)
+})
 
 // Prepare fills defaults from the environment and validates the options. Every problem is
 // returned, each naming its option.
@@ -164,7 +168,7 @@ func (c *AssumeRoleConfig) prepare() []error {
 		}
 		return errs
 	}
-	if !roleARNSyntax.MatchString(c.RoleARN) {
+	if !roleARNSyntax().MatchString(c.RoleARN) {
 		errs = append(errs, fmt.Errorf("assume_role.role_arn: %q is not an IAM role ARN (arn:aws:iam::ACCOUNT_ID:role/NAME)", c.RoleARN))
 	}
 	if c.Duration != 0 && (c.Duration < MinAssumeRoleDuration || c.Duration > MaxAssumeRoleDuration) {

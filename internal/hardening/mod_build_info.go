@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // BuildInfoOptions configures the `build_info` module (HCL block `build_info { ... }`): the file
@@ -31,7 +32,8 @@ type BuildInfoOptions struct {
 	Values map[string]string `mapstructure:"values"`
 }
 
-var buildInfoKeyPattern = regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`)
+// Compiled on first use, as roleARNSyntax (internal/awsconf) is: counted repetitions are costly to compile.
+var buildInfoKeyPattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[A-Z][A-Z0-9_]{0,63}$`) })
 
 // buildInfoValueOK refuses what would break the KEY='value' line format.
 func buildInfoValueOK(v string) bool {
@@ -66,7 +68,7 @@ func (o *BuildInfoOptions) validate() []error {
 	sort.Strings(keys)
 	for _, k := range keys {
 		switch {
-		case !buildInfoKeyPattern.MatchString(k):
+		case !buildInfoKeyPattern().MatchString(k):
 			errs = append(errs, fmt.Errorf("build_info.values: key %q must be upper case letters, digits and underscores, starting with a letter", k))
 		case strings.HasPrefix(k, "GOLDEN_"):
 			errs = append(errs, fmt.Errorf("build_info.values: key %q must not start with GOLDEN_ (reserved for the facts the plugin writes)", k))

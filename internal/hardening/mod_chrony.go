@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 )
 
 // ChronyOptions configures the `chrony` controls (HCL block `chrony { ... }`): chrony as the only
@@ -34,7 +35,10 @@ const (
 
 var (
 	defaultChronyServers = []string{"169.254.169.123 prefer iburst minpoll 4 maxpoll 4"}
-	chronyHostPattern    = regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
+	// Compiled on first use, as roleARNSyntax (internal/awsconf) is: counted repetitions are costly to compile.
+	chronyHostPattern = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^[A-Za-z0-9]([A-Za-z0-9-]{0,62})(\.[A-Za-z0-9]([A-Za-z0-9-]{0,62}))*\.?$`)
+	})
 	// Source options of chrony.conf(5): flags, and options taking one number.
 	chronyFlags = map[string]bool{
 		"iburst": true, "burst": true, "prefer": true, "noselect": true, "trust": true, "require": true,
@@ -75,7 +79,7 @@ func validateChronySource(option, line string) error {
 	if len(f) == 0 {
 		return optionErr(option, "an entry is empty")
 	}
-	if net.ParseIP(f[0]) == nil && !chronyHostPattern.MatchString(f[0]) {
+	if net.ParseIP(f[0]) == nil && !chronyHostPattern().MatchString(f[0]) {
 		return optionErr(option, "%q is not an address or host name", f[0])
 	}
 	for i := 1; i < len(f); i++ {

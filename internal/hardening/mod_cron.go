@@ -26,7 +26,7 @@ func (o *CronOptions) shellParams() map[string]string {
 func (o *CronOptions) validate() []error {
 	var errs []error
 	for _, u := range o.AllowUsers {
-		if !unixNamePattern.MatchString(u) {
+		if !unixNamePattern().MatchString(u) {
 			errs = append(errs, fmt.Errorf("cron.allow_users: %q is not a valid user name", u))
 		}
 	}

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 )
 
 // The two benchmark editions every control of this catalogue is checked against. CIS renumbers
@@ -91,7 +92,8 @@ var kernelModuleCatalogue = []kernelModule{
 
 const modprobeConfFile = "/etc/modprobe.d/golden-hardening.conf"
 
-var kernelModuleNamePattern = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,55}$`)
+// Compiled on first use, as roleARNSyntax (internal/awsconf) is: counted repetitions are costly to compile.
+var kernelModuleNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,55}$`) })
 
 func kernelModuleKnown(name string) bool {
 	for _, m := range kernelModuleCatalogue {
@@ -132,7 +134,7 @@ func catalogueSpelling(names []string) []string {
 func (o *KernelModulesOptions) validate() []error {
 	var errs []error
 	for _, m := range o.Disable {
-		if !kernelModuleNamePattern.MatchString(m) {
+		if !kernelModuleNamePattern().MatchString(m) {
 			errs = append(errs, optionErr("kernel_modules.disable", "%q is not a kernel module name", m))
 		}
 		for _, a := range o.Allow {

@@ -3,6 +3,7 @@ package hardening
 import (
 	"fmt"
 	"regexp"
+	"sync"
 )
 
 // SudoOptions configures the `sudo` module (HCL block `sudo { ... }`). Its settings go to one
@@ -34,7 +35,8 @@ const (
 var (
 	sudoLogFilePattern = regexp.MustCompile(`^/[A-Za-z0-9._/-]+$`)
 	// unixNamePattern is what useradd/groupadd accept by default on Debian (NAME_REGEX).
-	unixNamePattern = regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`)
+	// Compiled on first use, as roleARNSyntax (internal/awsconf) is: counted repetitions are costly to compile.
+	unixNamePattern = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^[a-z_][a-z0-9_-]{0,31}$`) })
 )
 
 func (o *SudoOptions) shellParams() map[string]string {
@@ -57,7 +59,7 @@ func (o *SudoOptions) validate() []error {
 	if o.LogFile != "" && (!sudoLogFilePattern.MatchString(o.LogFile) || o.LogFile[len(o.LogFile)-1] == '/') {
 		errs = append(errs, fmt.Errorf("sudo.logfile: %q must be an absolute file path of letters, digits, . _ - and /", o.LogFile))
 	}
-	if o.SuGroup != "" && !unixNamePattern.MatchString(o.SuGroup) {
+	if o.SuGroup != "" && !unixNamePattern().MatchString(o.SuGroup) {
 		errs = append(errs, fmt.Errorf("sudo.su_group: %q is not a valid group name", o.SuGroup))
 	}
 	return errs

@@ -9,6 +9,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/hashicorp/packer-plugin-sdk/common"
@@ -199,8 +200,13 @@ type Config struct {
 
 var (
 	accountIDSyntax = regexp.MustCompile(`^[0-9]{12}$`)
-	orgARNSyntax    = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$`)
-	ouARNSyntax     = regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$`)
+	// Compiled on first use, as roleARNSyntax (internal/awsconf) is: counted repetitions are costly to compile.
+	orgARNSyntax = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:organizations::[0-9]{12}:organization/o-[a-z0-9]{10,32}$`)
+	})
+	ouARNSyntax = sync.OnceValue(func() *regexp.Regexp {
+		return regexp.MustCompile(`^arn:aws(-cn|-us-gov)?:organizations::[0-9]{12}:ou/o-[a-z0-9]{10,32}/ou-[a-z0-9]{4,32}-[a-z0-9]{8,32}$`)
+	})
 	// kmsKeySyntax accepts what CopyImage's KmsKeyId does: a key id, a multi-region key id, an alias,
 	// or the ARN of a key or alias.
 	kmsKeySyntax = regexp.MustCompile(`^(` +
@@ -322,12 +328,12 @@ func (c *Config) prepareSharing() []error {
 		}
 	}
 	for _, a := range c.ShareWithOrgARNs {
-		if !orgARNSyntax.MatchString(a) {
+		if !orgARNSyntax().MatchString(a) {
 			errs = append(errs, fmt.Errorf("share_with_org_arns: %q is not an organization ARN (arn:aws:organizations::ACCOUNT:organization/o-...)", a))
 		}
 	}
 	for _, a := range c.ShareWithOUARNs {
-		if !ouARNSyntax.MatchString(a) {
+		if !ouARNSyntax().MatchString(a) {
 			errs = append(errs, fmt.Errorf("share_with_ou_arns: %q is not an organizational unit ARN (arn:aws:organizations::ACCOUNT:ou/o-.../ou-...)", a))
 		}
 	}

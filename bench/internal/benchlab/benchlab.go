@@ -188,6 +188,6 @@ func ParseApt(out string) AptState {
 
 // PackerState is what every timed `packer build` of the harden and ansible suites starts from:
 // the plugins are in place before the clock starts, packer's own folders are empty.
-const PackerState = "packer: this plugin built once from the working tree and installed with `packer plugins install --path` " +
+const PackerState = "packer: this plugin built once from the working tree as a release is (-trimpath, -s -w) and installed with `packer plugins install --path` " +
 	"(the ansible provisioner from its local build) before the clock starts, nothing downloaded; a PACKER_CONFIG_DIR and PACKER_CACHE_DIR of " +
 	"the machine's own, empty before its first run (a cold packer cache), so packer's start-up and plugin discovery are in each figure"
