@@ -56,6 +56,10 @@ type Module struct {
 	Order       int       // modules run in ascending Order (packages before the daemons they configure)
 	Finalize    string    // shell run once after the module's fixes when any fix ran; may be empty
 	Controls    []Control // in the order they are checked
+	// Background lets the module's Finalize, its re-checks and a rollback run beside the modules
+	// after it (on a machine with two CPUs or more): for a Finalize that waits for a slow daemon,
+	// in a module whose files, services and packages no later module reads or changes.
+	Background bool
 }
 
 var registry = map[string]Module{}

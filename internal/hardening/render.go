@@ -180,7 +180,11 @@ func Render(p Plan) ([]byte, error) {
 			finalize = "finalize_" + m.Name
 			fmt.Fprintf(&b, "\n# module %s\n%s() {\n%s\n}\n", m.Name, finalize, strings.TrimRight(m.Finalize, "\n"))
 		}
-		fmt.Fprintf(&calls, "g_module %s %s\n", m.Name, finalize)
+		finish := "inline"
+		if m.Background {
+			finish = "beside"
+		}
+		fmt.Fprintf(&calls, "g_module %s %s %s\n", m.Name, finalize, finish)
 		for _, c := range m.Controls {
 			n++
 			fix := strings.TrimRight(c.Fix, "\n")

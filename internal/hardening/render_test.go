@@ -969,3 +969,90 @@ func TestDriverChecksAheadPastAControlWithoutAFix(t *testing.T) {
 		t.Errorf("the second module's check ran %q times, want once (ahead)", log)
 	}
 }
+
+// backgroundModules are two modules for the tests of finishing beside the run: the first one
+// (Background) fixes mu.conf through g_write_file, and its Finalize passes only once the second
+// module's check has run (it waits up to 3 s for the file that check leaves), which happens before
+// it ends only when the Finalize runs beside the second module. failFinalize makes the Finalize
+// fail after that wait.
+func backgroundModules(failFinalize bool) (Module, Module) {
+	fin := `i=0
+while [ ! -e "$T_DIR/../nu-checked" ]; do
+	i=$((i + 1))
+	[ "$i" -le 60 ] || { echo "nu was not checked beside this Finalize"; return 1; }
+	sleep 0.05
+done
+echo "finalized mu"`
+	if failFinalize {
+		fin += "\necho 'the daemon refused it'; return 1"
+	}
+	return Module{Name: "mu", Background: true, Finalize: fin, Controls: []Control{{ID: "mu.conf", Title: "mu.conf exists",
+			Check: `[ -f "$T_DIR/mu.conf" ] || { g_say "mu.conf is missing"; return 1; }
+g_say "mu.conf is there"`,
+			Fix: `printf 'on\n' | g_write_file "$T_DIR/mu.conf" 0644 "$T_OWNER"`}}},
+		Module{Name: "nu", Controls: []Control{{ID: "nu.quiet", Title: "checked", Check: `: >"$T_DIR/../nu-checked"
+g_say "checked"`}}}
+}
+
+// A Background module's Finalize and re-check run while the run goes on with the next module: its
+// Finalize sees the next module checked, its control is reported fixed after the re-check, and
+// the run ends only after it. Switched off, the same Finalize runs first and gives up.
+func TestDriverFinishesABackgroundModuleBesideTheNext(t *testing.T) {
+	requireTwoCPUs(t)
+	for _, c := range []struct {
+		name   string
+		beside bool
+		env    []string
+	}{
+		{"beside", true, nil},
+		{"switched off", false, []string{"G_FINISH_BESIDE=0"}},
+	} {
+		f := newFakeRun(t)
+		f.env = c.env
+		mu, nu := backgroundModules(false)
+		run := f.execute(t, f.plan(ModeEnforce, mu, nu))
+		got := byID(run)
+		mods := map[string]ModuleRun{}
+		for _, m := range run.Modules {
+			mods[m.Name] = m
+		}
+		if r := got["nu.quiet"]; r.Status != StatusPass {
+			t.Errorf("%s: nu.quiet %+v, want pass", c.name, r)
+		}
+		if !c.beside {
+			if r := got["mu.conf"]; r.Status != StatusFailed || !r.RolledBack {
+				t.Errorf("%s: mu.conf %+v, want failed and rolled back: the Finalize ran before the next module", c.name, r)
+			}
+			continue
+		}
+		if r := got["mu.conf"]; r.Status != StatusFixed || r.Before != StatusFailed || strings.TrimSpace(r.Evidence) != "mu.conf is there" {
+			t.Errorf("%s: mu.conf %+v, want fixed with the re-check's evidence", c.name, r)
+		}
+		if m := mods["mu"]; m.Finalize != "ok" || strings.TrimSpace(m.Message) != "finalized mu" || m.Usage.MachineCPU != -1 || m.Usage.Processes != -1 || m.Usage.CPU <= 0 {
+			t.Errorf("%s: module mu %+v, want its Finalize's output, its CPU and no machine counters", c.name, m)
+		}
+		if len(run.Modules) != 2 {
+			t.Errorf("%s: modules %+v", c.name, run.Modules)
+		}
+	}
+}
+
+// A Background module whose Finalize fails is rolled back beside the run, as in order: its file is
+// restored (here: removed, it did not exist) and its control reported failed with the Finalize's
+// output.
+func TestDriverRollsBackABackgroundModuleBesideTheNext(t *testing.T) {
+	requireTwoCPUs(t)
+	f := newFakeRun(t)
+	mu, nu := backgroundModules(true)
+	run := f.execute(t, f.plan(ModeEnforce, mu, nu))
+	got := byID(run)
+	if r := got["mu.conf"]; r.Status != StatusFailed || !r.RolledBack || !strings.Contains(r.Message, "the daemon refused it") {
+		t.Errorf("mu.conf %+v, want failed, rolled back, with the Finalize's output", r)
+	}
+	if _, err := os.Stat(filepath.Join(f.dir, "mu.conf")); !os.IsNotExist(err) {
+		t.Errorf("mu.conf was not removed by the rollback (stat: %v)", err)
+	}
+	if r := got["nu.quiet"]; r.Status != StatusPass {
+		t.Errorf("nu.quiet %+v, want pass", r)
+	}
+}

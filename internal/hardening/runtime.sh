@@ -33,6 +33,8 @@ fi
 G_EVIDENCE_MAX=${G_EVIDENCE_MAX:-4096}
 # 0 turns checking ahead off (see _g_ahead_start): every check runs in the run's own order.
 G_CHECK_AHEAD=${G_CHECK_AHEAD:-1}
+# 0 keeps every module's finish in the run's order (see _g_module_finish_beside).
+G_FINISH_BESIDE=${G_FINISH_BESIDE:-1}
 
 _g_die() {
 	printf 'golden-harden: %s\n' "$*" >&2
@@ -447,7 +449,8 @@ _g_pkg_fresh() {
 
 _g_pkg_load() {
 	_G_PKGS=
-	: >"$G_WORK_DIR/pkgs-changed"
+	# A module finishing beside the run leaves the mark to the run, whose own list it is.
+	[ -n "${_g_beside:-}" ] || : >"$G_WORK_DIR/pkgs-changed"
 	[ "$G_OS_FAMILY" = debian ] || return 0
 	# shellcheck disable=SC2016 # dpkg-query's format, not a shell expansion
 	_g_pl=$(dpkg-query -W -f='${db:Status-Status}:${Package} ' 2>/dev/null) || return 0
@@ -912,6 +915,8 @@ g_begin() {
 
 _g_cleanup() {
 	_g_ahead_stop
+	# A module finishing beside the run may be restarting a daemon or restoring its files.
+	_g_beside_wait
 	_g_stream_close
 	case $G_WORK_DIR in
 	/*/golden-harden-*) rm -rf -- "$G_WORK_DIR" ;;
@@ -921,10 +926,12 @@ _g_cleanup() {
 	fi
 }
 
-# g_module NAME FINALIZE_FUNCTION|- : start a module.
+# g_module NAME FINALIZE_FUNCTION|- inline|beside : start a module; "beside" lets its finish
+# (Finalize, re-checks, rollback) run beside the modules after it (g_module_end).
 g_module() {
 	G_MODULE=$1
 	_g_fin=$2
+	_g_finish=$3
 	_g_mod_fixed=""
 	_g_mi=$((_g_mi + 1))
 	_g_ahead_take
@@ -1065,9 +1072,52 @@ _g_rollback() {
 
 # g_module_end : install the staged files and Finalize (rolling the module back when either
 # fails), re-check and report the controls whose fix ran; the module's results reach the build.
+# g_module_end : finalize and re-check the module when a fix ran, and report it. For a module
+# started "beside" (one whose Finalize waits for a slow daemon and which no later module depends
+# on, Module.Background), on a machine with two CPUs or more, that runs beside the modules after
+# it (_g_module_finish_beside).
 g_module_end() {
+	if [ "$_g_finish" = beside ] && [ -n "$_g_mod_fixed" ] && [ "$_g_fin" != - ] &&
+		[ "$G_FINISH_BESIDE" = 1 ] && [ "$_g_ncpu" -ge 2 ]; then
+		_g_module_finish_beside
+		return 0
+	fi
 	_g_module_finish
 	_g_stream_flush
+}
+
+# _g_module_finish_beside : the module's Finalize, re-checks, rollback and records in a subshell
+# that runs while the run goes on with the next module; g_end waits for it. Measured on a first
+# run of cis-level1-server, fail2ban's Finalize waits about 0.9 s for its Python server to read
+# the jails, on one CPU while the other is idle. The subshell has the module's state as it was
+# (fixed controls, durations, backup list), and its files in the work directory are the
+# module's own (fin-<module>, c<N>.*, s.<module>.*, m.<module>.list). Its records reach the
+# stream through the same FIFO, one line per write, so they never interleave with the run's.
+_g_module_finish_beside() {
+	# The module's CPU so far was this shell's: the subshell's own counters start at zero.
+	_g_usage
+	_g_get cpu mod
+	_g_bcpu=$((_g_cpu - _g_v))
+	_g_finish_beside </dev/null &
+	_g_beside_pids="${_g_beside_pids:-} $!"
+}
+
+# _g_finish_beside : the subshell of _g_module_finish_beside.
+_g_finish_beside() {
+	trap - EXIT INT TERM
+	_g_beside=1
+	_g_usage
+	_g_set cpu mod $((_g_cpu - _g_bcpu))
+	_g_module_finish
+	_g_stream_flush
+}
+
+# _g_beside_wait : wait for every module finishing beside the run.
+_g_beside_wait() {
+	for _g_bp in ${_g_beside_pids:-}; do
+		wait "$_g_bp" 2>/dev/null
+	done
+	_g_beside_pids=
 }
 
 _g_module_finish() {
@@ -1155,6 +1205,11 @@ _g_module_record() {
 			cpu_ms="#$_g_amod_cpu" machine_cpu_ms="#null" processes="#null" message="^/dev/null"
 		return 0
 	fi
+	if [ -n "${_g_beside:-}" ]; then
+		# The machine's counters covered the modules that ran beside this one's finish.
+		_g_umcpu=#null
+		_g_upids=#null
+	fi
 	_g_record module name="$G_MODULE" finalize="$1" duration_ms="#$(((_g_t - _g_mod_t0) * 10))" \
 		finalize_ms="#${_g_fin_ms:-0}" cpu_ms="$_g_ucpu" machine_cpu_ms="$_g_umcpu" processes="$_g_upids" \
 		message="^${2:-/dev/null}"
@@ -1163,6 +1218,7 @@ _g_module_record() {
 # g_end : the closing record; its absence tells the reader that the run was cut short.
 g_end() {
 	_g_ahead_stop
+	_g_beside_wait
 	_g_now
 	_g_usage_since run
 	_g_record end controls="#$_g_count" duration_ms="#$(((_g_t - _g_run_t0) * 10))" \
