@@ -103,8 +103,9 @@ func init() {
 		// Ubuntu 22.04 builds waited 30 to 90 s in the restart). A server that still refuses the
 		// configuration stops, the wait for the jail sees it, and the module is rolled back.
 		Finalize: embedded("fail2ban/finalize.sh"),
-		// The restart waits for the Python server to read its jails (0.9 s of a first run's
-		// cis-level1-server), and nothing after this module reads fail2ban's files or service.
+		// A restart waits for the Python server to read its jails (0.7-1.2 s of a first
+		// cis-level1-server run on Debian 12), and nothing after this module reads fail2ban's
+		// files or service.
 		Background: true,
 		Controls: []Control{
 			{

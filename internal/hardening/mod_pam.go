@@ -153,10 +153,11 @@ func settingCheck(files, pamModule, key, op, want string) string {
 // among confFiles (globs allowed) that sets the key to a bad value gets the wanted one; when no
 // file sets it, mainFile does; a bad argument on the module's lines in pamFile is removed (it
 // would override the files; pam-auth-update keeps such removals). A flag (op "flag") is a bare
-// line added to mainFile.
+// line added to mainFile. The configuration files' edits are staged (g_stage_kv, g_stage_line):
+// every fix that edits them must stage, and the module's Finalize installs them.
 func settingFix(confFiles, mainFile, pamFile, pamModule, key, op, want string) string {
 	if op == "flag" {
-		return `g_ensure_line ` + mainFile + ` ` + key
+		return `g_stage_line ` + mainFile + ` ` + key
 	}
 	return "_st_want=\"" + want + "\"\n" + embeddedWith("pam/setting-fix.sh", "_files", confFiles, "_st_main", mainFile,
 		"_st_pam", pamFile, "_st_mod", pamModule, "_st_mod_re", strings.ReplaceAll(pamModule, ".", `\.`), "_st_key", key,
@@ -322,7 +323,7 @@ func init() {
 				Refs: cisRefsSame("5.3.3.1.3"), Level: 2, OS: debianFamilies,
 				Check: settingCheck(faillockFiles, "pam_faillock.so", "even_deny_root", "flag", "") + " &&\n" +
 					settingCheck(faillockFiles, "pam_faillock.so", "root_unlock_time", "ge", "$PAM_FAILLOCK_ROOT_UNLOCK_TIME"),
-				Fix: `g_ensure_line /etc/security/faillock.conf even_deny_root || return 1
+				Fix: `g_stage_line /etc/security/faillock.conf even_deny_root || return 1
 ` + settingFix("/etc/security/faillock.conf", "/etc/security/faillock.conf", "/etc/pam.d/common-auth",
 					"pam_faillock.so", "root_unlock_time", "ge", "$PAM_FAILLOCK_ROOT_UNLOCK_TIME"),
 			},

@@ -319,7 +319,7 @@ g_kv_edit() {
 
 # ---- staged files ---------------------------------------------------------------------------
 # A module whose fixes edit the same file one control after the other (sshd's configuration, the
-# sysctl file) stages the edits: each fix reads the module's pending copy of the file (g_stage)
+# sysctl file, pwquality.conf and faillock.conf) stages the edits: each fix reads the module's pending copy of the file (g_stage)
 # and writes the next one into the run's work directory (g_stage_done), and the driver installs
 # every pending copy once, after the module's last fix and before its Finalize (which a module
 # that stages must have): one install per file instead of one per control. The file is backed up,
@@ -384,6 +384,38 @@ g_stage_done() {
 		printf '%s %s %s\n' "${2:--}" "${3:--}" "$1" >>"$G_WORK_DIR/s.$G_MODULE.list"
 	fi
 	echo "${_g_sn##*.}" >"$_g_sk.cur"
+}
+
+# g_stage_kv FILE KEY VALUE [SEP] : g_set_kv on the module's pending copy of FILE (a new FILE is
+# 0644 root:root, as g_set_kv makes it).
+g_stage_kv() {
+	g_stage "$1"
+	if [ -f "$_g_sf" ]; then
+		g_kv_edit "$_g_sf" "$_g_sn" "$2" "$3" "${4- }" || return 1
+		g_stage_done "$1"
+		return
+	fi
+	printf '%s%s%s\n' "$2" "${4- }" "$3" >"$_g_sn" || return 1
+	g_stage_done "$1" 0644 root:root
+}
+
+# g_stage_line FILE LINE : g_ensure_line on the module's pending copy of FILE.
+g_stage_line() {
+	g_stage "$1"
+	if [ ! -f "$_g_sf" ]; then
+		printf '%s\n' "$2" >"$_g_sn" || return 1
+		g_stage_done "$1" 0644 root:root
+		return
+	fi
+	grep -qxF -- "$2" "$_g_sf" && return 0
+	{
+		cat -- "$_g_sf"
+		if [ -n "$(tail -c 1 -- "$_g_sf")" ]; then
+			echo
+		fi
+		printf '%s\n' "$2"
+	} >"$_g_sn" || return 1
+	g_stage_done "$1"
 }
 
 # _g_stage_commit : install the module's pending copies, each with the mode and owner staged for
@@ -1088,8 +1120,8 @@ g_module_end() {
 
 # _g_module_finish_beside : the module's Finalize, re-checks, rollback and records in a subshell
 # that runs while the run goes on with the next module; g_end waits for it. Measured on a first
-# run of cis-level1-server, fail2ban's Finalize waits about 0.9 s for its Python server to read
-# the jails, on one CPU while the other is idle. The subshell has the module's state as it was
+# cis-level1-server run on Debian 12, fail2ban's Finalize waits 0.7-1.2 s for its restarted
+# Python server to read the jails, on one CPU while the other is mostly idle. The subshell has the module's state as it was
 # (fixed controls, durations, backup list), and its files in the work directory are the
 # module's own (fin-<module>, c<N>.*, s.<module>.*, m.<module>.list). Its records reach the
 # stream through the same FIFO, one line per write, so they never interleave with the run's.
