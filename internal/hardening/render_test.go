@@ -838,14 +838,13 @@ func requireTwoCPUs(t *testing.T) {
 }
 
 // aheadModules are two modules for the tests of checking ahead: the first one's check passes
-// only once the second one's check has run (it waits up to 3 s for the file that check leaves),
-// which only a check ahead does before the first module ends. Every run of the second check adds
+// only once the second shell has checked the second module (waitForLambdaCheck, up to 3 s),
+// which only checking ahead does before the first module ends. Every run of the second check adds
 // a line to checks.log.
 func aheadModules(first Control) (Module, Module) {
 	return Module{Name: "kappa", Controls: []Control{first}},
 		Module{Name: "lambda", Controls: []Control{{ID: "lambda.quiet", Title: "quiet.flag is absent",
 			Check: `echo run >>"$T_DIR/../checks.log"
-: >"$T_DIR/../lambda-checked"
 [ ! -e "$T_DIR/quiet.flag" ] || { g_say "quiet.flag is there"; return 1; }
 g_say "quiet.flag is absent"`},
 			{ID: "lambda.na", Title: "not here", Check: "g_say 'no such service here'\nreturn 2"},
@@ -862,8 +861,11 @@ func hardenedBefore(t *testing.T, f *fakeRun) {
 	}
 }
 
+// waitForLambdaCheck waits until the second shell has finished the second module (its results are
+// complete, m2.done): only then does the run take them rather than check the module again, and
+// on a loaded machine the run can reach it first.
 const waitForLambdaCheck = `i=0
-while [ ! -e "$T_DIR/../lambda-checked" ]; do
+while [ ! -e "$G_WORK_DIR/ahead/m2.done" ]; do
 	i=$((i + 1))
 	[ "$i" -le 60 ] || { g_say "lambda was not checked ahead"; return 1; }
 	sleep 0.05
