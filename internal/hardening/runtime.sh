@@ -1121,10 +1121,11 @@ g_module_end() {
 # _g_module_finish_beside : the module's Finalize, re-checks, rollback and records in a subshell
 # that runs while the run goes on with the next module; g_end waits for it. Measured on a first
 # cis-level1-server run on Debian 12, fail2ban's Finalize waits 0.7-1.2 s for its restarted
-# Python server to read the jails, on one CPU while the other is mostly idle. The subshell has the module's state as it was
-# (fixed controls, durations, backup list), and its files in the work directory are the
-# module's own (fin-<module>, c<N>.*, s.<module>.*, m.<module>.list). Its records reach the
-# stream through the same FIFO, one line per write, so they never interleave with the run's.
+# Python server to read the jails, on one CPU while the other is mostly idle. The subshell has
+# the module's state as it was (fixed controls, durations, backup list), and its files in the work
+# directory are the module's own (fin-<module>, c<N>.*, s.<module>.*, m.<module>.list). Its
+# records reach the stream through the same FIFO, one line per write, so they never interleave
+# with the run's.
 _g_module_finish_beside() {
 	# The module's CPU so far was this shell's: the subshell's own counters start at zero.
 	_g_usage
