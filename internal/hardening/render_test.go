@@ -1058,3 +1058,41 @@ func TestDriverRollsBackABackgroundModuleBesideTheNext(t *testing.T) {
 		t.Errorf("nu.quiet %+v, want pass", r)
 	}
 }
+
+// Settings and a flag line that fixes of one module stage in the same file (g_stage_kv,
+// g_stage_line, as pam's pwquality.conf fixes do) all reach the file, installed once before the
+// Finalize with the file's own mode: had one fix written the file directly, the install of the
+// pending copy would have dropped its change.
+func TestDriverStagesSettingsAndLinesOfOneFile(t *testing.T) {
+	f := newFakeRun(t)
+	conf := filepath.Join(f.dir, "quality.conf")
+	if err := os.WriteFile(conf, []byte("# quality\nminlen = 8\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	kv := func(id, key, val string) Control {
+		return Control{ID: "xi." + id, Title: id,
+			Check: `grep -qx '` + key + ` = ` + val + `' "$T_DIR/quality.conf" || { g_say "` + key + ` not ` + val + `"; return 1; }`,
+			Fix:   `g_stage_kv "$T_DIR/quality.conf" ` + key + ` ` + val + ` ' = '`}
+	}
+	flag := Control{ID: "xi.flag", Title: "flag",
+		Check: `grep -qx enforce_for_root "$T_DIR/quality.conf" || { g_say "no flag"; return 1; }`,
+		Fix:   `g_stage_line "$T_DIR/quality.conf" enforce_for_root`}
+	mod := Module{Name: "xi", Finalize: `cat "$T_DIR/quality.conf" >"$T_DIR/../at-finalize"`,
+		Controls: []Control{kv("minlen", "minlen", "14"), flag, kv("difok", "difok", "2")}}
+	run := f.execute(t, f.plan(ModeEnforce, mod))
+	for _, r := range run.Results {
+		if r.Status != StatusFixed {
+			t.Errorf("%s: %+v, want fixed", r.ID, r)
+		}
+	}
+	want := "# quality\nminlen = 14\nenforce_for_root\ndifok = 2\n"
+	if got := readFile(t, conf); got != want {
+		t.Errorf("quality.conf:\n%s\nwant:\n%s", got, want)
+	}
+	if got := readFile(t, filepath.Join(f.work, "at-finalize")); got != want {
+		t.Errorf("the Finalize saw:\n%s\nwant every staged change installed before it", got)
+	}
+	if st, err := os.Stat(conf); err != nil || st.Mode().Perm() != 0o640 {
+		t.Errorf("quality.conf mode %v (%v), want its own 0640", st.Mode().Perm(), err)
+	}
+}

@@ -319,8 +319,9 @@ g_kv_edit() {
 
 # ---- staged files ---------------------------------------------------------------------------
 # A module whose fixes edit the same file one control after the other (sshd's configuration, the
-# sysctl file, pwquality.conf and faillock.conf) stages the edits: each fix reads the module's pending copy of the file (g_stage)
-# and writes the next one into the run's work directory (g_stage_done), and the driver installs
+# sysctl file, pwquality.conf and faillock.conf) stages the edits: each fix reads the module's
+# pending copy of the file (g_stage) and writes the next one into the run's work directory
+# (g_stage_done), and the driver installs
 # every pending copy once, after the module's last fix and before its Finalize (which a module
 # that stages must have): one install per file instead of one per control. The file is backed up,
 # and listed as changed by the control, when a fix first changes it, as the other helpers do;
@@ -408,13 +409,7 @@ g_stage_line() {
 		return
 	fi
 	grep -qxF -- "$2" "$_g_sf" && return 0
-	{
-		cat -- "$_g_sf"
-		if [ -n "$(tail -c 1 -- "$_g_sf")" ]; then
-			echo
-		fi
-		printf '%s\n' "$2"
-	} >"$_g_sn" || return 1
+	_g_add_line "$_g_sf" "$2" "$_g_sn" || return 1
 	g_stage_done "$1"
 }
 
@@ -444,14 +439,19 @@ g_ensure_line() {
 	fi
 	grep -qxF -- "$2" "$1" && return 0
 	_g_et=$G_WORK_DIR/line.tmp
+	_g_add_line "$1" "$2" "$_g_et" || return 1
+	_g_replace_content "$1" "$_g_et"
+}
+
+# _g_add_line IN LINE OUT : write IN with LINE appended (after a newline IN's last line lacks) to OUT.
+_g_add_line() {
 	{
 		cat -- "$1"
 		if [ -n "$(tail -c 1 -- "$1")" ]; then
 			echo
 		fi
 		printf '%s\n' "$2"
-	} >"$_g_et" || return 1
-	_g_replace_content "$1" "$_g_et"
+	} >"$3"
 }
 
 # g_remove_lines FILE ERE : delete the lines matching ERE (no change when none matches).
@@ -972,6 +972,17 @@ g_module() {
 	_g_usage_save mod
 }
 
+# _g_run_check N EVIDENCE_FILE ERROR_FILE : run control N's check in a subshell (nothing it does can
+# stop the run or change its variables), with the package list fresh; sets _g_rc to its exit
+# status and _g_ct0 to when it started.
+_g_run_check() {
+	_g_pkg_fresh
+	_g_now
+	_g_ct0=$_g_t
+	("check_$1") >"$2" 2>"$3" </dev/null 3>&-
+	_g_rc=$?
+}
+
 # g_control N ID : check control N; in enforce mode fix it when not compliant. Controls whose
 # fix ran are reported by g_module_end (after Finalize and the re-check); the others right away.
 g_control() {
@@ -990,11 +1001,7 @@ g_control() {
 		_g_get adur "$1"
 		_g_cdur=$_g_v
 	else
-		_g_pkg_fresh
-		_g_now
-		_g_ct0=$_g_t
-		("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null 3>&-
-		_g_rc=$?
+		_g_run_check "$1" "$_g_c.ev0" "$_g_c.err0"
 		# "Not applicable" must say why on stdout; a bare 2 is what dash returns when a snippet
 		# trips over an unset variable, which is a broken check, not a verdict.
 		if [ "$_g_rc" -eq 2 ] && [ ! -s "$_g_c.ev0" ]; then
@@ -1104,10 +1111,9 @@ _g_rollback() {
 
 # g_module_end : install the staged files and Finalize (rolling the module back when either
 # fails), re-check and report the controls whose fix ran; the module's results reach the build.
-# g_module_end : finalize and re-check the module when a fix ran, and report it. For a module
-# started "beside" (one whose Finalize waits for a slow daemon and which no later module depends
-# on, Module.Background), on a machine with two CPUs or more, that runs beside the modules after
-# it (_g_module_finish_beside).
+# For a module started "beside" (one whose Finalize waits for a slow daemon and which no later
+# module depends on, Module.Background), on a machine with two CPUs or more, that runs beside the
+# modules after it (_g_module_finish_beside).
 g_module_end() {
 	if [ "$_g_finish" = beside ] && [ -n "$_g_mod_fixed" ] && [ "$_g_fin" != - ] &&
 		[ "$G_FINISH_BESIDE" = 1 ] && [ "$_g_ncpu" -ge 2 ]; then
@@ -1199,11 +1205,7 @@ _g_module_finish() {
 			_g_emit_control "$_g_n" failed false "$_g_c.ev0" "$_g_c.ev0" true
 			continue
 		fi
-		_g_pkg_fresh
-		_g_now
-		_g_ct0=$_g_t
-		("check_$_g_n") >"$_g_c.ev" 2>"$_g_c.err" </dev/null 3>&-
-		_g_rc=$?
+		_g_run_check "$_g_n" "$_g_c.ev" "$_g_c.err"
 		_g_now
 		_g_get dur "$_g_n"
 		_g_set dur "$_g_n" $((_g_v + (_g_t - _g_ct0) * 10))
@@ -1374,11 +1376,7 @@ _g_ahead_control() {
 	# shellcheck disable=SC2034 # for control snippets, as in g_control
 	G_CONTROL=$2
 	_g_c=$G_WORK_DIR/c$1
-	_g_pkg_fresh
-	_g_now
-	_g_ct0=$_g_t
-	("check_$1") >"$_g_c.ev0" 2>"$_g_c.err0" </dev/null
-	_g_rc=$?
+	_g_run_check "$1" "$_g_c.ev0" "$_g_c.err0"
 	_g_now
 	case $_g_rc in
 	0 | 3) ;;
