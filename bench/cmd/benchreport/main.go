@@ -32,6 +32,8 @@ type Env struct {
 	Packer       string    `json:"packer"`
 	Ansible      string    `json:"ansible,omitempty"`
 	HostAptProxy string    `json:"host_apt_proxy,omitempty"`
+	// Speed is how fast the machine was (tables of different runs compare only beside it).
+	Speed HostSpeed `json:"host_speed"`
 	// LabImages are the lab's cached images: present before the suites ran (warm) or built by
 	// them (cold), and what each holds beyond its base recipe.
 	LabImages []LabImage `json:"lab_images"`
@@ -148,6 +150,7 @@ func envText(run Run) string {
 	}
 	fmt.Fprintf(&b, "\ncommit %s%s; load %s at start, %s at end\n", e.Commit, map[bool]string{true: " (uncommitted changes)", false: ""}[e.Dirty],
 		e.Load, run.EnvEnd.Load)
+	b.WriteString(hostSpeedText(e.Speed, run.EnvEnd.Speed))
 	if e.HostAptProxy != "" {
 		fmt.Fprintf(&b, "host apt proxy: %s (its cache is outside the bench's view)\n", e.HostAptProxy)
 	}
@@ -176,6 +179,7 @@ func environment() Env {
 		Kernel: output("uname", "-r"),
 		Go:     runtime.Version(),
 		Packer: output(".tools/packer", "version"),
+		Speed:  measureHostSpeed(),
 	}
 	if v := output("ansible-playbook", "--version"); v != "" {
 		e.Ansible = strings.SplitN(v, "\n", 2)[0]
