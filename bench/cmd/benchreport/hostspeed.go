@@ -99,7 +99,7 @@ func hostSpeedText(start, end HostSpeed) string {
 	s := fmt.Sprintf("host speed: a process start %.2f ms at start, %.2f ms at end (median of %d); SHA-256 %.0f MB/s at start, %.0f MB/s at end",
 		start.ProcessStartMS, end.ProcessStartMS, processStarts, start.SHA256MBps, end.SHA256MBps)
 	if p, ok := stealPercent(start.CPUTicks, end.CPUTicks); ok {
-		s += fmt.Sprintf("; CPU time stolen by the hypervisor during the run: %.1f %%", p)
+		s += fmt.Sprintf("; CPU time stolen by the hypervisor during the run, as this kernel reports it: %.1f %%", p)
 	}
 	return s + "\n"
 }
