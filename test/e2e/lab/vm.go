@@ -1,6 +1,7 @@
 package lab
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"crypto/ed25519"
@@ -12,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -237,16 +239,79 @@ func (v *VMHost) kill() {
 	}
 }
 
-// vmArgs is qemu's command line: KVM when the host has it, else software emulation; two CPUs;
+// vmAccel picks qemu's accelerator and CPU model, once per test binary: KVM when the host has it
+// and a guest kernel actually runs there, else software emulation. A host that is itself a VM may
+// offer /dev/kvm and still fail its guests: with the host CPU model qemu aborts at the vCPU's
+// reset (an MSR that nested virtualization refuses), and without that MSR the guest spins before
+// its first console line. So each KVM model boots the image's kernel, with no root file system,
+// and must print the kernel's banner on the serial console within kvmProbeWait.
+func vmAccel(kernel string) (accel, cpu string) {
+	accelOnce.Do(func() {
+		accelPicked = [2]string{"tcg", "max"}
+		f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0)
+		if err != nil {
+			return
+		}
+		f.Close()
+		for _, model := range []string{"host", "host,-arch-capabilities"} {
+			if kernelBoots("kvm", model, kernel) {
+				accelPicked = [2]string{"kvm", model}
+				return
+			}
+		}
+	})
+	return accelPicked[0], accelPicked[1]
+}
+
+var (
+	accelOnce   sync.Once
+	accelPicked [2]string
+)
+
+// kvmProbeWait bounds the probe: under KVM the banner comes within a second.
+const kvmProbeWait = 10 * time.Second
+
+// kernelBoots reports whether the kernel, booted by qemu with the accelerator and CPU model,
+// prints its banner ("Linux version") on the serial console within kvmProbeWait.
+func kernelBoots(accel, cpu, kernel string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), kvmProbeWait)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-accel", accel, "-cpu", cpu, "-m", "256",
+		"-display", "none", "-no-user-config", "-nodefaults", "-serial", "stdio", "-monitor", "none",
+		"-no-reboot", "-kernel", kernel, "-append", "console=ttyS0 panic=-1")
+	out, err := cmd.StdoutPipe()
+	if err != nil || cmd.Start() != nil {
+		return false
+	}
+	defer func() {
+		_ = cmd.Process.Kill()
+		_ = cmd.Wait()
+	}()
+	found := make(chan bool, 1)
+	go func() {
+		lines := bufio.NewScanner(out)
+		for lines.Scan() {
+			if bytes.Contains(lines.Bytes(), []byte("Linux version")) {
+				found <- true
+				return
+			}
+		}
+		found <- false // qemu exited, or the context killed it
+	}()
+	select {
+	case ok := <-found:
+		return ok
+	case <-ctx.Done():
+		return false
+	}
+}
+
+// vmArgs is qemu's command line: the accelerator vmAccel picks; two CPUs;
 // the RTC at rtc (qemu's -rtc base); the kernel and initrd of the image booted directly; the disk,
 // the seed and the NIC on fixed PCI slots (the NIC in slot 5: ens5, the name EC2's Nitro instances
 // give it).
 func vmArgs(image, overlay, seedISO, rtc string) []string {
-	accel, cpu := "tcg", "max"
-	if f, err := os.OpenFile("/dev/kvm", os.O_RDWR, 0); err == nil {
-		f.Close()
-		accel, cpu = "kvm", "host"
-	}
+	accel, cpu := vmAccel(filepath.Join(image, "vmlinuz"))
 	return []string{
 		"-name", "golden-vm", "-accel", accel, "-cpu", cpu, "-smp", "2", "-m", "2048",
 		"-display", "none", "-no-user-config", "-nodefaults", "-serial", "stdio", "-monitor", "none",
