@@ -272,13 +272,13 @@ var (
 const kvmProbeWait = 10 * time.Second
 
 // kernelBoots reports whether the kernel, booted by qemu with the accelerator and CPU model,
-// prints its banner ("Linux version") on the serial console within kvmProbeWait.
+// prints its banner ("Linux version") on the serial console within kvmProbeWait. At the deadline
+// the context kills qemu, which closes its output and ends the scan.
 func kernelBoots(accel, cpu, kernel string) bool {
 	ctx, cancel := context.WithTimeout(context.Background(), kvmProbeWait)
 	defer cancel()
-	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", "-accel", accel, "-cpu", cpu, "-m", "256",
-		"-display", "none", "-no-user-config", "-nodefaults", "-serial", "stdio", "-monitor", "none",
-		"-no-reboot", "-kernel", kernel, "-append", "console=ttyS0 panic=-1")
+	args := append(qemuBaseArgs(accel, cpu, "256"), "-no-reboot", "-kernel", kernel, "-append", "console=ttyS0 panic=-1")
+	cmd := exec.CommandContext(ctx, "qemu-system-x86_64", args...)
 	out, err := cmd.StdoutPipe()
 	if err != nil || cmd.Start() != nil {
 		return false
@@ -287,23 +287,20 @@ func kernelBoots(accel, cpu, kernel string) bool {
 		_ = cmd.Process.Kill()
 		_ = cmd.Wait()
 	}()
-	found := make(chan bool, 1)
-	go func() {
-		lines := bufio.NewScanner(out)
-		for lines.Scan() {
-			if bytes.Contains(lines.Bytes(), []byte("Linux version")) {
-				found <- true
-				return
-			}
+	for lines := bufio.NewScanner(out); lines.Scan(); {
+		if bytes.Contains(lines.Bytes(), []byte("Linux version")) {
+			return true
 		}
-		found <- false // qemu exited, or the context killed it
-	}()
-	select {
-	case ok := <-found:
-		return ok
-	case <-ctx.Done():
-		return false
 	}
+	return false
+}
+
+// qemuBaseArgs are the arguments every qemu run of the lab starts with: the accelerator and CPU
+// model, the memory (qemu's -m), no display, devices or monitor of qemu's own, the serial
+// console on stdout.
+func qemuBaseArgs(accel, cpu, memory string) []string {
+	return []string{"-accel", accel, "-cpu", cpu, "-m", memory,
+		"-display", "none", "-no-user-config", "-nodefaults", "-serial", "stdio", "-monitor", "none"}
 }
 
 // vmArgs is qemu's command line: the accelerator vmAccel picks; two CPUs;
@@ -312,20 +309,19 @@ func kernelBoots(accel, cpu, kernel string) bool {
 // give it).
 func vmArgs(image, overlay, seedISO, rtc string) []string {
 	accel, cpu := vmAccel(filepath.Join(image, "vmlinuz"))
-	return []string{
-		"-name", "golden-vm", "-accel", accel, "-cpu", cpu, "-smp", "2", "-m", "2048",
-		"-display", "none", "-no-user-config", "-nodefaults", "-serial", "stdio", "-monitor", "none",
-		"-rtc", "base=" + rtc,
+	return append(qemuBaseArgs(accel, cpu, "2048"),
+		"-name", "golden-vm", "-smp", "2",
+		"-rtc", "base="+rtc,
 		"-kernel", filepath.Join(image, "vmlinuz"), "-initrd", filepath.Join(image, "initrd.img"),
 		"-append", "root=/dev/vda rw console=ttyS0 panic=-1",
-		"-drive", "if=none,id=root,format=qcow2,file=" + overlay,
+		"-drive", "if=none,id=root,format=qcow2,file="+overlay,
 		"-device", "virtio-blk-pci,drive=root,addr=0x6",
-		"-drive", "if=none,id=seed,format=raw,readonly=on,file=" + seedISO,
+		"-drive", "if=none,id=seed,format=raw,readonly=on,file="+seedISO,
 		"-device", "virtio-blk-pci,drive=seed,addr=0x7",
-		"-netdev", "user,id=n0,hostfwd=tcp:" + vmSSHForward + "-:22",
+		"-netdev", "user,id=n0,hostfwd=tcp:"+vmSSHForward+"-:22",
 		"-device", "virtio-net-pci,netdev=n0,addr=0x5",
 		"-device", "virtio-rng-pci,addr=0x8",
-	}
+	)
 }
 
 // vmUserData is the NoCloud user data: the default user's key, and the host key sshd uses.

@@ -1,0 +1,45 @@
+package lab
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestVMKernelProbe holds the probe that decides between KVM and software emulation to what it
+// must tell apart: the VM image's kernel prints its banner under software emulation, a file that
+// is not a kernel prints none, and the accelerator picked is KVM only with a model the probe
+// passed. Only with GOLDEN_E2E_VM=1 (make e2e-vm): it needs qemu and the VM image.
+func TestVMKernelProbe(t *testing.T) {
+	if os.Getenv("GOLDEN_E2E_VM") != "1" {
+		t.Skip("the VM suite runs with GOLDEN_E2E_VM=1 (make e2e-vm)")
+	}
+	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
+		t.Fatalf("lab: the VM suite needs qemu: run scripts/setup.sh vm (as root)")
+	}
+	out, stderr, err := runScriptWithin(t, vmImageTimeout, "vm-image", "debian-12")
+	if err != nil {
+		t.Fatalf("lab: target.sh vm-image debian-12: %v\n%s", err, stderr)
+	}
+	kernel := filepath.Join(strings.TrimSpace(out), "vmlinuz")
+	if !kernelBoots("tcg", "max", kernel) {
+		t.Errorf("%s printed no banner under software emulation within %s", kernel, kvmProbeWait)
+	}
+	notKernel := filepath.Join(t.TempDir(), "vmlinuz")
+	if err := os.WriteFile(notKernel, []byte("not a kernel\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if kernelBoots("tcg", "max", notKernel) {
+		t.Errorf("a file that is not a kernel passed the probe")
+	}
+	switch accel, cpu := vmAccel(kernel); {
+	case accel == "tcg" && cpu == "max":
+		t.Logf("software emulation: KVM absent or its guests do not boot here")
+	case accel == "kvm" && kernelBoots(accel, cpu, kernel):
+		t.Logf("KVM with -cpu %s", cpu)
+	default:
+		t.Errorf("vmAccel picked %s with -cpu %s, which the probe does not pass", accel, cpu)
+	}
+}
