@@ -23,9 +23,7 @@ import (
 // Slow (minutes of software emulation without KVM): only with GOLDEN_E2E_VM=1, which `make
 // e2e-vm` sets.
 func TestHardenVM(t *testing.T) {
-	if os.Getenv("GOLDEN_E2E_VM") != "1" {
-		t.Skip("the VM suite runs with GOLDEN_E2E_VM=1 (make e2e-vm)")
-	}
+	lab.RequireVMSuite(t)
 	osName := os.Getenv("GOLDEN_VM_OS")
 	if osName == "" {
 		osName = "debian-12"

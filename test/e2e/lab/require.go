@@ -33,6 +33,20 @@ func RequireLab(t *testing.T) {
 	}
 }
 
+// RequireVMSuite skips a test of the optional VM suite unless GOLDEN_E2E_VM=1 (make e2e-vm), and
+// fails it, with what to run, when the host lacks the programs the suite's VMs need.
+func RequireVMSuite(t *testing.T) {
+	t.Helper()
+	if os.Getenv("GOLDEN_E2E_VM") != "1" {
+		t.Skip("the VM suite runs with GOLDEN_E2E_VM=1 (make e2e-vm)")
+	}
+	for _, tool := range []string{"qemu-system-x86_64", "qemu-img", "genisoimage", "ip"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Fatalf("lab: the VM suite needs %s: run scripts/setup.sh vm (as root)", tool)
+		}
+	}
+}
+
 // requireMessage says what is wrong and what to do about it.
 func requireMessage(problems []string, ci bool) string {
 	var b strings.Builder

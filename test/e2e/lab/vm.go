@@ -72,11 +72,7 @@ type VMHost struct {
 // and cloud-init's end. It is stopped when the test ends.
 func VM(t *testing.T, osName string) *VMHost {
 	t.Helper()
-	for _, tool := range []string{"qemu-system-x86_64", "qemu-img", "genisoimage", "ip"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Fatalf("lab: the VM suite needs %s: run scripts/setup.sh vm (as root)", tool)
-		}
-	}
+	RequireVMSuite(t)
 	// The first run builds the image: well over scriptTimeout on a busy host without KVM.
 	out, stderr, err := runScriptWithin(t, vmImageTimeout, "vm-image", osName)
 	if err != nil {

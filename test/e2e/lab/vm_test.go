@@ -2,7 +2,6 @@ package lab
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -11,14 +10,9 @@ import (
 // TestVMKernelProbe holds the probe that decides between KVM and software emulation to what it
 // must tell apart: the VM image's kernel prints its banner under software emulation, a file that
 // is not a kernel prints none, and the accelerator picked is KVM only with a model the probe
-// passed. Only with GOLDEN_E2E_VM=1 (make e2e-vm): it needs qemu and the VM image.
+// passed. In the VM suite only (make e2e-vm): it needs qemu and the VM image.
 func TestVMKernelProbe(t *testing.T) {
-	if os.Getenv("GOLDEN_E2E_VM") != "1" {
-		t.Skip("the VM suite runs with GOLDEN_E2E_VM=1 (make e2e-vm)")
-	}
-	if _, err := exec.LookPath("qemu-system-x86_64"); err != nil {
-		t.Fatalf("lab: the VM suite needs qemu: run scripts/setup.sh vm (as root)")
-	}
+	RequireVMSuite(t)
 	out, stderr, err := runScriptWithin(t, vmImageTimeout, "vm-image", "debian-12")
 	if err != nil {
 		t.Fatalf("lab: target.sh vm-image debian-12: %v\n%s", err, stderr)
