@@ -975,7 +975,8 @@ func TestDriverChecksAheadPastAControlWithoutAFix(t *testing.T) {
 // backgroundModules are two modules for the tests of finishing beside the run: the first one
 // (Background) fixes mu.conf through g_write_file, and its Finalize passes only once the second
 // module's check has run (it waits up to 3 s for the file that check leaves), which happens before
-// it ends only when the Finalize runs beside the second module. failFinalize makes the Finalize
+// it ends only when the Finalize runs beside the second module; it then spends some CPU of its own,
+// which the module's usage must show. failFinalize makes the Finalize
 // fail after that wait.
 func backgroundModules(failFinalize bool) (Module, Module) {
 	fin := `i=0
@@ -983,6 +984,13 @@ while [ ! -e "$T_DIR/../nu-checked" ]; do
 	i=$((i + 1))
 	[ "$i" -le 60 ] || { echo "nu was not checked beside this Finalize"; return 1; }
 	sleep 0.05
+done
+# CPU of its own until the kernel counts two clock ticks of it (utime and stime, fields 14 and 15
+# of stat): the module's CPU is then more than the rounding of a tick, however fast the machine.
+while :; do
+	read -r st </proc/self/stat
+	set -- ${st##*) }
+	[ "$((${12} + ${13}))" -lt 2 ] || break
 done
 echo "finalized mu"`
 	if failFinalize {
