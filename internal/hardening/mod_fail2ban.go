@@ -92,7 +92,10 @@ func init() {
 	register(Module{
 		Name:        "fail2ban",
 		Description: "fail2ban bans addresses that fail SSH authentication; the sshd jail reads the journal and must really run.",
-		Order:       70,
+		// Before the firewall and ssh modules, neither of which reads fail2ban's files: its
+		// Finalize (Background) then waits for the server beside their work, which is the
+		// longest of a baseline run (ufw's), instead of beside the short modules at the end.
+		Order: 47,
 		// A running sshd jail that already read the journal when it was checked
 		// (fail2banJailAwk's mark) is reloaded in place: the client validates the whole
 		// configuration first and leaves the server alone when it is not valid (fail2ban-client
