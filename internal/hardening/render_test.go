@@ -990,8 +990,9 @@ while [ ! -e "$T_DIR/../nu-checked" ]; do
 done
 # CPU of its own until the kernel counts two clock ticks of it (utime and stime, fields 14 and 15
 # of stat): the module's CPU is then more than the rounding of a tick, however fast the machine.
+# Without a stat to read it fails, rather than spin.
 while :; do
-	read -r st </proc/self/stat
+	read -r st </proc/self/stat || { echo "no /proc/self/stat"; return 1; }
 	set -- ${st##*) }
 	[ "$((${12} + ${13}))" -lt 2 ] || break
 done

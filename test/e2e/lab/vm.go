@@ -68,18 +68,25 @@ type VMHost struct {
 	exited                  chan error
 }
 
-// VM boots a VM from OS's VM image (built on first use) and waits for its build user's SSH login
-// and cloud-init's end. It is stopped when the test ends.
-func VM(t *testing.T, osName string) *VMHost {
+// vmImage is the folder of OS's VM image (its disk, kernel and initrd), built on first use.
+func vmImage(t *testing.T, osName string) string {
 	t.Helper()
-	RequireVMSuite(t)
 	// The first run builds the image: well over scriptTimeout on a busy host without KVM.
 	out, stderr, err := runScriptWithin(t, vmImageTimeout, "vm-image", osName)
 	if err != nil {
 		t.Fatalf("lab: target.sh vm-image %s: %v\n%s", osName, err, stderr)
 	}
+	return strings.TrimSpace(out)
+}
+
+// VM boots a VM from OS's VM image (built on first use) and waits for its build user's SSH login
+// and cloud-init's end. It is stopped when the test ends.
+func VM(t *testing.T, osName string) *VMHost {
+	t.Helper()
+	RequireVMSuite(t)
+	image := vmImage(t, osName)
 	dir := t.TempDir()
-	v := &VMHost{OS: osName, Console: filepath.Join(dir, "console.log"), image: strings.TrimSpace(out),
+	v := &VMHost{OS: osName, Console: filepath.Join(dir, "console.log"), image: image,
 		overlay: filepath.Join(dir, "disk.qcow2"), seedISO: filepath.Join(dir, "seed.iso")}
 
 	// The build user's key and the VM's host key.

@@ -3,7 +3,6 @@ package lab
 import (
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 )
 
@@ -13,11 +12,7 @@ import (
 // passed. In the VM suite only (make e2e-vm): it needs qemu and the VM image.
 func TestVMKernelProbe(t *testing.T) {
 	RequireVMSuite(t)
-	out, stderr, err := runScriptWithin(t, vmImageTimeout, "vm-image", "debian-12")
-	if err != nil {
-		t.Fatalf("lab: target.sh vm-image debian-12: %v\n%s", err, stderr)
-	}
-	kernel := filepath.Join(strings.TrimSpace(out), "vmlinuz")
+	kernel := filepath.Join(vmImage(t, "debian-12"), "vmlinuz")
 	if !kernelBoots("tcg", "max", kernel) {
 		t.Errorf("%s printed no banner under software emulation within %s", kernel, kvmProbeWait)
 	}
